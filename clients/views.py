@@ -1,0 +1,202 @@
+"""Flow 2: "Tilldela behörigheter" and "Administrera användare".
+
+Only active system administrators of the subscription reach these pages;
+anyone else gets 404 from `subscription_for_sysadmin`."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients import selectors, services
+from clients.models import Level, Membership, Subscription
+
+PERMISSIONS_TEMPLATE = "clients/permissions.html"
+
+
+def _cell_context(
+    grid: selectors.PermissionGrid, membership: Membership, program_id: int
+) -> dict[str, object]:
+    program = next(p for p in grid.programs if p.id == program_id)
+    return {
+        "grid": grid,
+        "subscription": grid.subscription,
+        "member": membership,
+        "program": program,
+        "levels": Level.choices,
+    }
+
+
+def _member_from_grid(grid: selectors.PermissionGrid, membership_id: int) -> Membership:
+    return next(m for m in grid.members if m.pk == membership_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def permissions(request: HttpRequest, number: int) -> HttpResponse:
+    """The grid; without JavaScript the whole grid is one form ("Spara")."""
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    errors: list[str] = []
+    if request.method == "POST":
+        errors = _save_whole_grid(request, subscription)
+        if not errors:
+            messages.success(request, _("Behörigheterna är sparade."))
+            return redirect("clients:permissions", number=subscription.number)
+    grid = selectors.permission_grid(subscription=subscription)
+    return render(
+        request,
+        PERMISSIONS_TEMPLATE,
+        {"grid": grid, "subscription": subscription, "levels": Level.choices, "errors": errors},
+        status=422 if errors else 200,
+    )
+
+
+def _save_whole_grid(request: HttpRequest, subscription: Subscription) -> list[str]:
+    """Apply every cell of the posted grid in one transaction: all or nothing."""
+    grid = selectors.permission_grid(subscription=subscription)
+    errors: list[str] = []
+    try:
+        with transaction.atomic():
+            for member in grid.members:
+                for program in grid.programs:
+                    key = f"level-{member.pk}-{program.code}"
+                    if key not in request.POST:
+                        continue
+                    current = member.level_by_program.get(program.id)  # type: ignore[attr-defined]
+                    wanted = request.POST[key]
+                    if (current.level if current else "") == wanted:
+                        continue
+                    try:
+                        services.program_level_set(
+                            actor=request.user,  # type: ignore[arg-type]
+                            subscription=subscription,
+                            membership=member,
+                            program=program,
+                            level=wanted,
+                        )
+                    except ValidationError as error:
+                        errors.append(f"{member.user.full_name}: {' '.join(error.messages)}")
+            # Grant before revoke, so moving the sysadmin role in one save works.
+            posted_admins = {
+                m.pk for m in grid.members if request.POST.get(f"sysadmin-{m.pk}") == "on"
+            }
+            changes = sorted(grid.members, key=lambda m: m.pk not in posted_admins)
+            for member in changes:
+                try:
+                    services.membership_set_sysadmin(
+                        actor=request.user,  # type: ignore[arg-type]
+                        subscription=subscription,
+                        membership=member,
+                        is_sysadmin=member.pk in posted_admins,
+                    )
+                except ValidationError as error:
+                    errors.append(" ".join(error.messages))
+            if errors:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return errors
+
+
+class _Rollback(Exception):
+    pass
+
+
+@login_required
+@require_POST
+def set_level(request: HttpRequest, number: int, membership_id: int, program_code: str) -> HttpResponse:
+    """One cell of the grid, saved on change (HTMX) and confirmed in place."""
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    membership = selectors.membership_in_subscription(
+        subscription=subscription, membership_id=membership_id
+    )
+    program = selectors.program_by_code(code=program_code)
+    error = ""
+    try:
+        services.program_level_set(
+            actor=request.user,  # type: ignore[arg-type]
+            subscription=subscription,
+            membership=membership,
+            program=program,
+            level=request.POST.get(f"level-{membership.pk}-{program.code}", ""),
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Behörigheten är sparad."))
+        return redirect("clients:permissions", number=subscription.number)
+    grid = selectors.permission_grid(subscription=subscription)
+    context = _cell_context(grid, _member_from_grid(grid, membership.pk), program.id)
+    context.update({"cell_error": error, "cell_saved": not error})
+    return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell", context)
+
+
+@login_required
+@require_POST
+def set_sysadmin(request: HttpRequest, number: int, membership_id: int) -> HttpResponse:
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    membership = selectors.membership_in_subscription(
+        subscription=subscription, membership_id=membership_id
+    )
+    error = ""
+    try:
+        services.membership_set_sysadmin(
+            actor=request.user,  # type: ignore[arg-type]
+            subscription=subscription,
+            membership=membership,
+            is_sysadmin=request.POST.get(f"sysadmin-{membership.pk}") == "on",
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Systemadministratör är sparad."))
+        return redirect("clients:permissions", number=subscription.number)
+    membership.refresh_from_db(fields=["is_sysadmin"])
+    return render(
+        request,
+        f"{PERMISSIONS_TEMPLATE}#sysadmin-cell",
+        {
+            "subscription": subscription,
+            "member": membership,
+            "cell_error": error,
+            "cell_saved": not error,
+        },
+    )
+
+
+@login_required
+@require_POST
+def add_license(request: HttpRequest, number: int, program_code: str) -> HttpResponse:
+    """"Lägg till licens" for one program (billed)."""
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    program = selectors.program_by_code(code=program_code)
+    license_row = services.license_add(
+        actor=request.user,  # type: ignore[arg-type]
+        subscription=subscription,
+        program=program,
+    )
+    messages.success(
+        request,
+        _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.")
+        % {"program": program.name, "seats": license_row.seats},
+    )
+    return redirect("clients:permissions", number=subscription.number)
+
+
+@login_required
+@require_GET
+def users(request: HttpRequest, number: int) -> HttpResponse:
+    """"Administrera användare": client users and the block "Konsulter"."""
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    grid = selectors.permission_grid(subscription=subscription)
+    return render(request, "clients/users.html", {"grid": grid, "subscription": subscription})

@@ -1,0 +1,98 @@
+"""User-scoped reads for requests, couplings and to-do cards."""
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+
+from clients.models import Membership, Subscription
+from clients.selectors import subscriptions_administered_by
+from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.models import Consultant, User
+
+LIVE_COUPLING_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
+
+
+def _pending_requests() -> QuerySet[CollaborationRequest]:
+    return (
+        CollaborationRequest.objects.filter(status=CollaborationRequest.Status.PENDING)
+        .select_related("firm", "responsible_consultant__user", "requested_by")
+        .order_by("created_at")
+    )
+
+
+def sysadmin_overview(*, user: User) -> list[Subscription]:
+    """Subscriptions the user administers, each with `pending` (its to-do
+    cards: pending requests) prefetched. Three queries in all."""
+    return list(
+        subscriptions_administered_by(user=user).prefetch_related(
+            Prefetch("collaboration_requests", queryset=_pending_requests(), to_attr="pending")
+        )
+    )
+
+
+def pending_requests_for_subscription(
+    *, subscription: Subscription
+) -> list[CollaborationRequest]:
+    return list(_pending_requests().filter(subscription=subscription))
+
+
+def live_couplings_for_subscription(*, subscription: Subscription) -> list[Coupling]:
+    return list(
+        Coupling.objects.filter(subscription=subscription, status__in=LIVE_COUPLING_STATUSES)
+        .select_related("firm", "responsible_consultant__user")
+        .order_by("status", "firm__name")
+    )
+
+
+def request_for_sysadmin(
+    *, subscription: Subscription, request_id: int
+) -> CollaborationRequest:
+    """A request to `subscription` (already fetched through
+    `subscription_for_sysadmin`), in any status, else 404."""
+    found = (
+        CollaborationRequest.objects.filter(pk=request_id, subscription=subscription)
+        .select_related("firm", "decided_by", "responsible_consultant__user")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such request")
+    return found
+
+
+def request_for_firm(*, consultant: Consultant, request_id: int) -> CollaborationRequest:
+    found = CollaborationRequest.objects.filter(pk=request_id, firm_id=consultant.firm_id).first()
+    if found is None:
+        raise Http404("No such request")
+    return found
+
+
+def firm_pending_requests(*, consultant: Consultant) -> list[CollaborationRequest]:
+    """Requests the firm has waiting; admins see all, others those they sent
+    or are responsible for."""
+    qs = _pending_requests().filter(firm_id=consultant.firm_id).select_related(
+        "subscription__client"
+    )
+    if not consultant.sees_all_clients:
+        qs = qs.filter(requested_by_id=consultant.user_id) | qs.filter(
+            responsible_consultant=consultant
+        )
+    return list(qs)
+
+
+def consultant_clients(*, consultant: Consultant) -> QuerySet[Coupling]:
+    """The firm's live couplings the consultant works with: all of them for
+    firm admins and client-manager program admins, otherwise those where the
+    consultant is a member of the subscription."""
+    qs = (
+        Coupling.objects.filter(firm_id=consultant.firm_id, status__in=LIVE_COUPLING_STATUSES)
+        .select_related("subscription__client", "responsible_consultant__user")
+        .order_by("subscription__client__name", "subscription__number")
+    )
+    if not consultant.sees_all_clients:
+        qs = qs.filter(
+            Exists(
+                Membership.objects.filter(
+                    subscription_id=OuterRef("subscription_id"), consultant=consultant
+                )
+            )
+        )
+    return qs

@@ -1,0 +1,400 @@
+"""Writes for Flow 1: looking up a subscription from "Ny klient", sending,
+approving, rejecting, withdrawing and expiring requests, and activating
+scheduled couplings. Each function is one transaction; messages go to the
+outbox inside it."""
+
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from clients.models import Client, Membership, Subscription
+from clients.selectors import active_sysadmins
+from clients.validators import normalize_org_number
+from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.models import Consultant, User
+from firm_portal.timeutils import today_in_stockholm
+from notifications.services import outbox_enqueue_email
+
+
+class CollaborationError(Exception):
+    """A rule said no; `message` is the Swedish text shown to the user."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class LookupOutcome(enum.StrEnum):
+    FOUND = "found"
+    NOT_FOUND = "not_found"
+    NEEDS_NUMBER = "needs_number"
+    ALREADY_COUPLED = "already_coupled"
+    ALREADY_PENDING = "already_pending"
+    NO_SYSADMIN = "no_sysadmin"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    outcome: LookupOutcome
+    message: str = ""
+    client: Client | None = None
+    subscription: Subscription | None = None
+
+
+def require_client_manager_seat(*, consultant: Consultant | None) -> Consultant:
+    if consultant is None or not consultant.has_client_manager_seat:
+        raise PermissionDenied(_("Du behöver en licens för Klienthanteraren."))
+    return consultant
+
+
+def subscription_lookup(
+    *, consultant: Consultant, org_number: str, subscription_number: int | None = None
+) -> Lookup:
+    """Step 1 of "Ny klient": find the one subscription the firm may request.
+
+    Raises ValidationError (with the field's Swedish message) for a malformed
+    organisationsnummer or an abonnemangsnummer that is not the client's.
+    """
+    normalized = normalize_org_number(org_number)
+    client = Client.objects.filter(org_number=normalized).first()
+    subscriptions = (
+        list(client.subscriptions.exclude(status=Subscription.Status.ENDED).order_by("number"))
+        if client
+        else []
+    )
+    if not subscriptions:
+        return Lookup(
+            LookupOutcome.NOT_FOUND,
+            _(
+                "Det finns inget abonnemang för organisationsnummer %(org)s. "
+                "Kunden behöver bli ny kund hos oss innan ni kan samarbeta."
+            )
+            % {"org": normalized},
+        )
+    assert client is not None
+    if subscription_number is not None:
+        matching = [s for s in subscriptions if s.number == subscription_number]
+        if not matching:
+            raise ValidationError(
+                _("Abonnemangsnumret %(number)s hör inte till %(client)s.")
+                % {"number": subscription_number, "client": client.name},
+                code="subscription_mismatch",
+            )
+        subscription = matching[0]
+    elif len(subscriptions) > 1:
+        return Lookup(
+            LookupOutcome.NEEDS_NUMBER,
+            _("%(client)s har %(count)s abonnemang hos oss. Ange abonnemangsnumret.")
+            % {"client": client.name, "count": len(subscriptions)},
+            client=client,
+        )
+    else:
+        subscription = subscriptions[0]
+
+    coupling = (
+        Coupling.objects.filter(
+            firm_id=consultant.firm_id,
+            subscription=subscription,
+            status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
+        )
+        .only("status", "starts_on")
+        .first()
+    )
+    if coupling is not None:
+        if coupling.status == Coupling.Status.SCHEDULED:
+            message = _(
+                "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s) "
+                "från och med %(date)s."
+            ) % {
+                "client": client.name,
+                "number": subscription.number,
+                "date": date_format(coupling.starts_on, "j F Y"),
+            }
+        else:
+            message = _(
+                "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s)."
+            ) % {"client": client.name, "number": subscription.number}
+        return Lookup(LookupOutcome.ALREADY_COUPLED, message, client, subscription)
+
+    pending = (
+        CollaborationRequest.objects.filter(
+            firm_id=consultant.firm_id,
+            subscription=subscription,
+            status=CollaborationRequest.Status.PENDING,
+        )
+        .select_related("requested_by")
+        .first()
+    )
+    if pending is not None:
+        return Lookup(
+            LookupOutcome.ALREADY_PENDING,
+            _(
+                "Er byrå har redan en förfrågan till %(client)s som väntar på svar "
+                "(skickad %(date)s av %(name)s)."
+            )
+            % {
+                "client": client.name,
+                "date": date_format(timezone.localtime(pending.created_at), "j F Y"),
+                "name": pending.requested_by.full_name,
+            },
+            client,
+            subscription,
+        )
+
+    if not active_sysadmins(subscription=subscription).exists():
+        return Lookup(
+            LookupOutcome.NO_SYSADMIN,
+            _(
+                "Abonnemanget %(number)s har ingen aktiv systemadministratör som kan godkänna "
+                "en förfrågan, så sammankopplingen kan inte göras digitalt. Skicka in "
+                "blanketten för manuell koppling till vår support – då är kopplingen "
+                "kostnadsfri."
+            )
+            % {"number": subscription.number},
+            client,
+            subscription,
+        )
+    return Lookup(LookupOutcome.FOUND, "", client, subscription)
+
+
+def _validate_start_date(start_date: date | None) -> None:
+    if start_date is not None and start_date < today_in_stockholm():
+        raise ValidationError(
+            _("Startdatumet kan inte ligga i det förflutna."), code="start_date_past"
+        )
+
+
+def collaboration_request_send(
+    *,
+    consultant: Consultant,
+    subscription: Subscription,
+    responsible: Consultant,
+    start_date: date | None,
+) -> CollaborationRequest:
+    """Send "Förfrågan om samarbete" and email every active sysadmin."""
+    require_client_manager_seat(consultant=consultant)
+    if responsible.firm_id != consultant.firm_id or not responsible.is_active:
+        raise ValidationError(
+            _("Välj en ansvarig konsult från din byrå."), code="responsible_not_in_firm"
+        )
+    _validate_start_date(start_date)
+    lookup = subscription_lookup(
+        consultant=consultant,
+        org_number=subscription.client.org_number,
+        subscription_number=subscription.number,
+    )
+    if lookup.outcome != LookupOutcome.FOUND:
+        raise CollaborationError(lookup.message, code=lookup.outcome.value)
+
+    try:
+        with transaction.atomic():
+            request = CollaborationRequest.objects.create(
+                firm_id=consultant.firm_id,
+                subscription=subscription,
+                responsible_consultant=responsible,
+                requested_by=consultant.user,
+                start_date=start_date,
+                expires_at=timezone.now()
+                + timedelta(days=settings.COLLABORATION_REQUEST_TTL_DAYS),
+            )
+            recipients = {
+                m.user.email: m.user
+                for m in active_sysadmins(subscription=subscription)
+                if m.user_id != consultant.user_id
+            }
+            for user in recipients.values():
+                outbox_enqueue_email(
+                    to=user.email,
+                    template="collaboration-request",
+                    context={
+                        "recipient": user,
+                        "request": request,
+                        "firm": consultant.firm,
+                        "client": subscription.client,
+                        "subscription": subscription,
+                        "responsible": responsible.user,
+                        "requested_by": consultant.user,
+                    },
+                )
+    except IntegrityError:
+        # Two colleagues sent at the same moment: the constraint let one through.
+        raise CollaborationError(
+            _("Er byrå har redan en förfrågan till %(client)s som väntar på svar.")
+            % {"client": subscription.client.name},
+            code=LookupOutcome.ALREADY_PENDING.value,
+        ) from None
+    return request
+
+
+def _already_decided_message(request: CollaborationRequest) -> str:
+    status = request.get_status_display().lower()
+    if request.decided_by is not None and request.decided_at is not None:
+        return _("Förfrågan är redan hanterad: %(status)s av %(name)s %(when)s.") % {
+            "status": status,
+            "name": request.decided_by.full_name,
+            "when": date_format(timezone.localtime(request.decided_at), "j F Y H:i"),
+        }
+    return _("Förfrågan är redan hanterad (%(status)s).") % {"status": status}
+
+
+def _lock_pending(*, subscription: Subscription, request_id: int) -> CollaborationRequest:
+    request = (
+        CollaborationRequest.objects.select_for_update(of=("self",))
+        .select_related("firm", "responsible_consultant__user", "requested_by", "decided_by")
+        .get(pk=request_id, subscription=subscription)
+    )
+    if request.status == CollaborationRequest.Status.PENDING and request.expires_at <= timezone.now():
+        request.status = CollaborationRequest.Status.EXPIRED
+        request.decided_at = request.expires_at
+        request.save(update_fields=["status", "decided_at"])
+    if request.status != CollaborationRequest.Status.PENDING:
+        raise CollaborationError(_already_decided_message(request), code="already_decided")
+    return request
+
+
+def _require_sysadmin(*, user: User, subscription: Subscription) -> None:
+    if not active_sysadmins(subscription=subscription).filter(user=user).exists():
+        raise PermissionDenied(_("Du är inte systemadministratör i abonnemanget."))
+
+
+@transaction.atomic
+def collaboration_request_approve(
+    *, user: User, subscription: Subscription, request_id: int
+) -> Coupling:
+    """"Jag godkänner": exactly one coupling however many sysadmins click at once."""
+    _require_sysadmin(user=user, subscription=subscription)
+    request = _lock_pending(subscription=subscription, request_id=request_id)
+    now = timezone.now()
+    today = today_in_stockholm()
+    starts_on = request.start_date if request.start_date and request.start_date > today else today
+    try:
+        with transaction.atomic():
+            coupling = Coupling.objects.create(
+                firm=request.firm,
+                subscription=subscription,
+                request=request,
+                responsible_consultant=request.responsible_consultant,
+                status=(
+                    Coupling.Status.SCHEDULED if starts_on > today else Coupling.Status.ACTIVE
+                ),
+                starts_on=starts_on,
+                activated_at=None if starts_on > today else now,
+            )
+    except IntegrityError:
+        raise CollaborationError(
+            _("%(firm)s är redan sammankopplad med abonnemanget.") % {"firm": request.firm.name},
+            code="already_coupled",
+        ) from None
+    request.status = CollaborationRequest.Status.APPROVED
+    request.decided_at = now
+    request.decided_by = user
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+
+    responsible = request.responsible_consultant
+    Membership.objects.get_or_create(
+        subscription=subscription,
+        user=responsible.user,
+        defaults={"consultant": responsible},
+    )
+
+    recipients = {request.requested_by.email: request.requested_by, responsible.user.email: responsible.user}
+    for recipient in recipients.values():
+        outbox_enqueue_email(
+            to=recipient.email,
+            template="collaboration-approved",
+            context={
+                "recipient": recipient,
+                "request": request,
+                "coupling": coupling,
+                "firm": request.firm,
+                "client": subscription.client,
+                "subscription": subscription,
+                "approved_by": user,
+            },
+        )
+    return coupling
+
+
+@transaction.atomic
+def collaboration_request_reject(
+    *, user: User, subscription: Subscription, request_id: int
+) -> CollaborationRequest:
+    """"Avböj": the requester is told; nothing else changes."""
+    _require_sysadmin(user=user, subscription=subscription)
+    request = _lock_pending(subscription=subscription, request_id=request_id)
+    request.status = CollaborationRequest.Status.REJECTED
+    request.decided_at = timezone.now()
+    request.decided_by = user
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    outbox_enqueue_email(
+        to=request.requested_by.email,
+        template="collaboration-rejected",
+        context={
+            "recipient": request.requested_by,
+            "request": request,
+            "firm": request.firm,
+            "client": subscription.client,
+            "subscription": subscription,
+        },
+    )
+    return request
+
+
+def collaboration_request_withdraw(*, consultant: Consultant, request_id: int) -> None:
+    """The firm takes back a pending request; its to-do cards disappear."""
+    withdrawn = CollaborationRequest.objects.filter(
+        pk=request_id, firm_id=consultant.firm_id, status=CollaborationRequest.Status.PENDING
+    ).update(
+        status=CollaborationRequest.Status.WITHDRAWN,
+        decided_at=timezone.now(),
+        decided_by=consultant.user,
+    )
+    if not withdrawn:
+        raise CollaborationError(
+            _("Förfrågan väntar inte längre på svar och kan inte återkallas."),
+            code="not_pending",
+        )
+
+
+@transaction.atomic
+def collaboration_requests_expire() -> int:
+    """Expire requests unanswered for 30 days and tell the requester. Safe to
+    run any number of times, also concurrently."""
+    now = timezone.now()
+    due = list(
+        CollaborationRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=CollaborationRequest.Status.PENDING, expires_at__lte=now)
+        .select_related("firm", "requested_by", "subscription__client")
+    )
+    for request in due:
+        request.status = CollaborationRequest.Status.EXPIRED
+        request.decided_at = now
+        request.save(update_fields=["status", "decided_at"])
+        outbox_enqueue_email(
+            to=request.requested_by.email,
+            template="collaboration-expired",
+            context={
+                "recipient": request.requested_by,
+                "request": request,
+                "firm": request.firm,
+                "client": request.subscription.client,
+                "subscription": request.subscription,
+            },
+        )
+    return len(due)
+
+
+def couplings_activate_due() -> int:
+    """Activate scheduled couplings whose start date (Stockholm) has come.
+    One UPDATE: running it twice, or in two workers, activates each once."""
+    return Coupling.objects.filter(
+        status=Coupling.Status.SCHEDULED, starts_on__lte=today_in_stockholm()
+    ).update(status=Coupling.Status.ACTIVE, activated_at=timezone.now())

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from collaboration import services
+
+
+@shared_task(name="collaboration.activate_scheduled_couplings")
+def activate_scheduled_couplings() -> int:
+    return services.couplings_activate_due()
+
+
+@shared_task(name="collaboration.expire_stale_requests")
+def expire_stale_requests() -> int:
+    return services.collaboration_requests_expire()

@@ -1,0 +1,279 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from clients.models import Subscription
+from clients.selectors import subscription_for_sysadmin
+from collaboration import selectors, services
+from collaboration.forms import ClientLookupForm, CollaborationRequestForm
+from collaboration.services import CollaborationError, LookupOutcome
+from firm_portal.models import Consultant
+from firm_portal.selectors import consultant_for_user, firm_consultants_search
+
+
+def _consultant_with_seat(request: HttpRequest) -> Consultant:
+    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+    return services.require_client_manager_seat(consultant=consultant)
+
+
+def _no_seat_page(request: HttpRequest) -> HttpResponse:
+    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+    admins = (
+        list(
+            Consultant.objects.filter(firm_id=consultant.firm_id, is_firm_admin=True, is_active=True)
+            .select_related("user")
+            .order_by("user__full_name")
+        )
+        if consultant
+        else []
+    )
+    return render(
+        request,
+        "collaboration/no_seat.html",
+        {"consultant": consultant, "firm_admins": admins},
+        status=403,
+    )
+
+
+def _step2_context(
+    form: CollaborationRequestForm, consultant: Consultant, subscription: Subscription, query: str
+) -> dict[str, object]:
+    matches = list(firm_consultants_search(consultant=consultant, query=query))
+    selected = form["responsible_consultant"].value()
+    return {
+        "step": 2,
+        "form": form,
+        "subscription": subscription,
+        "client": subscription.client,
+        "matches": matches,
+        "selected_consultant": str(selected) if selected else "",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_client(request: HttpRequest) -> HttpResponse:
+    """"Ny klient", step 1: organisationsnummer → "Fortsätt"."""
+    try:
+        consultant = _consultant_with_seat(request)
+    except PermissionDenied:
+        return _no_seat_page(request)
+    form = ClientLookupForm(request.POST or None)
+    context: dict[str, object] = {"step": 1, "lookup_form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            lookup = services.subscription_lookup(
+                consultant=consultant,
+                org_number=form.cleaned_data["org_number"],
+                subscription_number=form.cleaned_data["subscription_number"],
+            )
+        except ValidationError as error:
+            form.add_error("subscription_number", error)
+        else:
+            if lookup.outcome == LookupOutcome.FOUND:
+                assert lookup.subscription is not None
+                step2 = CollaborationRequestForm(
+                    initial={
+                        "org_number": lookup.subscription.client.org_number,
+                        "subscription_number": lookup.subscription.number,
+                        "responsible_consultant": consultant.pk,
+                    },
+                    firm_id=consultant.firm_id,
+                )
+                context.update(_step2_context(step2, consultant, lookup.subscription, ""))
+            else:
+                context["lookup"] = lookup
+                context["needs_number"] = lookup.outcome == LookupOutcome.NEEDS_NUMBER
+    if form.errors.get("subscription_number"):
+        context["needs_number"] = True
+    template = "collaboration/new_client.html"
+    if request.htmx:
+        template += "#wizard"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def consultant_search(request: HttpRequest) -> HttpResponse:
+    """Live search over the firm's consultants (HTMX fragment)."""
+    try:
+        consultant = _consultant_with_seat(request)
+    except PermissionDenied:
+        return _no_seat_page(request)
+    query = request.GET.get("consultant_query", "")[:100]
+    return render(
+        request,
+        "collaboration/new_client.html#consultant-results",
+        {
+            "matches": firm_consultants_search(consultant=consultant, query=query),
+            "selected_consultant": request.GET.get("responsible_consultant", ""),
+        },
+    )
+
+
+@login_required
+@require_POST
+def send_request(request: HttpRequest) -> HttpResponse:
+    """"Skicka förfrågan" (and, without JavaScript, "Sök" for the consultant)."""
+    try:
+        consultant = _consultant_with_seat(request)
+    except PermissionDenied:
+        return _no_seat_page(request)
+    form = CollaborationRequestForm(request.POST, firm_id=consultant.firm_id)
+    lookup_form = ClientLookupForm(
+        {
+            "org_number": request.POST.get("org_number", ""),
+            "subscription_number": request.POST.get("subscription_number", ""),
+        }
+    )
+    if not lookup_form.is_valid():
+        messages.error(request, _("Börja om med organisationsnumret."))
+        return redirect("collaboration:new_client")
+    try:
+        lookup = services.subscription_lookup(
+            consultant=consultant,
+            org_number=lookup_form.cleaned_data["org_number"],
+            subscription_number=lookup_form.cleaned_data["subscription_number"],
+        )
+    except ValidationError:
+        messages.error(request, _("Börja om med organisationsnumret."))
+        return redirect("collaboration:new_client")
+    context: dict[str, object] = {"step": 1, "lookup_form": lookup_form}
+    if lookup.outcome != LookupOutcome.FOUND:
+        context["lookup"] = lookup
+        return render(request, "collaboration/new_client.html", context)
+    assert lookup.subscription is not None
+    query = request.POST.get("consultant_query", "")[:100]
+    if request.POST.get("action") == "search":
+        form = CollaborationRequestForm(
+            initial=request.POST.dict(), firm_id=consultant.firm_id
+        )
+        context.update(_step2_context(form, consultant, lookup.subscription, query))
+        return render(request, "collaboration/new_client.html", context)
+    if form.is_valid():
+        try:
+            services.collaboration_request_send(
+                consultant=consultant,
+                subscription=lookup.subscription,
+                responsible=form.cleaned_data["responsible_consultant"],
+                start_date=form.cleaned_data["start_date"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except CollaborationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Förfrågan om samarbete är skickad till %(client)s. "
+                    "Systemadministratörerna har fått ett mejl."
+                )
+                % {"client": lookup.subscription.client.name},
+            )
+            if request.htmx:
+                return HttpResponseClientRedirect("/")
+            return redirect("home")
+    context.update(_step2_context(form, consultant, lookup.subscription, query))
+    template = "collaboration/new_client.html"
+    if request.htmx:
+        template += "#wizard"
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def withdraw_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+    if consultant is None:
+        raise Http404("Not a consultant")
+    collaboration_request = selectors.request_for_firm(consultant=consultant, request_id=request_id)
+    try:
+        services.collaboration_request_withdraw(
+            consultant=consultant, request_id=collaboration_request.pk
+        )
+    except CollaborationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Förfrågan är återkallad."))
+    return redirect("home")
+
+
+@login_required
+@require_GET
+def firm_collaboration(request: HttpRequest, number: int) -> HttpResponse:
+    """"Byråsamarbete": pending requests and live couplings of a subscription."""
+    subscription = subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    return render(
+        request,
+        "collaboration/firm_collaboration.html",
+        {
+            "subscription": subscription,
+            "pending": selectors.pending_requests_for_subscription(subscription=subscription),
+            "couplings": selectors.live_couplings_for_subscription(subscription=subscription),
+        },
+    )
+
+
+@login_required
+@require_POST
+def approve_request(request: HttpRequest, number: int, request_id: int) -> HttpResponse:
+    """"Jag godkänner" → straight on to "Tilldela behörigheter"."""
+    subscription = subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    collaboration_request = selectors.request_for_sysadmin(
+        subscription=subscription, request_id=request_id
+    )
+    try:
+        coupling = services.collaboration_request_approve(
+            user=request.user,  # type: ignore[arg-type]
+            subscription=subscription,
+            request_id=collaboration_request.pk,
+        )
+    except CollaborationError as error:
+        messages.warning(request, error.message)
+        return redirect("collaboration:firm_collaboration", number=subscription.number)
+    if coupling.status == coupling.Status.SCHEDULED:
+        messages.success(
+            request,
+            _(
+                "Samarbetet med %(firm)s är godkänt och börjar %(date)s. "
+                "Tilldela behörigheter till konsulten."
+            )
+            % {"firm": collaboration_request.firm.name, "date": coupling.starts_on.isoformat()},
+        )
+    else:
+        messages.success(
+            request,
+            _("Samarbetet med %(firm)s är godkänt. Tilldela behörigheter till konsulten.")
+            % {"firm": collaboration_request.firm.name},
+        )
+    return redirect("clients:permissions", number=subscription.number)
+
+
+@login_required
+@require_POST
+def reject_request(request: HttpRequest, number: int, request_id: int) -> HttpResponse:
+    subscription = subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    collaboration_request = selectors.request_for_sysadmin(
+        subscription=subscription, request_id=request_id
+    )
+    try:
+        services.collaboration_request_reject(
+            user=request.user,  # type: ignore[arg-type]
+            subscription=subscription,
+            request_id=collaboration_request.pk,
+        )
+    except CollaborationError as error:
+        messages.warning(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Förfrågan från %(firm)s är avböjd. Byrån har fått besked.")
+            % {"firm": collaboration_request.firm.name},
+        )
+    return redirect("collaboration:firm_collaboration", number=subscription.number)

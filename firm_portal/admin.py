@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from firm_portal.models import Consultant, Firm, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_active", "is_staff", "date_joined")
+    list_filter = ("is_active", "is_staff", "is_superuser")
+    search_fields = ("email", "full_name", "mobile")
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Person"), {"fields": ("full_name", "mobile")}),
+        (
+            _("Behörigheter"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Datum"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
+    )
+
+
+class ConsultantInline(admin.TabularInline):
+    model = Consultant
+    extra = 0
+    raw_id_fields = ("user",)
+    fields = ("user", "is_firm_admin", "is_client_manager_admin", "has_client_manager_seat", "is_active")
+
+
+@admin.register(Firm)
+class FirmAdmin(admin.ModelAdmin):
+    list_display = ("name", "org_number", "client_manager_seats")
+    search_fields = ("name", "org_number")
+    inlines = [ConsultantInline]
+
+
+@admin.register(Consultant)
+class ConsultantAdmin(admin.ModelAdmin):
+    list_display = ("user", "firm", "is_firm_admin", "is_client_manager_admin", "has_client_manager_seat", "is_active")
+    list_filter = ("is_active", "is_firm_admin", "is_client_manager_admin", "has_client_manager_seat")
+    list_select_related = ("user", "firm")
+    search_fields = ("user__email", "user__full_name", "firm__name", "firm__org_number")
+    raw_id_fields = ("user", "firm")
+    show_full_result_count = False

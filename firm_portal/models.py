@@ -1,0 +1,120 @@
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.validators import validate_org_number
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Emails are stored lower-cased; logging in must not depend on case.
+        return self.get(email=(username or "").strip().lower())
+
+    def create_user(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> "User":
+        if not email:
+            raise ValueError("Users need an email address")
+        user = self.model(email=email.strip().lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in: firm staff, client users and our support staff.
+
+    Email is the login. What a user may do comes from their consultant role in
+    a firm and their memberships in subscriptions, never from this row.
+    """
+
+    email = models.EmailField(_("e-post"), unique=True)
+    full_name = models.CharField(_("namn"), max_length=200)
+    mobile = models.CharField(_("mobilnummer"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("aktiv"), default=True)
+    is_staff = models.BooleanField(_("supportpersonal"), default=False)
+    date_joined = models.DateTimeField(_("skapad"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("användare")
+        verbose_name_plural = _("användare")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Firm(models.Model):
+    name = models.CharField(_("namn"), max_length=200)
+    org_number = models.CharField(
+        _("organisationsnummer"), max_length=11, unique=True, validators=[validate_org_number]
+    )
+    client_manager_seats = models.PositiveIntegerField(
+        _("licenser för Klienthanteraren"), default=0
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("byrå")
+        verbose_name_plural = _("byråer")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consultant(models.Model):
+    """A user's employment at a firm (one active firm per person)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="consultancies")
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="consultants")
+    is_firm_admin = models.BooleanField(_("byråadministratör"), default=False)
+    is_client_manager_admin = models.BooleanField(
+        _("programadministratör (Klienthanteraren)"), default=False
+    )
+    has_client_manager_seat = models.BooleanField(
+        _("licens för Klienthanteraren"), default=False
+    )
+    is_active = models.BooleanField(_("aktiv"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("konsult")
+        verbose_name_plural = _("konsulter")
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "user"], name="consultant_unique_per_firm"),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_active=True),
+                name="consultant_one_active_firm_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.full_name} ({self.firm.name})"
+
+    @property
+    def sees_all_clients(self) -> bool:
+        return self.is_firm_admin or self.is_client_manager_admin
