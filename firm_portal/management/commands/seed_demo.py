@@ -1,0 +1,748 @@
+"""`manage.py seed_demo`: a believable Swedish demo world.
+
+Three accounting firms with consultants, forty clients with subscriptions,
+licences and permissions, active, double and scheduled couplings, and pending
+requests. Everything comes from `random.Random(2026)`, so two fresh databases
+get the same world (apart from abonnemangsnummer, which continue from the
+counter). Rows are written directly, never through the services that send
+email. Every demo user has the password `demo1234`.
+"""
+
+import random
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clients.models import (
+    Client,
+    Level,
+    Membership,
+    Plan,
+    Program,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+)
+from clients.services import subscription_create
+from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.models import Consultant, Firm, User
+from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
+from licensing.models import LicenseChange
+from stdnum import luhn
+from stdnum.se import orgnr
+
+SEED = 2026
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo password
+DEMO_EMAIL_SUFFIX = ".demo"
+CLIENT_MANAGER_SEATS = 10
+REQUEST_TTL = timedelta(days=30)
+
+NORR, GBG, MALMO = "norr", "gbg", "malmo"
+
+
+@dataclass(frozen=True)
+class ConsultantSpec:
+    email: str
+    full_name: str
+    is_firm_admin: bool = False
+    is_client_manager_admin: bool = False
+    has_seat: bool = True
+
+
+@dataclass(frozen=True)
+class FirmSpec:
+    key: str
+    name: str
+    consultants: tuple[ConsultantSpec, ...]
+
+
+FIRMS: tuple[FirmSpec, ...] = (
+    FirmSpec(
+        NORR,
+        "Redovisningsbyrån Norr AB",
+        (
+            ConsultantSpec("anna@norr.demo", "Anna Lindberg", True, True),
+            ConsultantSpec("erik@norr.demo", "Erik Sundström"),
+            ConsultantSpec("maja@norr.demo", "Maja Nyström"),
+            ConsultantSpec("johan@norr.demo", "Johan Lindqvist"),
+            ConsultantSpec("nils@norr.demo", "Nils Öberg", has_seat=False),
+        ),
+    ),
+    FirmSpec(
+        GBG,
+        "Siffror & Skatt i Göteborg AB",
+        (
+            ConsultantSpec("karin@gbg.demo", "Karin Johansson", is_firm_admin=True),
+            ConsultantSpec("oskar@gbg.demo", "Oskar Hansson"),
+            ConsultantSpec("elin@gbg.demo", "Elin Karlsson"),
+            ConsultantSpec("david@gbg.demo", "David Svensson"),
+        ),
+    ),
+    FirmSpec(
+        MALMO,
+        "Malmö Bokföringsbyrå AB",
+        (
+            ConsultantSpec("ola@malmo.demo", "Ola Persson", is_firm_admin=True),
+            ConsultantSpec("sofia@malmo.demo", "Sofia Nilsson", is_client_manager_admin=True),
+            ConsultantSpec("ahmed@malmo.demo", "Ahmed Hassan"),
+            ConsultantSpec("emma@malmo.demo", "Emma Bengtsson"),
+            ConsultantSpec("gustav@malmo.demo", "Gustav Mattsson", has_seat=False),
+        ),
+    ),
+)
+FIRM_NAMES = tuple(spec.name for spec in FIRMS)
+
+BAGERIET = "Bageriet Solsidan AB"
+PERSSONS = "Perssons Rör & Värme AB"
+FJALLSTUGAN = "Fjällstugan Turism AB"
+CLIENT_NAMES: tuple[str, ...] = (
+    BAGERIET,
+    PERSSONS,
+    FJALLSTUGAN,
+    "Luleå Elektriska AB",
+    "Umeå Snickeri & Bygg AB",
+    "Kiruna Gruvservice AB",
+    "Skellefteå Måleri AB",
+    "Piteå Havsbad Café AB",
+    "Norrbottens Skogstjänst AB",
+    "Haparanda Handelshus AB",
+    "Östersunds Cykelverkstad AB",
+    "Sundsvalls Städ & Fönsterputs AB",
+    "Gamla Stans Antikvariat AB",
+    "Västkustens Fisk & Skaldjur AB",
+    "Hisingens Bilservice AB",
+    "Majornas Frisersalong AB",
+    "Kungsbacka Trädgårdsdesign AB",
+    "Alingsås Kafferosteri AB",
+    "Borås Textilateljé AB",
+    "Trollhättans Plåtslageri AB",
+    "Lysekils Båtvarv AB",
+    "Varbergs Surfcenter AB",
+    "Malmö Möbelsnickeri AB",
+    "Lunds Tandläkarpraktik AB",
+    "Helsingborgs Hamnlogistik AB",
+    "Ystads Glassbar AB",
+    "Österlens Äppelmusteri AB",
+    "Kristianstads Elinstallationer AB",
+    "Trelleborgs Transport AB",
+    "Landskrona Golv & Kakel AB",
+    "Höganäs Keramikverkstad AB",
+    "Ängelholms Hundcenter AB",
+    "Pixelhuset Webbyrå AB",
+    "Sjöbergs Fastighetsförvaltning AB",
+    "Ekdahls Juristbyrå AB",
+    "Gröna Gaffeln Restaurang AB",
+    "Lindgrens Ventilation AB",
+    "Holmqvist Arkitekter AB",
+    "Stenbergs Åkeri AB",
+    "Söderlunds Optik AB",
+)
+
+FIRST_NAMES = (
+    "Anders", "Annika", "Björn", "Camilla", "Daniel", "Ebba", "Fredrik", "Gunilla",
+    "Henrik", "Ida", "Jonas", "Josefin", "Kristina", "Lars", "Linda", "Magnus",
+    "Malin", "Mats", "Mikael", "Monica", "Niklas", "Petra", "Rasmus", "Sanna",
+    "Stefan", "Therese", "Tobias", "Ulrika", "Viktor", "Åsa", "Ingrid", "Hampus",
+    "Alva", "Leila", "Mohammed", "Yasmin", "Göran", "Elsa", "Hugo", "Wilma",
+)  # fmt: skip
+LAST_NAMES = (
+    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
+    "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Hansson", "Bengtsson",
+    "Jönsson", "Lindberg", "Jakobsson", "Magnusson", "Olofsson", "Lindström", "Lindgren",
+    "Axelsson", "Berg", "Bergström", "Lundberg", "Mattsson", "Berglund", "Sandberg",
+    "Forsberg", "Sjöberg", "Wallin", "Engström", "Eklund", "Lundin", "Håkansson", "Björk",
+)  # fmt: skip
+
+# Programs a plan always has, and the extras it may have.
+PLAN_PROGRAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
+    Plan.FAKTURA: (("fakturering",), ("kvitto-resa", "offert-order"), 1),
+    Plan.START: (("bokforing", "fakturering"), ("kvitto-resa", "arkivplats"), 1),
+    Plan.SMART: (("bokforing", "fakturering", "kvitto-resa"), ("lon", "tid", "arkivplats"), 2),
+    Plan.PRO: (
+        ("bokforing", "fakturering", "lon", "kvitto-resa"),
+        ("tid", "offert-order", "lager", "arkivplats"),
+        3,
+    ),
+}
+
+ROLE_ORDER = {"sysadmin": 0, "consultant": 1, "user": 2}
+
+
+@dataclass
+class MemberPlan:
+    """A membership to create; `role` decides the levels it gets."""
+
+    user: User
+    role: str  # "sysadmin", "consultant" or "user"
+    consultant: Consultant | None = None
+    is_sysadmin: bool = False
+    with_levels: bool = True
+
+
+def ascii_slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def org_number_for(body: str) -> str:
+    """NNNNNN-NNNN for nine digits plus their Luhn check digit."""
+    return orgnr.format(orgnr.validate(body + luhn.calc_check_digit(body)))
+
+
+class World:
+    """Builds the demo data; one instance per run."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(SEED)
+        self.today = today_in_stockholm()
+        self.now = timezone.now()
+        self.password = make_password(DEMO_PASSWORD)
+        self.used_org_numbers: set[str] = set(
+            Client.objects.values_list("org_number", flat=True)
+        ) | set(Firm.objects.values_list("org_number", flat=True))
+        self.used_emails: set[str] = set()
+        self.users: dict[str, User] = {}
+        self.firms: dict[str, Firm] = {}
+        self.consultants: dict[str, Consultant] = {}  # by email
+        self.firm_consultants: dict[str, list[Consultant]] = {}
+        self.clients: dict[str, Client] = {}
+        self.subscriptions: list[Subscription] = []
+        self.programs = {p.code: p for p in Program.objects.all()}
+        self.seats: dict[tuple[int, int], int] = {}
+        self.licensed: dict[int, list[Program]] = defaultdict(list)
+        self.members: dict[int, list[MemberPlan]] = defaultdict(list)
+        self.round_robin: dict[str, int] = defaultdict(int)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def new_org_number(self, prefix: str) -> str:
+        while True:
+            body = prefix + "".join(str(self.rng.randrange(10)) for _ in range(9 - len(prefix)))
+            number = org_number_for(body)
+            if number not in self.used_org_numbers:
+                self.used_org_numbers.add(number)
+                return number
+
+    def user_row(self, email: str, full_name: str, **extra: Any) -> User:
+        email = email.lower()
+        assert email not in self.used_emails, email
+        self.used_emails.add(email)
+        return User(email=email, full_name=full_name, password=self.password, **extra)
+
+    def random_person(self, domain: str) -> tuple[str, str]:
+        while True:
+            first = self.rng.choice(FIRST_NAMES)
+            last = self.rng.choice(LAST_NAMES)
+            email = f"{ascii_slug(first)}.{ascii_slug(last)}@{domain}"
+            if email not in self.used_emails:
+                return email, f"{first} {last}"
+
+    def past_date(self, min_days: int, max_days: int) -> date:
+        return self.today - timedelta(days=self.rng.randint(min_days, max_days))
+
+    def responsible_for(self, firm_key: str) -> Consultant:
+        """Seated consultants of the firm in turn, so everyone gets clients."""
+        seated = [c for c in self.firm_consultants[firm_key] if c.has_client_manager_seat]
+        consultant = seated[self.round_robin[firm_key] % len(seated)]
+        self.round_robin[firm_key] += 1
+        return consultant
+
+    # -- steps -----------------------------------------------------------------
+
+    def build(self) -> None:
+        self.create_firms_and_consultants()
+        self.create_clients_and_subscriptions()
+        self.create_licenses()
+        self.plan_world()
+        self.create_memberships_and_levels()
+
+    def create_firms_and_consultants(self) -> None:
+        firm_rows = [
+            Firm(
+                name=spec.name,
+                org_number=self.new_org_number("556"),
+                client_manager_seats=CLIENT_MANAGER_SEATS,
+            )
+            for spec in FIRMS
+        ]
+        Firm.objects.bulk_create(firm_rows)
+        by_name = {f.name: f for f in Firm.objects.filter(name__in=FIRM_NAMES)}
+        self.firms = {spec.key: by_name[spec.name] for spec in FIRMS}
+
+        user_rows = [
+            self.user_row(c.email, c.full_name) for spec in FIRMS for c in spec.consultants
+        ]
+        user_rows.append(
+            self.user_row(
+                "admin@byraportalen.demo", "Support Byråportalen", is_staff=True, is_superuser=True
+            )
+        )
+        self.save_users(user_rows)
+
+        Consultant.objects.bulk_create(
+            Consultant(
+                user=self.users[c.email],
+                firm=self.firms[spec.key],
+                is_firm_admin=c.is_firm_admin,
+                is_client_manager_admin=c.is_client_manager_admin,
+                has_client_manager_seat=c.has_seat,
+            )
+            for spec in FIRMS
+            for c in spec.consultants
+        )
+        for consultant in Consultant.objects.filter(
+            firm__in=self.firms.values()
+        ).select_related("user", "firm"):
+            self.consultants[consultant.user.email] = consultant
+        for spec in FIRMS:
+            self.firm_consultants[spec.key] = [self.consultants[c.email] for c in spec.consultants]
+
+    def save_users(self, rows: list[User]) -> None:
+        User.objects.bulk_create(rows)
+        for user in User.objects.filter(email__in=[u.email for u in rows]):
+            self.users[user.email] = user
+
+    def create_clients_and_subscriptions(self) -> None:
+        assert len(CLIENT_NAMES) == len(set(CLIENT_NAMES)) == 40
+        Client.objects.bulk_create(
+            Client(name=name, org_number=self.new_org_number(self.rng.choice(("556", "559"))))
+            for name in CLIENT_NAMES
+        )
+        self.clients = {c.name: c for c in Client.objects.filter(name__in=CLIENT_NAMES)}
+        plans = [Plan.FAKTURA, Plan.START, Plan.SMART, Plan.PRO]
+        for name in CLIENT_NAMES:
+            plan = self.rng.choices(plans, weights=[15, 30, 35, 20])[0]
+            self.subscriptions.append(
+                subscription_create(client_id=self.clients[name].pk, plan=plan)
+            )
+        # Perssons Rör & Värme has a second subscription for its service company.
+        self.subscriptions.append(
+            subscription_create(client_id=self.clients[PERSSONS].pk, plan=Plan.FAKTURA)
+        )
+
+    def create_licenses(self) -> None:
+        rows: list[SubscriptionLicense] = []
+        for subscription in self.subscriptions:
+            always, extras, max_extras = PLAN_PROGRAMS[subscription.plan]
+            codes = list(always) + self.rng.sample(extras, self.rng.randint(0, max_extras))
+            for code in sorted(codes, key=lambda c: self.programs[c].sort_order):
+                program = self.programs[code]
+                seats = self.rng.randint(2, 5)
+                self.seats[subscription.pk, program.pk] = seats
+                self.licensed[subscription.pk].append(program)
+                rows.append(
+                    SubscriptionLicense(subscription=subscription, program=program, seats=seats)
+                )
+        SubscriptionLicense.objects.bulk_create(rows)
+
+    def plan_world(self) -> None:
+        """Decide who is member where, the couplings and the requests."""
+        subs = self.subscriptions
+        bageriet, perssons_a, fjallstugan = subs[0], subs[1], subs[2]
+        perssons_b = subs[-1]
+        generic = subs[3:-1]
+        self.rng.shuffle(generic)
+        self.without_sysadmin = generic[:5]
+        with_sysadmin = generic[5:]
+
+        # Client users (no users at all in `without_sysadmin`).
+        new_users: list[User] = [
+            self.user_row("lisa@kund.demo", "Lisa Ek"),
+            self.user_row("per@kund.demo", "Per Persson"),
+        ]
+        client_members: list[tuple[Subscription, str, bool]] = [
+            (bageriet, "lisa@kund.demo", True),
+            (perssons_a, "per@kund.demo", True),
+            (perssons_b, "per@kund.demo", True),
+        ]
+        for subscription, count in [(bageriet, 1), (perssons_a, 1), (perssons_b, 0)] + [
+            (s, self.rng.randint(0, 3)) for s in with_sysadmin
+        ]:
+            domain = ascii_slug(subscription.client.name.removesuffix(" AB")) + DEMO_EMAIL_SUFFIX
+            is_first = subscription in (with_sysadmin)
+            for index in range(count + (1 if is_first else 0)):
+                email, full_name = self.random_person(domain)
+                new_users.append(self.user_row(email, full_name))
+                # The first user is sysadmin; sometimes a second one is too.
+                sysadmin = is_first and (index == 0 or (index == 1 and self.rng.random() < 0.3))
+                client_members.append((subscription, email, sysadmin))
+        self.save_users(new_users)
+        for subscription, email, sysadmin in client_members:
+            self.members[subscription.pk].append(
+                MemberPlan(
+                    user=self.users[email],
+                    role="sysadmin" if sysadmin else "user",
+                    is_sysadmin=sysadmin,
+                )
+            )
+
+        # Couplings: (firm, subscription, responsible, started days ago range).
+        maja = self.consultants["maja@norr.demo"]
+        norr_subs, gbg_subs, malmo_subs = with_sysadmin[0:8], with_sysadmin[8:16], with_sysadmin[16:24]
+        self.couplings: list[Coupling] = []
+        first_starts: dict[int, date] = {}
+
+        def couple(
+            firm_key: str,
+            subscription: Subscription,
+            responsible: Consultant | None = None,
+            *,
+            sysadmin: bool = False,
+        ) -> Coupling:
+            responsible = responsible or self.responsible_for(firm_key)
+            if subscription.pk in first_starts:  # the second firm came later
+                earliest = (self.today - first_starts[subscription.pk]).days - 20
+                starts_on = self.past_date(7, max(earliest, 8))
+            else:
+                starts_on = self.past_date(90, 1100)
+                first_starts[subscription.pk] = starts_on
+            coupling = Coupling(
+                firm=self.firms[firm_key],
+                subscription=subscription,
+                responsible_consultant=responsible,
+                status=Coupling.Status.ACTIVE,
+                starts_on=starts_on,
+                activated_at=datetime.combine(starts_on, time(8, 0), tzinfo=STOCKHOLM),
+            )
+            self.couplings.append(coupling)
+            self.members[subscription.pk].append(
+                MemberPlan(
+                    user=responsible.user,
+                    role="sysadmin" if sysadmin else "consultant",
+                    consultant=responsible,
+                    is_sysadmin=sysadmin,
+                )
+            )
+            return coupling
+
+        # Fjällstugan: Maja at Norr is the only sysadmin; Göteborg joined later
+        # (Maja approved their request) and Malmö is asking now.
+        couple(NORR, fjallstugan, maja, sysadmin=True)
+        gbg_fjall = couple(GBG, fjallstugan)
+        couple(MALMO, bageriet)
+        couple(GBG, perssons_a)
+        for firm_key, group in ((NORR, norr_subs), (GBG, gbg_subs), (MALMO, malmo_subs)):
+            for subscription in group:
+                couple(firm_key, subscription)
+        # More double couplings ("dubbelsammankoppling").
+        couple(MALMO, norr_subs[0])
+        couple(NORR, gbg_subs[0])
+        couple(GBG, malmo_subs[0])
+        # Two subscriptions without sysadmin are coupled anyway (manually, by
+        # support); the other three are not coupled at all.
+        couple(GBG, self.without_sysadmin[3])
+        couple(MALMO, self.without_sysadmin[4])
+
+        # Requests already decided, for history.
+        self.approved: list[tuple[Coupling, CollaborationRequest]] = []
+        self.approved.append(
+            (
+                gbg_fjall,
+                self.request_row(
+                    GBG,
+                    fjallstugan,
+                    gbg_fjall.responsible_consultant,
+                    created=datetime.combine(
+                        gbg_fjall.starts_on - timedelta(days=2), time(9, 15), tzinfo=STOCKHOLM
+                    ),
+                    decided_by=maja.user,
+                ),
+            )
+        )
+
+        # One scheduled coupling: Norr starts with a client in two weeks.
+        scheduled_sub = with_sysadmin[24]
+        erik = self.consultants["erik@norr.demo"]
+        starts_on = self.today + timedelta(days=14)
+        scheduled = Coupling(
+            firm=self.firms[NORR],
+            subscription=scheduled_sub,
+            responsible_consultant=erik,
+            status=Coupling.Status.SCHEDULED,
+            starts_on=starts_on,
+            activated_at=None,
+        )
+        self.couplings.append(scheduled)
+        self.scheduled = scheduled
+        sysadmin_user = next(m.user for m in self.members[scheduled_sub.pk] if m.is_sysadmin)
+        self.approved.append(
+            (
+                scheduled,
+                self.request_row(
+                    NORR,
+                    scheduled_sub,
+                    erik,
+                    created=self.now - timedelta(days=3),
+                    decided_by=sysadmin_user,
+                    start_date=starts_on,
+                ),
+            )
+        )
+        # Approval gives the responsible consultant a membership straight away.
+        self.members[scheduled_sub.pk].append(
+            MemberPlan(user=erik.user, role="consultant", consultant=erik, with_levels=False)
+        )
+
+        # Pending requests, all to subscriptions with an active sysadmin and
+        # from firms not coupled to them.
+        karin = self.consultants["karin@gbg.demo"]
+        self.pending = [
+            self.request_row(GBG, bageriet, self.consultants["elin@gbg.demo"], requester=karin),
+            self.request_row(MALMO, fjallstugan, None),
+            self.request_row(GBG, perssons_b, None),
+            self.request_row(NORR, with_sysadmin[25], None),
+            self.request_row(MALMO, with_sysadmin[26], None),
+            self.request_row(GBG, with_sysadmin[27], None),
+            self.request_row(NORR, gbg_subs[1], None),
+        ]
+        self.free_subscriptions = with_sysadmin[28:]
+        self.named = {
+            "bageriet": bageriet,
+            "perssons_a": perssons_a,
+            "perssons_b": perssons_b,
+            "fjallstugan": fjallstugan,
+            "manual": self.without_sysadmin[0],
+            "scheduled": scheduled_sub,
+        }
+
+    def request_row(
+        self,
+        firm_key: str,
+        subscription: Subscription,
+        responsible: Consultant | None,
+        *,
+        requester: Consultant | None = None,
+        created: datetime | None = None,
+        decided_by: User | None = None,
+        start_date: date | None = None,
+    ) -> CollaborationRequest:
+        responsible = responsible or self.responsible_for(firm_key)
+        requester = requester or responsible
+        request = CollaborationRequest(
+            firm=self.firms[firm_key],
+            subscription=subscription,
+            responsible_consultant=responsible,
+            requested_by=requester.user,
+            start_date=start_date,
+            expires_at=(created or self.now) + REQUEST_TTL,
+        )
+        if decided_by is not None:
+            assert created is not None
+            request.status = CollaborationRequest.Status.APPROVED
+            request.decided_by = decided_by
+            request.decided_at = created + timedelta(hours=self.rng.randint(2, 40))
+            request._demo_created_at = created  # type: ignore[attr-defined]
+        return request
+
+    def save_couplings_and_requests(self) -> None:
+        approved_requests = [request for _coupling, request in self.approved]
+        CollaborationRequest.objects.bulk_create([*approved_requests, *self.pending])
+        for coupling, request in self.approved:
+            # created_at is auto_now_add; backdate it to when it was sent.
+            CollaborationRequest.objects.filter(pk=request.pk).update(
+                created_at=request._demo_created_at  # type: ignore[attr-defined]
+            )
+            coupling.request = request
+        Coupling.objects.bulk_create(self.couplings)
+
+    def create_memberships_and_levels(self) -> None:
+        self.save_couplings_and_requests()
+        Membership.objects.bulk_create(
+            Membership(
+                subscription_id=subscription_id,
+                user=plan.user,
+                consultant=plan.consultant,
+                is_sysadmin=plan.is_sysadmin,
+            )
+            for subscription_id, plans in self.members.items()
+            for plan in plans
+        )
+        membership_ids = {
+            (m.subscription_id, m.user_id): m.pk
+            for m in Membership.objects.filter(subscription_id__in=list(self.members))
+        }
+        used: dict[tuple[int, int], int] = defaultdict(int)
+        levels: list[ProgramLevel] = []
+        for subscription_id, plans in self.members.items():
+            programs = self.licensed[subscription_id]
+            # Sysadmins first, then consultants, then the other client users.
+            for plan in sorted(plans, key=lambda p: ROLE_ORDER[p.role]):
+                if not plan.with_levels:
+                    continue
+                if plan.role == "sysadmin":
+                    count, choices = self.rng.randint(1, 3), [Level.ADMIN, Level.APPROVER]
+                    picked = programs[:1] + self.rng.sample(programs[1:], min(count - 1, len(programs) - 1))
+                elif plan.role == "consultant":
+                    count = self.rng.randint(1, 3)
+                    choices = [Level.ADMIN, Level.APPROVER, Level.REPORTER]
+                    picked = self.rng.sample(programs, min(count, len(programs)))
+                else:
+                    count = self.rng.randint(1, 2)
+                    choices = [Level.REPORTER, Level.READ, Level.APPROVER]
+                    picked = self.rng.sample(programs, min(count, len(programs)))
+                membership_id = membership_ids[subscription_id, plan.user.pk]
+                for index, program in enumerate(picked):
+                    key = (subscription_id, program.pk)
+                    if used[key] >= self.seats[key]:
+                        continue  # every seat of this program is taken
+                    used[key] += 1
+                    level = (
+                        Level.ADMIN
+                        if plan.role == "sysadmin" and index == 0
+                        else self.rng.choice(choices)
+                    )
+                    levels.append(
+                        ProgramLevel(membership_id=membership_id, program=program, level=level)
+                    )
+        ProgramLevel.objects.bulk_create(levels)
+        self.level_count = len(levels)
+
+
+def delete_demo_data() -> None:
+    """Remove everything the seed created (and whatever hangs on it)."""
+    firms = Firm.objects.filter(name__in=FIRM_NAMES)
+    clients = Client.objects.filter(name__in=CLIENT_NAMES)
+    users = User.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
+    subscriptions = Subscription.objects.filter(client__in=clients)
+    consultants = Consultant.objects.filter(Q(firm__in=firms) | Q(user__in=users))
+    Coupling.objects.filter(
+        Q(firm__in=firms)
+        | Q(subscription__in=subscriptions)
+        | Q(responsible_consultant__in=consultants)
+    ).delete()
+    CollaborationRequest.objects.filter(
+        Q(firm__in=firms)
+        | Q(subscription__in=subscriptions)
+        | Q(responsible_consultant__in=consultants)
+        | Q(requested_by__in=users)
+        | Q(decided_by__in=users)
+    ).delete()
+    LicenseChange.objects.filter(Q(subscription__in=subscriptions) | Q(actor__in=users)).delete()
+    Membership.objects.filter(
+        Q(subscription__in=subscriptions) | Q(user__in=users) | Q(consultant__in=consultants)
+    ).delete()
+    subscriptions.delete()
+    clients.delete()
+    consultants.delete()
+    firms.delete()
+    users.delete()
+
+
+class Command(BaseCommand):
+    help = "Build a deterministic Swedish demo world (all passwords: demo1234)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete the demo data first and build it again."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        exists = (
+            Firm.objects.filter(name__in=FIRM_NAMES).exists()
+            or User.objects.filter(email="anna@norr.demo").exists()
+        )
+        if exists and not options["reset"]:
+            self.stdout.write("Demo data finns redan (kör med --reset för att bygga om).")
+            return
+        with transaction.atomic():
+            if exists:
+                delete_demo_data()
+            world = World()
+            world.build()
+        self.print_summary(world)
+
+    def print_summary(self, world: World) -> None:
+        named = world.named
+        bageriet = named["bageriet"].client
+        perssons = named["perssons_a"].client
+        fjall = named["fjallstugan"].client
+        manual = named["manual"]
+        scheduled = named["scheduled"]
+        out = self.stdout.write
+        out(
+            self.style.SUCCESS(
+                f"Demo data skapad: {len(world.firms)} byråer, {len(world.consultants)} konsulter, "
+                f"{len(world.clients)} klienter, {len(world.subscriptions)} abonnemang, "
+                f"{sum(c.status == Coupling.Status.ACTIVE for c in world.couplings)} aktiva "
+                f"sammankopplingar, {len(world.pending)} väntande förfrågningar, "
+                f"{world.level_count} behörigheter."
+            )
+        )
+        rows = [
+            (
+                "anna@norr.demo",
+                "Firm admin, Redovisningsbyrån Norr AB (seat, programadministratör)",
+                f"Klienthanteraren shows every Norr client; 'Ny klient' → {bageriet.org_number} "
+                "sends a request to Lisa",
+            ),
+            (
+                "erik@norr.demo",
+                "Consultant at Norr with a seat",
+                "Sees only his own clients, incl. a coupling scheduled to start "
+                f"{scheduled_date(world)}",
+            ),
+            (
+                "nils@norr.demo",
+                "Consultant at Norr without a seat",
+                "Klienthanteraren shows the 'no licence' page",
+            ),
+            (
+                "maja@norr.demo",
+                f"Consultant at Norr and sysadmin of {fjall.name}",
+                "Start page has both parts; to-do card: request from Malmö Bokföringsbyrå AB",
+            ),
+            (
+                "karin@gbg.demo",
+                "Firm admin, Siffror & Skatt i Göteborg AB",
+                f"Pending requests to {bageriet.name} and {perssons.name}; withdraw one",
+            ),
+            (
+                "lisa@kund.demo",
+                f"Client user, sysadmin of {bageriet.name}",
+                "To-do card: Göteborg asks to collaborate – approve or decline",
+            ),
+            (
+                "per@kund.demo",
+                f"Client user, sysadmin of both subscriptions of {perssons.name}",
+                f"Two subscriptions ({named['perssons_a'].number}, {named['perssons_b'].number}); "
+                "one has a request from Göteborg",
+            ),
+            (
+                "admin@byraportalen.demo",
+                "Support (superuser, is_staff)",
+                "/admin/",
+            ),
+        ]
+        out("")
+        out("| E-post | Lösenord | Roll | Prova |")
+        out("|---|---|---|---|")
+        for email, role, try_this in rows:
+            out(f"| `{email}` | `{DEMO_PASSWORD}` | {role} | {try_this} |")
+        out("")
+        out("Organisationsnummer för demo:")
+        out(f"- {bageriet.org_number}  {bageriet.name}: Lisa is sysadmin, not coupled to Norr")
+        out(
+            f"- {perssons.org_number}  {perssons.name}: two subscriptions "
+            f"({named['perssons_a'].number}, {named['perssons_b'].number}), "
+            "'Ny klient' asks for the abonnemangsnummer"
+        )
+        out(
+            f"- {manual.client.org_number}  {manual.client.name}: no sysadmin "
+            "(manual-coupling message)"
+        )
+        out(f"- {fjall.org_number}  {fjall.name}: coupled to Norr and Göteborg, Maja is sysadmin")
+        out(f"- {scheduled.client.org_number}  {scheduled.client.name}: Norr from {scheduled_date(world)}")
+        free = ", ".join(f"{s.client.org_number} ({s.client.name})" for s in world.free_subscriptions)
+        out(f"- Not coupled to any firm: {free}")
+
+
+def scheduled_date(world: World) -> str:
+    return world.scheduled.starts_on.isoformat()

@@ -1,0 +1,120 @@
+"""Shared fixtures: named roles in two tenants, on real PostgreSQL and Redis."""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from clients.models import Membership, Subscription
+from firm_portal.models import Consultant, User
+from tests import factories
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fail fast, with instructions, when PostgreSQL or Redis is missing."""
+    if os.environ.get("DJANGO_ENV") != "test":
+        return
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("The tests need PostgreSQL: set DATABASE_URL (make test does).", returncode=2)
+    import psycopg
+    import redis
+
+    try:
+        psycopg.connect(
+            host=database["HOST"] or "127.0.0.1",
+            port=database["PORT"] or 5432,
+            user=database["USER"],
+            password=database["PASSWORD"],
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as error:
+        pytest.exit(
+            f"PostgreSQL is not reachable ({error}).\n"
+            "Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
+            "or: docker compose up -d postgres; or set DATABASE_URL.",
+            returncode=2,
+        )
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        pytest.exit(
+            f"Redis is not reachable at {settings.REDIS_URL} ({error}).\n"
+            "Start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379\n"
+            "or: docker compose up -d redis; or set REDIS_URL.",
+            returncode=2,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@dataclass
+class World:
+    """Two tenants. Firm A is coupled to subscription S (client sysadmin
+    `sysadmin`, client user `client_user`); firm B is not. Subscription T
+    belongs to another client with its own sysadmin `other_sysadmin`."""
+
+    firm_admin: Consultant
+    consultant: Consultant
+    no_seat_consultant: Consultant
+    other_firm_consultant: Consultant
+    subscription: Subscription
+    sysadmin: User
+    sysadmin_membership: Membership
+    client_user: User
+    other_subscription: Subscription
+    other_sysadmin: User
+
+    @property
+    def firm(self):  # type: ignore[no-untyped-def]
+        return self.firm_admin.firm
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    firm_a = factories.FirmFactory(name="Revisorerna Norr AB")
+    firm_b = factories.FirmFactory(name="Siffror Syd AB")
+    firm_admin = factories.ConsultantFactory(
+        firm=firm_a, is_firm_admin=True, user__full_name="Anna Admin"
+    )
+    consultant = factories.ConsultantFactory(firm=firm_a, user__full_name="Erik Konsult")
+    no_seat = factories.ConsultantFactory(
+        firm=firm_a, has_client_manager_seat=False, user__full_name="Nils Utanlicens"
+    )
+    other = factories.ConsultantFactory(firm=firm_b, user__full_name="Olle Annanbyrå")
+    subscription = factories.SubscriptionFactory(client__name="Bageriet Solsidan AB")
+    sysadmin_membership = factories.MembershipFactory(
+        subscription=subscription, is_sysadmin=True, user__full_name="Lisa Sysadmin"
+    )
+    client_user = factories.MembershipFactory(
+        subscription=subscription, user__full_name="Klas Klientanvändare"
+    ).user
+    other_subscription = factories.SubscriptionFactory(client__name="Annan Kund AB")
+    other_sysadmin = factories.MembershipFactory(
+        subscription=other_subscription, is_sysadmin=True, user__full_name="Oskar Annansysadmin"
+    ).user
+    return World(
+        firm_admin=firm_admin,
+        consultant=consultant,
+        no_seat_consultant=no_seat,
+        other_firm_consultant=other,
+        subscription=subscription,
+        sysadmin=sysadmin_membership.user,
+        sysadmin_membership=sysadmin_membership,
+        client_user=client_user,
+        other_subscription=other_subscription,
+        other_sysadmin=other_sysadmin,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # PBKDF2 at production strength costs ~0.3 s per user; tests make many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

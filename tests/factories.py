@@ -1,0 +1,124 @@
+"""factory-boy factories. Identity numbers are valid (Luhn) by construction."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+from stdnum import luhn
+from stdnum.se import orgnr
+
+from clients.models import (
+    Client,
+    Membership,
+    Plan,
+    Program,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+)
+from clients.services import subscription_number_allocate
+from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.models import Consultant, Firm, User
+from firm_portal.timeutils import today_in_stockholm
+
+PASSWORD = "test-password-1234"
+
+
+def org_number(n: int, prefix: str = "55") -> str:
+    base = f"{prefix}{n:07d}"[-9:]
+    return orgnr.format(base + luhn.calc_check_digit(base))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.se")
+    full_name = factory.Faker("name", locale="sv_SE")
+    password = factory.django.Password(PASSWORD)
+
+
+class FirmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Firm
+
+    name = factory.Sequence(lambda n: f"Byrå {n} AB")
+    org_number = factory.Sequence(lambda n: org_number(n, "556"))
+    client_manager_seats = 10
+
+
+class ConsultantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consultant
+
+    user = factory.SubFactory(UserFactory)
+    firm = factory.SubFactory(FirmFactory)
+    has_client_manager_seat = True
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    name = factory.Sequence(lambda n: f"Kund {n} AB")
+    org_number = factory.Sequence(lambda n: org_number(n, "559"))
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    client = factory.SubFactory(ClientFactory)
+    number = factory.LazyFunction(subscription_number_allocate)
+    plan = Plan.SMART
+    status = Subscription.Status.ACTIVE
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class CouplingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Coupling
+
+    firm = factory.SubFactory(FirmFactory)
+    subscription = factory.SubFactory(SubscriptionFactory)
+    status = Coupling.Status.ACTIVE
+    starts_on = factory.LazyFunction(lambda: today_in_stockholm() - timedelta(days=30))
+    activated_at = factory.LazyFunction(timezone.now)
+
+
+class CollaborationRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollaborationRequest
+
+    firm = factory.SubFactory(FirmFactory)
+    subscription = factory.SubFactory(SubscriptionFactory)
+    responsible_consultant = factory.SubFactory(
+        ConsultantFactory, firm=factory.SelfAttribute("..firm")
+    )
+    requested_by = factory.SelfAttribute("responsible_consultant.user")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class LicenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriptionLicense
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    program = factory.LazyFunction(lambda: Program.objects.get(code="bokforing"))
+    seats = 2
+
+
+def program(code: str) -> Program:
+    return Program.objects.get(code=code)
+
+
+def give_level(membership: Membership, code: str, level: str) -> ProgramLevel:
+    return ProgramLevel.objects.create(membership=membership, program=program(code), level=level)
