@@ -20,6 +20,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from stdnum import luhn
+from stdnum.se import orgnr
 
 from clients.models import (
     Client,
@@ -36,8 +38,6 @@ from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from licensing.models import LicenseChange
-from stdnum import luhn
-from stdnum.se import orgnr
 
 SEED = 2026
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo password
@@ -220,6 +220,14 @@ class World:
         self.licensed: dict[int, list[Program]] = defaultdict(list)
         self.members: dict[int, list[MemberPlan]] = defaultdict(list)
         self.round_robin: dict[str, int] = defaultdict(int)
+        self.couplings: list[Coupling] = []
+        # Decided requests with the time they were sent (created_at is auto_now_add).
+        self.approved: list[tuple[Coupling, CollaborationRequest, datetime]] = []
+        self.pending: list[CollaborationRequest] = []
+        self.without_sysadmin: list[Subscription] = []
+        self.free_subscriptions: list[Subscription] = []
+        self.named: dict[str, Subscription] = {}
+        self.level_count = 0
 
     # -- helpers ---------------------------------------------------------------
 
@@ -233,7 +241,8 @@ class World:
 
     def user_row(self, email: str, full_name: str, **extra: Any) -> User:
         email = email.lower()
-        assert email not in self.used_emails, email
+        if email in self.used_emails:
+            raise ValueError(f"Duplicate demo email {email}")
         self.used_emails.add(email)
         return User(email=email, full_name=full_name, password=self.password, **extra)
 
@@ -298,9 +307,9 @@ class World:
             for spec in FIRMS
             for c in spec.consultants
         )
-        for consultant in Consultant.objects.filter(
-            firm__in=self.firms.values()
-        ).select_related("user", "firm"):
+        for consultant in Consultant.objects.filter(firm__in=self.firms.values()).select_related(
+            "user", "firm"
+        ):
             self.consultants[consultant.user.email] = consultant
         for spec in FIRMS:
             self.firm_consultants[spec.key] = [self.consultants[c.email] for c in spec.consultants]
@@ -311,7 +320,8 @@ class World:
             self.users[user.email] = user
 
     def create_clients_and_subscriptions(self) -> None:
-        assert len(CLIENT_NAMES) == len(set(CLIENT_NAMES)) == 40
+        if len(set(CLIENT_NAMES)) != 40:
+            raise ValueError("The demo needs 40 distinct client names")
         Client.objects.bulk_create(
             Client(name=name, org_number=self.new_org_number(self.rng.choice(("556", "559"))))
             for name in CLIENT_NAMES
@@ -327,6 +337,9 @@ class World:
         self.subscriptions.append(
             subscription_create(client_id=self.clients[PERSSONS].pk, plan=Plan.FAKTURA)
         )
+        clients_by_id = {c.pk: c for c in self.clients.values()}
+        for subscription in self.subscriptions:
+            subscription.client = clients_by_id[subscription.client_id]
 
     def create_licenses(self) -> None:
         rows: list[SubscriptionLicense] = []
@@ -363,16 +376,19 @@ class World:
             (perssons_a, "per@kund.demo", True),
             (perssons_b, "per@kund.demo", True),
         ]
-        for subscription, count in [(bageriet, 1), (perssons_a, 1), (perssons_b, 0)] + [
-            (s, self.rng.randint(0, 3)) for s in with_sysadmin
-        ]:
+        # (subscription, how many more client users, whether the first of them is sysadmin)
+        staffing = [(bageriet, 1, False), (perssons_a, 1, False)] + [
+            (s, self.rng.randint(1, 4), True) for s in with_sysadmin
+        ]
+        for subscription, count, first_is_sysadmin in staffing:
             domain = ascii_slug(subscription.client.name.removesuffix(" AB")) + DEMO_EMAIL_SUFFIX
-            is_first = subscription in (with_sysadmin)
-            for index in range(count + (1 if is_first else 0)):
+            for index in range(count):
                 email, full_name = self.random_person(domain)
                 new_users.append(self.user_row(email, full_name))
                 # The first user is sysadmin; sometimes a second one is too.
-                sysadmin = is_first and (index == 0 or (index == 1 and self.rng.random() < 0.3))
+                sysadmin = first_is_sysadmin and (
+                    index == 0 or (index == 1 and self.rng.random() < 0.3)
+                )
                 client_members.append((subscription, email, sysadmin))
         self.save_users(new_users)
         for subscription, email, sysadmin in client_members:
@@ -384,10 +400,13 @@ class World:
                 )
             )
 
-        # Couplings: (firm, subscription, responsible, started days ago range).
+        # Active couplings; each gives the responsible consultant a membership.
         maja = self.consultants["maja@norr.demo"]
-        norr_subs, gbg_subs, malmo_subs = with_sysadmin[0:8], with_sysadmin[8:16], with_sysadmin[16:24]
-        self.couplings: list[Coupling] = []
+        norr_subs, gbg_subs, malmo_subs = (
+            with_sysadmin[0:8],
+            with_sysadmin[8:16],
+            with_sysadmin[16:24],
+        )
         first_starts: dict[int, date] = {}
 
         def couple(
@@ -410,7 +429,11 @@ class World:
                 responsible_consultant=responsible,
                 status=Coupling.Status.ACTIVE,
                 starts_on=starts_on,
-                activated_at=datetime.combine(starts_on, time(8, 0), tzinfo=STOCKHOLM),
+                activated_at=datetime.combine(
+                    starts_on,
+                    time(self.rng.randint(8, 16), self.rng.randrange(60)),
+                    tzinfo=STOCKHOLM,
+                ),
             )
             self.couplings.append(coupling)
             self.members[subscription.pk].append(
@@ -441,21 +464,14 @@ class World:
         couple(GBG, self.without_sysadmin[3])
         couple(MALMO, self.without_sysadmin[4])
 
-        # Requests already decided, for history.
-        self.approved: list[tuple[Coupling, CollaborationRequest]] = []
-        self.approved.append(
-            (
-                gbg_fjall,
-                self.request_row(
-                    GBG,
-                    fjallstugan,
-                    gbg_fjall.responsible_consultant,
-                    created=datetime.combine(
-                        gbg_fjall.starts_on - timedelta(days=2), time(9, 15), tzinfo=STOCKHOLM
-                    ),
-                    decided_by=maja.user,
-                ),
-            )
+        # Göteborg's coupling to Fjällstugan came from a request Maja approved.
+        approved_at = gbg_fjall.activated_at or self.now
+        self.approve(
+            gbg_fjall,
+            GBG,
+            sent_at=approved_at - timedelta(hours=self.rng.randint(3, 70)),
+            decided_at=approved_at,
+            decided_by=maja.user,
         )
 
         # One scheduled coupling: Norr starts with a client in two weeks.
@@ -472,19 +488,13 @@ class World:
         )
         self.couplings.append(scheduled)
         self.scheduled = scheduled
-        sysadmin_user = next(m.user for m in self.members[scheduled_sub.pk] if m.is_sysadmin)
-        self.approved.append(
-            (
-                scheduled,
-                self.request_row(
-                    NORR,
-                    scheduled_sub,
-                    erik,
-                    created=self.now - timedelta(days=3),
-                    decided_by=sysadmin_user,
-                    start_date=starts_on,
-                ),
-            )
+        self.approve(
+            scheduled,
+            NORR,
+            sent_at=self.now - timedelta(days=3, hours=2),
+            decided_at=self.now - timedelta(days=2),
+            decided_by=next(m.user for m in self.members[scheduled_sub.pk] if m.is_sysadmin),
+            start_date=starts_on,
         )
         # Approval gives the responsible consultant a membership straight away.
         self.members[scheduled_sub.pk].append(
@@ -520,37 +530,50 @@ class World:
         responsible: Consultant | None,
         *,
         requester: Consultant | None = None,
-        created: datetime | None = None,
-        decided_by: User | None = None,
-        start_date: date | None = None,
     ) -> CollaborationRequest:
+        """A pending request, sent now, answered within 30 days or expired."""
         responsible = responsible or self.responsible_for(firm_key)
         requester = requester or responsible
-        request = CollaborationRequest(
+        return CollaborationRequest(
             firm=self.firms[firm_key],
             subscription=subscription,
             responsible_consultant=responsible,
             requested_by=requester.user,
-            start_date=start_date,
-            expires_at=(created or self.now) + REQUEST_TTL,
+            expires_at=self.now + REQUEST_TTL,
         )
-        if decided_by is not None:
-            assert created is not None
-            request.status = CollaborationRequest.Status.APPROVED
-            request.decided_by = decided_by
-            request.decided_at = created + timedelta(hours=self.rng.randint(2, 40))
-            request._demo_created_at = created  # type: ignore[attr-defined]
-        return request
+
+    def approve(
+        self,
+        coupling: Coupling,
+        firm_key: str,
+        *,
+        sent_at: datetime,
+        decided_at: datetime,
+        decided_by: User,
+        start_date: date | None = None,
+    ) -> None:
+        """Record the approved request a coupling came from."""
+        responsible = coupling.responsible_consultant or self.responsible_for(firm_key)
+        request = CollaborationRequest(
+            firm=self.firms[firm_key],
+            subscription=coupling.subscription,
+            responsible_consultant=responsible,
+            requested_by=responsible.user,
+            start_date=start_date,
+            status=CollaborationRequest.Status.APPROVED,
+            expires_at=sent_at + REQUEST_TTL,
+            decided_at=decided_at,
+            decided_by=decided_by,
+        )
+        self.approved.append((coupling, request, sent_at))
 
     def save_couplings_and_requests(self) -> None:
-        approved_requests = [request for _coupling, request in self.approved]
-        CollaborationRequest.objects.bulk_create([*approved_requests, *self.pending])
-        for coupling, request in self.approved:
+        for coupling, request, sent_at in self.approved:
+            request.save()
             # created_at is auto_now_add; backdate it to when it was sent.
-            CollaborationRequest.objects.filter(pk=request.pk).update(
-                created_at=request._demo_created_at  # type: ignore[attr-defined]
-            )
+            CollaborationRequest.objects.filter(pk=request.pk).update(created_at=sent_at)
             coupling.request = request
+        CollaborationRequest.objects.bulk_create(self.pending)
         Coupling.objects.bulk_create(self.couplings)
 
     def create_memberships_and_levels(self) -> None:
@@ -579,7 +602,9 @@ class World:
                     continue
                 if plan.role == "sysadmin":
                     count, choices = self.rng.randint(1, 3), [Level.ADMIN, Level.APPROVER]
-                    picked = programs[:1] + self.rng.sample(programs[1:], min(count - 1, len(programs) - 1))
+                    picked = programs[:1] + self.rng.sample(
+                        programs[1:], min(count - 1, len(programs) - 1)
+                    )
                 elif plan.role == "consultant":
                     count = self.rng.randint(1, 3)
                     choices = [Level.ADMIN, Level.APPROVER, Level.REPORTER]
@@ -686,7 +711,7 @@ class Command(BaseCommand):
             (
                 "erik@norr.demo",
                 "Consultant at Norr with a seat",
-                "Sees only his own clients, incl. a coupling scheduled to start "
+                "Sees the clients he is responsible for; one coupling is scheduled to start "
                 f"{scheduled_date(world)}",
             ),
             (
@@ -707,7 +732,7 @@ class Command(BaseCommand):
             (
                 "lisa@kund.demo",
                 f"Client user, sysadmin of {bageriet.name}",
-                "To-do card: Göteborg asks to collaborate – approve or decline",
+                "To-do card: Göteborg asks to collaborate: approve or decline",
             ),
             (
                 "per@kund.demo",
@@ -739,8 +764,13 @@ class Command(BaseCommand):
             "(manual-coupling message)"
         )
         out(f"- {fjall.org_number}  {fjall.name}: coupled to Norr and Göteborg, Maja is sysadmin")
-        out(f"- {scheduled.client.org_number}  {scheduled.client.name}: Norr from {scheduled_date(world)}")
-        free = ", ".join(f"{s.client.org_number} ({s.client.name})" for s in world.free_subscriptions)
+        out(
+            f"- {scheduled.client.org_number}  {scheduled.client.name}: "
+            f"coupled to Norr from {scheduled_date(world)} (scheduled)"
+        )
+        free = ", ".join(
+            f"{s.client.org_number} ({s.client.name})" for s in world.free_subscriptions
+        )
         out(f"- Not coupled to any firm: {free}")
 
 

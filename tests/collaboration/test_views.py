@@ -1,0 +1,293 @@
+"""Flow 1 views: happy path, wrong method, outsiders, forbidden, bad input, HTMX."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.timeutils import today_in_stockholm
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+NEW = reverse("collaboration:new_client")
+SEND = reverse("collaboration:send_request")
+SEARCH = reverse("collaboration:consultant_search")
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def section(html: str, start: str) -> str:
+    """The element starting at `start`, up to its first closing </div>."""
+    begin = html.index(start)
+    return html[begin : html.index("</div>", begin)]
+
+
+def login(client, user):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
+
+
+def send_data(world, **overrides):  # type: ignore[no-untyped-def]
+    data = {
+        "org_number": world.subscription.client.org_number,
+        "subscription_number": world.subscription.number,
+        "kind": "existing",
+        "responsible_consultant": world.consultant.pk,
+        "start": "direct",
+        "start_date": "",
+    }
+    data.update(overrides)
+    return data
+
+
+class TestNewClient:
+    def test_anonymous_is_sent_to_login(self, client):
+        response = client.get(NEW)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/logga-in/")
+
+    def test_form(self, client, world):
+        response = login(client, world.consultant.user).get(NEW)
+        assert response.status_code == 200
+        assert "Organisationsnummer" in response.text
+        assert "Fortsätt" in response.text
+
+    def test_wrong_method(self, client, world):
+        assert login(client, world.consultant.user).put(NEW).status_code == 405
+
+    def test_without_seat_explains_and_names_firm_admin(self, client, world):
+        response = login(client, world.no_seat_consultant.user).get(NEW)
+        assert response.status_code == 403
+        assert "Du behöver en licens för Klienthanteraren" in response.text
+        assert "Anna Admin" in response.text
+
+    def test_client_user_is_not_a_consultant(self, client, world):
+        response = login(client, world.sysadmin).get(NEW)
+        assert response.status_code == 403
+        assert "Ditt konto hör inte till någon byrå" in response.text
+
+    def test_invalid_org_number_message_next_to_field(self, client, world):
+        response = login(client, world.consultant.user).post(NEW, {"org_number": "556036-0794"})
+        assert response.status_code == 200
+        assert (
+            "Organisationsnumret 556036-0794 är inte giltigt. Kontrollera siffrorna."
+            in response.text
+        )
+
+    def test_found_shows_step_two(self, client, world):
+        org = world.subscription.client.org_number.replace("-", "")
+        response = login(client, world.consultant.user).post(NEW, {"org_number": org})
+        assert "Sammankoppling med befintligt abonnemang" in response.text
+        assert "Skicka förfrågan" in response.text
+        assert str(world.subscription.number) in response.text
+        assert "Erik Konsult" in response.text
+
+    def test_htmx_returns_only_the_wizard(self, client, world):
+        response = login(client, world.consultant.user).post(
+            NEW, {"org_number": world.subscription.client.org_number}, **HTMX
+        )
+        assert response.text.lstrip().startswith('<div id="wizard">')
+        assert "<html" not in response.text
+
+    def test_several_subscriptions_ask_for_number(self, client, world):
+        factories.SubscriptionFactory(client=world.subscription.client)
+        response = login(client, world.consultant.user).post(
+            NEW, {"org_number": world.subscription.client.org_number}
+        )
+        assert "Ange abonnemangsnumret" in response.text
+        assert 'name="subscription_number"' in response.text
+
+    def test_no_sysadmin_explains_manual_coupling_and_offers_no_send(self, client, world):
+        world.subscription.memberships.update(is_sysadmin=False)
+        response = login(client, world.consultant.user).post(
+            NEW, {"org_number": world.subscription.client.org_number}
+        )
+        assert "blanketten för manuell koppling" in response.text
+        assert "Skicka förfrågan" not in response.text
+
+
+class TestConsultantSearch:
+    def test_live_search_fragment_only_own_firm(self, client, world):
+        factories.ConsultantFactory(firm=world.firm, user__full_name="Eva Ek")
+        response = login(client, world.consultant.user).get(
+            SEARCH, {"consultant_query": "ek"}, **HTMX
+        )
+        assert response.status_code == 200
+        assert response.text.lstrip().startswith('<div id="consultant-results"')
+        assert "Eva Ek" in response.text
+        assert "Olle Annanbyrå" not in response.text
+        assert "Anna Admin" not in response.text
+
+    def test_search_without_javascript_keeps_input(self, client, world):
+        response = login(client, world.consultant.user).post(
+            SEND, send_data(world, action="search", consultant_query="anna", start="date")
+        )
+        assert response.status_code == 200
+        results = section(response.text, '<div id="consultant-results"')
+        assert "Anna Admin" in results
+        assert "Erik Konsult" not in results
+        assert re.search(r'<input[^>]*value="date"[^>]*checked', response.text)
+        assert not CollaborationRequest.objects.exists()
+
+
+class TestSendRequest:
+    def test_sends_and_confirms(self, client, world, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = login(client, world.consultant.user).post(SEND, send_data(world), follow=True)
+        assert response.redirect_chain == [("/", 302)]
+        assert "Förfrågan om samarbete är skickad till Bageriet Solsidan AB." in response.text
+        request = CollaborationRequest.objects.get()
+        assert request.requested_by == world.consultant.user
+        assert request.start_date is None
+        assert [m.to for m in mail.outbox] == [[world.sysadmin.email]]
+        assert "Bageriet Solsidan AB" in response.text  # in "Skickade förfrågningar"
+
+    def test_htmx_send_redirects_client_side(self, client, world):
+        response = login(client, world.consultant.user).post(SEND, send_data(world), **HTMX)
+        assert response.status_code == 200
+        assert response["HX-Redirect"] == "/"
+
+    def test_missing_consultant_and_past_date(self, client, world):
+        yesterday = (today_in_stockholm() - timedelta(days=1)).isoformat()
+        response = login(client, world.consultant.user).post(
+            SEND,
+            send_data(world, responsible_consultant="", start="date", start_date=yesterday),
+        )
+        assert response.status_code == 422
+        assert "Välj ansvarig konsult." in response.text
+        assert "Startdatumet kan inte ligga i det förflutna." in response.text
+        assert not CollaborationRequest.objects.exists()
+
+    def test_date_required_when_chosen(self, client, world):
+        response = login(client, world.consultant.user).post(
+            SEND, send_data(world, start="date", start_date="")
+        )
+        assert "Ange ett startdatum." in response.text
+
+    def test_scheduled_start(self, client, world):
+        start = today_in_stockholm() + timedelta(days=10)
+        login(client, world.consultant.user).post(
+            SEND, send_data(world, start="date", start_date=start.isoformat())
+        )
+        assert CollaborationRequest.objects.get().start_date == start
+
+    def test_other_firms_consultant_cannot_be_responsible(self, client, world):
+        response = login(client, world.consultant.user).post(
+            SEND, send_data(world, responsible_consultant=world.other_firm_consultant.pk)
+        )
+        assert response.status_code == 422
+        assert "Välj en ansvarig konsult från din byrå." in response.text
+        assert not CollaborationRequest.objects.exists()
+
+    def test_already_pending_is_said(self, client, world):
+        login(client, world.consultant.user).post(SEND, send_data(world))
+        response = client.post(SEND, send_data(world))
+        assert "redan en förfrågan till Bageriet Solsidan AB som väntar på svar" in response.text
+        assert CollaborationRequest.objects.count() == 1
+
+    def test_tampered_org_number_starts_over(self, client, world):
+        response = login(client, world.consultant.user).post(
+            SEND, send_data(world, org_number="abc"), follow=True
+        )
+        assert "Börja om med organisationsnumret." in response.text
+        assert not CollaborationRequest.objects.exists()
+
+    def test_get_not_allowed(self, client, world):
+        assert login(client, world.consultant.user).get(SEND).status_code == 405
+
+    def test_without_seat_refused(self, client, world):
+        response = login(client, world.no_seat_consultant.user).post(SEND, send_data(world))
+        assert response.status_code == 403
+        assert not CollaborationRequest.objects.exists()
+
+
+@pytest.fixture
+def pending(world):  # type: ignore[no-untyped-def]
+    return factories.CollaborationRequestFactory(
+        firm=world.firm,
+        subscription=world.subscription,
+        responsible_consultant=world.consultant,
+        requested_by=world.firm_admin.user,
+    )
+
+
+class TestFirmCollaboration:
+    def url(self, world):  # type: ignore[no-untyped-def]
+        return reverse("collaboration:firm_collaboration", args=[world.subscription.number])
+
+    def test_sysadmin_sees_request(self, client, world, pending):
+        response = login(client, world.sysadmin).get(self.url(world))
+        assert response.status_code == 200
+        assert "Revisorerna Norr AB" in response.text
+        assert "Erik Konsult" in response.text
+        assert "Jag godkänner" in response.text
+        assert "Avböj" in response.text
+
+    @pytest.mark.parametrize("who", ["client_user", "other_sysadmin", "consultant"])
+    def test_non_sysadmins_get_404(self, client, world, pending, who):
+        user = getattr(world, who)
+        user = getattr(user, "user", user)
+        assert login(client, user).get(self.url(world)).status_code == 404
+
+
+class TestDecisions:
+    def approve_url(self, world, pending):  # type: ignore[no-untyped-def]
+        return reverse(
+            "collaboration:approve_request", args=[world.subscription.number, pending.pk]
+        )
+
+    def test_approve_leads_to_permissions(self, client, world, pending):
+        response = login(client, world.sysadmin).post(self.approve_url(world, pending))
+        assert response.status_code == 302
+        assert response["Location"] == reverse(
+            "clients:permissions", args=[world.subscription.number]
+        )
+        assert Coupling.objects.get().status == Coupling.Status.ACTIVE
+
+    def test_approve_twice_says_already_handled(self, client, world, pending):
+        login(client, world.sysadmin).post(self.approve_url(world, pending))
+        response = client.post(self.approve_url(world, pending), follow=True)
+        assert "Förfrågan är redan hanterad: godkänd av Lisa Sysadmin" in response.text
+        assert Coupling.objects.count() == 1
+
+    def test_get_not_allowed(self, client, world, pending):
+        assert login(client, world.sysadmin).get(self.approve_url(world, pending)).status_code == 405
+
+    def test_sysadmin_of_other_subscription_gets_404(self, client, world, pending):
+        response = login(client, world.other_sysadmin).post(self.approve_url(world, pending))
+        assert response.status_code == 404
+        pending.refresh_from_db()
+        assert pending.status == CollaborationRequest.Status.PENDING
+
+    def test_request_of_other_subscription_is_404(self, client, world):
+        foreign = factories.CollaborationRequestFactory(subscription=world.other_subscription)
+        url = reverse(
+            "collaboration:approve_request", args=[world.subscription.number, foreign.pk]
+        )
+        assert login(client, world.sysadmin).post(url).status_code == 404
+        assert not Coupling.objects.exists()
+
+    def test_reject(self, client, world, pending):
+        url = reverse("collaboration:reject_request", args=[world.subscription.number, pending.pk])
+        response = login(client, world.sysadmin).post(url, follow=True)
+        assert "Förfrågan från Revisorerna Norr AB är avböjd." in response.text
+        pending.refresh_from_db()
+        assert pending.status == CollaborationRequest.Status.REJECTED
+
+
+class TestWithdraw:
+    def test_firm_withdraws(self, client, world, pending):
+        url = reverse("collaboration:withdraw_request", args=[pending.pk])
+        response = login(client, world.consultant.user).post(url, follow=True)
+        assert "Förfrågan är återkallad." in response.text
+        pending.refresh_from_db()
+        assert pending.status == CollaborationRequest.Status.WITHDRAWN
+
+    def test_other_firm_gets_404(self, client, world, pending):
+        url = reverse("collaboration:withdraw_request", args=[pending.pk])
+        assert login(client, world.other_firm_consultant.user).post(url).status_code == 404
+        pending.refresh_from_db()
+        assert pending.status == CollaborationRequest.Status.PENDING

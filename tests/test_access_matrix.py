@@ -1,0 +1,171 @@
+"""Every URL with an object in it, tried by every role of the other tenant.
+
+The test walks the URL resolver: a new route with an object reference and no
+rule here fails the suite, so nobody can add a view without deciding who may
+reach it. Outsiders get 404 (anonymous: the login page) and nothing changes.
+"""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clients.models import Membership
+from tests import factories
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+# Routes without an object reference; each must still be login-protected or public.
+NO_OBJECT_ROUTES = {
+    "home": "login",
+    "login": "public",
+    "logout": "public",
+    "set_language": "public",
+    "collaboration:new_client": "login",
+    "collaboration:consultant_search": "login",
+    "collaboration:send_request": "login",
+}
+
+# name -> builds the kwargs that point at tenant A's objects.
+Rule = Callable[[World, dict[str, object]], dict[str, object]]
+RULES: dict[str, Rule] = {
+    "collaboration:withdraw_request": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:firm_collaboration": lambda w, o: {"number": w.subscription.number},
+    "collaboration:approve_request": lambda w, o: {
+        "number": w.subscription.number,
+        "request_id": o["request"].pk,
+    },
+    "collaboration:reject_request": lambda w, o: {
+        "number": w.subscription.number,
+        "request_id": o["request"].pk,
+    },
+    "clients:permissions": lambda w, o: {"number": w.subscription.number},
+    "clients:set_level": lambda w, o: {
+        "number": w.subscription.number,
+        "membership_id": w.sysadmin_membership.pk,
+        "program_code": "bokforing",
+    },
+    "clients:set_sysadmin": lambda w, o: {
+        "number": w.subscription.number,
+        "membership_id": w.sysadmin_membership.pk,
+    },
+    "clients:add_license": lambda w, o: {
+        "number": w.subscription.number,
+        "program_code": "bokforing",
+    },
+    "clients:users": lambda w, o: {"number": w.subscription.number},
+}
+
+
+def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:  # type: ignore[type-arg]
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue  # covered by test_admin_is_for_staff_only
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _walk(entry.url_patterns, namespace)
+        elif entry.name:
+            yield f"{prefix}{entry.name}", entry
+
+
+def all_routes() -> list[tuple[str, URLPattern]]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def test_every_route_has_a_rule() -> None:
+    missing = []
+    for name, pattern in all_routes():
+        has_object = bool(pattern.pattern.converters) or "(?P<" in str(pattern.pattern)
+        if has_object and name not in RULES:
+            missing.append(name)
+        if not has_object and name not in NO_OBJECT_ROUTES:
+            missing.append(name)
+    assert missing == [], f"Routes without an access rule: {missing}"
+
+
+def snapshot() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    state = {}
+    for label in ("firm_portal", "clients", "collaboration", "licensing", "notifications"):
+        for model in apps.get_app_config(label).get_models():
+            state[model._meta.label] = sorted(
+                tuple(row.values()) for row in model.objects.values()
+            )
+    return state
+
+
+@pytest.fixture
+def objects(world: World) -> dict[str, object]:
+    """Tenant A's objects: a pending request from firm A to S, firm A coupled
+    to S with its consultant a member."""
+    request = factories.CollaborationRequestFactory(
+        firm=world.firm, subscription=world.subscription, responsible_consultant=world.consultant
+    )
+    factories.LicenseFactory(subscription=world.subscription, seats=3)
+    return {"request": request}
+
+
+OUTSIDERS = ["anonymous", "other_firm_consultant", "other_sysadmin", "client_user"]
+
+
+def outsider_client(world: World, role: str) -> Client:
+    client = Client()
+    if role == "anonymous":
+        return client
+    user = getattr(world, role)
+    client.force_login(getattr(user, "user", user))
+    return client
+
+
+@pytest.mark.parametrize("role", OUTSIDERS)
+def test_outsiders_get_404_and_change_nothing(world: World, objects, role: str) -> None:
+    # Firm B is coupled elsewhere and its consultant is even sysadmin there,
+    # so "other tenant" means someone with real rights, just not here.
+    factories.CouplingFactory(firm=world.other_firm_consultant.firm, subscription=world.other_subscription)
+    Membership.objects.create(
+        subscription=world.other_subscription,
+        user=world.other_firm_consultant.user,
+        consultant=world.other_firm_consultant,
+        is_sysadmin=True,
+    )
+    client = outsider_client(world, role)
+    before = snapshot()
+    failures = []
+    for name, _pattern in all_routes():
+        if name not in RULES:
+            continue
+        url = reverse(name, kwargs=RULES[name](world, objects))
+        statuses = {}
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"level": "admin"}, HTTP_HX_REQUEST="true")
+            statuses[method] = response.status_code
+            if role == "anonymous" and not (
+                response.status_code == 302 and response["Location"].startswith("/logga-in/")
+            ):
+                failures.append(f"{method.upper()} {url} as anonymous: {response.status_code}")
+        # 405 for a method the view does not take leaks nothing; the method it
+        # does take must answer 404.
+        if role != "anonymous" and (
+            set(statuses.values()) - {404, 405} or 404 not in statuses.values()
+        ):
+            failures.append(f"{url} as {role}: {statuses}")
+    assert failures == []
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("role", OUTSIDERS[1:])
+def test_admin_is_for_staff_only(world: World, objects, role: str) -> None:
+    client = outsider_client(world, role)
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        instance = model._default_manager.first()
+        urls = [reverse("admin:{}_{}_changelist".format(*info))]
+        if instance is not None:
+            urls.append(reverse("admin:{}_{}_change".format(*info), args=[instance.pk]))
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 302, url
+            assert response["Location"].startswith("/admin/login/"), url
