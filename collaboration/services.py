@@ -248,7 +248,9 @@ def _already_decided_message(request: CollaborationRequest) -> str:
 def _lock_pending(*, subscription: Subscription, request_id: int) -> CollaborationRequest:
     request = (
         CollaborationRequest.objects.select_for_update(of=("self",))
-        .select_related("firm", "responsible_consultant__user", "requested_by", "decided_by")
+        # Not decided_by: a row locked after waiting is re-read, its joins are
+        # not, so a join would show who decided as nobody.
+        .select_related("firm", "responsible_consultant__user", "requested_by")
         .get(pk=request_id, subscription=subscription)
     )
     if request.status == CollaborationRequest.Status.PENDING and request.expires_at <= timezone.now():
