@@ -84,7 +84,11 @@ class ProgramAdmin(admin.ModelAdmin):
 class SubscriptionLicenseAdmin(admin.ModelAdmin):
     list_display = ("subscription", "program", "seats")
     list_select_related = ("subscription__client", "program")
-    search_fields = ("=subscription__number", "subscription__client__org_number", "subscription__client__name")
+    search_fields = (
+        "=subscription__number",
+        "subscription__client__org_number",
+        "subscription__client__name",
+    )
     raw_id_fields = ("subscription",)
     show_full_result_count = False
 
@@ -93,6 +97,10 @@ class SubscriptionLicenseAdmin(admin.ModelAdmin):
 class ProgramLevelAdmin(admin.ModelAdmin):
     list_display = ("membership", "program", "level")
     list_select_related = ("membership__user", "membership__subscription", "program")
-    search_fields = ("membership__user__email", "membership__user__full_name", "=membership__subscription__number")
+    search_fields = (
+        "membership__user__email",
+        "membership__user__full_name",
+        "=membership__subscription__number",
+    )
     raw_id_fields = ("membership",)
     show_full_result_count = False

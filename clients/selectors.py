@@ -24,7 +24,7 @@ def live_membership_q(prefix: str = "") -> Q:
     )
     return Q(**{f"{prefix}user__is_active": True}) & (
         Q(**{f"{prefix}consultant__isnull": True})
-        | (Q(**{f"{prefix}consultant__is_active": True}) & Exists(live_coupling))
+        | (Q(**{f"{prefix}consultant__is_active": True}) & Q(Exists(live_coupling)))
     )
 
 

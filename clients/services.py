@@ -52,7 +52,9 @@ def subscription_number_allocate() -> int:
 
 
 @transaction.atomic
-def subscription_create(*, client_id: int, plan: str, status: str = Subscription.Status.ACTIVE) -> Subscription:
+def subscription_create(
+    *, client_id: int, plan: str, status: str = Subscription.Status.ACTIVE
+) -> Subscription:
     return Subscription.objects.create(
         client_id=client_id, plan=plan, status=status, number=subscription_number_allocate()
     )
@@ -101,7 +103,9 @@ def membership_set_sysadmin(
         return membership
     if not is_sysadmin:
         others = (
-            Membership.objects.filter(live_membership_q(), subscription=subscription, is_sysadmin=True)
+            Membership.objects.filter(
+                live_membership_q(), subscription=subscription, is_sysadmin=True
+            )
             .exclude(pk=membership.pk)
             .exists()
         )
@@ -123,7 +127,7 @@ def membership_set_sysadmin(
 def license_add(
     *, actor: User, subscription: Subscription, program: Program, count: int = 1
 ) -> SubscriptionLicense:
-    """"Lägg till licens": more seats, recorded as a billable change."""
+    """Add seats ("Lägg till licens"): more seats, recorded as a billable change."""
     if count < 1 or count > 100:
         raise ValidationError(_("Ange ett antal mellan 1 och 100."), code="invalid_count")
     _lock(subscription)
@@ -133,6 +137,10 @@ def license_add(
     SubscriptionLicense.objects.filter(pk=license_row.pk).update(seats=F("seats") + count)
     license_row.refresh_from_db(fields=["seats"])
     LicenseChange.objects.create(
-        subscription=subscription, program=program, delta=count, seats_after=license_row.seats, actor=actor
+        subscription=subscription,
+        program=program,
+        delta=count,
+        seats_after=license_row.seats,
+        actor=actor,
     )
     return license_row

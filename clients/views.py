@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import selectors, services
 from clients.models import Level, Membership, Subscription
+from firm_portal.http import AuthenticatedHttpRequest
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
 
@@ -37,9 +38,9 @@ def _member_from_grid(grid: selectors.PermissionGrid, membership_id: int) -> Mem
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def permissions(request: HttpRequest, number: int) -> HttpResponse:
+def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The grid; without JavaScript the whole grid is one form ("Spara")."""
-    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     errors: list[str] = []
     if request.method == "POST":
         errors = _save_whole_grid(request, subscription)
@@ -55,7 +56,7 @@ def permissions(request: HttpRequest, number: int) -> HttpResponse:
     )
 
 
-def _save_whole_grid(request: HttpRequest, subscription: Subscription) -> list[str]:
+def _save_whole_grid(request: AuthenticatedHttpRequest, subscription: Subscription) -> list[str]:
     """Apply every cell of the posted grid in one transaction: all or nothing."""
     grid = selectors.permission_grid(subscription=subscription)
     errors: list[str] = []
@@ -72,7 +73,7 @@ def _save_whole_grid(request: HttpRequest, subscription: Subscription) -> list[s
                         continue
                     try:
                         services.program_level_set(
-                            actor=request.user,  # type: ignore[arg-type]
+                            actor=request.user,
                             subscription=subscription,
                             membership=member,
                             program=program,
@@ -88,7 +89,7 @@ def _save_whole_grid(request: HttpRequest, subscription: Subscription) -> list[s
             for member in changes:
                 try:
                     services.membership_set_sysadmin(
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=request.user,
                         subscription=subscription,
                         membership=member,
                         is_sysadmin=member.pk in posted_admins,
@@ -108,9 +109,11 @@ class _Rollback(Exception):
 
 @login_required
 @require_POST
-def set_level(request: HttpRequest, number: int, membership_id: int, program_code: str) -> HttpResponse:
+def set_level(
+    request: AuthenticatedHttpRequest, number: int, membership_id: int, program_code: str
+) -> HttpResponse:
     """One cell of the grid, saved on change (HTMX) and confirmed in place."""
-    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     membership = selectors.membership_in_subscription(
         subscription=subscription, membership_id=membership_id
     )
@@ -118,7 +121,7 @@ def set_level(request: HttpRequest, number: int, membership_id: int, program_cod
     error = ""
     try:
         services.program_level_set(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             subscription=subscription,
             membership=membership,
             program=program,
@@ -140,15 +143,17 @@ def set_level(request: HttpRequest, number: int, membership_id: int, program_cod
 
 @login_required
 @require_POST
-def set_sysadmin(request: HttpRequest, number: int, membership_id: int) -> HttpResponse:
-    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+def set_sysadmin(
+    request: AuthenticatedHttpRequest, number: int, membership_id: int
+) -> HttpResponse:
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     membership = selectors.membership_in_subscription(
         subscription=subscription, membership_id=membership_id
     )
     error = ""
     try:
         services.membership_set_sysadmin(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             subscription=subscription,
             membership=membership,
             is_sysadmin=request.POST.get(f"sysadmin-{membership.pk}") == "on",
@@ -176,12 +181,12 @@ def set_sysadmin(request: HttpRequest, number: int, membership_id: int) -> HttpR
 
 @login_required
 @require_POST
-def add_license(request: HttpRequest, number: int, program_code: str) -> HttpResponse:
-    """"Lägg till licens" for one program (billed)."""
-    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+def add_license(request: AuthenticatedHttpRequest, number: int, program_code: str) -> HttpResponse:
+    """Add a licence ("Lägg till licens") for one program (billed)."""
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     program = selectors.program_by_code(code=program_code)
     license_row = services.license_add(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         subscription=subscription,
         program=program,
     )
@@ -195,8 +200,8 @@ def add_license(request: HttpRequest, number: int, program_code: str) -> HttpRes
 
 @login_required
 @require_GET
-def users(request: HttpRequest, number: int) -> HttpResponse:
-    """"Administrera användare": client users and the block "Konsulter"."""
-    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """The "Administrera användare" page: client users and the block "Konsulter"."""
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     grid = selectors.permission_grid(subscription=subscription)
     return render(request, "clients/users.html", {"grid": grid, "subscription": subscription})

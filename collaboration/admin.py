@@ -5,7 +5,15 @@ from collaboration.models import CollaborationRequest, Coupling
 
 @admin.register(CollaborationRequest)
 class CollaborationRequestAdmin(admin.ModelAdmin):
-    list_display = ("firm", "subscription", "responsible_consultant", "status", "start_date", "created_at", "expires_at")
+    list_display = (
+        "firm",
+        "subscription",
+        "responsible_consultant",
+        "status",
+        "start_date",
+        "created_at",
+        "expires_at",
+    )
     list_filter = ("status", "created_at")
     list_select_related = ("firm", "subscription__client", "responsible_consultant__user")
     search_fields = (

@@ -29,9 +29,7 @@ def sysadmin_overview(*, user: User) -> list[Subscription]:
     )
 
 
-def pending_requests_for_subscription(
-    *, subscription: Subscription
-) -> list[CollaborationRequest]:
+def pending_requests_for_subscription(*, subscription: Subscription) -> list[CollaborationRequest]:
     return list(_pending_requests().filter(subscription=subscription))
 
 
@@ -43,9 +41,7 @@ def live_couplings_for_subscription(*, subscription: Subscription) -> list[Coupl
     )
 
 
-def request_for_sysadmin(
-    *, subscription: Subscription, request_id: int
-) -> CollaborationRequest:
+def request_for_sysadmin(*, subscription: Subscription, request_id: int) -> CollaborationRequest:
     """A request to `subscription` (already fetched through
     `subscription_for_sysadmin`), in any status, else 404."""
     found = (
@@ -68,8 +64,10 @@ def request_for_firm(*, consultant: Consultant, request_id: int) -> Collaboratio
 def firm_pending_requests(*, consultant: Consultant) -> list[CollaborationRequest]:
     """Requests the firm has waiting; admins see all, others those they sent
     or are responsible for."""
-    qs = _pending_requests().filter(firm_id=consultant.firm_id).select_related(
-        "subscription__client"
+    qs = (
+        _pending_requests()
+        .filter(firm_id=consultant.firm_id)
+        .select_related("subscription__client")
     )
     if not consultant.sees_all_clients:
         qs = qs.filter(requested_by_id=consultant.user_id) | qs.filter(

@@ -70,7 +70,7 @@ def subscription_lookup(
         if client
         else []
     )
-    if not subscriptions:
+    if client is None or not subscriptions:
         return Lookup(
             LookupOutcome.NOT_FOUND,
             _(
@@ -79,7 +79,6 @@ def subscription_lookup(
             )
             % {"org": normalized},
         )
-    assert client is not None
     if subscription_number is not None:
         matching = [s for s in subscriptions if s.number == subscription_number]
         if not matching:
@@ -202,8 +201,7 @@ def collaboration_request_send(
                 responsible_consultant=responsible,
                 requested_by=consultant.user,
                 start_date=start_date,
-                expires_at=timezone.now()
-                + timedelta(days=settings.COLLABORATION_REQUEST_TTL_DAYS),
+                expires_at=timezone.now() + timedelta(days=settings.COLLABORATION_REQUEST_TTL_DAYS),
             )
             recipients = {
                 m.user.email: m.user
@@ -253,7 +251,10 @@ def _lock_pending(*, subscription: Subscription, request_id: int) -> Collaborati
         .select_related("firm", "responsible_consultant__user", "requested_by")
         .get(pk=request_id, subscription=subscription)
     )
-    if request.status == CollaborationRequest.Status.PENDING and request.expires_at <= timezone.now():
+    if (
+        request.status == CollaborationRequest.Status.PENDING
+        and request.expires_at <= timezone.now()
+    ):
         request.status = CollaborationRequest.Status.EXPIRED
         request.decided_at = request.expires_at
         request.save(update_fields=["status", "decided_at"])
@@ -271,7 +272,7 @@ def _require_sysadmin(*, user: User, subscription: Subscription) -> None:
 def collaboration_request_approve(
     *, user: User, subscription: Subscription, request_id: int
 ) -> Coupling:
-    """"Jag godkänner": exactly one coupling however many sysadmins click at once."""
+    """Approve ("Jag godkänner"): exactly one coupling however many sysadmins click at once."""
     _require_sysadmin(user=user, subscription=subscription)
     request = _lock_pending(subscription=subscription, request_id=request_id)
     now = timezone.now()
@@ -284,9 +285,7 @@ def collaboration_request_approve(
                 subscription=subscription,
                 request=request,
                 responsible_consultant=request.responsible_consultant,
-                status=(
-                    Coupling.Status.SCHEDULED if starts_on > today else Coupling.Status.ACTIVE
-                ),
+                status=(Coupling.Status.SCHEDULED if starts_on > today else Coupling.Status.ACTIVE),
                 starts_on=starts_on,
                 activated_at=None if starts_on > today else now,
             )
@@ -307,7 +306,10 @@ def collaboration_request_approve(
         defaults={"consultant": responsible},
     )
 
-    recipients = {request.requested_by.email: request.requested_by, responsible.user.email: responsible.user}
+    recipients = {
+        request.requested_by.email: request.requested_by,
+        responsible.user.email: responsible.user,
+    }
     for recipient in recipients.values():
         outbox_enqueue_email(
             to=recipient.email,
@@ -329,7 +331,7 @@ def collaboration_request_approve(
 def collaboration_request_reject(
     *, user: User, subscription: Subscription, request_id: int
 ) -> CollaborationRequest:
-    """"Avböj": the requester is told; nothing else changes."""
+    """Reject ("Avböj"): the requester is told; nothing else changes."""
     _require_sysadmin(user=user, subscription=subscription)
     request = _lock_pending(subscription=subscription, request_id=request_id)
     request.status = CollaborationRequest.Status.REJECTED

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,20 +12,23 @@ from clients.selectors import subscription_for_sysadmin
 from collaboration import selectors, services
 from collaboration.forms import ClientLookupForm, CollaborationRequestForm
 from collaboration.services import CollaborationError, LookupOutcome
+from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, firm_consultants_search
 
 
-def _consultant_with_seat(request: HttpRequest) -> Consultant:
-    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+def _consultant_with_seat(request: AuthenticatedHttpRequest) -> Consultant:
+    consultant = consultant_for_user(user=request.user)
     return services.require_client_manager_seat(consultant=consultant)
 
 
-def _no_seat_page(request: HttpRequest) -> HttpResponse:
-    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+def _no_seat_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    consultant = consultant_for_user(user=request.user)
     admins = (
         list(
-            Consultant.objects.filter(firm_id=consultant.firm_id, is_firm_admin=True, is_active=True)
+            Consultant.objects.filter(
+                firm_id=consultant.firm_id, is_firm_admin=True, is_active=True
+            )
             .select_related("user")
             .order_by("user__full_name")
         )
@@ -57,8 +60,8 @@ def _step2_context(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def new_client(request: HttpRequest) -> HttpResponse:
-    """"Ny klient", step 1: organisationsnummer → "Fortsätt"."""
+def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Step 1 of "Ny klient": organisationsnummer, then "Fortsätt"."""
     try:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
@@ -75,8 +78,7 @@ def new_client(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("subscription_number", error)
         else:
-            if lookup.outcome == LookupOutcome.FOUND:
-                assert lookup.subscription is not None
+            if lookup.outcome == LookupOutcome.FOUND and lookup.subscription is not None:
                 step2 = CollaborationRequestForm(
                     initial={
                         "org_number": lookup.subscription.client.org_number,
@@ -99,7 +101,7 @@ def new_client(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def consultant_search(request: HttpRequest) -> HttpResponse:
+def consultant_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Live search over the firm's consultants (HTMX fragment)."""
     try:
         consultant = _consultant_with_seat(request)
@@ -118,8 +120,8 @@ def consultant_search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def send_request(request: HttpRequest) -> HttpResponse:
-    """"Skicka förfrågan" (and, without JavaScript, "Sök" for the consultant)."""
+def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Send the request ("Skicka förfrågan"), or without JavaScript search ("Sök")."""
     try:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
@@ -144,15 +146,12 @@ def send_request(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Börja om med organisationsnumret."))
         return redirect("collaboration:new_client")
     context: dict[str, object] = {"step": 1, "lookup_form": lookup_form}
-    if lookup.outcome != LookupOutcome.FOUND:
+    if lookup.outcome != LookupOutcome.FOUND or lookup.subscription is None:
         context["lookup"] = lookup
         return render(request, "collaboration/new_client.html", context)
-    assert lookup.subscription is not None
     query = request.POST.get("consultant_query", "")[:100]
     if request.POST.get("action") == "search":
-        form = CollaborationRequestForm(
-            initial=request.POST.dict(), firm_id=consultant.firm_id
-        )
+        form = CollaborationRequestForm(initial=request.POST.dict(), firm_id=consultant.firm_id)
         context.update(_step2_context(form, consultant, lookup.subscription, query))
         return render(request, "collaboration/new_client.html", context)
     if form.is_valid():
@@ -188,8 +187,8 @@ def send_request(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw_request(request: HttpRequest, request_id: int) -> HttpResponse:
-    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+def withdraw_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    consultant = consultant_for_user(user=request.user)
     if consultant is None:
         raise Http404("Not a consultant")
     collaboration_request = selectors.request_for_firm(consultant=consultant, request_id=request_id)
@@ -206,9 +205,9 @@ def withdraw_request(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def firm_collaboration(request: HttpRequest, number: int) -> HttpResponse:
-    """"Byråsamarbete": pending requests and live couplings of a subscription."""
-    subscription = subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """The "Byråsamarbete" page: pending requests and live couplings of a subscription."""
+    subscription = subscription_for_sysadmin(user=request.user, number=number)
     return render(
         request,
         "collaboration/firm_collaboration.html",
@@ -222,15 +221,17 @@ def firm_collaboration(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def approve_request(request: HttpRequest, number: int, request_id: int) -> HttpResponse:
-    """"Jag godkänner" → straight on to "Tilldela behörigheter"."""
-    subscription = subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+def approve_request(
+    request: AuthenticatedHttpRequest, number: int, request_id: int
+) -> HttpResponse:
+    """Approve ("Jag godkänner"), then straight on to "Tilldela behörigheter"."""
+    subscription = subscription_for_sysadmin(user=request.user, number=number)
     collaboration_request = selectors.request_for_sysadmin(
         subscription=subscription, request_id=request_id
     )
     try:
         coupling = services.collaboration_request_approve(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             subscription=subscription,
             request_id=collaboration_request.pk,
         )
@@ -257,14 +258,14 @@ def approve_request(request: HttpRequest, number: int, request_id: int) -> HttpR
 
 @login_required
 @require_POST
-def reject_request(request: HttpRequest, number: int, request_id: int) -> HttpResponse:
-    subscription = subscription_for_sysadmin(user=request.user, number=number)  # type: ignore[arg-type]
+def reject_request(request: AuthenticatedHttpRequest, number: int, request_id: int) -> HttpResponse:
+    subscription = subscription_for_sysadmin(user=request.user, number=number)
     collaboration_request = selectors.request_for_sysadmin(
         subscription=subscription, request_id=request_id
     )
     try:
         services.collaboration_request_reject(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             subscription=subscription,
             request_id=collaboration_request.pk,
         )

@@ -30,7 +30,13 @@ class ConsultantInline(admin.TabularInline):
     model = Consultant
     extra = 0
     raw_id_fields = ("user",)
-    fields = ("user", "is_firm_admin", "is_client_manager_admin", "has_client_manager_seat", "is_active")
+    fields = (
+        "user",
+        "is_firm_admin",
+        "is_client_manager_admin",
+        "has_client_manager_seat",
+        "is_active",
+    )
 
 
 @admin.register(Firm)
@@ -42,8 +48,20 @@ class FirmAdmin(admin.ModelAdmin):
 
 @admin.register(Consultant)
 class ConsultantAdmin(admin.ModelAdmin):
-    list_display = ("user", "firm", "is_firm_admin", "is_client_manager_admin", "has_client_manager_seat", "is_active")
-    list_filter = ("is_active", "is_firm_admin", "is_client_manager_admin", "has_client_manager_seat")
+    list_display = (
+        "user",
+        "firm",
+        "is_firm_admin",
+        "is_client_manager_admin",
+        "has_client_manager_seat",
+        "is_active",
+    )
+    list_filter = (
+        "is_active",
+        "is_firm_admin",
+        "is_client_manager_admin",
+        "has_client_manager_seat",
+    )
     list_select_related = ("user", "firm")
     search_fields = ("user__email", "user__full_name", "firm__name", "firm__org_number")
     raw_id_fields = ("user", "firm")

@@ -16,9 +16,7 @@ class UserManager(BaseUserManager["User"]):
         # Emails are stored lower-cased; logging in must not depend on case.
         return self.get(email=(username or "").strip().lower())
 
-    def create_user(
-        self, email: str, password: str | None = None, **extra: Any
-    ) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         if not email:
             raise ValueError("Users need an email address")
         user = self.model(email=email.strip().lower(), **extra)
@@ -94,9 +92,7 @@ class Consultant(models.Model):
     is_client_manager_admin = models.BooleanField(
         _("programadministratör (Klienthanteraren)"), default=False
     )
-    has_client_manager_seat = models.BooleanField(
-        _("licens för Klienthanteraren"), default=False
-    )
+    has_client_manager_seat = models.BooleanField(_("licens för Klienthanteraren"), default=False)
     is_active = models.BooleanField(_("aktiv"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -20,7 +20,9 @@ def consultant_for_user(*, user: User) -> Consultant | None:
     return cached  # type: ignore[return-value]
 
 
-def firm_consultants_search(*, consultant: Consultant, query: str, limit: int = 20) -> QuerySet[Consultant]:
+def firm_consultants_search(
+    *, consultant: Consultant, query: str, limit: int = 20
+) -> QuerySet[Consultant]:
     """Active consultants of the caller's firm whose name or email matches."""
     qs = (
         Consultant.objects.filter(firm_id=consultant.firm_id, is_active=True, user__is_active=True)

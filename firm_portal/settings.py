@@ -12,9 +12,9 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
 from firm_portal.env import StrictEnv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Reads VAR, or the file named by VAR_FILE (Docker/Kubernetes secrets); booleans
 # must be one of true/false/1/0/yes/no/on/off, anything else refuses to start.
@@ -91,9 +91,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
-    )
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -234,7 +232,9 @@ if EMAIL_BACKEND_NAME == "smtp":
         "timeout": env.int("EMAIL_TIMEOUT", default=10),
     }
 elif EMAIL_BACKEND_NAME == "file":
-    _EMAIL_OPTIONS = {"file_path": str(env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail"))}
+    _EMAIL_OPTIONS = {
+        "file_path": str(env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail"))
+    }
 MAILERS = {"default": {"BACKEND": _EMAIL_BACKENDS[EMAIL_BACKEND_NAME], "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Byråportalen <noreply@byraportalen.se>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

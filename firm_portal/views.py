@@ -1,12 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from collaboration.selectors import consultant_clients, firm_pending_requests, sysadmin_overview
 from firm_portal.forms import EmailAuthenticationForm
+from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import consultant_for_user
 
 CLIENTS_PER_PAGE = 25
@@ -20,13 +21,13 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start page: the firm part for consultants, the to-do cards for
     sysadmins; a person who is both sees both."""
-    consultant = consultant_for_user(user=request.user)  # type: ignore[arg-type]
+    consultant = consultant_for_user(user=request.user)
     context: dict[str, object] = {
         "consultant": consultant,
-        "administered": sysadmin_overview(user=request.user),  # type: ignore[arg-type]
+        "administered": sysadmin_overview(user=request.user),
     }
     if consultant is not None:
         context["client_page"] = Paginator(

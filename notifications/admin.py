@@ -5,7 +5,15 @@ from notifications.models import OutboxMessage
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "channel", "recipient", "template", "status", "attempts", "sent_at")
+    list_display = (
+        "created_at",
+        "channel",
+        "recipient",
+        "template",
+        "status",
+        "attempts",
+        "sent_at",
+    )
     list_filter = ("status", "channel", "template", "created_at")
     search_fields = ("recipient", "subject")
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]

@@ -91,9 +91,7 @@ def snapshot() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     state = {}
     for label in ("firm_portal", "clients", "collaboration", "licensing", "notifications"):
         for model in apps.get_app_config(label).get_models():
-            state[model._meta.label] = sorted(
-                tuple(row.values()) for row in model.objects.values()
-            )
+            state[model._meta.label] = sorted(tuple(row.values()) for row in model.objects.values())
     return state
 
 
@@ -124,7 +122,9 @@ def outsider_client(world: World, role: str) -> Client:
 def test_outsiders_get_404_and_change_nothing(world: World, objects, role: str) -> None:
     # Firm B is coupled elsewhere and its consultant is even sysadmin there,
     # so "other tenant" means someone with real rights, just not here.
-    factories.CouplingFactory(firm=world.other_firm_consultant.firm, subscription=world.other_subscription)
+    factories.CouplingFactory(
+        firm=world.other_firm_consultant.firm, subscription=world.other_subscription
+    )
     Membership.objects.create(
         subscription=world.other_subscription,
         user=world.other_firm_consultant.user,

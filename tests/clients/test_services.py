@@ -113,7 +113,10 @@ class TestSysadmin:
     def test_handover_then_remove(self, world):
         other = world.subscription.memberships.get(user=world.client_user)
         services.membership_set_sysadmin(
-            actor=world.sysadmin, subscription=world.subscription, membership=other, is_sysadmin=True
+            actor=world.sysadmin,
+            subscription=world.subscription,
+            membership=other,
+            is_sysadmin=True,
         )
         services.membership_set_sysadmin(
             actor=world.sysadmin,

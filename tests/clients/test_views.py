@@ -24,9 +24,7 @@ def grid_url(world):  # type: ignore[no-untyped-def]
 
 
 def cell_url(world, membership, code="bokforing"):  # type: ignore[no-untyped-def]
-    return reverse(
-        "clients:set_level", args=[world.subscription.number, membership.pk, code]
-    )
+    return reverse("clients:set_level", args=[world.subscription.number, membership.pk, code])
 
 
 class TestPermissionGrid:
@@ -34,8 +32,17 @@ class TestPermissionGrid:
         client.force_login(world.sysadmin)
         response = client.get(grid_url(world))
         assert response.status_code == 200
-        for text in ["Tilldela behörigheter", "Lisa Sysadmin", "Erik Konsult", "Bokföring",
-                     "Arkivplats", "Konsulter", "Klientanvändare", "Ny", "0 av 0 licenser"]:
+        for text in [
+            "Tilldela behörigheter",
+            "Lisa Sysadmin",
+            "Erik Konsult",
+            "Bokföring",
+            "Arkivplats",
+            "Konsulter",
+            "Klientanvändare",
+            "Ny",
+            "0 av 0 licenser",
+        ]:
             assert text in response.text
 
     @pytest.mark.parametrize("who", ["client_user", "other_sysadmin"])
@@ -176,7 +183,9 @@ class TestPermissionGrid:
             factories.MembershipFactory(subscription=world.subscription)
         with django_assert_max_num_queries(12) as small:
             client.get(grid_url(world))
-        for membership in factories.MembershipFactory.create_batch(30, subscription=world.subscription):
+        for membership in factories.MembershipFactory.create_batch(
+            30, subscription=world.subscription
+        ):
             factories.give_level(membership, "bokforing", Level.READ)
         with django_assert_max_num_queries(12) as large:
             client.get(grid_url(world))
@@ -190,7 +199,7 @@ class TestUsersPage:
         assert response.status_code == 200
         assert "Administrera användare" in response.text
         assert "Klas Klientanvändare" in response.text
-        konsulter = response.text[response.text.index("Konsulter"):]
+        konsulter = response.text[response.text.index("Konsulter") :]
         assert "Erik Konsult" in konsulter
         assert "Revisorerna Norr AB" in konsulter
         assert "Ny" in konsulter

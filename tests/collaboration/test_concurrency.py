@@ -52,7 +52,9 @@ def test_twenty_simultaneous_approvals_make_one_coupling(world):
     assert Coupling.objects.count() == 1
     request.refresh_from_db()
     assert request.status == CollaborationRequest.Status.APPROVED
-    winners = [text for _, text in results if "Samarbetet med Revisorerna Norr AB är godkänt" in text]
+    winners = [
+        text for _, text in results if "Samarbetet med Revisorerna Norr AB är godkänt" in text
+    ]
     losers = [text for _, text in results if "Förfrågan är redan hanterad: godkänd av" in text]
     assert (len(winners), len(losers)) == (1, THREADS - 1)
     assert Membership.objects.filter(user=world.consultant.user).count() == 1

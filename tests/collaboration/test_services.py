@@ -86,7 +86,9 @@ class TestLookup:
 
     def test_request_already_pending(self, world):
         factories.CollaborationRequestFactory(
-            firm=world.firm, subscription=world.subscription, responsible_consultant=world.consultant
+            firm=world.firm,
+            subscription=world.subscription,
+            responsible_consultant=world.consultant,
         )
         result = lookup(world, world.subscription.client.org_number)
         assert result.outcome == LookupOutcome.ALREADY_PENDING
@@ -141,7 +143,9 @@ class TestSend:
         self, world, django_capture_on_commit_callbacks
     ):
         # Dubbelsammankoppling: a consultant of an already coupled firm is sysadmin too.
-        factories.CouplingFactory(firm=world.other_firm_consultant.firm, subscription=world.subscription)
+        factories.CouplingFactory(
+            firm=world.other_firm_consultant.firm, subscription=world.subscription
+        )
         factories.MembershipFactory(
             subscription=world.subscription,
             user=world.other_firm_consultant.user,
@@ -151,11 +155,15 @@ class TestSend:
         with django_capture_on_commit_callbacks(execute=True):
             request = send(world)
         assert request.status == CollaborationRequest.Status.PENDING
-        assert abs(request.expires_at - request.created_at - timedelta(days=30)) < timedelta(seconds=5)
+        assert abs(request.expires_at - request.created_at - timedelta(days=30)) < timedelta(
+            seconds=5
+        )
         recipients = sorted(m.to[0] for m in mail.outbox)
         assert recipients == sorted([world.sysadmin.email, world.other_firm_consultant.user.email])
         assert world.consultant.user.email not in recipients
-        assert mail.outbox[0].subject == "Revisorerna Norr AB vill samarbeta med Bageriet Solsidan AB"
+        assert (
+            mail.outbox[0].subject == "Revisorerna Norr AB vill samarbeta med Bageriet Solsidan AB"
+        )
         assert "Erik Konsult" in mail.outbox[0].body
         assert mail.outbox[0].alternatives[0].mimetype == "text/html"
         assert OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT).count() == 2

@@ -136,7 +136,9 @@ class TestConsultantSearch:
 class TestSendRequest:
     def test_sends_and_confirms(self, client, world, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
-            response = login(client, world.consultant.user).post(SEND, send_data(world), follow=True)
+            response = login(client, world.consultant.user).post(
+                SEND, send_data(world), follow=True
+            )
         assert response.redirect_chain == [("/", 302)]
         assert "Förfrågan om samarbete är skickad till Bageriet Solsidan AB." in response.text
         request = CollaborationRequest.objects.get()
@@ -254,7 +256,9 @@ class TestDecisions:
         assert Coupling.objects.count() == 1
 
     def test_get_not_allowed(self, client, world, pending):
-        assert login(client, world.sysadmin).get(self.approve_url(world, pending)).status_code == 405
+        assert (
+            login(client, world.sysadmin).get(self.approve_url(world, pending)).status_code == 405
+        )
 
     def test_sysadmin_of_other_subscription_gets_404(self, client, world, pending):
         response = login(client, world.other_sysadmin).post(self.approve_url(world, pending))
@@ -264,9 +268,7 @@ class TestDecisions:
 
     def test_request_of_other_subscription_is_404(self, client, world):
         foreign = factories.CollaborationRequestFactory(subscription=world.other_subscription)
-        url = reverse(
-            "collaboration:approve_request", args=[world.subscription.number, foreign.pk]
-        )
+        url = reverse("collaboration:approve_request", args=[world.subscription.number, foreign.pk])
         assert login(client, world.sysadmin).post(url).status_code == 404
         assert not Coupling.objects.exists()
 

@@ -71,7 +71,9 @@ def test_other_firm_sees_nothing_of_ours(client, world, pending):
 
 
 def test_person_who_is_both_sees_both(client, world, pending):
-    factories.CouplingFactory(firm=world.other_firm_consultant.firm, subscription=world.subscription)
+    factories.CouplingFactory(
+        firm=world.other_firm_consultant.firm, subscription=world.subscription
+    )
     factories.MembershipFactory(
         subscription=world.subscription,
         user=world.other_firm_consultant.user,
@@ -117,8 +119,12 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
     subscriptions = factories.SubscriptionFactory.create_batch(size)
     for subscription in subscriptions:
         factories.CouplingFactory(firm=world.firm, subscription=subscription)
-        factories.MembershipFactory(subscription=subscription, user=world.firm_admin.user,
-                                    consultant=world.firm_admin, is_sysadmin=True)
+        factories.MembershipFactory(
+            subscription=subscription,
+            user=world.firm_admin.user,
+            consultant=world.firm_admin,
+            is_sysadmin=True,
+        )
         factories.CollaborationRequestFactory(subscription=subscription)
     client.force_login(world.firm_admin.user)
     # session, user, consultant, administered subscriptions + their pending

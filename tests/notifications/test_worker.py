@@ -41,9 +41,9 @@ def test_request_email_is_delivered_by_worker(world, live_worker):
         start_date=None,
     )
     message = OutboxMessage.objects.get()
-    assert wait_for(
-        lambda: OutboxMessage.objects.filter(pk=message.pk, status="sent").exists()
-    ), OutboxMessage.objects.values("status", "last_error").get()
+    assert wait_for(lambda: OutboxMessage.objects.filter(pk=message.pk, status="sent").exists()), (
+        OutboxMessage.objects.values("status", "last_error").get()
+    )
     assert [m.to for m in mail.outbox] == [[world.sysadmin.email]]
     assert mail.outbox[0].extra_headers["X-Idempotency-Key"] == str(message.idempotency_key)
     message.refresh_from_db()
