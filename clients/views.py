@@ -138,7 +138,8 @@ def set_level(
     grid = selectors.permission_grid(subscription=subscription)
     context = _cell_context(grid, _member_from_grid(grid, membership.pk), program.id)
     context.update({"cell_error": error, "cell_saved": not error})
-    return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell", context)
+    # The cell, plus the program's seat usage in the header (out of band).
+    return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell-response", context)
 
 
 @login_required

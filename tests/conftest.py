@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 
+from clients.catalogue import programs_ensure
 from clients.models import Membership, Subscription
 from firm_portal.models import Consultant, User
 from tests import factories
@@ -79,6 +80,7 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
+    programs_ensure()
     firm_a = factories.FirmFactory(name="Revisorerna Norr AB")
     firm_b = factories.FirmFactory(name="Siffror Syd AB")
     firm_admin = factories.ConsultantFactory(

@@ -25,7 +25,7 @@ PASSWORD = "test-password-1234"
 
 
 def org_number(n: int, prefix: str = "55") -> str:
-    base = f"{prefix}{n:07d}"[-9:]
+    base = f"{prefix}{n:0{9 - len(prefix)}d}"
     return orgnr.format(base + luhn.calc_check_digit(base))
 
 
