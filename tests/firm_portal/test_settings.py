@@ -1,0 +1,71 @@
+"""Production settings pass Django's deployment checks; env parsing is strict."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from firm_portal.env import StrictEnv
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 30 + "-production-like-secret-key-" + "y" * 30,
+    "ALLOWED_HOSTS": "portal.example.se",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file")
+    monkeypatch.setenv("SOME_SECRET_FILE", str(secret))
+    assert StrictEnv().str("SOME_SECRET") == "from-a-file"
+
+
+@pytest.mark.parametrize(("raw", "value"), [("true", True), ("0", False), ("Yes", True)])
+def test_booleans(monkeypatch, raw, value):
+    monkeypatch.setenv("A_FLAG", raw)
+    assert StrictEnv().bool("A_FLAG") is value
+
+
+def test_unknown_boolean_refuses(monkeypatch):
+    monkeypatch.setenv("A_FLAG", "flase")
+    with pytest.raises(ImproperlyConfigured, match="A_FLAG must be true or false"):
+        StrictEnv().bool("A_FLAG")
+
+
+def test_bad_number_refuses(monkeypatch):
+    monkeypatch.setenv("A_NUMBER", "ten")
+    with pytest.raises(ImproperlyConfigured, match="A_NUMBER must be a whole number"):
+        StrictEnv().int("A_NUMBER")
