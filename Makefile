@@ -56,11 +56,11 @@ fmt: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l en --no-obsolete --no-location --ignore=.venv --ignore=.tools --ignore=var
+	$(PY) manage.py makemessages -l en --no-obsolete --no-location --ignore=.venv --ignore=.tools --ignore=var --ignore=tests
 	$(PY) manage.py compilemessages -l en
 
 test: install lint typecheck
-	DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	DJANGO_ENV=test DATABASE_URL=sqlite://:memory: \
 		$(PY) manage.py makemigrations --check --dry-run -v 0 || { echo "Missing migrations: run manage.py makemigrations"; exit 1; }
 	DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)

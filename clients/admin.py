@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from clients.models import (
     Client,
+    Counter,
     Membership,
     Program,
     ProgramLevel,
@@ -104,3 +105,19 @@ class ProgramLevelAdmin(admin.ModelAdmin):
     )
     raw_id_fields = ("membership",)
     show_full_result_count = False
+
+
+@admin.register(Counter)
+class CounterAdmin(admin.ModelAdmin):
+    """Read-only: abonnemangsnummer must never be reused, so nobody edits this."""
+
+    list_display = ("name", "value")
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

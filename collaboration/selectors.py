@@ -1,6 +1,7 @@
 """User-scoped reads for requests, couplings and to-do cards."""
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import Now
 from django.http import Http404
 
 from clients.models import Membership, Subscription
@@ -13,7 +14,11 @@ LIVE_COUPLING_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
 
 def _pending_requests() -> QuerySet[CollaborationRequest]:
     return (
-        CollaborationRequest.objects.filter(status=CollaborationRequest.Status.PENDING)
+        # Past their expiry they are gone for everyone, even before the hourly
+        # task marks them expired.
+        CollaborationRequest.objects.filter(
+            status=CollaborationRequest.Status.PENDING, expires_at__gt=Now()
+        )
         .select_related("firm", "responsible_consultant__user", "requested_by")
         .order_by("created_at")
     )

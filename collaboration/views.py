@@ -58,6 +58,16 @@ def _step2_context(
     }
 
 
+def _render_wizard(
+    request: AuthenticatedHttpRequest, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    """The whole page, or only the wizard when HTMX swaps it in place."""
+    template = "collaboration/new_client.html"
+    if request.htmx:
+        template += "#wizard"
+    return render(request, template, context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -93,10 +103,7 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
                 context["needs_number"] = lookup.outcome == LookupOutcome.NEEDS_NUMBER
     if form.errors.get("subscription_number"):
         context["needs_number"] = True
-    template = "collaboration/new_client.html"
-    if request.htmx:
-        template += "#wizard"
-    return render(request, template, context)
+    return _render_wizard(request, context)
 
 
 @login_required
@@ -148,12 +155,12 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     context: dict[str, object] = {"step": 1, "lookup_form": lookup_form}
     if lookup.outcome != LookupOutcome.FOUND or lookup.subscription is None:
         context["lookup"] = lookup
-        return render(request, "collaboration/new_client.html", context)
+        return _render_wizard(request, context)
     query = request.POST.get("consultant_query", "")[:100]
     if request.POST.get("action") == "search":
         form = CollaborationRequestForm(initial=request.POST.dict(), firm_id=consultant.firm_id)
         context.update(_step2_context(form, consultant, lookup.subscription, query))
-        return render(request, "collaboration/new_client.html", context)
+        return _render_wizard(request, context)
     if form.is_valid():
         try:
             services.collaboration_request_send(
@@ -179,10 +186,7 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return HttpResponseClientRedirect("/")
             return redirect("home")
     context.update(_step2_context(form, consultant, lookup.subscription, query))
-    template = "collaboration/new_client.html"
-    if request.htmx:
-        template += "#wizard"
-    return render(request, template, context, status=422 if form.errors else 200)
+    return _render_wizard(request, context, status=422 if form.errors else 200)
 
 
 @login_required

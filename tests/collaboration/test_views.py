@@ -293,3 +293,55 @@ class TestWithdraw:
         assert login(client, world.other_firm_consultant.user).post(url).status_code == 404
         pending.refresh_from_db()
         assert pending.status == CollaborationRequest.Status.PENDING
+
+
+def test_htmx_send_for_already_coupled_returns_only_the_wizard(client, world):
+    factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+    response = login(client, world.consultant.user).post(SEND, send_data(world), **HTMX)
+    assert response.text.lstrip().startswith('<div id="wizard">')
+    assert "Er byrå är redan sammankopplad med Bageriet Solsidan AB" in response.text
+
+
+def test_expired_request_is_no_longer_a_card(client, world, pending):
+    from django.utils import timezone
+
+    CollaborationRequest.objects.filter(pk=pending.pk).update(expires_at=timezone.now())
+    response = login(client, world.sysadmin).get(
+        reverse("collaboration:firm_collaboration", args=[world.subscription.number])
+    )
+    assert "Jag godkänner" not in response.text
+    assert "Inga förfrågningar väntar på svar." in response.text
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_firm_collaboration_query_count_constant(client, world, django_assert_num_queries, size):
+    for _ in range(size):
+        factories.CollaborationRequestFactory(subscription=world.subscription)
+        factories.CouplingFactory(subscription=world.subscription)
+    login(client, world.sysadmin)
+    # session, user, consultant (nav), subscription, pending requests, couplings
+    with django_assert_num_queries(6):
+        response = client.get(
+            reverse("collaboration:firm_collaboration", args=[world.subscription.number])
+        )
+    assert response.status_code == 200
+
+
+def test_htmx_post_needs_the_csrf_token_from_the_body(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.consultant.user)
+    page = client.get(NEW)
+    token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page.text).group(1)
+    data = {"org_number": world.subscription.client.org_number}
+    assert client.post(NEW, data, **HTMX).status_code == 403
+    assert client.post(NEW, data, HTTP_X_CSRFTOKEN=token, **HTMX).status_code == 200
+
+
+def test_pages_carry_a_content_security_policy(client, world):
+    response = login(client, world.consultant.user).get(NEW)
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
