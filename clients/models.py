@@ -97,6 +97,13 @@ class Membership(models.Model):
         blank=True,
     )
     is_sysadmin = models.BooleanField(_("systemadministratör"), default=False)
+    ends_on = models.DateField(
+        _("åtkomst till och med"),
+        null=True,
+        blank=True,
+        help_text=_("Tomt: tills vidare. Efter datumet tas åtkomsten bort automatiskt."),
+    )
+    suspended_at = models.DateTimeField(_("pausad"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

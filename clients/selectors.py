@@ -12,19 +12,28 @@ from django.http import Http404
 from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
 from collaboration.models import Coupling
 from firm_portal.models import User
+from firm_portal.timeutils import today_in_stockholm
 
 
 def live_membership_q(prefix: str = "") -> Q:
-    """Memberships that grant access now: an active client user, or an active
-    consultant whose firm has an active coupling to the subscription."""
+    """Memberships that grant access now: not suspended, not past their end
+    date, and either an active client user or an active consultant whose firm
+    has an active coupling to the subscription."""
     live_coupling = Coupling.objects.filter(
         firm_id=OuterRef(f"{prefix}consultant__firm_id"),
         subscription_id=OuterRef(f"{prefix}subscription_id"),
         status=Coupling.Status.ACTIVE,
     )
-    return Q(**{f"{prefix}user__is_active": True}) & (
-        Q(**{f"{prefix}consultant__isnull": True})
-        | (Q(**{f"{prefix}consultant__is_active": True}) & Q(Exists(live_coupling)))
+    return (
+        Q(**{f"{prefix}user__is_active": True, f"{prefix}suspended_at__isnull": True})
+        & (
+            Q(**{f"{prefix}ends_on__isnull": True})
+            | Q(**{f"{prefix}ends_on__gte": today_in_stockholm()})
+        )
+        & (
+            Q(**{f"{prefix}consultant__isnull": True})
+            | (Q(**{f"{prefix}consultant__is_active": True}) & Q(Exists(live_coupling)))
+        )
     )
 
 

@@ -1,13 +1,15 @@
 """User-scoped reads for requests, couplings and to-do cards."""
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Now
 from django.http import Http404
 
 from clients.models import Membership, Subscription
 from clients.selectors import subscriptions_administered_by
 from collaboration.models import CollaborationRequest, Coupling
-from firm_portal.models import Consultant, User
+from firm_portal.models import ClientAssignment, Consultant, User
 
 LIVE_COUPLING_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
 
@@ -83,8 +85,8 @@ def firm_pending_requests(*, consultant: Consultant) -> list[CollaborationReques
 
 def consultant_clients(*, consultant: Consultant) -> QuerySet[Coupling]:
     """The firm's live couplings the consultant works with: all of them for
-    firm admins and client-manager program admins, otherwise those where the
-    consultant is a member of the subscription."""
+    firm admins and client-manager program admins, otherwise those assigned
+    to the consultant."""
     qs = (
         Coupling.objects.filter(firm_id=consultant.firm_id, status__in=LIVE_COUPLING_STATUSES)
         .select_related("subscription__client", "responsible_consultant__user")
@@ -93,9 +95,81 @@ def consultant_clients(*, consultant: Consultant) -> QuerySet[Coupling]:
     if not consultant.sees_all_clients:
         qs = qs.filter(
             Exists(
-                Membership.objects.filter(
+                ClientAssignment.objects.filter(
                     subscription_id=OuterRef("subscription_id"), consultant=consultant
                 )
             )
         )
     return qs
+
+
+def client_for_consultant(*, consultant: Consultant, number: int) -> Coupling:
+    """One client (the firm's live coupling to subscription `number`) the
+    consultant may see, else 404."""
+    coupling = consultant_clients(consultant=consultant).filter(subscription__number=number).first()
+    if coupling is None:
+        raise Http404("No such client")
+    return coupling
+
+
+SORTS = {
+    "namn": ("subscription__client__name", "subscription__number"),
+    "-namn": ("-subscription__client__name", "-subscription__number"),
+    "orgnr": ("subscription__client__org_number", "subscription__number"),
+    "abonnemang": ("subscription__number",),
+}
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    query: str = ""
+    consultant_id: int | None = None
+    status: str = ""
+    missing_client_users: bool = False
+    sort: str = "namn"
+
+
+def client_list(*, consultant: Consultant, filters: ClientFilter) -> QuerySet[Coupling]:
+    """ "Hantera klienter" with "Utökad sökning": a constant number of queries
+    per page (rows, assigned consultants) whatever the firm's size."""
+    qs = consultant_clients(consultant=consultant)
+    query = filters.query.strip()
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        condition = Q(subscription__client__name__icontains=query)
+        if digits:
+            if len(digits) == 10:
+                condition |= Q(subscription__client__org_number=f"{digits[:6]}-{digits[6:]}")
+            condition |= Q(subscription__client__org_number__startswith=query)
+            condition |= Q(subscription__number=int(digits[:18]))
+        qs = qs.filter(condition)
+    if filters.consultant_id:
+        qs = qs.filter(
+            Exists(
+                ClientAssignment.objects.filter(
+                    subscription_id=OuterRef("subscription_id"),
+                    consultant_id=filters.consultant_id,
+                    consultant__firm_id=consultant.firm_id,
+                )
+            )
+        )
+    if filters.status in LIVE_COUPLING_STATUSES:
+        qs = qs.filter(status=filters.status)
+    if filters.missing_client_users:
+        qs = qs.exclude(
+            Exists(
+                Membership.objects.filter(
+                    subscription_id=OuterRef("subscription_id"), consultant__isnull=True
+                )
+            )
+        )
+    qs = qs.order_by(*SORTS.get(filters.sort, SORTS["namn"]))
+    return qs.prefetch_related(
+        Prefetch(
+            "subscription__assignments",
+            queryset=ClientAssignment.objects.filter(consultant__firm_id=consultant.firm_id)
+            .select_related("consultant__user")
+            .order_by("consultant__user__full_name"),
+            to_attr="firm_assignments",
+        )
+    )

@@ -19,6 +19,7 @@ from clients.selectors import active_sysadmins
 from clients.validators import normalize_org_number
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
+from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from notifications.services import outbox_enqueue_email
 
@@ -305,6 +306,7 @@ def collaboration_request_approve(
         user=responsible.user,
         defaults={"consultant": responsible},
     )
+    assignment_ensure(consultant=responsible, subscription_id=subscription.pk)
 
     recipients = {
         request.requested_by.email: request.requested_by,

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from collaboration import views
+from collaboration import client_views, views
 
 app_name = "collaboration"
 
 urlpatterns = [
+    path("klienter/", client_views.client_list, name="client_list"),
+    path("klienter/<int:number>/", client_views.client_detail, name="client_detail"),
+    path(
+        "klienter/<int:number>/konsulter/",
+        client_views.client_add_consultant,
+        name="client_add_consultant",
+    ),
     path("klienter/ny/", views.new_client, name="new_client"),
     path("klienter/ny/konsulter/", views.consultant_search, name="consultant_search"),
     path("klienter/ny/skicka/", views.send_request, name="send_request"),

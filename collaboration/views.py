@@ -22,7 +22,7 @@ def _consultant_with_seat(request: AuthenticatedHttpRequest) -> Consultant:
     return services.require_client_manager_seat(consultant=consultant)
 
 
-def _no_seat_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+def no_seat_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = consultant_for_user(user=request.user)
     admins = (
         list(
@@ -75,7 +75,7 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
-        return _no_seat_page(request)
+        return no_seat_page(request)
     form = ClientLookupForm(request.POST or None)
     context: dict[str, object] = {"step": 1, "lookup_form": form}
     if request.method == "POST" and form.is_valid():
@@ -113,7 +113,7 @@ def consultant_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
-        return _no_seat_page(request)
+        return no_seat_page(request)
     query = request.GET.get("consultant_query", "")[:100]
     return render(
         request,
@@ -132,7 +132,7 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
-        return _no_seat_page(request)
+        return no_seat_page(request)
     form = CollaborationRequestForm(request.POST, firm_id=consultant.firm_id)
     lookup_form = ClientLookupForm(
         {

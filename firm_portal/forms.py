@@ -1,6 +1,8 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
+
+from firm_portal.phone import normalize_mobile
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -16,3 +18,33 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class ConsultantInviteForm(forms.Form):
+    """ "Lägg till användare" for the firm."""
+
+    full_name = forms.CharField(label=_("Namn"), max_length=200)
+    email = forms.EmailField(label=_("E-post"), max_length=254)
+    mobile = forms.CharField(
+        label=_("Mobilnummer"),
+        max_length=30,
+        required=False,
+        help_text=_("Valfritt, t.ex. 070-123 45 67."),
+    )
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if any(not ch.isprintable() for ch in name):
+            raise forms.ValidationError(_("Namnet innehåller otillåtna tecken."))
+        return name
+
+    def clean_mobile(self) -> str:
+        return normalize_mobile(self.cleaned_data["mobile"])
+
+
+class SeatChangeForm(forms.Form):
+    count = forms.IntegerField(label=_("Antal licenser"), min_value=1, max_value=500, initial=1)
+
+
+class PasswordSetForm(SetPasswordForm):
+    """Django's set-password form with the user's own validators."""

@@ -114,3 +114,86 @@ class Consultant(models.Model):
     @property
     def sees_all_clients(self) -> bool:
         return self.is_firm_admin or self.is_client_manager_admin
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a new user set a password.
+
+    The link carries a signed (invitation id, nonce); the nonce changes on
+    every resend and is cleared on acceptance, so only the newest link works
+    and only once.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("inbjuden av")
+    )
+    firm = models.ForeignKey(
+        Firm, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True
+    )
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        null=True,
+        blank=True,
+    )
+    nonce = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    expires_at = models.DateTimeField(_("går ut"))
+    accepted_at = models.DateTimeField(_("accepterad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbjudan")
+        verbose_name_plural = _("inbjudningar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({'accepterad' if self.accepted_at else 'öppen'})"
+
+
+class ClientAssignment(models.Model):
+    """Which of the firm's clients (subscriptions) a consultant works with."""
+
+    consultant = models.ForeignKey(Consultant, on_delete=models.CASCADE, related_name="assignments")
+    subscription = models.ForeignKey(
+        "clients.Subscription", on_delete=models.CASCADE, related_name="assignments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("klienttilldelning")
+        verbose_name_plural = _("klienttilldelningar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultant", "subscription"], name="assignment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultant_id} → {self.subscription_id}"
+
+
+class ConsultantOffboarding(models.Model):
+    """What "Avsluta konsult" removed, kept for the report and its CSV."""
+
+    consultant = models.OneToOneField(
+        Consultant, on_delete=models.PROTECT, related_name="offboarding"
+    )
+    performed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    performed_at = models.DateTimeField(auto_now_add=True)
+    report = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("avslutad konsult")
+        verbose_name_plural = _("avslutade konsulter")
+
+    def __str__(self) -> str:
+        return f"{self.consultant} {self.performed_at:%Y-%m-%d}"

@@ -1,8 +1,10 @@
 """User-scoped reads for firms and consultants."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
-from firm_portal.models import Consultant, User
+from clients.models import Subscription
+from firm_portal.models import ClientAssignment, Consultant, Invitation, User
 
 _UNSET = object()
 
@@ -39,3 +41,78 @@ def firm_consultants(*, consultant: Consultant) -> QuerySet[Consultant]:
     return Consultant.objects.filter(
         firm_id=consultant.firm_id, is_active=True, user__is_active=True
     ).select_related("user")
+
+
+def require_consultant(*, user: User) -> Consultant:
+    """The user's consultant role, or 404: firm pages do not exist for others."""
+    consultant = consultant_for_user(user=user)
+    if consultant is None:
+        raise Http404("Not a consultant")
+    return consultant
+
+
+def consultant_in_firm(*, actor: Consultant, consultant_id: int) -> Consultant:
+    """A consultant of the actor's own firm (also ended ones), else 404."""
+    found = (
+        Consultant.objects.filter(pk=consultant_id, firm_id=actor.firm_id)
+        .select_related("user", "firm")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such consultant")
+    return found
+
+
+def firm_consultant_rows(*, actor: Consultant) -> list[Consultant]:
+    """ "Administrera användare" for the firm: every consultant with an
+    `invited` flag (invitation not yet accepted) and `assigned_count`."""
+    open_invitation = Invitation.objects.filter(
+        user_id=OuterRef("user_id"), accepted_at__isnull=True
+    )
+    return list(
+        Consultant.objects.filter(firm_id=actor.firm_id)
+        .select_related("user")
+        .annotate(
+            invited=Exists(open_invitation),
+            assigned_count=Count("assignments", distinct=True),
+        )
+        .order_by("-is_active", "user__full_name")
+    )
+
+
+def _search(qs: QuerySet[Subscription], query: str) -> QuerySet[Subscription]:
+    """Subscriptions whose client name contains, or org.nr or number matches, `query`."""
+    query = query.strip()
+    if not query:
+        return qs
+    digits = "".join(ch for ch in query if ch.isdigit())
+    condition = Q(client__name__icontains=query) | Q(client__org_number__startswith=query)
+    if digits:
+        condition |= Q(number=int(digits[:18]))
+    return qs.filter(condition)
+
+
+def assignment_panel(
+    *, actor: Consultant, consultant: Consultant, query: str, limit: int = 50
+) -> tuple[list[tuple[Subscription, bool]], int]:
+    """The firm's clients matching `query` (at most `limit`), each with whether
+    it is assigned to `consultant`, and the total number of matches."""
+    from firm_portal.services import firm_subscriptions
+
+    qs = _search(firm_subscriptions(firm_id=actor.firm_id), query).select_related("client")
+    qs = qs.annotate(
+        assigned=Exists(
+            ClientAssignment.objects.filter(consultant=consultant, subscription_id=OuterRef("pk"))
+        )
+    ).order_by("client__name", "number")
+    total = qs.count()
+    return [(s, s.assigned) for s in qs[:limit]], total  # type: ignore[attr-defined]
+
+
+def assignment_matches(*, actor: Consultant, query: str) -> list[int]:
+    """Ids of every firm client matching `query` ("Markera alla")."""
+    from firm_portal.services import firm_subscriptions
+
+    return list(
+        _search(firm_subscriptions(firm_id=actor.firm_id), query).values_list("pk", flat=True)
+    )

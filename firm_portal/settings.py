@@ -239,8 +239,34 @@ MAILERS = {"default": {"BACKEND": _EMAIL_BACKENDS[EMAIL_BACKEND_NAME], "OPTIONS"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Byråportalen <noreply@byraportalen.se>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- SMS (and the outbox lease) -------------------------------------------
+# SMS_BACKEND is a short name (console, locmem, 46elks) or a dotted path to a
+# notifications.sms backend class. Production sends through 46elks and refuses
+# to start without its API credentials rather than fail every SMS later.
+SMS_BACKEND = env.str("SMS_BACKEND", default="46elks" if IS_PRODUCTION else "console")
+SMS_FROM = env.str("SMS_FROM", default="Byraportal")
+SMS_46ELKS_URL = env.str("SMS_46ELKS_URL", default="https://api.46elks.com/a1/sms")
+SMS_46ELKS_USERNAME = env.str("SMS_46ELKS_USERNAME", default="")
+SMS_46ELKS_PASSWORD = env.str("SMS_46ELKS_PASSWORD", default="")
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+if IS_PRODUCTION and SMS_BACKEND in {"46elks", "notifications.sms.elks46.SmsBackend"}:
+    if not (SMS_46ELKS_USERNAME and SMS_46ELKS_PASSWORD):
+        raise ImproperlyConfigured(
+            "SMS_BACKEND is 46elks: set SMS_46ELKS_USERNAME and SMS_46ELKS_PASSWORD "
+            "(or SMS_BACKEND=console to run without SMS)"
+        )
+    if not SMS_46ELKS_URL.startswith("https://"):
+        raise ImproperlyConfigured("SMS_46ELKS_URL must be https:// in production")
+# How long a worker owns a message it is sending. A claim whose worker died
+# is taken over after this, so it must outlast the slowest send (the task
+# time limit, CELERY_TASK_TIME_LIMIT) or a slow send could be doubled.
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
+if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("OUTBOX_CLAIM_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
+
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,27 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from firm_portal import views
+from firm_portal import firm_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("logga-in/", views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inbjudan/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("inbjudan/<str:token>/ny-lank/", views.invitation_renew, name="invitation_renew"),
+    path("byra/anvandare/", firm_views.firm_users, name="firm_users"),
+    path("byra/licenser/", firm_views.change_seats, name="firm_seats"),
+    path("byra/anvandare/ny/", firm_views.add_consultant, name="firm_add_consultant"),
+    path(
+        "byra/konsulter/<int:consultant_id>/inbjudan/",
+        firm_views.reinvite,
+        name="firm_reinvite",
+    ),
+    path("byra/konsulter/<int:consultant_id>/licens/", firm_views.set_seat, name="firm_set_seat"),
+    path("byra/konsulter/<int:consultant_id>/roller/", firm_views.set_roles, name="firm_set_roles"),
+    path(
+        "byra/konsulter/<int:consultant_id>/klienter/",
+        firm_views.assignments,
+        name="firm_assignments",
+    ),
 ]

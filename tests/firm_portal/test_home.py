@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from firm_portal.models import ClientAssignment
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -43,9 +44,7 @@ def test_other_sysadmin_does_not_see_the_card(client, world, pending):
 
 def test_consultant_sees_clients_and_sent_requests(client, world, pending):
     coupled = factories.CouplingFactory(firm=world.firm, subscription=world.other_subscription)
-    factories.MembershipFactory(
-        subscription=coupled.subscription, user=world.consultant.user, consultant=world.consultant
-    )
+    ClientAssignment.objects.create(consultant=world.consultant, subscription=coupled.subscription)
     client.force_login(world.consultant.user)
     response = client.get(HOME)
     assert "Ny klient" in response.text

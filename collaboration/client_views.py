@@ -1,0 +1,180 @@
+"""Klienthanteraren: "Hantera klienter" with "Utökad sökning", and one
+client's page with "Lägg till konsult"."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from clients.selectors import active_sysadmins, permission_grid
+from collaboration import selectors
+from collaboration.selectors import ClientFilter
+from collaboration.views import no_seat_page
+from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
+from firm_portal.selectors import consultant_in_firm, firm_consultants, require_consultant
+from firm_portal.services import consultant_add_to_subscription
+
+CLIENTS_PER_PAGE = 25
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Sök"), required=False, max_length=100)
+    konsult = forms.TypedChoiceField(
+        label=gettext_lazy("Konsult"), required=False, coerce=int, empty_value=None
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Samarbete"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Alla")),
+            ("active", gettext_lazy("Aktiv")),
+            ("scheduled", gettext_lazy("Schemalagd")),
+        ],
+    )
+    saknar_klientanvandare = forms.BooleanField(
+        label=gettext_lazy("Saknar klientanvändare"), required=False
+    )
+    sortera = forms.ChoiceField(
+        label=gettext_lazy("Sortera"),
+        required=False,
+        choices=[
+            ("namn", gettext_lazy("Namn A–Ö")),
+            ("-namn", gettext_lazy("Namn Ö–A")),
+            ("orgnr", gettext_lazy("Organisationsnummer")),
+            ("abonnemang", gettext_lazy("Abonnemangsnummer")),
+        ],
+    )
+
+    def __init__(self, *args: object, consultants: list[Consultant], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["konsult"].choices = [("", _("Alla"))] + [  # type: ignore[attr-defined]
+            (c.pk, c.user.full_name) for c in consultants
+        ]
+
+    def to_filter(self) -> ClientFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return ClientFilter(
+            query=data.get("q") or "",
+            consultant_id=data.get("konsult"),
+            status=data.get("status") or "",
+            missing_client_users=bool(data.get("saknar_klientanvandare")),
+            sort=data.get("sortera") or "namn",
+        )
+
+
+def _seated(request: AuthenticatedHttpRequest) -> Consultant | None:
+    """The consultant if they have a client-manager seat; None (the no-seat
+    page) if not; 404 for people who are not consultants at all."""
+    consultant = require_consultant(user=request.user)
+    if not consultant.has_client_manager_seat:
+        return None
+    return consultant
+
+
+@login_required
+@require_GET
+def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Hantera klienter": the consultant's clients (all of the firm's for admins)."""
+    consultant = _seated(request)
+    if consultant is None:
+        return no_seat_page(request)
+    consultants = list(firm_consultants(consultant=consultant).order_by("user__full_name"))
+    form = ClientSearchForm(request.GET or None, consultants=consultants)
+    filters = form.to_filter() if request.GET else ClientFilter()
+    page = Paginator(
+        selectors.client_list(consultant=consultant, filters=filters), CLIENTS_PER_PAGE
+    ).get_page(request.GET.get("sida"))
+    query_string = request.GET.copy()
+    query_string.pop("sida", None)
+    template = "collaboration/client_list.html"
+    if request.htmx and request.htmx.target == "client-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "consultant": consultant,
+            "query_string": query_string.urlencode(),
+            "searching": any(value for key, value in request.GET.items() if key != "sida"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def client_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """The edit icon in the client list: who of the firm works in this
+    subscription, and "Lägg till konsult" when the user is sysadmin there."""
+    consultant = _seated(request)
+    if consultant is None:
+        return no_seat_page(request)
+    coupling = selectors.client_for_consultant(consultant=consultant, number=number)
+    subscription = coupling.subscription
+    grid = permission_grid(subscription=subscription)
+    firm_members = [m for m in grid.consultants if m.consultant.firm_id == consultant.firm_id]  # type: ignore[union-attr]
+    is_sysadmin = active_sysadmins(subscription=subscription).filter(user=request.user).exists()
+    member_ids = {m.consultant_id for m in firm_members}
+    candidates = (
+        [
+            c
+            for c in firm_consultants(consultant=consultant).order_by("user__full_name")
+            if c.pk not in member_ids
+        ]
+        if is_sysadmin
+        else []
+    )
+    return render(
+        request,
+        "collaboration/client_detail.html",
+        {
+            "coupling": coupling,
+            "subscription": subscription,
+            "grid": grid,
+            "firm_members": firm_members,
+            "is_sysadmin": is_sysadmin,
+            "candidates": candidates,
+        },
+    )
+
+
+@login_required
+@require_POST
+def client_add_consultant(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """ "Lägg till konsult" → then straight to their levels in "Tilldela behörigheter"."""
+    consultant = _seated(request)
+    if consultant is None:
+        return no_seat_page(request)
+    coupling = selectors.client_for_consultant(consultant=consultant, number=number)
+    raw_id = request.POST.get("consultant", "")
+    if not raw_id.isdigit():
+        messages.error(request, _("Välj en konsult."))
+        return redirect("collaboration:client_detail", number=number)
+    colleague = consultant_in_firm(actor=consultant, consultant_id=int(raw_id))
+    try:
+        consultant_add_to_subscription(
+            actor_user=request.user, subscription=coupling.subscription, consultant=colleague
+        )
+    except PermissionDenied:
+        messages.error(
+            request,
+            _("Bara klientens systemadministratör kan lägga till konsulter i abonnemanget."),
+        )
+        return redirect("collaboration:client_detail", number=number)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("collaboration:client_detail", number=number)
+    messages.success(
+        request,
+        _("%(name)s är tillagd i abonnemanget. Ställ in behörigheterna nedan.")
+        % {"name": colleague.user.full_name},
+    )
+    return redirect("clients:permissions", number=number)

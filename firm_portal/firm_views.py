@@ -1,0 +1,226 @@
+"""The firm's own "Administrera användare": client-manager seats, consultant
+accounts and roles, and which clients each consultant works with."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from firm_portal import selectors, services
+from firm_portal.forms import ConsultantInviteForm, SeatChangeForm
+from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
+
+PANEL_LIMIT = 50
+
+
+def _firm_staff(request: AuthenticatedHttpRequest) -> Consultant:
+    """Firm admins and program admins reach the firm's user administration;
+    other consultants get 403 with an explanation, everyone else 404."""
+    consultant = selectors.require_consultant(user=request.user)
+    _require_staff(consultant)
+    return consultant
+
+
+def _require_staff(consultant: Consultant) -> None:
+    if not consultant.sees_all_clients:
+        raise PermissionDenied(_("Bara byråns administratörer kan administrera användare."))
+
+
+def _colleague(
+    request: AuthenticatedHttpRequest, consultant_id: int
+) -> tuple[Consultant, Consultant]:
+    """(actor, colleague): the colleague is looked up first, so another firm's
+    consultant is a 404 whoever asks; then the actor's role is checked."""
+    actor = selectors.require_consultant(user=request.user)
+    colleague = selectors.consultant_in_firm(actor=actor, consultant_id=consultant_id)
+    _require_staff(actor)
+    return actor, colleague
+
+
+def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object) -> HttpResponse:
+    rows = selectors.firm_consultant_rows(actor=actor)
+    used = sum(1 for row in rows if row.is_active and row.has_client_manager_seat)
+    context = {
+        "actor": actor,
+        "firm": actor.firm,
+        "rows": rows,
+        "seats_used": used,
+        "seats_total": actor.firm.client_manager_seats,
+        "seat_form": SeatChangeForm(),
+        "invite_form": ConsultantInviteForm(),
+        **extra,
+    }
+    status = 422 if extra.get("invite_form") and extra["invite_form"].errors else 200  # type: ignore[attr-defined]
+    return render(request, "firm_portal/firm_users.html", context, status=status)
+
+
+@login_required
+@require_GET
+def firm_users(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _page(request, _firm_staff(request))
+
+
+@login_required
+@require_POST
+def change_seats(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Lägg till licenser" (action=add) or release unused seats (action=remove)."""
+    actor = _firm_staff(request)
+    form = SeatChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors["count"]))
+        return redirect("firm_users")
+    count = form.cleaned_data["count"]
+    delta = -count if request.POST.get("action") == "remove" else count
+    try:
+        firm = services.firm_seats_change(actor=actor, delta=delta)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if delta > 0:
+            text = _("%(count)s licenser har lagts till. Byrån har nu %(total)s.")
+        else:
+            text = _("%(count)s licenser har tagits bort. Byrån har nu %(total)s.")
+        messages.success(request, text % {"count": count, "total": firm.client_manager_seats})
+    return redirect("firm_users")
+
+
+@login_required
+@require_POST
+def add_consultant(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Lägg till användare": create the account and email the invitation."""
+    actor = _firm_staff(request)
+    form = ConsultantInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            consultant = services.consultant_invite(
+                actor=actor,
+                full_name=form.cleaned_data["full_name"],
+                email=form.cleaned_data["email"],
+                mobile=form.cleaned_data["mobile"],
+            )
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s är tillagd och har fått en inbjudan till %(email)s.")
+                % {"name": consultant.user.full_name, "email": consultant.user.email},
+            )
+            return redirect("firm_users")
+    return _page(request, actor, invite_form=form, open_invite=True)
+
+
+@login_required
+@require_POST
+def reinvite(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResponse:
+    actor, consultant = _colleague(request, consultant_id)
+    try:
+        services.consultant_reinvite(actor=actor, consultant=consultant)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("En ny inbjudan har skickats till %(email)s. Tidigare länkar gäller inte längre.")
+            % {"email": consultant.user.email},
+        )
+    return redirect("firm_users")
+
+
+@login_required
+@require_POST
+def set_seat(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResponse:
+    actor, consultant = _colleague(request, consultant_id)
+    has_seat = request.POST.get("has_seat") == "on"
+    try:
+        services.consultant_set_seat(actor=actor, consultant=consultant, has_seat=has_seat)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        text = (
+            _("%(name)s har fått en licens för Klienthanteraren.")
+            if has_seat
+            else _("Licensen för Klienthanteraren är borttagen från %(name)s.")
+        )
+        messages.success(request, text % {"name": consultant.user.full_name})
+    return redirect("firm_users")
+
+
+@login_required
+@require_POST
+def set_roles(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResponse:
+    actor, consultant = _colleague(request, consultant_id)
+    try:
+        services.consultant_set_roles(
+            actor=actor,
+            consultant=consultant,
+            is_firm_admin=request.POST.get("is_firm_admin") == "on",
+            is_client_manager_admin=request.POST.get("is_client_manager_admin") == "on",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Rollerna för %(name)s är sparade.") % {"name": consultant.user.full_name},
+        )
+    return redirect("firm_users")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResponse:
+    """The program admin's panel: tick which clients the consultant works with."""
+    actor, consultant = _colleague(request, consultant_id)
+    query = (request.POST if request.method == "POST" else request.GET).get("q", "")[:100]
+    saved = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "select_all":
+            ids = selectors.assignment_matches(actor=actor, query=query)
+            added = services.assignments_select_all(
+                actor=actor, consultant=consultant, subscription_ids=ids
+            )
+            saved = _("Alla %(count)s klienter i urvalet är markerade (%(added)s nya).") % {
+                "count": len(ids),
+                "added": added,
+            }
+        else:
+            added, removed = services.assignments_update(
+                actor=actor,
+                consultant=consultant,
+                shown=_ids(request.POST.getlist("shown")),
+                checked=_ids(request.POST.getlist("subscriptions")),
+            )
+            saved = _("Sparat: %(added)s tillagda, %(removed)s borttagna.") % {
+                "added": added,
+                "removed": removed,
+            }
+        if not request.htmx:
+            messages.success(request, f"{consultant.user.full_name}: {saved}")
+            return redirect("firm_users")
+    rows, total = selectors.assignment_panel(
+        actor=actor, consultant=consultant, query=query, limit=PANEL_LIMIT
+    )
+    template = "firm_portal/assignments.html"
+    if request.htmx:
+        template += "#panel"
+    return render(
+        request,
+        template,
+        {
+            "consultant": consultant,
+            "rows": rows,
+            "total": total,
+            "query": query,
+            "limit": PANEL_LIMIT,
+            "saved": saved,
+        },
+    )
+
+
+def _ids(values: list[str]) -> set[int]:
+    return {int(value) for value in values if value.isdigit() and len(value) < 19}

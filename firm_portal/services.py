@@ -1,0 +1,252 @@
+"""Writes for the firm's own administration (Flow 3): client-manager seats,
+consultant accounts and their flags, client assignments, "Lägg till konsult"."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from clients.models import Membership, Subscription
+from collaboration.models import Coupling
+from firm_portal.invitations import invitation_send
+from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, User
+from licensing.models import ClientManagerSeatChange
+
+MAX_SEAT_CHANGE = 500
+
+
+def require_firm_admin(*, actor: Consultant) -> None:
+    if not actor.is_firm_admin:
+        raise PermissionDenied(_("Bara byråns administratörer kan göra det."))
+
+
+def require_assignment_admin(*, actor: Consultant) -> None:
+    if not actor.sees_all_clients:
+        raise PermissionDenied(_("Bara programadministratörer kan tilldela klienter."))
+
+
+def _lock_firm(firm_id: int) -> Firm:
+    return Firm.objects.select_for_update().get(pk=firm_id)
+
+
+def seats_used(*, firm_id: int) -> int:
+    return Consultant.objects.filter(
+        firm_id=firm_id, is_active=True, has_client_manager_seat=True
+    ).count()
+
+
+@transaction.atomic
+def firm_seats_change(*, actor: Consultant, delta: int) -> Firm:
+    """ "Lägg till licenser" (delta > 0, billed) or release unused ones (delta < 0)."""
+    require_firm_admin(actor=actor)
+    if delta == 0 or abs(delta) > MAX_SEAT_CHANGE:
+        raise ValidationError(
+            _("Ange ett antal mellan 1 och %(max)s.") % {"max": MAX_SEAT_CHANGE},
+            code="invalid_count",
+        )
+    firm = _lock_firm(actor.firm_id)
+    if delta < 0:
+        free = firm.client_manager_seats - seats_used(firm_id=firm.pk)
+        if -delta > free:
+            raise ValidationError(
+                _(
+                    "Bara %(free)s licenser är lediga. Ta först bort licensen från de "
+                    "konsulter som inte ska använda Klienthanteraren."
+                )
+                % {"free": free},
+                code="seats_in_use",
+            )
+    Firm.objects.filter(pk=firm.pk).update(client_manager_seats=F("client_manager_seats") + delta)
+    firm.refresh_from_db(fields=["client_manager_seats"])
+    ClientManagerSeatChange.objects.create(
+        firm=firm, delta=delta, seats_after=firm.client_manager_seats, actor=actor.user
+    )
+    return firm
+
+
+def consultant_invite(
+    *, actor: Consultant, full_name: str, email: str, mobile: str = ""
+) -> Consultant:
+    """ "Lägg till användare": a consultant account, invited by email to set a password."""
+    require_firm_admin(actor=actor)
+    email = email.strip().lower()
+    try:
+        with transaction.atomic():
+            if User.objects.filter(email=email).exists():
+                raise ValidationError(
+                    _("Det finns redan en användare med e-postadressen %(email)s.")
+                    % {"email": email},
+                    code="email_taken",
+                )
+            user = User.objects.create_user(
+                email, password=None, full_name=full_name.strip(), mobile=mobile
+            )
+            consultant = Consultant.objects.create(user=user, firm_id=actor.firm_id)
+            invitation_send(
+                user=user,
+                invited_by=actor.user,
+                firm=actor.firm,
+                template="invitation-consultant",
+                context={"firm": actor.firm},
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("Det finns redan en användare med e-postadressen %(email)s.") % {"email": email},
+            code="email_taken",
+        ) from None
+    return consultant
+
+
+def consultant_reinvite(*, actor: Consultant, consultant: Consultant) -> Invitation:
+    require_firm_admin(actor=actor)
+    if consultant.user.has_usable_password():
+        raise ValidationError(
+            _("%(name)s har redan loggat in och behöver ingen ny inbjudan.")
+            % {"name": consultant.user.full_name},
+            code="already_accepted",
+        )
+    return invitation_send(
+        user=consultant.user,
+        invited_by=actor.user,
+        firm=actor.firm,
+        template="invitation-consultant",
+        context={"firm": actor.firm},
+    )
+
+
+@transaction.atomic
+def consultant_set_seat(*, actor: Consultant, consultant: Consultant, has_seat: bool) -> Consultant:
+    """Assign or withdraw a client-manager seat."""
+    require_firm_admin(actor=actor)
+    firm = _lock_firm(actor.firm_id)
+    consultant.refresh_from_db(fields=["has_client_manager_seat", "is_active"])
+    if consultant.has_client_manager_seat == has_seat:
+        return consultant
+    if has_seat:
+        if not consultant.is_active:
+            raise ValidationError(_("Konsulten är avslutad."), code="inactive")
+        if seats_used(firm_id=firm.pk) >= firm.client_manager_seats:
+            raise ValidationError(
+                _("Alla %(seats)s licenser för Klienthanteraren används. Lägg till licenser först.")
+                % {"seats": firm.client_manager_seats},
+                code="no_free_seat",
+            )
+    consultant.has_client_manager_seat = has_seat
+    consultant.save(update_fields=["has_client_manager_seat"])
+    return consultant
+
+
+@transaction.atomic
+def consultant_set_roles(
+    *,
+    actor: Consultant,
+    consultant: Consultant,
+    is_firm_admin: bool,
+    is_client_manager_admin: bool,
+) -> Consultant:
+    """Firm-admin and program-admin flags; the last firm admin stays."""
+    require_firm_admin(actor=actor)
+    _lock_firm(actor.firm_id)
+    consultant.refresh_from_db(fields=["is_firm_admin", "is_client_manager_admin"])
+    if consultant.is_firm_admin and not is_firm_admin:
+        others = (
+            Consultant.objects.filter(firm_id=actor.firm_id, is_active=True, is_firm_admin=True)
+            .exclude(pk=consultant.pk)
+            .exists()
+        )
+        if not others:
+            raise ValidationError(
+                _(
+                    "%(name)s är byråns enda administratör. Gör någon annan till "
+                    "administratör först."
+                )
+                % {"name": consultant.user.full_name},
+                code="last_firm_admin",
+            )
+    consultant.is_firm_admin = is_firm_admin
+    consultant.is_client_manager_admin = is_client_manager_admin
+    consultant.save(update_fields=["is_firm_admin", "is_client_manager_admin"])
+    return consultant
+
+
+def firm_subscriptions(*, firm_id: int):  # type: ignore[no-untyped-def]
+    """Subscriptions the firm is coupled to (active or scheduled)."""
+    return Subscription.objects.filter(
+        couplings__firm_id=firm_id,
+        couplings__status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
+    )
+
+
+@transaction.atomic
+def assignments_update(
+    *, actor: Consultant, consultant: Consultant, shown: set[int], checked: set[int]
+) -> tuple[int, int]:
+    """Tick/untick clients for a consultant among those `shown` in the panel.
+    Returns (added, removed)."""
+    require_assignment_admin(actor=actor)
+    valid = set(
+        firm_subscriptions(firm_id=actor.firm_id)
+        .filter(pk__in=shown | checked)
+        .values_list("pk", flat=True)
+    )
+    wanted = checked & valid
+    removable = (shown & valid) - wanted
+    removed, _details = ClientAssignment.objects.filter(
+        consultant=consultant, subscription_id__in=removable
+    ).delete()
+    existing = set(
+        ClientAssignment.objects.filter(
+            consultant=consultant, subscription_id__in=wanted
+        ).values_list("subscription_id", flat=True)
+    )
+    ClientAssignment.objects.bulk_create(
+        [ClientAssignment(consultant=consultant, subscription_id=pk) for pk in wanted - existing],
+        ignore_conflicts=True,
+    )
+    return len(wanted - existing), removed
+
+
+@transaction.atomic
+def assignments_select_all(
+    *, actor: Consultant, consultant: Consultant, subscription_ids: list[int]
+) -> int:
+    """ "Markera alla" for the filtered set."""
+    require_assignment_admin(actor=actor)
+    valid = firm_subscriptions(firm_id=actor.firm_id).filter(pk__in=subscription_ids)
+    created = ClientAssignment.objects.bulk_create(
+        [
+            ClientAssignment(consultant=consultant, subscription_id=pk)
+            for pk in valid.values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def assignment_ensure(*, consultant: Consultant, subscription_id: int) -> None:
+    ClientAssignment.objects.get_or_create(consultant=consultant, subscription_id=subscription_id)
+
+
+@transaction.atomic
+def consultant_add_to_subscription(
+    *, actor_user: User, subscription: Subscription, consultant: Consultant
+) -> Membership:
+    """ "Lägg till konsult": a sysadmin who is a consultant of the same firm adds
+    a colleague to the client's subscription (and to their client list)."""
+    from clients.selectors import active_sysadmins
+
+    sysadmin = active_sysadmins(subscription=subscription).filter(user=actor_user).first()
+    if sysadmin is None or sysadmin.consultant is None:
+        raise PermissionDenied(_("Du är inte systemadministratör i abonnemanget."))
+    if consultant.firm_id != sysadmin.consultant.firm_id or not consultant.is_active:
+        raise ValidationError(_("Välj en konsult från din byrå."), code="other_firm")
+    membership, created = Membership.objects.get_or_create(
+        subscription=subscription, user=consultant.user, defaults={"consultant": consultant}
+    )
+    if not created:
+        raise ValidationError(
+            _("%(name)s finns redan i abonnemanget.") % {"name": consultant.user.full_name},
+            code="already_member",
+        )
+    assignment_ensure(consultant=consultant, subscription_id=subscription.pk)
+    return membership
