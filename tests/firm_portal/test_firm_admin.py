@@ -1,0 +1,330 @@
+"""Firm administration: seats, consultant accounts, roles, assignments."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from firm_portal.models import ClientAssignment, Consultant, Invitation, User
+from licensing.models import ClientManagerSeatChange
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+USERS = reverse("firm_users")
+
+
+@pytest.fixture
+def admin_client(client, world):  # type: ignore[no-untyped-def]
+    client.force_login(world.firm_admin.user)
+    return client
+
+
+class TestPage:
+    def test_shows_seats_and_consultants(self, admin_client, world):
+        response = admin_client.get(USERS)
+        assert response.status_code == 200
+        # firm has 10 seats; admin, Erik (seat) and Nils (none) -> 2 used
+        assert "2 av 10 licenser används." in response.text
+        for name in ("Anna Admin", "Erik Konsult", "Nils Utanlicens"):
+            assert name in response.text
+        assert "Olle Annanbyrå" not in response.text
+
+    def test_plain_consultant_is_refused_with_403(self, client, world):
+        client.force_login(world.consultant.user)
+        assert client.get(USERS).status_code == 403
+
+    def test_client_user_gets_404(self, client, world):
+        client.force_login(world.sysadmin)
+        assert client.get(USERS).status_code == 404
+
+    @pytest.mark.parametrize("size", [3, 30])
+    def test_query_count_constant(self, admin_client, world, django_assert_num_queries, size):
+        factories.ConsultantFactory.create_batch(size, firm=world.firm)
+        # session, user, consultant, consultants with their state
+        with django_assert_num_queries(4):
+            assert admin_client.get(USERS).status_code == 200
+
+
+class TestSeats:
+    def test_add_seats_is_recorded_for_billing(self, admin_client, world):
+        response = admin_client.post(
+            reverse("firm_seats"), {"count": 3, "action": "add"}, follow=True
+        )
+        assert "3 licenser har lagts till. Byrån har nu 13." in response.text
+        change = ClientManagerSeatChange.objects.get()
+        assert (change.delta, change.seats_after, change.actor) == (3, 13, world.firm_admin.user)
+
+    def test_cannot_release_seats_in_use(self, admin_client, world):
+        response = admin_client.post(
+            reverse("firm_seats"), {"count": 9, "action": "remove"}, follow=True
+        )
+        assert "Bara 8 licenser är lediga." in response.text
+        world.firm.refresh_from_db()
+        assert world.firm.client_manager_seats == 10
+        assert not ClientManagerSeatChange.objects.exists()
+
+    def test_release_free_seats(self, admin_client, world):
+        admin_client.post(reverse("firm_seats"), {"count": 8, "action": "remove"})
+        world.firm.refresh_from_db()
+        assert world.firm.client_manager_seats == 2
+
+    @pytest.mark.parametrize("count", ["0", "-2", "501", "abc"])
+    def test_bad_count(self, admin_client, world, count):
+        admin_client.post(reverse("firm_seats"), {"count": count, "action": "add"})
+        world.firm.refresh_from_db()
+        assert world.firm.client_manager_seats == 10
+
+    def test_program_admin_cannot_change_seats(self, client, world):
+        world.consultant.is_client_manager_admin = True
+        world.consultant.save()
+        client.force_login(world.consultant.user)
+        response = client.post(reverse("firm_seats"), {"count": 3, "action": "add"})
+        assert response.status_code == 403
+        world.firm.refresh_from_db()
+        assert world.firm.client_manager_seats == 10
+
+    def test_give_seat_needs_a_free_one(self, admin_client, world):
+        world.firm.client_manager_seats = 2
+        world.firm.save()
+        url = reverse("firm_set_seat", args=[world.no_seat_consultant.pk])
+        response = admin_client.post(url, {"has_seat": "on"}, follow=True)
+        assert "Alla 2 licenser för Klienthanteraren används. Lägg till licenser först." in (
+            response.text
+        )
+        world.no_seat_consultant.refresh_from_db()
+        assert not world.no_seat_consultant.has_client_manager_seat
+
+    def test_give_and_withdraw_seat(self, admin_client, world):
+        url = reverse("firm_set_seat", args=[world.no_seat_consultant.pk])
+        admin_client.post(url, {"has_seat": "on"})
+        world.no_seat_consultant.refresh_from_db()
+        assert world.no_seat_consultant.has_client_manager_seat
+        admin_client.post(url, {})
+        world.no_seat_consultant.refresh_from_db()
+        assert not world.no_seat_consultant.has_client_manager_seat
+
+    def test_other_firms_consultant_is_404(self, admin_client, world):
+        url = reverse("firm_set_seat", args=[world.other_firm_consultant.pk])
+        assert admin_client.post(url, {"has_seat": "on"}).status_code == 404
+
+
+class TestRoles:
+    def url(self, consultant):  # type: ignore[no-untyped-def]
+        return reverse("firm_set_roles", args=[consultant.pk])
+
+    def test_last_firm_admin_cannot_be_removed(self, admin_client, world):
+        response = admin_client.post(self.url(world.firm_admin), {}, follow=True)
+        assert "Anna Admin är byråns enda administratör." in response.text
+        world.firm_admin.refresh_from_db()
+        assert world.firm_admin.is_firm_admin
+
+    def test_grant_then_step_down(self, admin_client, world):
+        admin_client.post(self.url(world.consultant), {"is_firm_admin": "on"})
+        admin_client.post(self.url(world.firm_admin), {"is_client_manager_admin": "on"})
+        world.firm_admin.refresh_from_db()
+        world.consultant.refresh_from_db()
+        assert world.consultant.is_firm_admin
+        assert (world.firm_admin.is_firm_admin, world.firm_admin.is_client_manager_admin) == (
+            False,
+            True,
+        )
+
+    def test_consultant_cannot_promote_self(self, client, world):
+        client.force_login(world.consultant.user)
+        response = client.post(self.url(world.consultant), {"is_firm_admin": "on"})
+        assert response.status_code == 403
+        world.consultant.refresh_from_db()
+        assert not world.consultant.is_firm_admin
+
+
+class TestAddConsultant:
+    def add(self, client, **data):  # type: ignore[no-untyped-def]
+        payload = {"full_name": "Sara Ny", "email": "Sara.Ny@Byran.se", "mobile": ""}
+        payload.update(data)
+        return client.post(reverse("firm_add_consultant"), payload, follow=True)
+
+    def test_creates_invited_consultant_and_emails_link(
+        self, admin_client, world, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = self.add(admin_client, mobile="070-123 45 67")
+        assert "Sara Ny är tillagd och har fått en inbjudan till sara.ny@byran.se." in (
+            response.text
+        )
+        assert "Inbjuden" in response.text
+        user = User.objects.get(email="sara.ny@byran.se")
+        assert user.mobile == "+46701234567"
+        assert not user.has_usable_password()
+        consultant = Consultant.objects.get(user=user)
+        assert consultant.firm == world.firm
+        assert not consultant.has_client_manager_seat
+        [message] = mail.outbox
+        assert message.to == ["sara.ny@byran.se"]
+        assert message.subject == (
+            "Du har lagts till som konsult på Revisorerna Norr AB i Byråportalen"
+        )
+        assert "Anna Admin har lagt till dig" in message.body
+        assert "/inbjudan/" in message.body
+
+    def test_bad_input_keeps_form_with_messages(self, admin_client, world):
+        response = self.add(admin_client, email="inte-en-adress", mobile="123")
+        assert response.status_code == 422
+        assert "Fyll i en giltig e-postadress." in response.text
+        assert "123 är inte ett giltigt mobilnummer." in response.text
+        assert 'value="Sara Ny"' in response.text
+        assert not User.objects.filter(full_name="Sara Ny").exists()
+
+    def test_existing_email_refused(self, admin_client, world):
+        response = self.add(admin_client, email=world.sysadmin.email.upper())
+        assert f"Det finns redan en användare med e-postadressen {world.sysadmin.email}." in (
+            response.text
+        )
+        assert Consultant.objects.filter(firm=world.firm).count() == 3
+
+    def test_only_firm_admin(self, client, world):
+        client.force_login(world.consultant.user)
+        assert self.add(client).status_code == 403
+        assert not User.objects.filter(email="sara.ny@byran.se").exists()
+
+
+def invitation_link(message) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r"http://[^/]+(/inbjudan/[^/\s]+/)", message.body).group(1)
+
+
+class TestInvitation:
+    @pytest.fixture
+    def link(self, admin_client, world, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(
+                reverse("firm_add_consultant"), {"full_name": "Sara Ny", "email": "sara@byran.se"}
+            )
+        admin_client.logout()
+        return invitation_link(mail.outbox[-1])
+
+    def test_accept_sets_password_logs_in_and_is_single_use(self, client, link):
+        page = client.get(link)
+        assert "Sara Ny" in page.text
+        response = client.post(
+            link,
+            {"new_password1": "Ett-långt-lösen-42", "new_password2": "Ett-långt-lösen-42"},
+            follow=True,
+        )
+        assert response.redirect_chain == [("/", 302)]
+        assert "Välkommen! Ditt lösenord är sparat och du är inloggad." in response.text
+        user = User.objects.get(email="sara@byran.se")
+        assert user.check_password("Ett-långt-lösen-42")
+        assert Invitation.objects.get(user=user).accepted_at is not None
+        client.logout()
+        again = client.get(link)
+        assert again.status_code == 410
+        assert "Länken är redan använd" in again.text
+
+    def test_password_rules_apply(self, client, link):
+        response = client.post(link, {"new_password1": "123", "new_password2": "123"})
+        assert response.status_code == 200
+        assert not User.objects.get(email="sara@byran.se").has_usable_password()
+
+    def test_expired_link_offers_a_new_one(self, client, link, django_capture_on_commit_callbacks):
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        response = client.get(link)
+        assert response.status_code == 410
+        assert "Länken har gått ut" in response.text
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            renewed = client.post(link + "ny-lank/", follow=True)
+        assert "har vi skickat en ny länk till din e-post" in renewed.text
+        [message] = mail.outbox
+        assert message.subject == "Din nya länk till Byråportalen"
+        new_link = invitation_link(message)
+        assert new_link != link
+        assert client.get(link).status_code == 410  # the old link is replaced
+        assert client.get(new_link).status_code == 200
+
+    def test_resend_replaces_the_old_link(
+        self, client, world, link, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.firm_admin.user)
+        consultant = Consultant.objects.get(user__email="sara@byran.se")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("firm_reinvite", args=[consultant.pk]), follow=True)
+        assert "En ny inbjudan har skickats till sara@byran.se." in response.text
+        client.logout()
+        assert client.get(link).status_code == 410
+        assert client.get(invitation_link(mail.outbox[-1])).status_code == 200
+
+    def test_tampered_token_is_404(self, client, link):
+        response = client.get(link.replace("/inbjudan/", "/inbjudan/x"))
+        assert response.status_code == 404
+        assert "Länken gäller inte" in response.text
+
+
+class TestAssignments:
+    @pytest.fixture
+    def clients_of_firm(self, world):  # type: ignore[no-untyped-def]
+        names = ["Alfa AB", "Beta AB", "Delta AB"]
+        return [
+            factories.CouplingFactory(firm=world.firm, subscription__client__name=name).subscription
+            for name in names
+        ]
+
+    def url(self, world):  # type: ignore[no-untyped-def]
+        return reverse("firm_assignments", args=[world.consultant.pk])
+
+    def test_panel_fragment_lists_firm_clients(self, admin_client, world, clients_of_firm):
+        factories.CouplingFactory(subscription__client__name="Annan byrås kund AB")
+        response = admin_client.get(self.url(world), {"q": "a"}, HTTP_HX_REQUEST="true")
+        assert response.text.lstrip().startswith('<div class="assignment-panel"')
+        for name in ("Alfa AB", "Beta AB", "Delta AB"):
+            assert name in response.text
+        assert "Annan byrås kund AB" not in response.text
+
+    def test_tick_and_untick(self, admin_client, world, clients_of_firm):
+        alfa, beta, delta = clients_of_firm
+        shown = [alfa.pk, beta.pk, delta.pk]
+        admin_client.post(self.url(world), {"shown": shown, "subscriptions": [alfa.pk, beta.pk]})
+        assert set(
+            ClientAssignment.objects.filter(consultant=world.consultant).values_list(
+                "subscription_id", flat=True
+            )
+        ) == {alfa.pk, beta.pk}
+        response = admin_client.post(
+            self.url(world), {"shown": shown, "subscriptions": [delta.pk]}, HTTP_HX_REQUEST="true"
+        )
+        assert "Sparat: 1 tillagda, 2 borttagna." in response.text
+        assert list(
+            ClientAssignment.objects.filter(consultant=world.consultant).values_list(
+                "subscription_id", flat=True
+            )
+        ) == [delta.pk]
+
+    def test_select_all_for_filtered_set(self, admin_client, world, clients_of_firm):
+        response = admin_client.post(
+            self.url(world), {"q": "ta AB", "action": "select_all"}, HTTP_HX_REQUEST="true"
+        )
+        assert "Alla 2 klienter i urvalet är markerade (2 nya)." in response.text
+        assert set(
+            ClientAssignment.objects.values_list("subscription__client__name", flat=True)
+        ) == {"Beta AB", "Delta AB"}
+
+    def test_cannot_assign_other_firms_clients(self, admin_client, world):
+        foreign = factories.CouplingFactory().subscription
+        admin_client.post(self.url(world), {"shown": [foreign.pk], "subscriptions": [foreign.pk]})
+        assert not ClientAssignment.objects.exists()
+
+    def test_plain_consultant_cannot_assign(self, client, world, clients_of_firm):
+        client.force_login(world.consultant.user)
+        response = client.post(self.url(world), {"subscriptions": [clients_of_firm[0].pk]})
+        assert response.status_code == 403
+        assert not ClientAssignment.objects.exists()
+
+    def test_program_admin_can_assign(self, client, world, clients_of_firm):
+        program_admin = factories.ConsultantFactory(firm=world.firm, is_client_manager_admin=True)
+        client.force_login(program_admin.user)
+        client.post(
+            self.url(world),
+            {"shown": [clients_of_firm[0].pk], "subscriptions": [clients_of_firm[0].pk]},
+        )
+        assert ClientAssignment.objects.count() == 1
