@@ -145,3 +145,18 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
             for p in programs
         },
     )
+
+
+def client_memberships(*, user: User) -> list[Membership]:
+    """The user's live memberships as a plain member (not sysadmin, not as a
+    consultant), each with its program levels, for the client's start page."""
+    return list(
+        Membership.objects.filter(
+            live_membership_q(), user=user, is_sysadmin=False, consultant__isnull=True
+        )
+        .select_related("subscription__client")
+        .prefetch_related(
+            Prefetch("levels", queryset=ProgramLevel.objects.select_related("program"))
+        )
+        .order_by("subscription__client__name")
+    )

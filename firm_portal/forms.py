@@ -6,10 +6,11 @@ from firm_portal.phone import normalize_mobile
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(
+    username = forms.CharField(
         label=_("E-post"),
+        help_text=_("Eller ditt användarnamn."),
         max_length=254,
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     error_messages = {
         "invalid_login": _("Fel e-post eller lösenord. Försök igen."),

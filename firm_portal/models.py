@@ -13,8 +13,12 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        # Emails are stored lower-cased; logging in must not depend on case.
-        return self.get(email=(username or "").strip().lower())
+        # Log in with the email address or the username; both are stored
+        # lower-cased, so case does not matter.
+        key = (username or "").strip().lower()
+        if "@" in key:
+            return self.get(email=key)
+        return self.get(username=key)
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         if not email:
@@ -39,6 +43,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("e-post"), unique=True)
     full_name = models.CharField(_("namn"), max_length=200)
+    username = models.CharField(
+        _("användarnamn"), max_length=150, unique=True, null=True, blank=True
+    )
     mobile = models.CharField(_("mobilnummer"), max_length=20, blank=True)
     is_active = models.BooleanField(_("aktiv"), default=True)
     is_staff = models.BooleanField(_("supportpersonal"), default=False)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.selectors import client_memberships
 from collaboration.selectors import consultant_clients, firm_pending_requests, sysadmin_overview
 from firm_portal import invitations
 from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm
@@ -32,6 +33,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "consultant": consultant,
         "administered": sysadmin_overview(user=request.user),
+        "memberships": client_memberships(user=request.user),
     }
     if consultant is not None:
         context["client_page"] = Paginator(

@@ -1,0 +1,214 @@
+"""Flow 4, "Bjud in klientanvändare": a firm invites client users in bulk to
+the clients where it has system-administrator rights and the client has no
+users of its own."""
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+
+from clients.models import Membership, Subscription
+from clients.selectors import live_membership_q
+from collaboration.selectors import consultant_clients
+from firm_portal.invitations import invitation_send, invitation_url
+from firm_portal.models import Consultant, Invitation, User
+from notifications.services import outbox_enqueue_email, outbox_enqueue_sms
+
+MAX_ROWS_PER_SEND = 50
+
+
+class BulkInviteError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _firm_is_sysadmin(consultant: Consultant) -> Exists:
+    return Exists(
+        Membership.objects.filter(
+            live_membership_q(),
+            subscription_id=OuterRef("pk"),
+            consultant__firm_id=consultant.firm_id,
+            is_sysadmin=True,
+        )
+    )
+
+
+def _has_client_users() -> Exists:
+    return Exists(
+        Membership.objects.filter(subscription_id=OuterRef("pk"), consultant__isnull=True)
+    )
+
+
+def invitable_subscriptions(*, consultant: Consultant, query: str = "") -> QuerySet[Subscription]:
+    """The consultant's clients where the firm has sysadmin rights and the
+    client has no users of its own."""
+    visible = consultant_clients(consultant=consultant).values("subscription_id")
+    qs = (
+        Subscription.objects.filter(pk__in=visible)
+        .filter(_firm_is_sysadmin(consultant))
+        .exclude(_has_client_users())
+        .select_related("client")
+        .order_by("client__name", "number")
+    )
+    query = query.strip()
+    if query:
+        qs = qs.filter(client__name__icontains=query) | qs.filter(
+            client__org_number__startswith=query
+        )
+    return qs
+
+
+def pending_client_users(*, consultant: Consultant) -> QuerySet[Membership]:
+    """Client users of the consultant's clients (where the firm is sysadmin)
+    who have not yet accepted their invitation."""
+    visible = consultant_clients(consultant=consultant).values("subscription_id")
+    subscriptions = Subscription.objects.filter(pk__in=visible).filter(
+        _firm_is_sysadmin(consultant)
+    )
+    return (
+        Membership.objects.filter(
+            subscription__in=subscriptions,
+            consultant__isnull=True,
+            user__invitations__accepted_at__isnull=True,
+        )
+        .select_related("user", "subscription__client")
+        .order_by("subscription__client__name", "user__full_name")
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class NewUserRow:
+    subscription: Subscription
+    full_name: str
+    email: str
+    username: str
+    mobile: str = ""
+
+
+@dataclass
+class RowResult:
+    row: NewUserRow
+    outcome: str  # "invited", "added" (existing account), "reinvited"
+    sms: bool = False
+
+
+@dataclass
+class BulkResult:
+    results: list[RowResult] = field(default_factory=list)
+
+
+def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkResult:
+    """Create users, memberships and invitations for every row in one
+    transaction; email each (and SMS those with a mobile number)."""
+    if len(rows) > MAX_ROWS_PER_SEND:
+        raise BulkInviteError(
+            _("Du kan bjuda in högst %(max)s användare per utskick.") % {"max": MAX_ROWS_PER_SEND}
+        )
+    result = BulkResult()
+    try:
+        with transaction.atomic():
+            eligible = set(
+                invitable_subscriptions(consultant=actor)
+                .select_for_update(of=("self",))
+                .filter(pk__in=[row.subscription.pk for row in rows])
+                .values_list("pk", flat=True)
+            )
+            existing = {
+                user.email: user
+                for user in User.objects.filter(email__in=[row.email for row in rows])
+            }
+            for row in rows:
+                if row.subscription.pk not in eligible:
+                    raise BulkInviteError(
+                        _(
+                            "%(client)s kan inte längre få nya användare från er byrå. "
+                            "Ladda om sidan."
+                        )
+                        % {"client": row.subscription.client.name}
+                    )
+                result.results.append(
+                    _invite_row(actor=actor, row=row, user=existing.get(row.email))
+                )
+    except IntegrityError:
+        # Someone created the same user or membership at the same moment.
+        raise BulkInviteError(
+            _(
+                "Några av användarna skapades samtidigt av någon annan. Ladda om sidan och försök igen."
+            )
+        ) from None
+    return result
+
+
+def _invite_row(*, actor: Consultant, row: NewUserRow, user: User | None) -> RowResult:
+    outcome = "invited"
+    if user is None:
+        user = User.objects.create_user(
+            row.email,
+            password=None,
+            full_name=row.full_name,
+            username=row.username,
+            mobile=row.mobile,
+        )
+    elif user.has_usable_password():
+        outcome = "added"
+    else:
+        outcome = "reinvited"
+    Membership.objects.create(subscription=row.subscription, user=user)
+    context = {
+        "firm": actor.firm,
+        "client": row.subscription.client,
+        "subscription": row.subscription,
+        "username": user.username,
+    }
+    if outcome == "added":
+        outbox_enqueue_email(
+            to=user.email,
+            template="client-user-added",
+            context={**context, "recipient": user, "invited_by": actor.user},
+        )
+    else:
+        invitation = invitation_send(
+            user=user,
+            invited_by=actor.user,
+            subscription_id=row.subscription.pk,
+            template="invitation-client-user",
+            context=context,
+        )
+        if row.mobile:
+            outbox_enqueue_sms(
+                to=row.mobile,
+                template="invitation-client-user",
+                context={**context, "url": invitation_url(invitation), "invited_by": actor.user},
+            )
+    return RowResult(row=row, outcome=outcome, sms=bool(row.mobile) and outcome != "added")
+
+
+def client_users_reinvite(*, actor: Consultant, membership_ids: list[int]) -> list[Membership]:
+    """ "Bjud in befintliga användare": a new link to those who have not accepted."""
+    if len(membership_ids) > MAX_ROWS_PER_SEND:
+        raise BulkInviteError(
+            _("Du kan bjuda in högst %(max)s användare per utskick.") % {"max": MAX_ROWS_PER_SEND}
+        )
+    memberships = list(pending_client_users(consultant=actor).filter(pk__in=membership_ids))
+    with transaction.atomic():
+        for membership in memberships:
+            invitation = Invitation.objects.filter(
+                user=membership.user, accepted_at__isnull=True
+            ).first()
+            invitation_send(
+                user=membership.user,
+                invited_by=actor.user,
+                subscription_id=membership.subscription_id,
+                template="invitation-client-user",
+                context={
+                    "firm": actor.firm,
+                    "client": membership.subscription.client,
+                    "subscription": membership.subscription,
+                    "username": membership.user.username,
+                    "reminder": invitation is not None,
+                },
+            )
+    return memberships

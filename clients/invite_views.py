@@ -1,0 +1,172 @@
+"""Flow 4: "Bjud in klientanvändare" from "Hantera klienter"."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients import bulk_invitations
+from clients.bulk_invitations import BulkInviteError
+from clients.invite_forms import BulkInviteForm, InviteRowForm
+from clients.usernames import username_suggest
+from collaboration.views import no_seat_page
+from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
+from firm_portal.selectors import require_consultant
+
+ROW_LIMIT = 200
+RESULTS_SESSION_KEY = "client_invite_results"
+
+
+def _seated(request: AuthenticatedHttpRequest) -> Consultant | None:
+    consultant = require_consultant(user=request.user)
+    return consultant if consultant.has_client_manager_seat else None
+
+
+@login_required
+@require_GET
+def invite_start(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Choose "Lägg till nya användare och bjud in" or "Bjud in befintliga användare"."""
+    if _seated(request) is None:
+        return no_seat_page(request)
+    choice = request.GET.get("val")
+    if choice == "nya":
+        return redirect("clients:invite_new")
+    if choice == "befintliga":
+        return redirect("clients:invite_existing")
+    return render(request, "clients/invite_start.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    consultant = _seated(request)
+    if consultant is None:
+        return no_seat_page(request)
+    query = request.GET.get("q", "")[:100]
+    invitable = bulk_invitations.invitable_subscriptions(consultant=consultant, query=query)
+    total = invitable.count()
+    subscriptions = list(invitable[:ROW_LIMIT])
+    if request.method == "POST":
+        # Rows are the posted ones that are still invitable (user-scoped).
+        posted = {
+            int(key[1:].split("-")[0])
+            for key in request.POST
+            if key.startswith("r") and key[1:].split("-")[0].isdigit()
+        }
+        subscriptions = list(
+            bulk_invitations.invitable_subscriptions(consultant=consultant).filter(pk__in=posted)
+        )
+    form = BulkInviteForm(subscriptions, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = bulk_invitations.client_users_invite(
+                actor=consultant, rows=form.new_user_rows()
+            )
+        except BulkInviteError as error:
+            form.errors.append(error.message)
+        else:
+            request.session[RESULTS_SESSION_KEY] = [
+                {
+                    "client": item.row.subscription.client.name,
+                    "name": item.row.full_name,
+                    "email": item.row.email,
+                    "username": item.row.username,
+                    "outcome": item.outcome,
+                    "sms": item.sms,
+                }
+                for item in result.results
+            ]
+            return redirect("clients:invite_result")
+    return render(
+        request,
+        "clients/invite_new.html",
+        {
+            "form": form,
+            "query": query,
+            "total": total,
+            "limit": ROW_LIMIT,
+            "max_rows": bulk_invitations.MAX_ROWS_PER_SEND,
+        },
+        status=422 if form.bound else 200,
+    )
+
+
+@login_required
+@require_POST
+def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> HttpResponse:
+    """HTMX: mark the row and suggest a username not taken in the database
+    nor typed on another row."""
+    consultant = _seated(request)
+    if consultant is None:
+        return no_seat_page(request)
+    subscription = (
+        bulk_invitations.invitable_subscriptions(consultant=consultant)
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if subscription is None:
+        raise Http404("Not invitable")
+    prefix = f"r{subscription.pk}"
+    form = InviteRowForm(request.POST, prefix=prefix)
+    taken = [
+        value.strip().lower()
+        for key, value in request.POST.items()
+        if key.endswith("-username") and not key.startswith(f"{prefix}-")
+    ]
+    name = request.POST.get(f"{prefix}-full_name", "")[:200]
+    email = request.POST.get(f"{prefix}-email", "")[:254]
+    current = request.POST.get(f"{prefix}-username", "").strip()
+    suggestion = current or (
+        username_suggest(full_name=name, email=email, taken=taken) if (name or email) else ""
+    )
+    return render(
+        request,
+        "clients/invite_new.html#username-cell",
+        {
+            "row": {"subscription": subscription, "form": form},
+            "suggestion": suggestion,
+            "marked": form.marked,
+            "oob": True,
+        },
+    )
+
+
+@login_required
+@require_GET
+def invite_result(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if _seated(request) is None:
+        return no_seat_page(request)
+    results = request.session.pop(RESULTS_SESSION_KEY, None)
+    if results is None:
+        return redirect("clients:invite_start")
+    return render(request, "clients/invite_result.html", {"results": results})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Bjud in befintliga användare": resend to those who have not accepted."""
+    consultant = _seated(request)
+    if consultant is None:
+        return no_seat_page(request)
+    pending = list(bulk_invitations.pending_client_users(consultant=consultant)[:ROW_LIMIT])
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("memberships") if v.isdigit() and len(v) < 19]
+        if not ids:
+            messages.error(request, _("Markera minst en användare."))
+        else:
+            try:
+                sent = bulk_invitations.client_users_reinvite(actor=consultant, membership_ids=ids)
+            except BulkInviteError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Nya inbjudningar har skickats till %(count)s användare.")
+                    % {"count": len(sent)},
+                )
+                return redirect("clients:invite_existing")
+    return render(request, "clients/invite_existing.html", {"pending": pending})

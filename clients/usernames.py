@@ -1,0 +1,44 @@
+"""Username suggestions for new client users: "Åsa Öberg" → "asa.oberg"."""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from firm_portal.models import User
+
+# Letters NFKD does not take apart.
+_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ð": "d", "þ": "th", "ł": "l"})
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,149}$")
+
+
+def fold(text: str) -> str:
+    """Lower case ASCII: å, ä → a; ö → o; é → e; other marks dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_SPECIAL))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def base_username(*, full_name: str, email: str) -> str:
+    words = re.findall(r"[a-z0-9]+", fold(full_name))
+    if not words:
+        words = re.findall(r"[a-z0-9]+", fold(email.split("@")[0]))
+    base = ".".join(words)[:140] or "anvandare"
+    return base if len(base) >= 3 else f"{base}.anv"
+
+
+def username_suggest(*, full_name: str, email: str, taken: Iterable[str] = ()) -> str:
+    """A username free in the database and not in `taken` (other rows of the
+    same form): the folded name, then name2, name3 …"""
+    base = base_username(full_name=full_name, email=email)
+    reserved = {name.lower() for name in taken}
+    existing = set(
+        User.objects.filter(username__regex=rf"^{re.escape(base)}[0-9]*$").values_list(
+            "username", flat=True
+        )
+    )
+    reserved |= existing
+    if base not in reserved:
+        return base
+    n = 2
+    while f"{base}{n}" in reserved:
+        n += 1
+    return f"{base}{n}"

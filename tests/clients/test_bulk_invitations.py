@@ -1,0 +1,312 @@
+"""Flow 4, "Bjud in klientanvändare": the list, the 50-row limit, per-row
+errors that keep every row, username suggestions, the invitation link."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Membership
+from clients.usernames import username_suggest
+from firm_portal.models import Invitation, User
+from notifications.sms import locmem as sms
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+NEW = reverse("clients:invite_new")
+
+
+def make_invitable(world, names):  # type: ignore[no-untyped-def]
+    """Clients of firm A where Erik (firm A) is sysadmin and which have no
+    users of their own."""
+    subscriptions = []
+    for name in names:
+        coupling = factories.CouplingFactory(firm=world.firm, subscription__client__name=name)
+        Membership.objects.create(
+            subscription=coupling.subscription,
+            user=world.consultant.user,
+            consultant=world.consultant,
+            is_sysadmin=True,
+        )
+        subscriptions.append(coupling.subscription)
+    return subscriptions
+
+
+@pytest.fixture
+def invitable(world):  # type: ignore[no-untyped-def]
+    return make_invitable(world, ["Alfa AB", "Beta AB", "Gamma AB"])
+
+
+@pytest.fixture
+def admin(client, world):  # type: ignore[no-untyped-def]
+    client.force_login(world.firm_admin.user)
+    return client
+
+
+def row(subscription, name="", email="", username="", mobile=""):  # type: ignore[no-untyped-def]
+    prefix = f"r{subscription.pk}"
+    return {
+        f"{prefix}-full_name": name,
+        f"{prefix}-email": email,
+        f"{prefix}-username": username,
+        f"{prefix}-mobile": mobile,
+    }
+
+
+def post(client, *rows):  # type: ignore[no-untyped-def]
+    data = {}
+    for item in rows:
+        data.update(item)
+    return client.post(NEW, data)
+
+
+class TestList:
+    def test_start_page_and_choice(self, admin, world):
+        page = admin.get(reverse("clients:invite_start"))
+        assert "Lägg till nya användare och bjud in" in page.text
+        assert 'value="nya" checked' in page.text
+        response = admin.get(reverse("clients:invite_start"), {"val": "befintliga"})
+        assert response["Location"] == reverse("clients:invite_existing")
+
+    def test_lists_only_clients_with_firm_sysadmin_and_no_own_users(self, admin, world, invitable):
+        # Firm A coupled but not sysadmin:
+        factories.CouplingFactory(firm=world.firm, subscription__client__name="Ej Admin AB")
+        # Has an own user already:
+        factories.MembershipFactory(subscription=invitable[2])
+        text = admin.get(NEW).text
+        assert "Alfa AB" in text and "Beta AB" in text
+        assert "Gamma AB" not in text
+        assert "Ej Admin AB" not in text
+        assert "Bageriet Solsidan AB" not in text  # not the firm's client
+
+    def test_other_firm_sees_none_of_them(self, client, world, invitable):
+        client.force_login(world.other_firm_consultant.user)
+        text = client.get(NEW).text
+        assert "Alfa AB" not in text
+        assert "Det finns inga klienter att bjuda in användare till" in text
+
+
+class TestSend:
+    def test_three_users_one_with_mobile(
+        self, admin, world, invitable, django_capture_on_commit_callbacks
+    ):
+        alfa, beta, gamma = invitable
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post(
+                admin,
+                row(alfa, "Åsa Öberg", "Asa@Alfa.se", mobile="070-123 45 67"),
+                row(beta, "Bo Ek", "bo@beta.se"),
+                row(gamma, "Cia Ek", "cia@gamma.se"),
+            )
+        assert response.status_code == 302
+        result = admin.get(response["Location"])
+        assert "Skapad och inbjuden" in result.text
+        assert "(e-post och sms)" in result.text
+        asa = User.objects.get(email="asa@alfa.se")
+        assert (asa.username, asa.mobile) == ("asa.oberg", "+46701234567")
+        assert not asa.has_usable_password()
+        membership = Membership.objects.get(user=asa)
+        assert (membership.subscription, membership.is_sysadmin, membership.consultant) == (
+            alfa,
+            False,
+            None,
+        )
+        assert not membership.levels.exists()  # no program permission until granted
+        assert Invitation.objects.filter(accepted_at__isnull=True).count() == 3
+        assert sorted(m.to[0] for m in mail.outbox) == ["asa@alfa.se", "bo@beta.se", "cia@gamma.se"]
+        message = next(m for m in mail.outbox if m.to == ["asa@alfa.se"])
+        assert message.subject == "Välkommen till Byråportalen – Alfa AB"
+        assert "Anna Admin på Revisorerna Norr AB har lagt till dig som användare hos Alfa AB" in (
+            message.body
+        )
+        assert "asa.oberg" in message.body
+        assert [s.to for s in sms.outbox] == ["+46701234567"]
+        assert "/inbjudan/" in sms.outbox[0].body
+
+    def test_51st_row_is_refused_not_truncated(self, admin, world):
+        subscriptions = make_invitable(world, [f"Kund {n:02d} AB" for n in range(51)])
+        rows = [row(s, f"Person {n}", f"p{n}@example.se") for n, s in enumerate(subscriptions)]
+        response = post(admin, *rows)
+        assert response.status_code == 422
+        assert (
+            "Du kan bjuda in högst 50 användare per utskick. Du har markerat 51 – ta bort 1 "
+            "och skicka resten i nästa utskick." in response.text
+        )
+        assert not User.objects.filter(email__startswith="p").exists()
+        assert 'value="p50@example.se"' in response.text  # nothing lost
+
+    def test_per_row_errors_keep_every_row(self, admin, world, invitable):
+        alfa, beta, gamma = invitable
+        response = post(
+            admin,
+            row(alfa, "Anna A", "inte-en-adress"),
+            row(beta, "Bo B", "bo@example.se", mobile="12"),
+            row(gamma, "Cia C", "bo@example.se"),
+        )
+        assert response.status_code == 422
+        assert "Fyll i en giltig e-postadress." in response.text
+        assert "12 är inte ett giltigt mobilnummer." in response.text
+        assert "Samma e-post finns på en annan rad." in response.text
+        for value in ('value="Anna A"', 'value="Bo B"', 'value="Cia C"', 'value="inte-en-adress"'):
+            assert value in response.text
+        assert not User.objects.filter(full_name__in=["Anna A", "Bo B", "Cia C"]).exists()
+        assert mail.outbox == []
+
+    def test_name_without_email_and_email_without_name(self, admin, world, invitable):
+        alfa, beta, _gamma = invitable
+        response = post(admin, row(alfa, name="Bara Namn"), row(beta, email="bara@epost.se"))
+        assert "Ange användarens e-post." in response.text
+        assert "Ange namn." in response.text
+
+    def test_nothing_marked(self, admin, world, invitable):
+        response = post(admin, row(invitable[0]))
+        assert "Fyll i namn och e-post på minst en rad." in response.text
+
+    def test_email_already_user_of_that_client(self, admin, world, invitable):
+        alfa = invitable[0]
+        existing = factories.UserFactory(email="finns@alfa.se")
+        Membership.objects.create(subscription=alfa, user=existing, consultant=None)
+        # Alfa now has an own user, so it is no longer in the list at all:
+        response = post(admin, row(alfa, "Finns", "finns@alfa.se"))
+        assert "Fyll i namn och e-post på minst en rad." in response.text
+        assert Membership.objects.filter(user=existing).count() == 1
+
+    def test_existing_account_is_added_without_new_password(
+        self, admin, world, invitable, django_capture_on_commit_callbacks
+    ):
+        existing = factories.UserFactory(email="finns@annan.se", username="finns")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post(admin, row(invitable[0], "Finns Redan", "finns@annan.se"))
+        assert response.status_code == 302
+        assert Membership.objects.filter(user=existing, subscription=invitable[0]).exists()
+        assert [m.subject for m in mail.outbox] == [
+            "Du har fått tillgång till Alfa AB i Byråportalen"
+        ]
+        assert existing.check_password(factories.PASSWORD)
+
+    def test_taken_username_is_refused_with_suggestion(self, admin, world, invitable):
+        factories.UserFactory(username="bo.ek")
+        response = post(admin, row(invitable[0], "Bo Ek", "bo@ek.se", username="bo.ek"))
+        assert "Användarnamnet bo.ek är upptaget. Förslag: bo.ek2" in response.text
+
+    def test_bad_username_format(self, admin, world, invitable):
+        response = post(admin, row(invitable[0], "Bo Ek", "bo@ek.se", username="Bo Ek!"))
+        assert "Användarnamnet får bara innehålla a–z" in response.text
+
+    def test_plain_consultant_only_their_assigned_clients(self, client, world, invitable):
+        colleague = factories.ConsultantFactory(firm=world.firm)
+        client.force_login(colleague.user)
+        response = post(client, row(invitable[0], "X Y", "x@y.se"))
+        assert "Fyll i namn och e-post på minst en rad." in response.text
+        assert not User.objects.filter(email="x@y.se").exists()
+
+    def test_without_seat(self, client, world, invitable):
+        client.force_login(world.no_seat_consultant.user)
+        assert client.get(NEW).status_code == 403
+
+
+class TestUsernames:
+    def test_folding_and_uniqueness(self, db):
+        assert username_suggest(full_name="Åsa Öberg", email="") == "asa.oberg"
+        assert username_suggest(full_name="Jörgen Ærø-Lind", email="") == "jorgen.aero.lind"
+        factories.UserFactory(username="asa.oberg")
+        factories.UserFactory(username="asa.oberg2")
+        assert username_suggest(full_name="Åsa Öberg", email="") == "asa.oberg3"
+        assert username_suggest(full_name="Åsa Öberg", email="", taken=["asa.oberg3"]) == (
+            "asa.oberg4"
+        )
+        assert username_suggest(full_name="", email="per.o@x.se") == "per.o"
+
+    def test_htmx_suggestion_marks_the_row_and_avoids_other_rows(self, admin, world, invitable):
+        alfa, beta, _gamma = invitable
+        data = {**row(alfa, "Åsa Öberg", "asa@alfa.se"), **row(beta, username="asa.oberg")}
+        response = admin.post(
+            reverse("clients:invite_username", args=[alfa.pk]), data, HTTP_HX_REQUEST="true"
+        )
+        assert response.text.lstrip().startswith(f'<td id="username-{alfa.pk}">')
+        assert 'value="asa.oberg2"' in response.text
+        assert f'id="mark-{alfa.pk}"' in response.text
+        assert 'hx-swap-oob="true"' in response.text
+        assert "Markerad" in response.text
+
+    def test_suggestion_for_client_outside_reach_is_404(self, client, world, invitable):
+        client.force_login(world.other_firm_consultant.user)
+        response = client.post(
+            reverse("clients:invite_username", args=[invitable[0].pk]), {}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 404
+
+
+def link_from(message) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r"http://[^/]+(/inbjudan/\S+/)", message.body).group(1)
+
+
+class TestAcceptance:
+    @pytest.fixture
+    def invited(self, admin, world, invitable, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+        with django_capture_on_commit_callbacks(execute=True):
+            post(admin, row(invitable[0], "Åsa Öberg", "asa@alfa.se"))
+        admin.logout()
+        return link_from(mail.outbox[-1])
+
+    def test_accept_lands_on_the_clients_start_page(self, client, invited):
+        response = client.post(
+            invited,
+            {"new_password1": "Ett-långt-lösen-42", "new_password2": "Ett-långt-lösen-42"},
+            follow=True,
+        )
+        assert "Företag du har tillgång till" in response.text
+        assert "Alfa AB" in response.text
+        assert "Du har inga behörigheter i programmen ännu." in response.text
+        client.logout()
+        assert client.login(username="asa.oberg", password="Ett-långt-lösen-42")
+
+    def test_single_use(self, client, invited):
+        password = {"new_password1": "Ett-långt-lösen-42", "new_password2": "Ett-långt-lösen-42"}
+        client.post(invited, password)
+        client.logout()
+        response = client.post(invited, password)
+        assert response.status_code == 410
+        assert "Länken är redan använd" in response.text
+
+    def test_expires_after_14_days(self, client, invited):
+        invitation = Invitation.objects.get()
+        assert invitation.expires_at - invitation.sent_at == timedelta(days=14)
+        Invitation.objects.update(expires_at=timezone.now())
+        response = client.get(invited)
+        assert response.status_code == 410
+        assert "Länken har gått ut" in response.text
+        assert "Skicka en ny länk" in response.text
+
+    def test_resend_to_existing_users(
+        self, client, world, invited, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.firm_admin.user)
+        page = client.get(reverse("clients:invite_existing"))
+        assert "Åsa Öberg" in page.text
+        membership = Membership.objects.get(user__email="asa@alfa.se")
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("clients:invite_existing"), {"memberships": [membership.pk]}, follow=True
+            )
+        assert "Nya inbjudningar har skickats till 1 användare." in response.text
+        assert [m.to for m in mail.outbox] == [["asa@alfa.se"]]
+        client.logout()
+        assert client.get(invited).status_code == 410
+        assert client.get(link_from(mail.outbox[0])).status_code == 200
+
+
+@pytest.mark.parametrize("size", [3, 50])
+def test_bulk_send_query_count(admin, world, django_assert_max_num_queries, size):
+    subscriptions = make_invitable(world, [f"Kund {n:02d} AB" for n in range(size)])
+    rows = [row(s, f"Person {n}", f"p{n}@example.se") for n, s in enumerate(subscriptions)]
+    data = {}
+    for item in rows:
+        data.update(item)
+    with django_assert_max_num_queries(30 + 12 * size) as captured:
+        assert admin.post(NEW, data).status_code == 302
+    print(f"{size} rows: {len(captured.captured_queries)} queries")
