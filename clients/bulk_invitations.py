@@ -136,7 +136,8 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkRes
         # Someone created the same user or membership at the same moment.
         raise BulkInviteError(
             _(
-                "Några av användarna skapades samtidigt av någon annan. Ladda om sidan och försök igen."
+                "Några av användarna skapades samtidigt av någon annan. "
+                "Ladda om sidan och försök igen."
             )
         ) from None
     return result
