@@ -35,9 +35,16 @@ from clients.models import (
 )
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling
-from firm_portal.models import Consultant, Firm, User
+from firm_portal.models import (
+    ClientAssignment,
+    Consultant,
+    ConsultantOffboarding,
+    Firm,
+    Invitation,
+    User,
+)
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
-from licensing.models import LicenseChange
+from licensing.models import ClientManagerSeatChange, LicenseChange
 
 SEED = 2026
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo password
@@ -629,6 +636,22 @@ class World:
                     )
         ProgramLevel.objects.bulk_create(levels)
         self.level_count = len(levels)
+        # Consultants see the clients assigned to them (Klienthanteraren):
+        # each consultant member and each coupling's responsible consultant.
+        assignments = {
+            (plan.consultant.pk, subscription_id)
+            for subscription_id, plans in self.members.items()
+            for plan in plans
+            if plan.consultant is not None
+        } | {
+            (coupling.responsible_consultant_id, coupling.subscription_id)
+            for coupling in self.couplings
+            if coupling.responsible_consultant_id
+        }
+        ClientAssignment.objects.bulk_create(
+            ClientAssignment(consultant_id=consultant_id, subscription_id=subscription_id)
+            for consultant_id, subscription_id in sorted(assignments)
+        )
 
 
 def delete_demo_data() -> None:
@@ -651,6 +674,12 @@ def delete_demo_data() -> None:
         | Q(decided_by__in=users)
     ).delete()
     LicenseChange.objects.filter(Q(subscription__in=subscriptions) | Q(actor__in=users)).delete()
+    ClientManagerSeatChange.objects.filter(Q(firm__in=firms) | Q(actor__in=users)).delete()
+    ClientAssignment.objects.filter(
+        Q(consultant__in=consultants) | Q(subscription__in=subscriptions)
+    ).delete()
+    ConsultantOffboarding.objects.filter(consultant__in=consultants).delete()
+    Invitation.objects.filter(Q(user__in=users) | Q(invited_by__in=users)).delete()
     Membership.objects.filter(
         Q(subscription__in=subscriptions) | Q(user__in=users) | Q(consultant__in=consultants)
     ).delete()
