@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import Membership, Subscription
 from clients.selectors import live_membership_q
+from collaboration.ledger import Kind, ledger_record
 from collaboration.selectors import consultant_clients
 from firm_portal.invitations import invitation_send, invitation_url
 from firm_portal.models import Consultant, Invitation, User
@@ -158,6 +159,14 @@ def _invite_row(*, actor: Consultant, row: NewUserRow, user: User | None) -> Row
     else:
         outcome = "reinvited"
     Membership.objects.create(subscription=row.subscription, user=user)
+    ledger_record(
+        kind=Kind.MEMBER_ADDED,
+        actor=actor.user,
+        firm=actor.firm_id,
+        subscription=row.subscription,
+        subject=user,
+        detail=_("Bjud in klientanvändare"),
+    )
     context = {
         "firm": actor.firm,
         "client": row.subscription.client,

@@ -112,8 +112,8 @@ def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> 
     prefix = f"r{subscription.pk}"
     form = InviteRowForm(request.POST, prefix=prefix)
     taken = [
-        value.strip().lower()
-        for key, value in request.POST.items()
+        request.POST.get(key, "").strip().lower()
+        for key in request.POST
         if key.endswith("-username") and not key.startswith(f"{prefix}-")
     ]
     name = request.POST.get(f"{prefix}-full_name", "")[:200]

@@ -62,8 +62,33 @@ def subscription_for_sysadmin(*, user: User, number: int) -> Subscription:
     """The subscription if `user` is an active sysadmin in it, else 404."""
     subscription = subscriptions_administered_by(user=user).filter(number=number).first()
     if subscription is None:
+        record_denied(user=user, subscription_number=number, what="subscription_admin")
         raise Http404("No such subscription")
     return subscription
+
+
+def record_denied(
+    *, user: User, subscription_number: int | None = None, what: str, **extra: object
+) -> None:
+    """A failed authorization attempt goes to the access ledger (when the
+    object exists: probing for numbers that do not is not an attempt on anyone)."""
+    from collaboration.ledger import Kind, ledger_record
+
+    subscription_id = None
+    if subscription_number is not None:
+        subscription_id = (
+            Subscription.objects.filter(number=subscription_number)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if subscription_id is None:
+            return
+    ledger_record(
+        kind=Kind.ACCESS_DENIED,
+        actor=user if user.is_authenticated else None,
+        subscription=subscription_id,
+        after={"what": what, **extra},
+    )
 
 
 def membership_in_subscription(*, subscription: Subscription, membership_id: int) -> Membership:

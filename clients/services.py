@@ -1,11 +1,17 @@
-"""Writes for Flow 2: per-program levels, the sysadmin flag and licences.
+"""Writes for Flow 2: per-program levels, the sysadmin flag, licences, and
+time-boxed access (end date, pause/resume, ending expired memberships).
 
 Every change locks the subscription row first, so seat counting and the
 "last sysadmin" rule hold when two sysadmins click at the same time."""
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import (
@@ -18,8 +24,11 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.selectors import live_membership_q
-from firm_portal.models import User
+from collaboration.ledger import Kind, ledger_record
+from firm_portal.models import Consultant, User
+from firm_portal.timeutils import today_in_stockholm
 from licensing.models import LicenseChange
+from notifications.services import outbox_enqueue_email
 
 SUBSCRIPTION_NUMBER_START = 1_000_000
 
@@ -35,6 +44,11 @@ class NoFreeSeat(ValidationError):
             code="no_free_seat",
         )
         self.program = program
+
+
+def _firm_of(membership: Membership) -> int | None:
+    """The firm a consultant's membership belongs to (None for client users)."""
+    return membership.consultant.firm_id if membership.consultant else None
 
 
 def _lock(subscription: Subscription) -> None:
@@ -70,14 +84,30 @@ def program_level_set(
         raise ValidationError(_("Välj en giltig behörighet."), code="invalid_level")
     _lock(subscription)
     existing = ProgramLevel.objects.filter(membership=membership, program=program).first()
+    before = existing.level if existing else None
+    if (level or None) == before:
+        return existing
+
+    def record() -> None:
+        ledger_record(
+            kind=Kind.LEVEL_CHANGED,
+            actor=actor,
+            firm=_firm_of(membership),
+            subscription=subscription,
+            subject=membership.user_id,
+            before={"program": program.code, "level": before},
+            after={"program": program.code, "level": level or None},
+        )
+
     if not level:
         if existing is not None:
             existing.delete()
+        record()
         return None
     if existing is not None:
-        if existing.level != level:
-            existing.level = level
-            existing.save(update_fields=["level"])
+        existing.level = level
+        existing.save(update_fields=["level"])
+        record()
         return existing
     seats = (
         SubscriptionLicense.objects.filter(subscription=subscription, program=program)
@@ -89,7 +119,9 @@ def program_level_set(
     ).count()
     if used >= seats:
         raise NoFreeSeat(program=program, seats=seats)
-    return ProgramLevel.objects.create(membership=membership, program=program, level=level)
+    created = ProgramLevel.objects.create(membership=membership, program=program, level=level)
+    record()
+    return created
 
 
 @transaction.atomic
@@ -120,6 +152,15 @@ def membership_set_sysadmin(
             )
     membership.is_sysadmin = is_sysadmin
     membership.save(update_fields=["is_sysadmin"])
+    ledger_record(
+        kind=Kind.SYSADMIN_CHANGED,
+        actor=actor,
+        firm=_firm_of(membership),
+        subscription=subscription,
+        subject=membership.user_id,
+        before={"is_sysadmin": not is_sysadmin},
+        after={"is_sysadmin": is_sysadmin},
+    )
     return membership
 
 
@@ -136,6 +177,13 @@ def license_add(
     )
     SubscriptionLicense.objects.filter(pk=license_row.pk).update(seats=F("seats") + count)
     license_row.refresh_from_db(fields=["seats"])
+    ledger_record(
+        kind=Kind.LICENSES_CHANGED,
+        actor=actor,
+        subscription=subscription,
+        before={"program": program.code, "seats": license_row.seats - count},
+        after={"program": program.code, "seats": license_row.seats},
+    )
     LicenseChange.objects.create(
         subscription=subscription,
         program=program,
@@ -144,3 +192,170 @@ def license_add(
         actor=actor,
     )
     return license_row
+
+
+def _require_consultant_membership(membership: Membership) -> None:
+    if membership.consultant_id is None:
+        raise ValidationError(
+            _(
+                "%(name)s är klientanvändare. Bara konsulters åtkomst kan tidsbegränsas "
+                "eller pausas."
+            )
+            % {"name": membership.user.full_name},
+            code="client_user",
+        )
+
+
+def _other_live_sysadmin_exists(*, subscription: Subscription, membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(live_membership_q(), subscription=subscription, is_sysadmin=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def membership_set_end_date(
+    *, actor: User, subscription: Subscription, membership: Membership, ends_on: date | None
+) -> Membership:
+    """ "Åtkomst till och med": the consultant keeps access through `ends_on`
+    (None: tills vidare); the day after, `memberships_end_expired` removes it."""
+    _require_consultant_membership(membership)
+    if ends_on is not None and ends_on < today_in_stockholm():
+        raise ValidationError(_("Datumet kan inte ligga i det förflutna."), code="ends_on_past")
+    _lock(subscription)
+    before = membership.ends_on
+    membership.ends_on = ends_on
+    membership.save(update_fields=["ends_on"])
+    if before != ends_on:
+        ledger_record(
+            kind=Kind.MEMBER_END_DATE,
+            actor=actor,
+            firm=_firm_of(membership),
+            subscription=subscription,
+            subject=membership.user_id,
+            before={"ends_on": before.isoformat() if before else None},
+            after={"ends_on": ends_on.isoformat() if ends_on else None},
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_suspend(
+    *, actor: User, subscription: Subscription, membership: Membership
+) -> Membership:
+    """ "Pausa åtkomst": the membership stays, with its levels, but gives no
+    access until resumed. The last system administrator cannot be paused."""
+    _require_consultant_membership(membership)
+    _lock(subscription)
+    membership.refresh_from_db(fields=["is_sysadmin", "suspended_at"])
+    if membership.suspended_at is not None:
+        return membership
+    if membership.is_sysadmin and not _other_live_sysadmin_exists(
+        subscription=subscription, membership=membership
+    ):
+        raise ValidationError(
+            _(
+                "%(name)s är den enda systemadministratören. Gör någon annan till "
+                "systemadministratör innan du pausar åtkomsten."
+            )
+            % {"name": membership.user.full_name},
+            code="last_sysadmin",
+        )
+    membership.suspended_at = timezone.now()
+    membership.save(update_fields=["suspended_at"])
+    ledger_record(
+        kind=Kind.MEMBER_SUSPENDED,
+        actor=actor,
+        firm=_firm_of(membership),
+        subscription=subscription,
+        subject=membership.user_id,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_resume(
+    *, actor: User, subscription: Subscription, membership: Membership
+) -> Membership:
+    """ "Återuppta åtkomst"."""
+    _require_consultant_membership(membership)
+    _lock(subscription)
+    membership.refresh_from_db(fields=["suspended_at"])
+    if membership.suspended_at is not None:
+        membership.suspended_at = None
+        membership.save(update_fields=["suspended_at"])
+        ledger_record(
+            kind=Kind.MEMBER_RESUMED,
+            actor=actor,
+            firm=_firm_of(membership),
+            subscription=subscription,
+            subject=membership.user_id,
+        )
+    return membership
+
+
+@dataclass(frozen=True)
+class EndedAccess:
+    consultant_name: str
+    client: str
+    org_number: str
+    subscription_number: int
+    ends_on: date
+    was_sysadmin: bool
+
+
+@transaction.atomic
+def memberships_end_expired() -> int:
+    """Delete memberships whose "till och med" date has passed (Stockholm time)
+    and tell each affected firm's active firm admins, one email each per run.
+    Safe to run any number of times, also concurrently: a row is locked by
+    the run that ends it and skipped by the others. Returns how many ended."""
+    due = list(
+        Membership.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(ends_on__lt=today_in_stockholm())
+        .select_related("user", "consultant", "subscription__client")
+        .order_by("subscription__client__name", "subscription__number", "user__full_name")
+    )
+    if not due:
+        return 0
+    Membership.objects.filter(pk__in=[m.pk for m in due]).delete()
+    for membership in due:
+        ledger_record(
+            kind=Kind.MEMBER_REMOVED,
+            firm=_firm_of(membership),
+            subscription=membership.subscription_id,
+            subject=membership.user_id,
+            before={"ends_on": membership.ends_on.isoformat() if membership.ends_on else None},
+            detail=_("Åtkomsten upphörde efter slutdatumet."),
+        )
+
+    ended_by_firm: dict[int, list[EndedAccess]] = defaultdict(list)
+    for membership in due:
+        if membership.consultant is None or membership.ends_on is None:
+            continue  # a client user: no firm to tell
+        ended_by_firm[membership.consultant.firm_id].append(
+            EndedAccess(
+                consultant_name=membership.user.full_name,
+                client=membership.subscription.client.name,
+                org_number=membership.subscription.client.org_number,
+                subscription_number=membership.subscription.number,
+                ends_on=membership.ends_on,
+                was_sysadmin=membership.is_sysadmin,
+            )
+        )
+    admins = Consultant.objects.filter(
+        firm_id__in=ended_by_firm, is_firm_admin=True, is_active=True, user__is_active=True
+    ).select_related("user", "firm")
+    for admin in admins:
+        outbox_enqueue_email(
+            to=admin.user.email,
+            template="access-ended",
+            context={
+                "recipient": admin.user,
+                "firm": admin.firm,
+                "endings": ended_by_firm[admin.firm_id],
+                "any_was_sysadmin": any(e.was_sysadmin for e in ended_by_firm[admin.firm_id]),
+            },
+        )
+    return len(due)

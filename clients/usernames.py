@@ -30,12 +30,13 @@ def username_suggest(*, full_name: str, email: str, taken: Iterable[str] = ()) -
     same form): the folded name, then name2, name3 …"""
     base = base_username(full_name=full_name, email=email)
     reserved = {name.lower() for name in taken}
-    existing = set(
-        User.objects.filter(username__regex=rf"^{re.escape(base)}[0-9]*$").values_list(
+    reserved |= {
+        name
+        for name in User.objects.filter(username__regex=rf"^{re.escape(base)}[0-9]*$").values_list(
             "username", flat=True
         )
-    )
-    reserved |= existing
+        if name
+    }
     if base not in reserved:
         return base
     n = 2

@@ -9,14 +9,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from clients import selectors, services
+from clients.forms import MembershipEndDateForm
 from clients.models import Level, Membership, Subscription
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.timeutils import today_in_stockholm
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
+USERS_TEMPLATE = "clients/users.html"
 
 
 def _cell_context(
@@ -205,4 +211,130 @@ def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The "Administrera användare" page: client users and the block "Konsulter"."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     grid = selectors.permission_grid(subscription=subscription)
-    return render(request, "clients/users.html", {"grid": grid, "subscription": subscription})
+    return render(
+        request,
+        USERS_TEMPLATE,
+        {"grid": grid, "subscription": subscription, "today": today_in_stockholm()},
+    )
+
+
+def _member(
+    request: AuthenticatedHttpRequest, number: int, membership_id: int
+) -> tuple[Subscription, Membership]:
+    subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
+    membership = selectors.membership_in_subscription(
+        subscription=subscription, membership_id=membership_id
+    )
+    return subscription, membership
+
+
+def _access_response(
+    request: AuthenticatedHttpRequest,
+    subscription: Subscription,
+    membership: Membership,
+    *,
+    error: str,
+    success: str,
+) -> HttpResponse:
+    """After an access change: the consultant's row (HTMX) or a redirect back
+    to "Administrera användare" with a message."""
+    # A sysadmin who paused their own access has just lost the page.
+    if (
+        not error
+        and membership.user_id == request.user.pk
+        and not selectors.subscriptions_administered_by(user=request.user)
+        .filter(pk=subscription.pk)
+        .exists()
+    ):
+        messages.success(request, success)
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("home"))
+        return redirect("home")
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, success)
+        return redirect("clients:users", number=subscription.number)
+    grid = selectors.permission_grid(subscription=subscription)
+    return render(
+        request,
+        f"{USERS_TEMPLATE}#member-row",
+        {
+            "grid": grid,
+            "subscription": subscription,
+            "member": next(m for m in grid.members if m.pk == membership.pk),
+            "today": today_in_stockholm(),
+            "access_error": error,
+            "access_saved": not error,
+        },
+    )
+
+
+@login_required
+@require_POST
+def set_end_date(
+    request: AuthenticatedHttpRequest, number: int, membership_id: int
+) -> HttpResponse:
+    """ "Åtkomst till och med" … "Spara" (empty: tills vidare)."""
+    subscription, membership = _member(request, number, membership_id)
+    form = MembershipEndDateForm(request.POST)
+    error = success = ""
+    if not form.is_valid():
+        error = " ".join(str(message) for message in form.errors["ends_on"])
+    else:
+        ends_on = form.cleaned_data["ends_on"]
+        try:
+            services.membership_set_end_date(
+                actor=request.user,
+                subscription=subscription,
+                membership=membership,
+                ends_on=ends_on,
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        name = membership.user.full_name
+        if ends_on is None:
+            success = _("Åtkomsten för %(name)s gäller tills vidare.") % {"name": name}
+        else:
+            success = _("Åtkomsten för %(name)s gäller till och med %(date)s.") % {
+                "name": name,
+                "date": date_format(ends_on, "Y-m-d"),
+            }
+    return _access_response(request, subscription, membership, error=error, success=success)
+
+
+@login_required
+@require_POST
+def suspend_member(
+    request: AuthenticatedHttpRequest, number: int, membership_id: int
+) -> HttpResponse:
+    """ "Pausa åtkomst"."""
+    subscription, membership = _member(request, number, membership_id)
+    error = ""
+    try:
+        services.membership_suspend(
+            actor=request.user, subscription=subscription, membership=membership
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    success = _("Åtkomsten för %(name)s är pausad.") % {"name": membership.user.full_name}
+    return _access_response(request, subscription, membership, error=error, success=success)
+
+
+@login_required
+@require_POST
+def resume_member(
+    request: AuthenticatedHttpRequest, number: int, membership_id: int
+) -> HttpResponse:
+    """ "Återuppta åtkomst"."""
+    subscription, membership = _member(request, number, membership_id)
+    error = ""
+    try:
+        services.membership_resume(
+            actor=request.user, subscription=subscription, membership=membership
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    success = _("Åtkomsten för %(name)s är återupptagen.") % {"name": membership.user.full_name}
+    return _access_response(request, subscription, membership, error=error, success=success)

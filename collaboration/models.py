@@ -122,3 +122,95 @@ class Coupling(models.Model):
 
     def __str__(self) -> str:
         return f"{self.firm} ↔ {self.subscription_id} ({self.status})"
+
+
+class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Access events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Access events are append-only")
+
+
+class AccessEvent(models.Model):
+    """One change of access ("Behörighetslogg"): append-only. The ORM refuses
+    updates and deletes, and on PostgreSQL a trigger refuses them too."""
+
+    class Kind(models.TextChoices):
+        REQUEST_SENT = "request_sent", _("Förfrågan skickad")
+        REQUEST_APPROVED = "request_approved", _("Förfrågan godkänd")
+        REQUEST_REJECTED = "request_rejected", _("Förfrågan avböjd")
+        REQUEST_WITHDRAWN = "request_withdrawn", _("Förfrågan återkallad")
+        REQUEST_EXPIRED = "request_expired", _("Förfrågan utgången")
+        COUPLING_ACTIVATED = "coupling_activated", _("Sammankoppling aktiverad")
+        COUPLING_ENDED = "coupling_ended", _("Sammankoppling avslutad")
+        MANUAL_COUPLING = "manual_coupling", _("Manuell koppling genomförd")
+        MEMBER_ADDED = "member_added", _("Användare tillagd")
+        MEMBER_REMOVED = "member_removed", _("Användare borttagen")
+        MEMBER_SUSPENDED = "member_suspended", _("Åtkomst pausad")
+        MEMBER_RESUMED = "member_resumed", _("Åtkomst återupptagen")
+        MEMBER_END_DATE = "member_end_date", _("Slutdatum för åtkomst ändrat")
+        LEVEL_CHANGED = "level_changed", _("Behörighet ändrad")
+        SYSADMIN_CHANGED = "sysadmin_changed", _("Systemadministratör ändrad")
+        LICENSES_CHANGED = "licenses_changed", _("Antal licenser ändrat")
+        SEATS_CHANGED = "seats_changed", _("Licenser för Klienthanteraren ändrade")
+        SEAT_ASSIGNED = "seat_assigned", _("Licens för Klienthanteraren tilldelad")
+        ROLE_CHANGED = "role_changed", _("Roll på byrån ändrad")
+        ASSIGNMENT_CHANGED = "assignment_changed", _("Klienttilldelning ändrad")
+        CONSULTANT_ENDED = "consultant_ended", _("Konsult avslutad")
+        ACCESS_DENIED = "access_denied", _("Nekad åtkomst")
+
+    kind = models.CharField(_("händelse"), max_length=40, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("utförd av"),
+    )
+    firm = models.ForeignKey(
+        "firm_portal.Firm", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("gäller"),
+    )
+    before = models.JSONField(_("före"), null=True, blank=True)
+    after = models.JSONField(_("efter"), null=True, blank=True)
+    detail = models.CharField(_("beskrivning"), max_length=300, blank=True)
+
+    objects = AccessEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("behörighetshändelse")
+        verbose_name_plural = _("behörighetslogg")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["firm", "-occurred_at"], name="event_firm_idx"),
+            models.Index(fields=["subscription", "-occurred_at"], name="event_subscription_idx"),
+            models.Index(fields=["subject", "-occurred_at"], name="event_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Access events are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Access events are append-only")

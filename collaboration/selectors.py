@@ -7,7 +7,7 @@ from django.db.models.functions import Now
 from django.http import Http404
 
 from clients.models import Membership, Subscription
-from clients.selectors import subscriptions_administered_by
+from clients.selectors import record_denied, subscriptions_administered_by
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import ClientAssignment, Consultant, User
 
@@ -108,6 +108,7 @@ def client_for_consultant(*, consultant: Consultant, number: int) -> Coupling:
     consultant may see, else 404."""
     coupling = consultant_clients(consultant=consultant).filter(subscription__number=number).first()
     if coupling is None:
+        record_denied(user=consultant.user, subscription_number=number, what="client")
         raise Http404("No such client")
     return coupling
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.validators import normalize_org_number
+from collaboration.ledger import Kind, ledger_record
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.services import assignment_ensure
@@ -204,6 +205,14 @@ def collaboration_request_send(
                 start_date=start_date,
                 expires_at=timezone.now() + timedelta(days=settings.COLLABORATION_REQUEST_TTL_DAYS),
             )
+            ledger_record(
+                kind=Kind.REQUEST_SENT,
+                actor=consultant.user,
+                firm=consultant.firm_id,
+                subscription=subscription,
+                subject=responsible.user_id,
+                after={"start_date": start_date.isoformat() if start_date else None},
+            )
             recipients = {
                 m.user.email: m.user
                 for m in active_sysadmins(subscription=subscription)
@@ -300,12 +309,29 @@ def collaboration_request_approve(
     request.decided_by = user
     request.save(update_fields=["status", "decided_at", "decided_by"])
 
+    ledger_record(
+        kind=Kind.REQUEST_APPROVED,
+        actor=user,
+        firm=request.firm_id,
+        subscription=subscription,
+        subject=request.responsible_consultant.user_id,
+        after={"coupling": coupling.status, "starts_on": coupling.starts_on.isoformat()},
+    )
     responsible = request.responsible_consultant
-    Membership.objects.get_or_create(
+    _membership, created = Membership.objects.get_or_create(
         subscription=subscription,
         user=responsible.user,
         defaults={"consultant": responsible},
     )
+    if created:
+        ledger_record(
+            kind=Kind.MEMBER_ADDED,
+            actor=user,
+            firm=request.firm_id,
+            subscription=subscription,
+            subject=responsible.user_id,
+            detail=_("Ansvarig konsult i den godkända förfrågan."),
+        )
     assignment_ensure(consultant=responsible, subscription_id=subscription.pk)
 
     recipients = {
@@ -340,6 +366,13 @@ def collaboration_request_reject(
     request.decided_at = timezone.now()
     request.decided_by = user
     request.save(update_fields=["status", "decided_at", "decided_by"])
+    ledger_record(
+        kind=Kind.REQUEST_REJECTED,
+        actor=user,
+        firm=request.firm_id,
+        subscription=subscription,
+        subject=request.responsible_consultant.user_id,
+    )
     outbox_enqueue_email(
         to=request.requested_by.email,
         template="collaboration-rejected",
@@ -354,11 +387,13 @@ def collaboration_request_reject(
     return request
 
 
+@transaction.atomic
 def collaboration_request_withdraw(*, consultant: Consultant, request_id: int) -> None:
     """The firm takes back a pending request; its to-do cards disappear."""
-    withdrawn = CollaborationRequest.objects.filter(
+    pending = CollaborationRequest.objects.filter(
         pk=request_id, firm_id=consultant.firm_id, status=CollaborationRequest.Status.PENDING
-    ).update(
+    )
+    withdrawn = pending.update(
         status=CollaborationRequest.Status.WITHDRAWN,
         decided_at=timezone.now(),
         decided_by=consultant.user,
@@ -368,6 +403,18 @@ def collaboration_request_withdraw(*, consultant: Consultant, request_id: int) -
             _("Förfrågan väntar inte längre på svar och kan inte återkallas."),
             code="not_pending",
         )
+    subscription_id, subject_id = (
+        CollaborationRequest.objects.filter(pk=request_id)
+        .values_list("subscription_id", "responsible_consultant__user_id")
+        .get()
+    )
+    ledger_record(
+        kind=Kind.REQUEST_WITHDRAWN,
+        actor=consultant.user,
+        firm=consultant.firm_id,
+        subscription=subscription_id,
+        subject=subject_id,
+    )
 
 
 @transaction.atomic
@@ -384,6 +431,12 @@ def collaboration_requests_expire() -> int:
         request.status = CollaborationRequest.Status.EXPIRED
         request.decided_at = now
         request.save(update_fields=["status", "decided_at"])
+        ledger_record(
+            kind=Kind.REQUEST_EXPIRED,
+            firm=request.firm_id,
+            subscription=request.subscription_id,
+            subject=request.requested_by_id,
+        )
         outbox_enqueue_email(
             to=request.requested_by.email,
             template="collaboration-expired",
@@ -398,9 +451,24 @@ def collaboration_requests_expire() -> int:
     return len(due)
 
 
+@transaction.atomic
 def couplings_activate_due() -> int:
     """Activate scheduled couplings whose start date (Stockholm) has come.
-    One UPDATE: running it twice, or in two workers, activates each once."""
-    return Coupling.objects.filter(
-        status=Coupling.Status.SCHEDULED, starts_on__lte=today_in_stockholm()
-    ).update(status=Coupling.Status.ACTIVE, activated_at=timezone.now())
+    Rows are locked by the run that activates them and skipped by any other:
+    running it twice, or in two workers, activates each once."""
+    due = list(
+        Coupling.objects.select_for_update(skip_locked=True)
+        .filter(status=Coupling.Status.SCHEDULED, starts_on__lte=today_in_stockholm())
+        .values_list("pk", "firm_id", "subscription_id", "starts_on")
+    )
+    Coupling.objects.filter(pk__in=[pk for pk, *_rest in due]).update(
+        status=Coupling.Status.ACTIVE, activated_at=timezone.now()
+    )
+    for _pk, firm_id, subscription_id, starts_on in due:
+        ledger_record(
+            kind=Kind.COUPLING_ACTIVATED,
+            firm=firm_id,
+            subscription=subscription_id,
+            after={"starts_on": starts_on.isoformat()},
+        )
+    return len(due)

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from collaboration import client_views, views
+from collaboration import client_views, ledger_views, views
 
 app_name = "collaboration"
 
 urlpatterns = [
+    path("byra/behorighetslogg/", ledger_views.firm_ledger, name="firm_ledger"),
+    path(
+        "abonnemang/<int:number>/behorighetslogg/",
+        ledger_views.subscription_ledger,
+        name="subscription_ledger",
+    ),
     path("klienter/", client_views.client_list, name="client_list"),
     path("klienter/<int:number>/", client_views.client_detail, name="client_detail"),
     path(

@@ -1,6 +1,7 @@
 """Single-use, expiring invitation links (consultants and client users)."""
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ def invitation_send(
     user: User,
     invited_by: User,
     template: str,
-    context: dict[str, object],
+    context: Mapping[str, object],
     firm: Firm | None = None,
     subscription_id: int | None = None,
 ) -> Invitation:

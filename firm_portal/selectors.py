@@ -4,7 +4,13 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from clients.models import Subscription
-from firm_portal.models import ClientAssignment, Consultant, Invitation, User
+from firm_portal.models import (
+    ClientAssignment,
+    Consultant,
+    ConsultantOffboarding,
+    Invitation,
+    User,
+)
 
 _UNSET = object()
 
@@ -59,13 +65,18 @@ def consultant_in_firm(*, actor: Consultant, consultant_id: int) -> Consultant:
         .first()
     )
     if found is None:
+        if Consultant.objects.filter(pk=consultant_id).exists():
+            from clients.selectors import record_denied
+
+            record_denied(user=actor.user, what="consultant", consultant_id=consultant_id)
         raise Http404("No such consultant")
     return found
 
 
 def firm_consultant_rows(*, actor: Consultant) -> list[Consultant]:
     """ "Administrera användare" for the firm: every consultant with an
-    `invited` flag (invitation not yet accepted) and `assigned_count`."""
+    `invited` flag (invitation not yet accepted), `assigned_count` and
+    `offboarded` (ended with "Avsluta konsult", so there is a report)."""
     open_invitation = Invitation.objects.filter(
         user_id=OuterRef("user_id"), accepted_at__isnull=True
     )
@@ -74,6 +85,7 @@ def firm_consultant_rows(*, actor: Consultant) -> list[Consultant]:
         .select_related("user")
         .annotate(
             invited=Exists(open_invitation),
+            offboarded=Exists(ConsultantOffboarding.objects.filter(consultant_id=OuterRef("pk"))),
             assigned_count=Count("assignments", distinct=True),
         )
         .order_by("-is_active", "user__full_name")

@@ -7,7 +7,8 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from clients.models import Membership, Subscription
-from collaboration.models import Coupling
+from collaboration.ledger import Kind, ledger_record
+from collaboration.models import AccessEvent, Coupling
 from firm_portal.invitations import invitation_send
 from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, User
 from licensing.models import ClientManagerSeatChange
@@ -60,6 +61,13 @@ def firm_seats_change(*, actor: Consultant, delta: int) -> Firm:
     firm.refresh_from_db(fields=["client_manager_seats"])
     ClientManagerSeatChange.objects.create(
         firm=firm, delta=delta, seats_after=firm.client_manager_seats, actor=actor.user
+    )
+    ledger_record(
+        kind=Kind.SEATS_CHANGED,
+        actor=actor.user,
+        firm=firm,
+        before={"seats": firm.client_manager_seats - delta},
+        after={"seats": firm.client_manager_seats},
     )
     return firm
 
@@ -133,6 +141,14 @@ def consultant_set_seat(*, actor: Consultant, consultant: Consultant, has_seat: 
             )
     consultant.has_client_manager_seat = has_seat
     consultant.save(update_fields=["has_client_manager_seat"])
+    ledger_record(
+        kind=Kind.SEAT_ASSIGNED,
+        actor=actor.user,
+        firm=actor.firm_id,
+        subject=consultant.user_id,
+        before={"has_seat": not has_seat},
+        after={"has_seat": has_seat},
+    )
     return consultant
 
 
@@ -163,9 +179,24 @@ def consultant_set_roles(
                 % {"name": consultant.user.full_name},
                 code="last_firm_admin",
             )
+    before = {
+        "is_firm_admin": consultant.is_firm_admin,
+        "is_client_manager_admin": consultant.is_client_manager_admin,
+    }
+    after = {"is_firm_admin": is_firm_admin, "is_client_manager_admin": is_client_manager_admin}
+    if before == after:
+        return consultant
     consultant.is_firm_admin = is_firm_admin
     consultant.is_client_manager_admin = is_client_manager_admin
     consultant.save(update_fields=["is_firm_admin", "is_client_manager_admin"])
+    ledger_record(
+        kind=Kind.ROLE_CHANGED,
+        actor=actor.user,
+        firm=actor.firm_id,
+        subject=consultant.user_id,
+        before=before,
+        after=after,
+    )
     return consultant
 
 
@@ -191,19 +222,26 @@ def assignments_update(
     )
     wanted = checked & valid
     removable = (shown & valid) - wanted
+    removed_ids = set(
+        ClientAssignment.objects.filter(
+            consultant=consultant, subscription_id__in=removable
+        ).values_list("subscription_id", flat=True)
+    )
     removed, _details = ClientAssignment.objects.filter(
-        consultant=consultant, subscription_id__in=removable
+        consultant=consultant, subscription_id__in=removed_ids
     ).delete()
     existing = set(
         ClientAssignment.objects.filter(
             consultant=consultant, subscription_id__in=wanted
         ).values_list("subscription_id", flat=True)
     )
+    added = wanted - existing
     ClientAssignment.objects.bulk_create(
-        [ClientAssignment(consultant=consultant, subscription_id=pk) for pk in wanted - existing],
+        [ClientAssignment(consultant=consultant, subscription_id=pk) for pk in added],
         ignore_conflicts=True,
     )
-    return len(wanted - existing), removed
+    _record_assignments(actor=actor, consultant=consultant, added=added, removed=removed_ids)
+    return len(added), removed
 
 
 @transaction.atomic
@@ -212,15 +250,41 @@ def assignments_select_all(
 ) -> int:
     """ "Markera alla" for the filtered set."""
     require_assignment_admin(actor=actor)
-    valid = firm_subscriptions(firm_id=actor.firm_id).filter(pk__in=subscription_ids)
-    created = ClientAssignment.objects.bulk_create(
-        [
-            ClientAssignment(consultant=consultant, subscription_id=pk)
-            for pk in valid.values_list("pk", flat=True)
-        ],
+    valid = set(
+        firm_subscriptions(firm_id=actor.firm_id)
+        .filter(pk__in=subscription_ids)
+        .values_list("pk", flat=True)
+    )
+    existing = set(
+        ClientAssignment.objects.filter(
+            consultant=consultant, subscription_id__in=valid
+        ).values_list("subscription_id", flat=True)
+    )
+    added = valid - existing
+    ClientAssignment.objects.bulk_create(
+        [ClientAssignment(consultant=consultant, subscription_id=pk) for pk in added],
         ignore_conflicts=True,
     )
-    return len(created)
+    _record_assignments(actor=actor, consultant=consultant, added=added, removed=set())
+    return len(added)
+
+
+def _record_assignments(
+    *, actor: Consultant, consultant: Consultant, added: set[int], removed: set[int]
+) -> None:
+    """One ledger event per client whose assignment changed."""
+    AccessEvent.objects.bulk_create(
+        AccessEvent(
+            kind=Kind.ASSIGNMENT_CHANGED,
+            actor_id=actor.user_id,
+            firm_id=actor.firm_id,
+            subscription_id=subscription_id,
+            subject_id=consultant.user_id,
+            before={"assigned": subscription_id in removed},
+            after={"assigned": subscription_id in added},
+        )
+        for subscription_id in sorted(added | removed)
+    )
 
 
 def assignment_ensure(*, consultant: Consultant, subscription_id: int) -> None:
@@ -248,5 +312,13 @@ def consultant_add_to_subscription(
             _("%(name)s finns redan i abonnemanget.") % {"name": consultant.user.full_name},
             code="already_member",
         )
+    ledger_record(
+        kind=Kind.MEMBER_ADDED,
+        actor=actor_user,
+        firm=consultant.firm_id,
+        subscription=subscription,
+        subject=consultant.user_id,
+        detail=_("Lägg till konsult"),
+    )
     assignment_ensure(consultant=consultant, subscription_id=subscription.pk)
     return membership

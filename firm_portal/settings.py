@@ -207,6 +207,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collaboration.expire_stale_requests",
         "schedule": crontab(minute=15),
     },
+    "clients.end_expired_access": {
+        "task": "clients.end_expired_access",
+        # Daily just after midnight Stockholm time; access already stops at
+        # the end date (live_membership_q), this removes the rows and tells the firm.
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
 
 # --- Mail and SMS ---------------------------------------------------------
@@ -249,6 +255,8 @@ SMS_46ELKS_URL = env.str("SMS_46ELKS_URL", default="https://api.46elks.com/a1/sm
 SMS_46ELKS_USERNAME = env.str("SMS_46ELKS_USERNAME", default="")
 SMS_46ELKS_PASSWORD = env.str("SMS_46ELKS_PASSWORD", default="")
 SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+if SMS_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("SMS_TIMEOUT_SECONDS must be a positive number of seconds")
 if IS_PRODUCTION and SMS_BACKEND in {"46elks", "notifications.sms.elks46.SmsBackend"}:
     if not (SMS_46ELKS_USERNAME and SMS_46ELKS_PASSWORD):
         raise ImproperlyConfigured(

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from firm_portal import firm_views, views
+from firm_portal import firm_views, offboarding_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,5 +23,15 @@ urlpatterns = [
         "byra/konsulter/<int:consultant_id>/klienter/",
         firm_views.assignments,
         name="firm_assignments",
+    ),
+    path(
+        "byra/konsulter/<int:consultant_id>/avsluta/",
+        offboarding_views.offboard,
+        name="firm_offboard",
+    ),
+    path(
+        "byra/konsulter/<int:consultant_id>/avsluta/rapport.csv",
+        offboarding_views.offboard_csv,
+        name="firm_offboard_csv",
     ),
 ]

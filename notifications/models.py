@@ -28,10 +28,17 @@ class OutboxMessage(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
-    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    idempotency_key = models.UUIDField(
+        _("idempotensnyckel"), default=uuid.uuid4, unique=True, editable=False
+    )
     attempts = models.PositiveIntegerField(_("försök"), default=0)
     last_error = models.TextField(_("senaste fel"), blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    # While SENDING: the worker's lease; a claim whose worker died is taken
+    # over after it. Fencing uses `attempts`, which every claim increments.
+    claimed_until = models.DateTimeField(_("reserverat till"), null=True, blank=True)
+    # While PENDING after a transient failure: when the retry is due, so the
+    # sweeper does not undercut the backoff.
+    next_attempt_at = models.DateTimeField(_("nästa försök"), null=True, blank=True)
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
     sent_at = models.DateTimeField(_("skickad"), null=True, blank=True)
 

@@ -1,25 +1,45 @@
 """The outbox: messages are written with the change that caused them and
 delivered after commit, so a broker outage or a crashed worker delays a
-message but never loses it."""
+message but never loses it.
+
+Delivery is at least once. A message is claimed in the database before it
+is sent and marked sent afterwards; if the worker dies between the two, the
+claim runs out (settings.OUTBOX_CLAIM_SECONDS), the sweeper enqueues it again
+and the message can go out twice. The idempotency key travels with it
+(X-Idempotency-Key, and a Message-ID derived from it, which mailbox providers
+use to fold duplicates) so a receiver can tell.
+"""
 
 import logging
+import random
+import smtplib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from notifications.models import OutboxMessage
+from notifications.sms import Sms, SmsDeliveryError, get_sms_backend
 
 logger = logging.getLogger(__name__)
 
+# Claims (send attempts) per message before it is failed for good.
 MAX_ATTEMPTS = 8
-CLAIM_SECONDS = 300
+
+
+def backoff_seconds(retries: int) -> float:
+    """Exponential backoff with full jitter: up to 10 s, 20 s, 40 s … capped at 1 h."""
+    return random.uniform(0, min(3600, 10 * 2**retries))  # noqa: S311 - jitter, not crypto
 
 
 def _enqueue_after_commit(message_id: int) -> None:
@@ -28,8 +48,10 @@ def _enqueue_after_commit(message_id: int) -> None:
     def publish() -> None:
         try:
             send_message.delay(message_id)
-        except Exception:  # broker down: the sweeper enqueues it later
-            logger.warning("Could not publish outbox message %s; the sweeper will", message_id)
+        except Exception as error:  # broker down: the sweeper enqueues it later
+            logger.warning(
+                "Could not publish outbox message %s (%s); the sweeper will", message_id, error
+            )
 
     transaction.on_commit(publish)
 
@@ -56,24 +78,64 @@ def outbox_enqueue_email(
     return message
 
 
+def _require_e164(number: str) -> None:
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if (
+        parsed is None
+        or not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != number
+    ):
+        raise ValueError(f"Not a phone number in E.164 form (+46701234567): {number!r}")
+
+
+def outbox_enqueue_sms(
+    *, to: str, template: str, context: dict[str, Any], language: str = "sv"
+) -> OutboxMessage:
+    """Render `templates/sms/<template>.txt` for `to`, a number in E.164 form
+    (ValueError otherwise), and store it; it is sent after commit."""
+    _require_e164(to)
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language):
+        body = render_to_string(f"sms/{template}.txt", context).strip()
+    message = OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
+    )
+    _enqueue_after_commit(message.pk)
+    return message
+
+
 @dataclass(frozen=True)
 class Delivery:
     sent: bool
-    retry: bool = False
+    # Seconds until the next attempt after a transient failure; None when
+    # there is nothing to retry (sent, failed for good, or not ours).
+    retry_in: float | None = None
     error: str = ""
+
+    @property
+    def retry(self) -> bool:
+        return self.retry_in is not None
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
     """Take the message for sending; None if it is sent, failed or being sent
-    by someone else right now (a duplicated task)."""
+    by someone else right now (a duplicated task). Each claim increments
+    `attempts`, which therefore identifies the claim (a fencing token)."""
     now = timezone.now()
     claimed = OutboxMessage.objects.filter(
         Q(status=OutboxMessage.Status.PENDING)
-        | Q(status=OutboxMessage.Status.SENDING, claimed_until__lt=now),
+        | Q(
+            status=OutboxMessage.Status.SENDING,
+            claimed_until__lt=now,
+            attempts__lt=MAX_ATTEMPTS,
+        ),
         pk=message_id,
     ).update(
         status=OutboxMessage.Status.SENDING,
-        claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+        claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
         attempts=F("attempts") + 1,
     )
     if not claimed:
@@ -81,52 +143,172 @@ def _claim(message_id: int) -> OutboxMessage | None:
     return OutboxMessage.objects.get(pk=message_id)
 
 
+def _message_id_header(message: OutboxMessage) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "byraportalen"
+    return f"<{message.idempotency_key}@{domain}>"
+
+
 def _send_email(message: OutboxMessage) -> None:
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
         to=[message.recipient],
-        headers={"X-Idempotency-Key": str(message.idempotency_key)},
+        headers={
+            "X-Idempotency-Key": str(message.idempotency_key),
+            # The same Message-ID on a resend lets mailboxes fold the duplicate.
+            "Message-ID": _message_id_header(message),
+        },
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     email.send()
 
 
+def _send_sms(message: OutboxMessage) -> None:
+    _require_e164(message.recipient)
+    provider_id = get_sms_backend().send(
+        Sms(
+            to=message.recipient,
+            body=message.body_text,
+            sender=settings.SMS_FROM,
+            idempotency_key=str(message.idempotency_key),
+        )
+    )
+    logger.info("Outbox SMS %s accepted by the provider as %r", message.pk, provider_id)
+
+
+def is_permanent_error(error: BaseException) -> bool:
+    """Whether sending again can never succeed: the recipient or the message
+    is refused (SMTP 5xx, HTTP 4xx, a malformed address or number). Anything
+    else — refused connections, timeouts, SMTP 4xx, HTTP 5xx and 429, and
+    errors we do not know — is worth another attempt."""
+    if isinstance(error, SmsDeliveryError):
+        return error.permanent
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # 4xx here is greylisting or a full mailbox: it may pass later.
+        return any(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    if isinstance(error, smtplib.SMTPNotSupportedError):  # the server lacks STARTTLS, say
+        return True
+    if isinstance(error, OSError):  # refused, reset, timed out, TLS (some are ValueErrors too)
+        return False
+    return isinstance(error, ValueError | NotImplementedError)
+
+
+def _send(message: OutboxMessage) -> None:
+    if message.channel == OutboxMessage.Channel.EMAIL:
+        _send_email(message)
+    elif message.channel == OutboxMessage.Channel.SMS:
+        _send_sms(message)
+    else:
+        raise NotImplementedError(f"No sender for channel {message.channel}")
+
+
+def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
+    text = f"{type(error).__name__}: {error}"[:2000]
+    permanent = is_permanent_error(error)
+    final = permanent or message.attempts >= MAX_ATTEMPTS
+    retry_in = None if final else backoff_seconds(message.attempts - 1)
+    recorded = OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxMessage.Status.SENDING, attempts=message.attempts
+    ).update(
+        status=OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING,
+        claimed_until=None,
+        next_attempt_at=None if retry_in is None else timezone.now() + timedelta(seconds=retry_in),
+        last_error=text,
+    )
+    if not recorded:
+        # Our claim ran out and another worker took the message over; its
+        # outcome is the one that counts.
+        logger.warning("Outbox message %s failed after losing its claim: %s", message.pk, text)
+        return Delivery(sent=False, error=text)
+    if final:
+        reason = "permanent error" if permanent else f"gave up after {message.attempts} attempts"
+        logger.error("Outbox message %s failed (%s): %s", message.pk, reason, text)
+    else:
+        logger.warning(
+            "Outbox message %s not sent (attempt %s, next in %.0f s): %s",
+            message.pk,
+            message.attempts,
+            retry_in,
+            text,
+        )
+    return Delivery(sent=False, retry_in=retry_in, error=text)
+
+
 def outbox_deliver(*, message_id: int) -> Delivery:
+    """Send the message once: claim it, send it, record the outcome. Safe to
+    call any number of times, from any number of workers at once."""
     message = _claim(message_id)
     if message is None:
         return Delivery(sent=False)
     try:
-        if message.channel == OutboxMessage.Channel.EMAIL:
-            _send_email(message)
-        else:
-            raise NotImplementedError(f"No sender for channel {message.channel}")
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        final = message.attempts >= MAX_ATTEMPTS or isinstance(exc, NotImplementedError)
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            status=OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING,
-            claimed_until=None,
-            last_error=error,
-        )
-        logger.warning("Outbox message %s not sent (attempt %s)", message.pk, message.attempts)
-        return Delivery(sent=False, retry=not final, error=error)
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxMessage.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+        _send(message)
+    except Exception as error:
+        return _record_failure(message, error)
+    # Unconditional on the claim: the message did go out, whoever holds it now.
+    OutboxMessage.objects.filter(pk=message.pk).exclude(status=OutboxMessage.Status.SENT).update(
+        status=OutboxMessage.Status.SENT,
+        sent_at=timezone.now(),
+        claimed_until=None,
+        next_attempt_at=None,
+        last_error="",
     )
     return Delivery(sent=True)
 
 
-def outbox_unsent_ids(*, older_than: timedelta, limit: int = 500) -> list[int]:
-    """Messages that should have been sent by now: pending ones older than
-    `older_than`, and claims whose worker died."""
+def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Messages that should have been sent by now: pending ones due more than
+    `older_than` ago (broker down at commit, a lost retry), and claims whose
+    worker died. They are marked due now, so the next sweep picks the next
+    ones instead of enqueueing the same messages again. A message whose
+    worker died on every attempt (one that crashes it, say) is failed."""
     now = timezone.now()
-    return list(
-        OutboxMessage.objects.filter(
-            Q(status=OutboxMessage.Status.PENDING, created_at__lt=now - older_than)
-            | Q(status=OutboxMessage.Status.SENDING, claimed_until__lt=now)
+    with transaction.atomic():
+        abandoned = OutboxMessage.objects.filter(
+            status=OutboxMessage.Status.SENDING, claimed_until__lt=now, attempts__gte=MAX_ATTEMPTS
+        ).update(
+            status=OutboxMessage.Status.FAILED,
+            claimed_until=None,
+            last_error=(
+                f"Gave up: the worker stopped (killed or timed out) during attempt "
+                f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
+            ),
         )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+        if abandoned:
+            logger.error("%s outbox messages failed: their workers died", abandoned)
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .alias(due_at=Coalesce("next_attempt_at", "created_at"))
+            .filter(
+                Q(status=OutboxMessage.Status.PENDING, due_at__lt=now - older_than)
+                | Q(status=OutboxMessage.Status.SENDING, claimed_until__lt=now)
+            )
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).update(
+            next_attempt_at=now
+        )
+    return ids
+
+
+def outbox_retry_failed(*, message_ids: Iterable[int]) -> int:
+    """Give failed messages a fresh set of attempts and send them after
+    commit; messages that have not failed are left alone. Returns how many."""
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(message_ids), status=OutboxMessage.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxMessage.Status.PENDING,
+            attempts=0,
+            claimed_until=None,
+            next_attempt_at=None,
+        )
+        for message_id in ids:
+            _enqueue_after_commit(message_id)
+    return len(ids)

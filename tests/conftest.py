@@ -120,3 +120,12 @@ def world(db: None) -> World:
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     # PBKDF2 at production strength costs ~0.3 s per user; tests make many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sms_outbox(settings) -> None:  # type: ignore[no-untyped-def]
+    # Like mail.outbox: SMS stay in notifications.sms.locmem.outbox, emptied per test.
+    from notifications.sms import locmem
+
+    settings.SMS_BACKEND = "locmem"
+    locmem.outbox.clear()

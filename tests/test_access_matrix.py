@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clients.models import Membership
+from collaboration.models import AccessEvent
 from tests import factories
 from tests.conftest import World
 
@@ -32,6 +33,11 @@ NO_OBJECT_ROUTES = {
     "firm_users": "login",
     "firm_seats": "login",
     "firm_add_consultant": "login",
+    "clients:invite_start": "login",
+    "collaboration:firm_ledger": "login",
+    "clients:invite_new": "login",
+    "clients:invite_result": "login",
+    "clients:invite_existing": "login",
     # The token is the credential: a wrong one is a clear "link not valid" page.
     "invitation_accept": "public",
     "invitation_renew": "public",
@@ -65,12 +71,28 @@ RULES: dict[str, Rule] = {
         "program_code": "bokforing",
     },
     "clients:users": lambda w, o: {"number": w.subscription.number},
+    "clients:set_end_date": lambda w, o: {
+        "number": w.subscription.number,
+        "membership_id": o["consultant_membership"].pk,
+    },
+    "clients:suspend_member": lambda w, o: {
+        "number": w.subscription.number,
+        "membership_id": o["consultant_membership"].pk,
+    },
+    "clients:resume_member": lambda w, o: {
+        "number": w.subscription.number,
+        "membership_id": o["consultant_membership"].pk,
+    },
     "collaboration:client_detail": lambda w, o: {"number": w.subscription.number},
     "collaboration:client_add_consultant": lambda w, o: {"number": w.subscription.number},
     "firm_reinvite": lambda w, o: {"consultant_id": w.consultant.pk},
     "firm_set_seat": lambda w, o: {"consultant_id": w.consultant.pk},
     "firm_set_roles": lambda w, o: {"consultant_id": w.consultant.pk},
     "firm_assignments": lambda w, o: {"consultant_id": w.consultant.pk},
+    "firm_offboard": lambda w, o: {"consultant_id": w.consultant.pk},
+    "firm_offboard_csv": lambda w, o: {"consultant_id": w.consultant.pk},
+    "collaboration:subscription_ledger": lambda w, o: {"number": w.subscription.number},
+    "clients:invite_username": lambda w, o: {"subscription_id": o["invitable"].pk},
 }
 
 
@@ -106,6 +128,8 @@ def snapshot() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     state = {}
     for label in ("firm_portal", "clients", "collaboration", "licensing", "notifications"):
         for model in apps.get_app_config(label).get_models():
+            if model is AccessEvent:
+                continue  # denied attempts are logged there, see below
             state[model._meta.label] = sorted(tuple(row.values()) for row in model.objects.values())
     return state
 
@@ -118,10 +142,32 @@ def objects(world: World) -> dict[str, object]:
         firm=world.firm, subscription=world.subscription, responsible_consultant=world.consultant
     )
     factories.LicenseFactory(subscription=world.subscription, seats=3)
-    return {"request": request}
+    # A client of firm A where firm A is sysadmin and which has no own users.
+    invitable = factories.CouplingFactory(firm=world.firm).subscription
+    Membership.objects.create(
+        subscription_id=invitable.pk,
+        user=world.consultant.user,
+        consultant=world.consultant,
+        is_sysadmin=True,
+    )
+    # Firm A's consultant in S, whose access S's sysadmin may time-box or pause.
+    factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+    consultant_membership = Membership.objects.create(
+        subscription=world.subscription, user=world.consultant.user, consultant=world.consultant
+    )
+    return {
+        "request": request,
+        "invitable": invitable,
+        "consultant_membership": consultant_membership,
+    }
 
 
 OUTSIDERS = ["anonymous", "other_firm_consultant", "other_sysadmin", "client_user"]
+
+
+def outsider_user(world: World, role: str):  # type: ignore[no-untyped-def]
+    user = getattr(world, role)
+    return getattr(user, "user", user)
 
 
 def outsider_client(world: World, role: str) -> Client:
@@ -173,6 +219,10 @@ def test_outsiders_get_404_and_change_nothing(world: World, objects, role: str) 
             failures.append(f"{url} as {role}: {statuses}")
     assert failures == []
     assert snapshot() == before
+    if role != "anonymous":
+        denied = AccessEvent.objects.filter(kind=AccessEvent.Kind.ACCESS_DENIED)
+        assert denied.exists()
+        assert set(denied.values_list("actor", flat=True)) == {outsider_user(world, role).pk}
 
 
 @pytest.mark.parametrize("role", OUTSIDERS[1:])

@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.se",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "SMS_46ELKS_USERNAME": "u-production-like",
+    "SMS_46ELKS_PASSWORD": "p-production-like",
 }
 
 
