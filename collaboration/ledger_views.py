@@ -144,7 +144,7 @@ def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
 def _describe(values: dict[str, object] | None) -> str:
     if not values:
         return ""
-    return ", ".join(f"{key}={value}" for key, value in values.items())
+    return ", ".join(f"{key}={value}" for key, value in sorted(values.items()))
 
 
 def _safe(text: str) -> str:
