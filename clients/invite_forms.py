@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from clients.bulk_invitations import MAX_ROWS_PER_SEND, NewUserRow
 from clients.models import Membership, Subscription
-from clients.usernames import USERNAME_RE, username_suggest
+from clients.usernames import USERNAME_RE, base_username, existing_usernames, username_suggest
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 
@@ -138,6 +138,12 @@ class BulkInviteForm:
         ]
         taken = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
         typed = {row.form.cleaned_data["username"] for row in marked}
+        in_database = existing_usernames(
+            base_username(
+                full_name=row.form.cleaned_data["full_name"], email=row.form.cleaned_data["email"]
+            )
+            for row in marked
+        )
         for row in marked:
             data = row.form.cleaned_data
             if (row.subscription.pk, data["email"]) in members:
@@ -155,13 +161,19 @@ class BulkInviteForm:
                     % {
                         "username": data["username"],
                         "suggestion": username_suggest(
-                            full_name=data["full_name"], email=data["email"], taken=typed
+                            full_name=data["full_name"],
+                            email=data["email"],
+                            taken=typed,
+                            existing=in_database,
                         ),
                     },
                 )
             elif not data["username"]:
                 data["username"] = username_suggest(
-                    full_name=data["full_name"], email=data["email"], taken=typed
+                    full_name=data["full_name"],
+                    email=data["email"],
+                    taken=typed,
+                    existing=in_database,
                 )
                 typed.add(data["username"])
 

@@ -25,18 +25,33 @@ def base_username(*, full_name: str, email: str) -> str:
     return base if len(base) >= 3 else f"{base}.anv"
 
 
-def username_suggest(*, full_name: str, email: str, taken: Iterable[str] = ()) -> str:
-    """A username free in the database and not in `taken` (other rows of the
-    same form): the folded name, then name2, name3 …"""
-    base = base_username(full_name=full_name, email=email)
-    reserved = {name.lower() for name in taken}
-    reserved |= {
+def existing_usernames(bases: Iterable[str]) -> set[str]:
+    """Usernames in the database that are one of `bases` followed by digits
+    (one query for any number of bases)."""
+    bases = sorted(set(bases))
+    if not bases:
+        return set()
+    pattern = "^(" + "|".join(re.escape(base) for base in bases) + ")[0-9]*$"
+    return {
         name
-        for name in User.objects.filter(username__regex=rf"^{re.escape(base)}[0-9]*$").values_list(
-            "username", flat=True
-        )
+        for name in User.objects.filter(username__regex=pattern).values_list("username", flat=True)
         if name
     }
+
+
+def username_suggest(
+    *,
+    full_name: str,
+    email: str,
+    taken: Iterable[str] = (),
+    existing: set[str] | None = None,
+) -> str:
+    """A username free in the database and not in `taken` (other rows of the
+    same form): the folded name, then name2, name3 … `existing` may carry
+    `existing_usernames([...])` fetched once for many rows."""
+    base = base_username(full_name=full_name, email=email)
+    reserved = {name.lower() for name in taken}
+    reserved |= existing if existing is not None else existing_usernames([base])
     if base not in reserved:
         return base
     n = 2

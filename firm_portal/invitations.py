@@ -3,7 +3,7 @@
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -47,22 +47,45 @@ def invitation_send(
             invitation = Invitation(
                 user=user, invited_by=invited_by, firm=firm, subscription_id=subscription_id
             )
-        invitation.nonce = secrets.token_urlsafe(24)
-        invitation.sent_at = now
-        invitation.expires_at = now + timedelta(days=settings.INVITATION_TTL_DAYS)
+        _renew(invitation, now)
         invitation.save()
-        outbox_enqueue_email(
-            to=user.email,
-            template=template,
-            context={
-                **context,
-                "recipient": user,
-                "invited_by": invitation.invited_by,
-                "url": invitation_url(invitation),
-                "expires_at": invitation.expires_at,
-            },
-        )
+        invitation_email(invitation=invitation, template=template, context=context)
     return invitation
+
+
+def _renew(invitation: Invitation, now: datetime) -> None:
+    invitation.nonce = secrets.token_urlsafe(24)
+    invitation.sent_at = now
+    invitation.expires_at = now + timedelta(days=settings.INVITATION_TTL_DAYS)
+
+
+def invitations_create_many(
+    *, users: list[User], invited_by: User, subscription_ids: list[int]
+) -> list[Invitation]:
+    """First invitations for brand-new users, written with one INSERT."""
+    now = timezone.now()
+    invitations = []
+    for user, subscription_id in zip(users, subscription_ids, strict=True):
+        invitation = Invitation(user=user, invited_by=invited_by, subscription_id=subscription_id)
+        _renew(invitation, now)
+        invitations.append(invitation)
+    return Invitation.objects.bulk_create(invitations)
+
+
+def invitation_email(
+    *, invitation: Invitation, template: str, context: Mapping[str, object]
+) -> None:
+    outbox_enqueue_email(
+        to=invitation.user.email,
+        template=template,
+        context={
+            **context,
+            "recipient": invitation.user,
+            "invited_by": invitation.invited_by,
+            "url": invitation_url(invitation),
+            "expires_at": invitation.expires_at,
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ use to fold duplicates) so a receiver can tell.
 import logging
 import random
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
@@ -42,6 +44,36 @@ def backoff_seconds(retries: int) -> float:
     return random.uniform(0, min(3600, 10 * 2**retries))  # noqa: S311 - jitter, not crypto
 
 
+# Inside `outbox_batch()` messages are collected and written with one INSERT.
+_batch: ContextVar[list[OutboxMessage] | None] = ContextVar("outbox_batch", default=None)
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """Write every message enqueued inside the block with one INSERT at its
+    end (still inside the caller's transaction), e.g. for bulk invitations."""
+    token = _batch.set([])
+    try:
+        yield
+        messages = _batch.get() or []
+    finally:
+        _batch.reset(token)
+    if messages:
+        OutboxMessage.objects.bulk_create(messages)
+        for message in messages:
+            _enqueue_after_commit(message.pk)
+
+
+def _store(message: OutboxMessage) -> OutboxMessage:
+    pending = _batch.get()
+    if pending is not None:
+        pending.append(message)
+        return message
+    message.save()
+    _enqueue_after_commit(message.pk)
+    return message
+
+
 def _enqueue_after_commit(message_id: int) -> None:
     from notifications.tasks import send_message
 
@@ -66,16 +98,16 @@ def outbox_enqueue_email(
         subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
         body_text = render_to_string(f"emails/{template}-body.txt", context)
         body_html = render_to_string(f"emails/{template}-body.html", context)
-    message = OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL,
-        recipient=to,
-        template=template,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
+    return _store(
+        OutboxMessage(
+            channel=OutboxMessage.Channel.EMAIL,
+            recipient=to,
+            template=template,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+        )
     )
-    _enqueue_after_commit(message.pk)
-    return message
 
 
 def _require_e164(number: str) -> None:
@@ -100,11 +132,11 @@ def outbox_enqueue_sms(
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
         body = render_to_string(f"sms/{template}.txt", context).strip()
-    message = OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
+    return _store(
+        OutboxMessage(
+            channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
+        )
     )
-    _enqueue_after_commit(message.pk)
-    return message
 
 
 @dataclass(frozen=True)
