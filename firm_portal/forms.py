@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from firm_portal.phone import normalize_mobile
@@ -49,3 +49,21 @@ class SeatChangeForm(forms.Form):
 
 class PasswordSetForm(SetPasswordForm):
     """Django's set-password form with the user's own validators."""
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's password reset (single-use tokens that die when the password
+    changes), with the email going through the outbox like every message."""
+
+    def send_mail(  # type: ignore[override]
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, object],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from notifications.services import outbox_enqueue_email
+
+        outbox_enqueue_email(to=to_email, template="password-reset", context=context)

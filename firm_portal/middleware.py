@@ -1,8 +1,13 @@
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class ChosenLanguageMiddleware:
@@ -25,3 +30,34 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class SessionTimeoutMiddleware:
+    """End a session after SESSION_IDLE_SECONDS without a request, and
+    SESSION_COOKIE_AGE after login whatever happens in between (the cookie's
+    own max-age is reset when the session is saved, so it cannot do this)."""
+
+    TOUCH_EVERY_SECONDS = 60  # write the session at most once a minute
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            started = session.setdefault("started_at", now)
+            seen = session.get("seen_at", now)
+            if (
+                now - seen > settings.SESSION_IDLE_SECONDS
+                or now - started > settings.SESSION_COOKIE_AGE
+            ):
+                logout(request)
+                messages.info(
+                    request, _("Du har loggats ut eftersom sessionen gick ut. Logga in igen.")
+                )
+                return redirect_to_login(request.get_full_path())
+            if now - seen >= self.TOUCH_EVERY_SECONDS or "seen_at" not in session:
+                session["seen_at"] = now
+        return self.get_response(request)

@@ -50,6 +50,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("aktiv"), default=True)
     is_staff = models.BooleanField(_("supportpersonal"), default=False)
     date_joined = models.DateTimeField(_("skapad"), default=timezone.now)
+    # Part of the session hash: bumping it ends every session of the user.
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
@@ -63,6 +65,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
+
+    def get_session_auth_hash(self) -> str:
+        return f"{super().get_session_auth_hash()}.{self.session_version}"
+
+    def end_all_sessions(self) -> None:
+        User.objects.filter(pk=self.pk).update(session_version=models.F("session_version") + 1)
 
     def get_full_name(self) -> str:
         return self.full_name

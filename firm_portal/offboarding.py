@@ -189,6 +189,7 @@ def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> Consult
     consultant.is_active = False
     consultant.has_client_manager_seat = False
     consultant.save(update_fields=["is_active", "has_client_manager_seat"])
+    consultant.user.end_all_sessions()
     for membership in memberships:
         ledger_record(
             kind=Kind.MEMBER_REMOVED,

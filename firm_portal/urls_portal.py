@@ -2,11 +2,44 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from firm_portal import firm_views, offboarding_views, views
+from firm_portal.forms import OutboxPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("logga-in/", views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "losenord/byt/",
+        auth_views.PasswordChangeView.as_view(template_name="firm_portal/auth_form.html"),
+        name="password_change",
+    ),
+    path(
+        "losenord/byt/klart/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="firm_portal/auth_message.html"),
+        name="password_change_done",
+    ),
+    path(
+        "losenord/aterstall/",
+        auth_views.PasswordResetView.as_view(
+            template_name="firm_portal/auth_form.html", form_class=OutboxPasswordResetForm
+        ),
+        name="password_reset",
+    ),
+    path(
+        "losenord/aterstall/skickat/",
+        auth_views.PasswordResetDoneView.as_view(template_name="firm_portal/auth_message.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "losenord/aterstall/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="firm_portal/auth_form.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "losenord/aterstall/klart/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="firm_portal/auth_message.html"),
+        name="password_reset_complete",
+    ),
     path("inbjudan/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("inbjudan/<str:token>/ny-lank/", views.invitation_renew, name="invitation_renew"),
     path("byra/anvandare/", firm_views.firm_users, name="firm_users"),
