@@ -1,0 +1,50 @@
+"""Every HTML page carries the Content-Security-Policy and the usual
+security headers: each GET route is fetched by the insiders who may see it."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.test_access_matrix import NO_OBJECT_ROUTES, RULES, all_routes, objects  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_html_page_has_csp_and_security_headers(world, objects):  # noqa: F811
+    insiders = [world.firm_admin.user, world.sysadmin, world.consultant.user]
+    checked = set()
+    problems = []
+    for name, _pattern in all_routes():
+        if name in RULES:
+            url = reverse(name, kwargs=RULES[name](world, objects))
+        elif name in NO_OBJECT_ROUTES and name not in ("invitation_accept", "invitation_renew"):
+            url = reverse(name)
+        else:
+            continue
+        for user in insiders:
+            client = Client()
+            client.force_login(user)
+            response = client.get(url)
+            if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+                continue
+            checked.add(name)
+            policy = response.get("Content-Security-Policy", "")
+            if "default-src 'self'" not in policy or "script-src 'self'" not in policy:
+                problems.append(f"{url}: CSP {policy!r}")
+            if "unsafe-inline" in policy or "unsafe-eval" in policy:
+                problems.append(f"{url}: unsafe CSP {policy!r}")
+            if response.get("X-Content-Type-Options") != "nosniff":
+                problems.append(f"{url}: no nosniff")
+            if response.get("X-Frame-Options") != "DENY":
+                problems.append(f"{url}: frames allowed")
+            if response.get("Referrer-Policy") != "same-origin":
+                problems.append(f"{url}: referrer policy")
+            if "<script>" in response.text or " onclick=" in response.text:
+                problems.append(f"{url}: inline script")
+    assert problems == []
+    assert len(checked) >= 15, sorted(checked)
+
+
+def test_login_page_headers(client, db):
+    response = client.get(reverse("login"))
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
