@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from clients.validators import validate_org_number
+
 
 class CollaborationRequest(models.Model):
     """A firm's request ("Förfrågan om samarbete") to couple with a subscription."""
@@ -214,3 +216,147 @@ class AccessEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Access events are append-only")
+
+
+class ManualCoupling(models.Model):
+    """A coupling support staff perform from a paper form ("Manuell koppling").
+
+    The fee rule is decided when the form is registered: 600 kr when the
+    coupling could have been done digitally, 0 kr when it could not. Staff may
+    charge another fee only with a written reason. Performing it creates the
+    coupling exactly like an approved request, once."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registrerad")
+        PERFORMED = "performed", _("Genomförd")
+        REFUSED = "refused", _("Nekad")
+
+    firm = models.ForeignKey(
+        "firm_portal.Firm",
+        on_delete=models.PROTECT,
+        related_name="manual_couplings",
+        verbose_name=_("byrå"),
+    )
+    org_number = models.CharField(
+        _("organisationsnummer"),
+        max_length=11,
+        validators=[validate_org_number],
+        help_text=_("Kundens organisationsnummer enligt blanketten."),
+    )
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.PROTECT,
+        related_name="manual_couplings",
+        null=True,
+        blank=True,
+        verbose_name=_("abonnemang"),
+    )
+    subscription_number_given = models.PositiveBigIntegerField(
+        _("abonnemangsnummer"),
+        null=True,
+        blank=True,
+        help_text=_("Behövs bara när kunden har flera abonnemang."),
+    )
+    responsible_consultant = models.ForeignKey(
+        "firm_portal.Consultant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("ansvarig konsult"),
+    )
+    form_received_on = models.DateField(_("blankett mottagen"))
+    scanned_form = models.FileField(
+        _("inskannad blankett"), upload_to="manual-couplings/%Y/%m/", blank=True
+    )
+    comment = models.TextField(_("kommentar"), blank=True)
+    computed_fee = models.DecimalField(_("beräknad avgift"), max_digits=8, decimal_places=2)
+    fee = models.DecimalField(
+        _("avgift"), max_digits=8, decimal_places=2, help_text=_("Kronor exklusive moms.")
+    )
+    fee_reason = models.CharField(_("skäl för beräknad avgift"), max_length=300)
+    fee_override_reason = models.TextField(_("motivering för ändrad avgift"), blank=True)
+    fee_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("avgift ändrad av"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registrerad av"),
+    )
+    registered_at = models.DateTimeField(_("registrerad"), auto_now_add=True)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("genomförd av"),
+    )
+    performed_at = models.DateTimeField(_("genomförd"), null=True, blank=True)
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("nekad av"),
+    )
+    refused_at = models.DateTimeField(_("nekad"), null=True, blank=True)
+    refused_reason = models.CharField(_("skäl till nekande"), max_length=300, blank=True)
+    coupling = models.OneToOneField(
+        Coupling,
+        on_delete=models.PROTECT,
+        related_name="manual_coupling",
+        null=True,
+        blank=True,
+        verbose_name=_("sammankoppling"),
+    )
+
+    class Meta:
+        verbose_name = _("manuell koppling")
+        verbose_name_plural = _("manuella kopplingar")
+        ordering = ["-registered_at", "-pk"]
+        permissions = [("perform_manualcoupling", _("Kan genomföra manuella kopplingar"))]
+        constraints = [
+            # Performed exactly when a coupling was made; the one-to-one
+            # coupling then makes a second performance impossible.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status="performed",
+                        coupling__isnull=False,
+                        performed_at__isnull=False,
+                        subscription__isnull=False,
+                    )
+                    | (~Q(status="performed") & Q(coupling__isnull=True))
+                ),
+                name="manual_coupling_performed_iff_coupled",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee__gte=0) & Q(computed_fee__gte=0),
+                name="manual_coupling_fee_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee=models.F("computed_fee")) | ~Q(fee_override_reason=""),
+                name="manual_coupling_override_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["firm", "subscription"],
+                condition=Q(status="registered"),
+                name="manual_coupling_one_open_per_firm_subscription",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org_number"], name="manual_coupling_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.firm} → {self.org_number}"

@@ -6,3 +6,10 @@ class FirmPortalConfig(AppConfig):
     name = "firm_portal"
     verbose_name = _("Byråer och användare")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from firm_portal.middleware import stamp_session_on_login
+
+        user_logged_in.connect(stamp_session_on_login, dispatch_uid="stamp_session_on_login")

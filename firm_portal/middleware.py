@@ -47,7 +47,7 @@ class SessionTimeoutMiddleware:
         if user is not None and user.is_authenticated:
             now = int(time.time())
             session = request.session
-            started = session.setdefault("started_at", now)
+            started = session.get("started_at", now)
             seen = session.get("seen_at", now)
             if (
                 now - seen > settings.SESSION_IDLE_SECONDS
@@ -58,6 +58,17 @@ class SessionTimeoutMiddleware:
                     request, _("Du har loggats ut eftersom sessionen gick ut. Logga in igen.")
                 )
                 return redirect_to_login(request.get_full_path())
-            if now - seen >= self.TOUCH_EVERY_SECONDS or "seen_at" not in session:
+            if now - seen >= self.TOUCH_EVERY_SECONDS or "started_at" not in session:
                 session["seen_at"] = now
+                session.setdefault("started_at", now)
         return self.get_response(request)
+
+
+def stamp_session_on_login(
+    sender: object, request: HttpRequest, user: object, **kwargs: object
+) -> None:
+    """Start both clocks at login, so requests in the next minute write nothing."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session["started_at"] = now
+        request.session["seen_at"] = now

@@ -239,6 +239,12 @@ CELERY_BEAT_SCHEDULE = {
         # the end date (live_membership_q), this removes the rows and tells the firm.
         "schedule": crontab(hour=0, minute=20),
     },
+    "licensing.run_monthly_invoicing": {
+        "task": "licensing.run_monthly_invoicing",
+        # The 1st of every month at 03:00 Stockholm time, for the month that
+        # just ended. Idempotent per payer and month, so a re-run is harmless.
+        "schedule": crontab(day_of_month="1", hour="3", minute="0"),
+    },
 }
 
 # --- Mail and SMS ---------------------------------------------------------
@@ -301,6 +307,26 @@ if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+
+# --- Invoices ---------------------------------------------------------------
+# Our own company as printed on every invoice (copied into each invoice when
+# it is issued, so a later change does not alter old invoices).
+INVOICE_ISSUER = {
+    "name": env.str("INVOICE_ISSUER_NAME", default="Byråportalen AB"),
+    "org_number": env.str("INVOICE_ISSUER_ORG_NUMBER", default="559261-4373"),
+    "vat_number": env.str("INVOICE_ISSUER_VAT_NUMBER", default="SE559261437301"),
+    "street": env.str("INVOICE_ISSUER_STREET", default="Box 1234"),
+    "postal_code": env.str("INVOICE_ISSUER_POSTAL_CODE", default="111 22"),
+    "city": env.str("INVOICE_ISSUER_CITY", default="Stockholm"),
+    "email": env.str("INVOICE_ISSUER_EMAIL", default="faktura@byraportalen.se"),
+    "phone": env.str("INVOICE_ISSUER_PHONE", default="08-123 456 00"),
+    "bankgiro": env.str("INVOICE_ISSUER_BANKGIRO", default="505-1057"),
+}
+INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
+# Invoice numbers continue from here (the first invoice gets START + 1).
+INVOICE_NUMBER_START = env.int("INVOICE_NUMBER_START", default=100000)
+if INVOICE_PAYMENT_DAYS < 0 or INVOICE_NUMBER_START < 0:
+    raise ImproperlyConfigured("INVOICE_PAYMENT_DAYS and INVOICE_NUMBER_START must be >= 0")
 
 LOGGING = {
     "version": 1,

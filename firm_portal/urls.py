@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("firm_portal.urls_portal")),
     path("", include("collaboration.urls")),
     path("", include("clients.urls")),
+    path("", include("licensing.urls")),
 ]

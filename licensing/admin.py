@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+# Billing (price list, agreements, payers, invoices) registers itself there.
+from licensing import admin_billing  # noqa: F401
 from licensing.models import LicenseChange
 
 

@@ -17,6 +17,7 @@ from clients.models import Membership
 from collaboration.models import AccessEvent
 from tests import factories
 from tests.conftest import World
+from tests.licensing.factories import make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,13 @@ NO_OBJECT_ROUTES = {
     # The token is the credential: a wrong one is a clear "link not valid" page.
     "invitation_accept": "public",
     "invitation_renew": "public",
+    "password_change": "login",
+    "password_change_done": "login",
+    "password_reset": "public",
+    "password_reset_done": "public",
+    "password_reset_confirm": "public",  # Django's single-use token is the credential
+    "password_reset_complete": "public",
+    "licensing:firm_invoices": "login",
 }
 
 # name -> builds the kwargs that point at tenant A's objects.
@@ -93,6 +101,12 @@ RULES: dict[str, Rule] = {
     "firm_offboard_csv": lambda w, o: {"consultant_id": w.consultant.pk},
     "collaboration:subscription_ledger": lambda w, o: {"number": w.subscription.number},
     "clients:invite_username": lambda w, o: {"subscription_id": o["invitable"].pk},
+    "licensing:firm_invoice_pdf": lambda w, o: {"number": o["firm_invoice"].number},
+    "licensing:subscription_invoices": lambda w, o: {"number": w.subscription.number},
+    "licensing:subscription_invoice_pdf": lambda w, o: {
+        "number": w.subscription.number,
+        "invoice_number": o["client_invoice"].number,
+    },
 }
 
 
@@ -159,6 +173,9 @@ def objects(world: World) -> dict[str, object]:
         "request": request,
         "invitable": invitable,
         "consultant_membership": consultant_membership,
+        # Firm A's own invoice, and S's invoice to its client.
+        "firm_invoice": make_invoice(firm=world.firm),
+        "client_invoice": make_invoice(subscription=world.subscription),
     }
 
 

@@ -1,0 +1,459 @@
+"""Django admin for support staff: manual couplings (Flow 6), the firms'
+pending charges, and the access ledger (read-only for everyone)."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from clients.validators import normalize_org_number
+from collaboration.manual import (
+    PERFORM_PERMISSION,
+    PerformOutcome,
+    Registration,
+    kronor,
+    manual_coupling_apply,
+    manual_coupling_check,
+    manual_coupling_check_responsible,
+    manual_coupling_fee_settle,
+    manual_coupling_override_note,
+    manual_coupling_perform,
+)
+from collaboration.models import AccessEvent, ManualCoupling
+from licensing.models import FirmCharge
+
+
+def _admin_link(obj: Model | None, text: object = None) -> SafeString | str:
+    if obj is None:
+        return "–"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
+
+
+class ManualCouplingForm(forms.ModelForm):
+    """Registers a paper form: the client by organisationsnummer (and
+    abonnemangsnummer when it has several), checked by the same rules the
+    service applies. The fee is computed; a different one needs a reason."""
+
+    # Longer than the stored NNNNNN-NNNN: 16NNNNNNNNNN and spaces are accepted.
+    org_number = forms.CharField(
+        label=_("Organisationsnummer"),
+        max_length=20,
+        help_text=_("Kundens organisationsnummer enligt blanketten."),
+    )
+
+    class Meta:
+        model = ManualCoupling
+        fields = (
+            "firm",
+            "org_number",
+            "subscription_number_given",
+            "responsible_consultant",
+            "form_received_on",
+            "scanned_form",
+            "comment",
+            "fee",
+            "fee_override_reason",
+        )
+
+    registration: Registration | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "fee" in self.fields:
+            self.fields["fee"].required = False
+            self.fields["fee"].label = _("Avgift att debitera")
+            self.fields["fee"].help_text = _(
+                "Lämna tomt för att debitera den beräknade avgiften. En annan avgift kräver "
+                "en motivering."
+            )
+            if self.instance.pk is None or self.instance.fee == self.instance.computed_fee:
+                self.initial["fee"] = None
+
+    def clean_org_number(self) -> str:
+        return normalize_org_number(self.cleaned_data["org_number"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        firm = cleaned.get("firm")
+        responsible = cleaned.get("responsible_consultant")
+        org_number = cleaned.get("org_number")
+        if org_number is None:
+            try:
+                manual_coupling_check_responsible(firm=firm, responsible=responsible)
+            except ValidationError as error:
+                self.add_error(None, error)
+            return cleaned
+        try:
+            self.registration = manual_coupling_check(
+                firm=firm,
+                org_number=org_number,
+                subscription_number=cleaned.get("subscription_number_given"),
+                responsible=responsible,
+                exclude_pk=self.instance.pk,
+            )
+            fee, override_reason = manual_coupling_fee_settle(
+                decision=self.registration.decision,
+                fee=cleaned.get("fee"),
+                override_reason=cleaned.get("fee_override_reason") or "",
+            )
+        except ValidationError as error:
+            self.registration = None
+            self.add_error(None, error)
+            return cleaned
+        cleaned["fee"] = fee
+        cleaned["fee_override_reason"] = override_reason
+        return cleaned
+
+
+ADD_FIELDSETS = (
+    (
+        None,
+        {
+            "fields": (
+                "firm",
+                "org_number",
+                "subscription_number_given",
+                "responsible_consultant",
+                "form_received_on",
+                "scanned_form",
+                "comment",
+            )
+        },
+    ),
+    (
+        _("Avgift"),
+        {
+            "description": _(
+                "Avgiften beräknas när blanketten registreras: 600 kr om kopplingen hade "
+                "kunnat göras digitalt, annars 0 kr."
+            ),
+            "fields": ("fee", "fee_override_reason"),
+        },
+    ),
+)
+
+
+@admin.register(ManualCoupling)
+class ManualCouplingAdmin(admin.ModelAdmin):
+    form = ManualCouplingForm
+    list_display = (
+        "label",
+        "firm_link",
+        "org_number",
+        "subscription_link",
+        "responsible_consultant",
+        "form_received_on",
+        "fee_display",
+        "status",
+        "coupling_link",
+    )
+    list_display_links = ("label",)
+    list_filter = ("status", "form_received_on", "registered_at", "performed_at")
+    list_select_related = (
+        "firm",
+        "subscription__client",
+        "responsible_consultant__user",
+        "responsible_consultant__firm",
+        "coupling",
+    )
+    search_fields = (
+        "org_number",
+        "=subscription__number",
+        "=subscription_number_given",
+        "firm__name",
+        "firm__org_number",
+        "responsible_consultant__user__email",
+    )
+    raw_id_fields = ("firm", "responsible_consultant")
+    # Foreign keys shown read-only link to their own admin pages.
+    readonly_fields = (
+        "status",
+        "subscription",
+        "computed_fee_display",
+        "fee_reason",
+        "fee_overridden_by",
+        "coupling",
+        "charge_link",
+        "registered_by",
+        "registered_at",
+        "performed_by",
+        "performed_at",
+        "refused_by",
+        "refused_at",
+        "refused_reason",
+    )
+    show_full_result_count = False
+    actions = ["perform"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ADD_FIELDSETS
+        return (
+            (
+                None,
+                {
+                    "fields": (
+                        "status",
+                        "firm",
+                        "org_number",
+                        "subscription_number_given",
+                        "subscription",
+                        "responsible_consultant",
+                        "form_received_on",
+                        "scanned_form",
+                        "comment",
+                    )
+                },
+            ),
+            (
+                _("Avgift"),
+                {
+                    "fields": (
+                        "computed_fee_display",
+                        "fee_reason",
+                        "fee",
+                        "fee_override_reason",
+                        "fee_overridden_by",
+                        "charge_link",
+                    )
+                },
+            ),
+            (
+                _("Historik"),
+                {
+                    "fields": (
+                        "registered_by",
+                        "registered_at",
+                        "performed_by",
+                        "performed_at",
+                        "coupling",
+                        "refused_by",
+                        "refused_at",
+                        "refused_reason",
+                    )
+                },
+            ),
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ManualCoupling]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "firm",
+                "subscription__client",
+                "responsible_consultant__user",
+                "responsible_consultant__firm",
+                "coupling",
+                "charge",
+                "registered_by",
+                "performed_by",
+                "refused_by",
+                "fee_overridden_by",
+            )
+        )
+
+    # A performed or refused form is history: shown, never changed.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != ManualCoupling.Status.REGISTERED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != ManualCoupling.Status.REGISTERED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_perform_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PERFORM_PERMISSION)
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        actions = super().get_actions(request, action_location=action_location)
+        # Bulk deletion would not look at each form's status.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        registration = form.registration
+        override_changed = manual_coupling_apply(
+            manual=obj,
+            registration=registration,
+            fee=obj.fee,
+            fee_override_reason=obj.fee_override_reason,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        super().save_model(request, obj, form, change)
+        if override_changed:
+            self.log_change(request, obj, manual_coupling_override_note(obj))
+        self.message_user(
+            request,
+            gettext("Beräknad avgift %(fee)s. %(reason)s")
+            % {"fee": kronor(obj.computed_fee), "reason": obj.fee_reason},
+            messages.INFO,
+        )
+
+    @admin.action(
+        description=_("Genomför koppling"),
+        permissions=["perform"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def perform(self, request: HttpRequest, queryset: QuerySet[ManualCoupling]) -> None:
+        levels = {
+            PerformOutcome.PERFORMED: messages.SUCCESS,
+            PerformOutcome.ALREADY_PERFORMED: messages.WARNING,
+            PerformOutcome.REFUSED: messages.ERROR,
+        }
+        for manual_id in queryset.order_by("pk").values_list("pk", flat=True):
+            result = manual_coupling_perform(manual_id=manual_id, actor=request.user)  # type: ignore[arg-type]
+            self.message_user(request, result.message, levels[result.outcome])
+            if result.changed:
+                self.log_change(request, result.manual, result.message)
+
+    @admin.display(description=_("nr"), ordering="pk")
+    def label(self, obj: ManualCoupling) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description=_("byrå"), ordering="firm__name")
+    def firm_link(self, obj: ManualCoupling) -> SafeString | str:
+        return _admin_link(obj.firm)
+
+    @admin.display(description=_("abonnemang"), ordering="subscription__number")
+    def subscription_link(self, obj: ManualCoupling) -> SafeString | str:
+        return _admin_link(obj.subscription)
+
+    @admin.display(description=_("sammankoppling"))
+    def coupling_link(self, obj: ManualCoupling) -> SafeString | str:
+        return _admin_link(obj.coupling, obj.coupling and obj.coupling.get_status_display())
+
+    @admin.display(description=_("avgift på faktura"))
+    def charge_link(self, obj: ManualCoupling) -> SafeString | str:
+        charge = getattr(obj, "charge", None)
+        if charge is None:
+            return "–"
+        return _admin_link(charge, kronor(charge.amount))
+
+    @admin.display(description=_("beräknad avgift"))
+    def computed_fee_display(self, obj: ManualCoupling) -> str:
+        return kronor(obj.computed_fee) if obj.computed_fee is not None else "–"
+
+    @admin.display(description=_("avgift"), ordering="fee")
+    def fee_display(self, obj: ManualCoupling) -> str:
+        if obj.fee != obj.computed_fee:
+            return gettext("%(fee)s (ändrad)") % {"fee": kronor(obj.fee)}
+        return kronor(obj.fee)
+
+
+class InvoicedFilter(admin.SimpleListFilter):
+    title = _("fakturerad")
+    parameter_name = "fakturerad"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("nej", _("Nej, väntar på nästa faktura")), ("ja", _("Ja"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "nej":
+            return queryset.filter(invoiced_at__isnull=True)
+        if self.value() == "ja":
+            return queryset.filter(invoiced_at__isnull=False)
+        return queryset
+
+
+@admin.register(FirmCharge)
+class FirmChargeAdmin(admin.ModelAdmin):
+    """One-off fees for the firms' next invoices. Written by services
+    (manual couplings) and stamped by invoicing; nobody edits them here."""
+
+    list_display = (
+        "created_at",
+        "firm_link",
+        "amount_display",
+        "description",
+        "source",
+        "invoice_status",
+    )
+    list_filter = (InvoicedFilter, "source", "created_at")
+    list_select_related = ("firm",)
+    search_fields = ("firm__name", "firm__org_number", "description")
+    fields = (
+        "firm",
+        "amount_display",
+        "description",
+        "source",
+        "manual_coupling",
+        "created_at",
+        "invoice_status",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("byrå"), ordering="firm__name")
+    def firm_link(self, obj: FirmCharge) -> SafeString | str:
+        return _admin_link(obj.firm)
+
+    @admin.display(description=_("belopp"), ordering="amount")
+    def amount_display(self, obj: FirmCharge) -> str:
+        return kronor(obj.amount)
+
+    @admin.display(description=_("fakturerad"), ordering="invoiced_at")
+    def invoice_status(self, obj: FirmCharge) -> str:
+        if obj.invoiced_at is None:
+            return gettext("Väntar på nästa faktura")
+        return date_format(localtime(obj.invoiced_at), "j F Y")
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The access ledger is append-only: support reads it, nobody (not even a
+    superuser) adds, changes or deletes through admin."""
+
+    list_display = (
+        "occurred_at",
+        "kind",
+        "actor",
+        "subject",
+        "firm",
+        "subscription",
+        "detail",
+    )
+    list_filter = ("kind", "occurred_at")
+    list_select_related = ("actor", "subject", "firm", "subscription__client")
+    search_fields = (
+        "subject__email",
+        "actor__email",
+        "subscription__client__org_number",
+        "=subscription__number",
+        "firm__org_number",
+    )
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from licensing import views
+
+app_name = "licensing"
+
+urlpatterns = [
+    path("byra/fakturor/", views.firm_invoices, name="firm_invoices"),
+    path("byra/fakturor/<int:number>.pdf", views.firm_invoice_pdf, name="firm_invoice_pdf"),
+    path(
+        "abonnemang/<int:number>/fakturor/",
+        views.subscription_invoices,
+        name="subscription_invoices",
+    ),
+    path(
+        "abonnemang/<int:number>/fakturor/<int:invoice_number>.pdf",
+        views.subscription_invoice_pdf,
+        name="subscription_invoice_pdf",
+    ),
+]
