@@ -24,6 +24,7 @@ help:
 	@echo "make run    – install into .venv and serve http://127.0.0.1:8000 with demo data (SQLite)"
 	@echo "make test   – lint, type checks and the whole suite on PostgreSQL and Redis"
 	@echo "make lint / fmt / typecheck / messages"
+	@echo "make bench  – seed a large PostgreSQL database once, load the main pages under gunicorn"
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -64,6 +65,15 @@ test: install lint typecheck
 		$(PY) manage.py makemigrations --check --dry-run -v 0 || { echo "Missing migrations: run manage.py makemigrations"; exit 1; }
 	DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# Pages at firm scale under gunicorn, on a database of their own (README, "Benchmarks").
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/byraportalen_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_ARGS ?=
+
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+		$(PY) -m tests.bench.bench_pages $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .tools var test-artifacts

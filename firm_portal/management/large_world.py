@@ -40,6 +40,18 @@ from clients.models import (
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
 from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.management.large_world_names import (
+    FIRM_KINDS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LEGAL_FORMS,
+    OUTBOX_TEMPLATES,
+    PLAN_PROGRAMS,
+    PLAN_WEIGHTS,
+    ROLE_ORDER,
+    TOWNS,
+    TRADES,
+)
 from firm_portal.models import ClientAssignment, Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from notifications.models import OutboxMessage
@@ -65,7 +77,7 @@ class Scale:
     big_firm_clients: int = 6_000
     # Big-firm clients where the firm is sysadmin and the client has no users
     # of its own: what "Bjud in klientanvändare" lists.
-    firm_administered: int = 2_000
+    firm_administered: int = 3_000
     other_firm_couplings: int = 3_500
     memberships: int = 30_000
     pending_requests: int = 2_000
@@ -74,74 +86,6 @@ class Scale:
     bench_subscription_members: int = 20
     bench_subscription_pending: int = 5
     outbox_messages: int = 100_000
-
-
-FIRST_NAMES = (
-    "Anders", "Annika", "Björn", "Camilla", "Daniel", "Ebba", "Fredrik", "Gunilla",
-    "Henrik", "Ida", "Jonas", "Josefin", "Kristina", "Lars", "Linda", "Magnus",
-    "Malin", "Mats", "Mikael", "Monica", "Niklas", "Petra", "Rasmus", "Sanna",
-    "Stefan", "Therese", "Tobias", "Ulrika", "Viktor", "Åsa", "Ingrid", "Hampus",
-    "Alva", "Leila", "Mohammed", "Yasmin", "Göran", "Elsa", "Hugo", "Wilma",
-    "Karin", "Oskar", "Elin", "David", "Sofia", "Ahmed", "Emma", "Gustav",
-)  # fmt: skip
-LAST_NAMES = (
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-    "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Hansson", "Bengtsson",
-    "Jönsson", "Lindberg", "Jakobsson", "Magnusson", "Olofsson", "Lindström", "Lindgren",
-    "Axelsson", "Berg", "Bergström", "Lundberg", "Mattsson", "Berglund", "Sandberg",
-    "Forsberg", "Sjöberg", "Wallin", "Engström", "Eklund", "Lundin", "Håkansson", "Björk",
-    "Öberg", "Nyström", "Sundström", "Holmqvist",
-)  # fmt: skip
-TOWNS = (
-    "Luleå", "Umeå", "Kiruna", "Skellefteå", "Piteå", "Östersund", "Sundsvall", "Gävle",
-    "Falun", "Uppsala", "Västerås", "Örebro", "Karlstad", "Norrköping", "Linköping",
-    "Jönköping", "Växjö", "Kalmar", "Visby", "Karlskrona", "Halmstad", "Borås",
-    "Trollhättan", "Lysekil", "Varberg", "Kungsbacka", "Alingsås", "Malmö", "Lund",
-    "Helsingborg", "Ystad", "Trelleborg", "Landskrona", "Höganäs", "Ängelholm",
-    "Kristianstad", "Nyköping", "Södertälje", "Haparanda", "Mora",
-)  # fmt: skip
-TRADES = (
-    "Bygg", "Snickeri", "Måleri", "Elektriska", "Rör & Värme", "Ventilation", "Åkeri",
-    "Transport", "Bilservice", "Däck", "Frisersalong", "Tandvård", "Optik", "Bageri",
-    "Konditori", "Kafé", "Restaurang", "Pizzeria", "Catering", "Blommor", "Trädgård",
-    "Städ", "Fönsterputs", "Fastigheter", "Förvaltning", "Arkitekter", "Konsult",
-    "Data", "Webbyrå", "Reklam", "Tryckeri", "Juristbyrå", "Mäkleri", "Hälsa",
-    "Fysioterapi", "Hundcenter", "Veterinär", "Fiske", "Skogstjänst", "Lantbruk",
-    "Plåtslageri", "Golv & Kakel", "Glas", "Lås", "Låssmed", "Möbler", "Inredning",
-    "Textil", "Keramik", "Musik", "Foto", "Event", "Resor", "Båtvarv", "Marin",
-    "Cykel", "Sport", "Golf", "Kiosk", "Livs",
-)  # fmt: skip
-LEGAL_FORMS = ("AB", "i Sverige AB", "& Söner AB")
-FIRM_KINDS = (
-    "Redovisningsbyrå",
-    "Ekonomibyrå",
-    "Bokföringsbyrå",
-    "Revisionsbyrå",
-    "Lönebyrå",
-    "Ekonomikonsult",
-)
-
-# Programs a plan always has, the extras it may have and how many of them.
-PLAN_PROGRAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
-    Plan.FAKTURA: (("fakturering",), ("kvitto-resa", "offert-order"), 1),
-    Plan.START: (("bokforing", "fakturering"), ("kvitto-resa", "arkivplats"), 1),
-    Plan.SMART: (("bokforing", "fakturering", "kvitto-resa"), ("lon", "tid", "arkivplats"), 2),
-    Plan.PRO: (
-        ("bokforing", "fakturering", "lon", "kvitto-resa"),
-        ("tid", "offert-order", "lager", "arkivplats"),
-        3,
-    ),
-}
-PLAN_WEIGHTS = {Plan.FAKTURA: 15, Plan.START: 30, Plan.SMART: 35, Plan.PRO: 20}
-ROLE_ORDER = {"sysadmin": 0, "consultant": 1, "user": 2}
-
-OUTBOX_TEMPLATES = (
-    ("collaboration-request", "{firm} vill samarbeta med {client}"),
-    ("collaboration-approved", "{client} har godkänt samarbetet med {firm}"),
-    ("invitation-client-user", "Du är inbjuden till Byråportalen av {firm}"),
-    ("client-user-added", "Du har fått tillgång till {client}"),
-    ("collaboration-expired", "Förfrågan till {client} har gått ut"),
-)
 
 
 def ascii_slug(text: str) -> str:
@@ -494,10 +438,10 @@ class LargeWorld:
         # clients are Storbyrån's too ("dubbelsammankoppling").
         sizes = [len(self.consultants[f]) for f in range(1, firm_count)]
         quotas = [round(scale.other_firm_couplings * s / sum(sizes)) for s in sizes]
-        candidates_pool = [i for i in range(len(self.subscriptions)) if i != self.bench_subscription]
+        pool = [i for i in range(len(self.subscriptions)) if i != self.bench_subscription]
         for firm, quota in zip(range(1, firm_count), quotas, strict=True):
             seated = self.seated(firm)
-            for sub in self.rng.sample(candidates_pool, quota):
+            for sub in self.rng.sample(pool, quota):
                 responsible = self.rng.choice(seated)
                 status = self.couple(firm, sub, responsible)
                 if status == Coupling.Status.ACTIVE and self.rng.random() < 0.05:
@@ -530,10 +474,10 @@ class LargeWorld:
         without_users = set(self.rng.sample(others, len(others) // 50))
         client_subs = [i for i in others if i not in without_users]
 
+        bench_consultants = sum(1 for _ in self.members_of(bench))
         bench_sysadmin = self.named_person(BENCH_SYSADMIN_EMAIL, "Bench Sysadmin")
         self.add_member(bench, bench_sysadmin, is_sysadmin=True)
         client_domain = "kund.bench"
-        bench_consultants = sum(1 for _ in self.members_of(bench))
         for n in range(scale.bench_subscription_members - bench_consultants - 1):
             self.add_member(bench, self.person(client_domain), is_sysadmin=n == 0)
 
@@ -558,8 +502,7 @@ class LargeWorld:
 
     def create_users(self) -> None:
         users = [
-            User(email=p.email, full_name=p.full_name, password=self.password)
-            for p in self.people
+            User(email=p.email, full_name=p.full_name, password=self.password) for p in self.people
         ]
         # The named bench users log in at once; everyone else joined earlier.
         for user in users:
@@ -607,7 +550,6 @@ class LargeWorld:
                 user=m.person.user,
                 consultant=m.consultant.row if m.consultant else None,
                 is_sysadmin=m.is_sysadmin,
-                created_at=self.now,
             )
             for m in self.members
         ]
@@ -707,7 +649,7 @@ class LargeWorld:
 
         rows = []
         for firm, sub in wanted:
-            responsible = self.rng.choice(self.seated(firm, non_admin=firm == 0) or self.seated(firm))
+            responsible = self.rng.choice(self.seated(firm, non_admin=firm == 0))
             sent = self.now - timedelta(minutes=self.rng.randint(5, 29 * 24 * 60))
             start_date = (
                 self.today + timedelta(days=self.rng.randint(31, 90))

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.db.models import Q
@@ -697,8 +698,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo data first and build it again."
         )
+        parser.add_argument(
+            "--scale",
+            choices=["demo", "large"],
+            default="demo",
+            help="large: the benchmark data set (the same as manage.py seed_large).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["scale"] == "large":
+            call_command("seed_large", verbosity=options["verbosity"])
+            return
         exists = (
             Firm.objects.filter(name__in=FIRM_NAMES).exists()
             or User.objects.filter(email="anna@norr.demo").exists()

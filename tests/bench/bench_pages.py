@@ -1,0 +1,326 @@
+"""`make bench`: throughput and latency of the main pages at firm scale.
+
+One command, bounded (about four minutes once seeded):
+
+1. `<BENCH_DATABASE_URL>_seed` is created, migrated and seeded with
+   `manage.py seed_large` when needed; the measured database
+   (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/byraportalen_bench)
+   is a fresh copy of it (tests/bench/database.py).
+2. Query counts: each page is requested in-process with django.test.Client
+   against that database, under the same settings; its second request is
+   counted (the first warms per-process caches).
+3. The app runs under gunicorn (`firm_portal.wsgi`, 2 sync workers,
+   127.0.0.1 only) with production settings over plain HTTP
+   (tests/bench/bench_settings.py adds the two floor pages). This process
+   then loads it on loopback (tests/bench/loadgen.py): per page a warm-up,
+   then BENCH_SECONDS at BENCH_CONCURRENCY.
+4. EXPLAIN (ANALYZE, BUFFERS) of the client list's SQL (tests/bench/explain.py).
+
+The Markdown table is printed and written to bench-results/<sha>-<time>.md.
+Celery tasks are published to BENCH_REDIS_URL (default db 14), as in
+production, and nothing consumes them: the queue is emptied afterwards.
+"""
+
+import argparse
+import hashlib
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+RESULTS = ROOT / "bench-results"
+LOGS = ROOT / "var" / "bench"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/byraportalen_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+WORKERS = 2
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def bench_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """Production settings over plain HTTP on loopback."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.bench.bench_settings",
+        "DJANGO_ENV": "production",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "SITE_URL": "http://127.0.0.1:8000",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": "bench",
+        "EMAIL_BACKEND": "locmem",
+        "SMS_BACKEND": "console",
+        "LOG_LEVEL": "WARNING",
+        # Production's default is 60 s; a long one keeps each worker's
+        # PostgreSQL backend for the whole run, so its CPU time can be read.
+        "CONN_MAX_AGE": "900",
+    }
+
+
+def git_short_sha() -> str:
+    """From .git without running git: HEAD, its ref file or packed-refs."""
+    git = ROOT / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:7]
+        ref = head.removeprefix("ref: ")
+        if (git / ref).exists():
+            return (git / ref).read_text().strip()[:7]
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(f" {ref}"):
+                return line[:7]
+    except OSError:
+        pass
+    return "nogit"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    output = (LOGS / "gunicorn.log").open("wb")
+    return subprocess.Popen(  # noqa: S603 - our own gunicorn with fixed arguments
+        [
+            GUNICORN,
+            "firm_portal.wsgi",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_ready(server: subprocess.Popen[bytes], port: int) -> None:
+    from tests.bench.loadgen import Request, send
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited; see {LOGS / 'gunicorn.log'}")
+        try:
+            if send("127.0.0.1", port, Request("GET", "/bench/floor/", {})).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer within 30 s; see {LOGS / 'gunicorn.log'}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def collect_static(env: dict[str, str]) -> None:
+    """collectstatic (about 20 s with compression), only when a static file
+    changed since the last bench run."""
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in sorted(finder.list(["CVS", ".*", "*~"]), key=lambda f: f[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    root = Path(settings.STATIC_ROOT)
+    marker = root / ".bench-fingerprint"
+    fresh = marker.exists() and marker.read_text() == digest.hexdigest()
+    if fresh and (root / "staticfiles.json").exists():
+        return
+    log("collectstatic")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    marker.write_text(digest.hexdigest())
+
+
+def backend_pids(database_url: str) -> Callable[[], list[int]]:
+    """The PostgreSQL backends connected to the bench database (but this one)."""
+    import psycopg
+
+    monitor = psycopg.connect(database_url, autocommit=True)
+
+    def pids() -> list[int]:
+        rows = monitor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    return pids
+
+
+def empty_task_queue(redis_url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=3).delete("default")
+    except redis.RedisError as error:
+        log(f"Could not empty the Celery queue at {redis_url}: {error}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 6)))
+    parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 1.5)))
+    parser.add_argument(
+        "--concurrency", type=int, default=int(os.environ.get("BENCH_CONCURRENCY", 4))
+    )
+    parser.add_argument("--pages", default="", help="comma-separated page keys (default: all)")
+    parser.add_argument("--explain-only", action="store_true", help="only the EXPLAIN part")
+    parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--reseed", action="store_true", help="drop and rebuild the seed database")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    env = bench_env(database_url, redis_url)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+
+    from django.db import connection
+
+    from tests.bench import cpu, database, explain, loadgen, pages, report
+
+    started = time.monotonic()
+    seed_url = database.with_name(database_url, database.database_name(database_url) + "_seed")
+    if args.reseed:
+        database.drop(seed_url)
+    database.ensure_seed(seed_url, env, log)
+    log(f"Fresh copy: {database.database_name(database_url)}")
+    database.fresh_copy(template=seed_url, target=database_url)
+    collect_static(env)
+
+    people = pages.cast()
+    explained: list[explain.Variant] = []
+    if args.explain_only:
+        explained = explain.explain_client_list(people)
+        print(explain.markdown(explained))
+        print()
+        print(explain.full_text(explained))
+        return 0
+
+    # Queries per request (and the variants of the bulk invitation) come
+    # first, from pools of their own, before any load.
+    bulk_variants = {
+        "typed": pages.bulk_invite_queries(people, usernames=True),
+        "suggested": pages.bulk_invite_queries(people, usernames=False),
+    }
+    selected = [p for p in args.pages.split(",") if p]
+    page_list = [p for p in pages.build_pages(people) if not selected or p.key in selected]
+    queries: dict[str, tuple[int, bool]] = {}
+    for page in page_list:
+        count, ok = queries[page.key] = pages.measure_queries(page)
+        log(f"{page.key}: {count} queries{'' if ok else ' (FAILED its check)'}")
+    connection.close()
+
+    port = free_port()
+    log(f"gunicorn firm_portal.wsgi, {WORKERS} workers, 127.0.0.1:{port}")
+    server = start_gunicorn(env, port)
+    results: dict[str, loadgen.LoadResult] = {}
+    usage: dict[str, cpu.Usage] = {}
+    load_before = os.getloadavg()
+    try:
+        wait_until_ready(server, port)
+        workers = cpu.children(server.pid)
+        if len(workers) != WORKERS:
+            raise RuntimeError(f"expected {WORKERS} gunicorn workers, found {workers}")
+        meter = cpu.Meter(workers, backend_pids(database_url))
+        for page in page_list:
+            common = {"host": "127.0.0.1", "port": port, "source": page.source, "check": page.check}
+            loadgen.run(
+                **common,  # type: ignore[arg-type]
+                seconds=args.warmup / 3 if page.write else args.warmup,
+                concurrency=args.concurrency,
+            )
+            before, wall = meter.snapshot(), time.perf_counter()
+            result = results[page.key] = loadgen.run(
+                **common,  # type: ignore[arg-type]
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+            )
+            usage[page.key] = meter.usage(before, meter.snapshot(), time.perf_counter() - wall)
+            app, db = usage[page.key].per_request(result.requests + result.errors)
+            log(
+                f"{page.key}: {result.rate:.1f} req/s, p50 {result.percentile(0.5) * 1000:.1f} ms, "
+                f"p99 {result.percentile(0.99) * 1000:.1f} ms, CPU/request app "
+                f"{app * 1000:.1f} ms + db {db * 1000:.1f} ms, others "
+                f"{usage[page.key].other_share:.0%} of the machine, {result.errors} errors"
+            )
+    finally:
+        stop(server)
+        empty_task_queue(redis_url)
+
+    if not args.no_explain:
+        log("EXPLAIN (ANALYZE, BUFFERS) of the client list")
+        explained = explain.explain_client_list(people)
+    context = report.Context(
+        sha=git_short_sha(),
+        when=datetime.now().astimezone(),
+        cpus=os.cpu_count() or 0,
+        python=platform.python_version(),
+        postgres=connection.cursor().connection.info.server_version,
+        database=database.database_name(database_url),
+        workers=WORKERS,
+        concurrency=args.concurrency,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+    )
+    text = report.render(context, page_list, queries, results, usage, bulk_variants, explained)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{context.sha}-{context.when:%Y%m%d-%H%M%S}.md"
+    path.write_text(text)
+    log(f"Written to {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
+    failed = [key for key, (_n, ok) in queries.items() if not ok] + [
+        key for key, result in results.items() if result.errors or not result.requests
+    ]
+    if failed:
+        log(f"Pages with errors: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The Markdown report of `make bench` (printed and kept in bench-results/)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tests.bench.cpu import Usage
+from tests.bench.explain import Variant, full_text, markdown
+from tests.bench.loadgen import LoadResult
+from tests.bench.pages import Page
+
+FLOOR = "rows50"
+
+
+@dataclass(frozen=True)
+class Context:
+    sha: str
+    when: datetime
+    cpus: int
+    python: str
+    postgres: int
+    database: str
+    workers: int
+    concurrency: int
+    seconds: float
+    warmup: float
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def cpu_per_request(usage: Usage | None, result: LoadResult | None) -> tuple[float, float]:
+    if usage is None or result is None:
+        return float("nan"), float("nan")
+    return usage.per_request(result.requests + result.errors)
+
+
+def render(
+    context: Context,
+    pages: list[Page],
+    queries: dict[str, tuple[int, bool]],
+    results: dict[str, LoadResult],
+    usage: dict[str, Usage],
+    bulk_variants: dict[str, tuple[int, bool]],
+    explained: list[Variant],
+) -> str:
+    floor = results.get(FLOOR)
+    floor_p50 = floor.percentile(0.5) if floor and floor.requests else None
+    floor_cpu = sum(cpu_per_request(usage.get(FLOOR), floor)) if floor else None
+    lines = [
+        f"# make bench – {context.sha} – {context.when:%Y-%m-%d %H:%M %Z}",
+        "",
+        f"gunicorn `firm_portal.wsgi`, {context.workers} sync workers, production settings "
+        f"(DEBUG off, plain HTTP) on 127.0.0.1; load from a second process on loopback, "
+        f"{context.concurrency} concurrent clients, {context.seconds:g} s per page after a "
+        f"{context.warmup:g} s warm-up (writes: a third of it). {context.cpus} CPUs shared by "
+        f"gunicorn, PostgreSQL {context.postgres // 10000}, Redis, the load generator and "
+        f"whatever else runs (load average {context.load_before[0]:.1f} before, "
+        f"{context.load_after[0]:.1f} after); Python {context.python}. Database "
+        f"`{context.database}`: a fresh copy of the `seed_large` data set (10,000 clients, "
+        "Storbyrån AB with 300 consultants and 6,000 clients).",
+        "",
+        "- **CPU ms/req**: user + system time of the gunicorn workers (app) and of their "
+        "PostgreSQL backends (DB) during the run, per request – steadier than latency when "
+        "other processes compete for the CPUs. **× rows50**: the page's cost relative to "
+        "the bare 50-row template, by p50 latency and by CPU (app + DB) per request. "
+        "**others**: CPU used meanwhile by everything else, as a share of the machine. "
+        "**queries**: one request in-process (django.test.Client, same settings and "
+        "database), the second of two.",
+        "",
+        "| Page | URL | req/s | p50 ms | p99 ms | app CPU ms/req | DB CPU ms/req | queries "
+        "| × rows50 (p50) | × rows50 (CPU) | others | requests | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for page in pages:
+        result = results.get(page.key)
+        count, ok = queries.get(page.key, (0, False))
+        shown_count = f"{count}{'' if ok else ' (failed)'}"
+        if result is None or not result.requests:
+            lines.append(
+                f"| {page.title} | `{page.url}` | – | – | – | – | – | {shown_count} | – | – | – "
+                f"| 0 | {result.errors if result else '–'} |"
+            )
+        else:
+            p50 = result.percentile(0.5)
+            app, db = cpu_per_request(usage.get(page.key), result)
+            page_usage = usage.get(page.key)
+            lines.append(
+                f"| {page.title} | `{page.url}` | {result.rate:.1f} | {ms(p50)} | "
+                f"{ms(result.percentile(0.99))} | {ms(app)} | {ms(db)} | {shown_count} | "
+                f"{f'{p50 / floor_p50:.1f}' if floor_p50 else '–'} | "
+                f"{f'{(app + db) / floor_cpu:.1f}' if floor_cpu else '–'} | "
+                f"{f'{page_usage.other_share:.0%}' if page_usage else '–'} | "
+                f"{result.requests} | {result.errors} |"
+            )
+        if result is not None and result.exhausted:
+            notes.append(f"- {page.title}: the pool ran out after {result.elapsed:.1f} s.")
+        if result is not None and result.first_error:
+            notes.append(f"- {page.title}: first error: {result.first_error}")
+        notes.extend(f"- {page.title}: {note}" for note in page.notes)
+    typed, suggested = (
+        f"{n}{'' if ok else ' (failed)'}"
+        for n, ok in (bulk_variants.get(k, (0, False)) for k in ("typed", "suggested"))
+    )
+    lines += [
+        "",
+        f"Bulk invitation of 50, queries in-process: {typed} with the usernames filled in (as "
+        f"the HTMX form posts them), {suggested} with them left empty (no JavaScript: the "
+        "server suggests each one).",
+        "",
+        *notes,
+    ]
+    if explained:
+        lines += [
+            "",
+            "## EXPLAIN (ANALYZE, BUFFERS): Hantera klienter for Storbyrån's firm admin",
+            "",
+            markdown(explained),
+            "",
+            "<details><summary>Plans</summary>",
+            "",
+            "```",
+            full_text(explained),
+            "```",
+            "",
+            "</details>",
+        ]
+    return "\n".join(lines) + "\n"
