@@ -13,23 +13,17 @@ from clients.invite_forms import BulkInviteForm, InviteRowForm
 from clients.usernames import username_suggest
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.models import Consultant
-from firm_portal.selectors import require_consultant
+from firm_portal.selectors import seated_consultant
 
 ROW_LIMIT = 200
 RESULTS_SESSION_KEY = "client_invite_results"
-
-
-def _seated(request: AuthenticatedHttpRequest) -> Consultant | None:
-    consultant = require_consultant(user=request.user)
-    return consultant if consultant.has_client_manager_seat else None
 
 
 @login_required
 @require_GET
 def invite_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Choose "Lägg till nya användare och bjud in" or "Bjud in befintliga användare"."""
-    if _seated(request) is None:
+    if seated_consultant(user=request.user) is None:
         return no_seat_page(request)
     choice = request.GET.get("val")
     if choice == "nya":
@@ -42,7 +36,7 @@ def invite_start(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    consultant = _seated(request)
+    consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
     query = request.GET.get("q", "")[:100]
@@ -99,7 +93,7 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> HttpResponse:
     """HTMX: mark the row and suggest a username not taken in the database
     nor typed on another row."""
-    consultant = _seated(request)
+    consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
     subscription = (
@@ -137,7 +131,7 @@ def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> 
 @login_required
 @require_GET
 def invite_result(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if _seated(request) is None:
+    if seated_consultant(user=request.user) is None:
         return no_seat_page(request)
     results = request.session.pop(RESULTS_SESSION_KEY, None)
     if results is None:
@@ -149,7 +143,7 @@ def invite_result(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Bjud in befintliga användare": resend to those who have not accepted."""
-    consultant = _seated(request)
+    consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
     pending = list(bulk_invitations.pending_client_users(consultant=consultant)[:ROW_LIMIT])

@@ -133,23 +133,17 @@ def membership_set_sysadmin(
     membership.refresh_from_db(fields=["is_sysadmin"])
     if membership.is_sysadmin == is_sysadmin:
         return membership
-    if not is_sysadmin:
-        others = (
-            Membership.objects.filter(
-                live_membership_q(), subscription=subscription, is_sysadmin=True
+    if not is_sysadmin and not _other_live_sysadmin_exists(
+        subscription=subscription, membership=membership
+    ):
+        raise ValidationError(
+            _(
+                "%(name)s är den enda systemadministratören. Gör någon annan till "
+                "systemadministratör först."
             )
-            .exclude(pk=membership.pk)
-            .exists()
+            % {"name": membership.user.full_name},
+            code="last_sysadmin",
         )
-        if not others:
-            raise ValidationError(
-                _(
-                    "%(name)s är den enda systemadministratören. Gör någon annan till "
-                    "systemadministratör först."
-                )
-                % {"name": membership.user.full_name},
-                code="last_sysadmin",
-            )
     membership.is_sysadmin = is_sysadmin
     membership.save(update_fields=["is_sysadmin"])
     ledger_record(

@@ -18,7 +18,7 @@ from collaboration.selectors import ClientFilter
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
-from firm_portal.selectors import consultant_in_firm, firm_consultants, require_consultant
+from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
 from firm_portal.services import consultant_add_to_subscription
 
 CLIENTS_PER_PAGE = 25
@@ -69,20 +69,11 @@ class ClientSearchForm(forms.Form):
         )
 
 
-def _seated(request: AuthenticatedHttpRequest) -> Consultant | None:
-    """The consultant if they have a client-manager seat; None (the no-seat
-    page) if not; 404 for people who are not consultants at all."""
-    consultant = require_consultant(user=request.user)
-    if not consultant.has_client_manager_seat:
-        return None
-    return consultant
-
-
 @login_required
 @require_GET
 def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Hantera klienter": the consultant's clients (all of the firm's for admins)."""
-    consultant = _seated(request)
+    consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
     consultants = list(firm_consultants(consultant=consultant).order_by("user__full_name"))
@@ -114,7 +105,7 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def client_detail(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The edit icon in the client list: who of the firm works in this
     subscription, and "Lägg till konsult" when the user is sysadmin there."""
-    consultant = _seated(request)
+    consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
     coupling = selectors.client_for_consultant(consultant=consultant, number=number)
@@ -150,7 +141,7 @@ def client_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
 @require_POST
 def client_add_consultant(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """ "Lägg till konsult" → then straight to their levels in "Tilldela behörigheter"."""
-    consultant = _seated(request)
+    consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
     coupling = selectors.client_for_consultant(consultant=consultant, number=number)

@@ -1,7 +1,6 @@
 """The access ledger ("Behörighetslogg") for a firm and for a subscription's
 system administrators, with filters and CSV export."""
 
-import csv
 from datetime import datetime, time, timedelta
 
 from django import forms
@@ -20,6 +19,7 @@ from clients.selectors import subscription_for_sysadmin
 from collaboration.models import AccessEvent
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import firm_consultants, require_consultant
+from firm_portal.spreadsheet import excel_csv_response
 from firm_portal.timeutils import STOCKHOLM
 
 EVENTS_PER_PAGE = 50
@@ -105,51 +105,40 @@ def _respond(
 
 
 def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so Excel reads å, ä, ö
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
+    header = [
+        _("Tidpunkt"),
+        _("Händelse"),
+        _("Utförd av"),
+        _("Gäller"),
+        _("Byrå"),
+        _("Klient"),
+        _("Abonnemangsnummer"),
+        _("Före"),
+        _("Efter"),
+        _("Beskrivning"),
+    ]
+    rows = (
         [
-            _("Tidpunkt"),
-            _("Händelse"),
-            _("Utförd av"),
-            _("Gäller"),
-            _("Byrå"),
-            _("Klient"),
-            _("Abonnemangsnummer"),
-            _("Före"),
-            _("Efter"),
-            _("Beskrivning"),
+            timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+            event.get_kind_display(),
+            event.actor.full_name if event.actor else _("Systemet"),
+            event.subject.full_name if event.subject else "",
+            event.firm.name if event.firm else "",
+            event.subscription.client.name if event.subscription else "",
+            event.subscription.number if event.subscription else "",
+            _describe(event.before),
+            _describe(event.after),
+            event.detail,
         ]
+        for event in events
     )
-    for event in events:
-        writer.writerow(
-            [
-                _safe(timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S")),
-                _safe(event.get_kind_display()),
-                _safe(event.actor.full_name if event.actor else _("Systemet")),
-                _safe(event.subject.full_name if event.subject else ""),
-                _safe(event.firm.name if event.firm else ""),
-                _safe(event.subscription.client.name if event.subscription else ""),
-                event.subscription.number if event.subscription else "",
-                _safe(_describe(event.before)),
-                _safe(_describe(event.after)),
-                _safe(event.detail),
-            ]
-        )
-    return response
+    return excel_csv_response(filename, header, rows)
 
 
 def _describe(values: dict[str, object] | None) -> str:
     if not values:
         return ""
     return ", ".join(f"{key}={value}" for key, value in sorted(values.items()))
-
-
-def _safe(text: str) -> str:
-    """Spreadsheet programs run cells starting with = + - @ as formulas."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 @login_required

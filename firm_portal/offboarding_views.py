@@ -1,8 +1,6 @@
 """ "Avsluta konsult": the confirmation page (GET), the action (POST), the
 result page with what was removed, and both as CSV. Firm admins only."""
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,9 +19,7 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.offboarding import consultant_offboard, offboarding_for, offboarding_preview
 from firm_portal.services import require_firm_admin
-
-# Characters that make Excel treat a cell as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from firm_portal.spreadsheet import excel_csv
 
 
 def _target(request: AuthenticatedHttpRequest, consultant_id: int) -> tuple[Consultant, Consultant]:
@@ -93,32 +89,24 @@ def offboard_csv(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpR
     )
 
 
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
-
-
 def report_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    """Semicolon-separated UTF-8 with a BOM: what Excel with Swedish settings
-    opens with å, ä and ö intact and the columns split."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
+    """The report as an Excel-friendly CSV (see firm_portal.spreadsheet)."""
+    return excel_csv(
         [
             _("Klient"),
             _("Organisationsnummer"),
             _("Abonnemangsnummer"),
             _("Systemadministratör"),
             _("Behörigheter"),
-        ]
-    )
-    for row in rows:
-        writer.writerow(
+        ],
+        (
             [
-                _cell(row["client"]),
-                _cell(row["org_number"]),
+                row["client"],
+                row["org_number"],
                 row["subscription_number"],
                 _("Ja") if row["was_sysadmin"] else _("Nej"),
-                _cell(", ".join(row["levels"])),
+                ", ".join(row["levels"]),
             ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
+            for row in rows
+        ),
+    )

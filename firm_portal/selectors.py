@@ -57,6 +57,13 @@ def require_consultant(*, user: User) -> Consultant:
     return consultant
 
 
+def seated_consultant(*, user: User) -> Consultant | None:
+    """For Klienthanteraren: the consultant if they have a client-manager
+    seat, None if not (the view explains why); 404 for non-consultants."""
+    consultant = require_consultant(user=user)
+    return consultant if consultant.has_client_manager_seat else None
+
+
 def consultant_in_firm(*, actor: Consultant, consultant_id: int) -> Consultant:
     """A consultant of the actor's own firm (also ended ones), else 404."""
     found = (
