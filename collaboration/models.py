@@ -77,6 +77,9 @@ class Coupling(models.Model):
     """A link between a firm and a subscription ("Sammankoppling")."""
 
     class Status(models.TextChoices):
+        # Created with a new customer ("Skapa nytt samarbete"): live once the
+        # customer accepts the terms through the welcome link.
+        AWAITING_CUSTOMER = "awaiting_customer", _("Väntar på kundens godkännande")
         SCHEDULED = "scheduled", _("Schemalagd")
         ACTIVE = "active", _("Aktiv")
         ENDED = "ended", _("Avslutad")
@@ -112,7 +115,7 @@ class Coupling(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["firm", "subscription"],
-                condition=Q(status__in=["scheduled", "active"]),
+                condition=Q(status__in=["awaiting_customer", "scheduled", "active"]),
                 name="coupling_one_live_per_firm_subscription",
             ),
         ]
@@ -161,6 +164,11 @@ class AccessEvent(models.Model):
         ASSIGNMENT_CHANGED = "assignment_changed", _("Klienttilldelning ändrad")
         CONSULTANT_ENDED = "consultant_ended", _("Konsult avslutad")
         ACCESS_DENIED = "access_denied", _("Nekad åtkomst")
+        COLLABORATION_CREATED = "collaboration_created", _("Samarbete skapat")
+        COLLABORATION_ACCEPTED = "collaboration_accepted", _("Samarbete godkänt av kunden")
+        COLLABORATION_CANCELLED = "collaboration_cancelled", _("Samarbete avbrutet")
+        PLAN_CHANGED = "plan_changed", _("Variant ändrad")
+        RECIPIENT_CHANGED = "recipient_changed", _("Fakturamottagare ändrad")
 
     kind = models.CharField(_("händelse"), max_length=40, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)

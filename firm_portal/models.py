@@ -47,6 +47,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("användarnamn"), max_length=150, unique=True, null=True, blank=True
     )
     mobile = models.CharField(_("mobilnummer"), max_length=20, blank=True)
+    # 12 digits (YYYYMMDDNNNN), checked with stdnum; kept for a later BankID
+    # login and shown masked wherever the reader does not need it in full.
+    personal_number = models.CharField(_("personnummer"), max_length=12, blank=True)
     is_active = models.BooleanField(_("aktiv"), default=True)
     is_staff = models.BooleanField(_("supportpersonal"), default=False)
     date_joined = models.DateTimeField(_("skapad"), default=timezone.now)
