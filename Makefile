@@ -18,12 +18,13 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/byraportalen
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint fmt typecheck messages bench clean
+.PHONY: help install run test lint fmt typecheck messages bench fuzz clean
 
 help:
 	@echo "make run    – install into .venv and serve http://127.0.0.1:8000 with demo data (SQLite)"
 	@echo "make test   – lint, type checks and the whole suite on PostgreSQL and Redis"
 	@echo "make lint / fmt / typecheck / messages"
+	@echo "make fuzz   – hypothesis over every form endpoint for several minutes (long profile)"
 	@echo "make bench  – seed a large PostgreSQL database once, load the main pages under gunicorn"
 
 $(UV):
@@ -65,6 +66,15 @@ test: install lint typecheck
 		$(PY) manage.py makemigrations --check --dry-run -v 0 || { echo "Missing migrations: run manage.py makemigrations"; exit 1; }
 	DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# Hypothesis over every form endpoint with the long profile (several minutes);
+# how many inputs each form got is written to var/fuzz-report.tsv.
+fuzz: install
+	@mkdir -p var && rm -f var/fuzz-report.tsv
+	DJANGO_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		HYPOTHESIS_PROFILE=long FUZZ_REPORT=var/fuzz-report.tsv \
+		$(PY) -m pytest -p no:cacheprovider tests/test_fuzz_forms.py -q $(PYTEST_ARGS)
+	@awk -F'\t' '{n+=$$2; s+=$$3; printf "%-28s %6d inputs %7.1f s\n", $$1, $$2, $$3} END {printf "%-28s %6d inputs %7.1f s\n", "total", n, s}' var/fuzz-report.tsv
 
 # Pages at firm scale under gunicorn, on a database of their own (README, "Benchmarks").
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/byraportalen_bench

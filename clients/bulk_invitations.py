@@ -2,12 +2,14 @@
 the clients where it has system-administrator rights and the client has no
 users of its own."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
 from clients.selectors import live_membership_q
@@ -24,6 +26,32 @@ from firm_portal.models import Consultant, Invitation, User
 from notifications.services import outbox_batch, outbox_enqueue_email, outbox_enqueue_sms
 
 MAX_ROWS_PER_SEND = 50
+
+
+ROWS_GONE_MESSAGE = gettext_lazy(
+    "Ingen har bjudits in: en eller flera av raderna kan inte längre få nya användare – "
+    "kanske har någon annan just bjudit in dem. Kontrollera listan och "
+    "”Bjud in befintliga användare”."
+)
+
+
+def filled_rows_gone(*, data: Mapping[str, str], invitable_ids: set[int]) -> bool:
+    """Whether a posted row with Namn or e-post filled in is not among the
+    clients that can still be invited to (user-scoped: ids outside the
+    caller's reach count as gone too, and nothing about them is told)."""
+    for key, value in data.items():
+        prefix, _sep, field_name = key.partition("-")
+        if field_name not in ("full_name", "email") or not str(value).strip():
+            continue
+        number = prefix[1:]
+        if (
+            prefix.startswith("r")
+            and number.isdigit()
+            and len(number) < 19
+            and int(number) not in invitable_ids
+        ):
+            return True
+    return False
 
 
 class BulkInviteError(Exception):

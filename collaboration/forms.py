@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +9,8 @@ from firm_portal.models import Consultant
 from firm_portal.timeutils import today_in_stockholm
 
 MAX_SUBSCRIPTION_NUMBER = 10**12
+# A start further ahead is a typing mistake (year 2205), not a plan.
+MAX_START_DAYS_AHEAD = 2 * 366
 
 
 class ClientLookupForm(forms.Form):
@@ -90,6 +94,8 @@ class CollaborationRequestForm(forms.Form):
                     self.add_error("start_date", _("Ange ett startdatum."))
             elif start_date < today_in_stockholm():
                 self.add_error("start_date", _("Startdatumet kan inte ligga i det förflutna."))
+            elif start_date > today_in_stockholm() + timedelta(days=MAX_START_DAYS_AHEAD):
+                self.add_error("start_date", _("Startdatumet kan ligga högst två år fram i tiden."))
         else:
             cleaned["start_date"] = None
         return cleaned

@@ -3,24 +3,43 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from firm_portal.models import Consultant, Firm, User
+from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "full_name", "is_active", "is_staff", "date_joined")
+    list_display = (
+        "email",
+        "full_name",
+        "mobile_display",
+        "personal_number_display",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    )
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "full_name", "mobile")
     show_full_result_count = False
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Person"), {"fields": ("full_name", "mobile")}),
+        # The change form shows them in full; the list masks them.
+        (_("Person"), {"fields": ("full_name", "mobile", "personal_number")}),
         (
             _("Behörigheter"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         (_("Datum"), {"fields": ("last_login", "date_joined")}),
     )
+
+    @admin.display(description=_("mobilnummer"))
+    def mobile_display(self, user: User) -> str:
+        return mobile_masked(user.mobile)
+
+    @admin.display(description=_("personnummer"))
+    def personal_number_display(self, user: User) -> str:
+        return personnummer_masked(user.personal_number)
+
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )

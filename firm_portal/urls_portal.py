@@ -1,13 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from firm_portal import firm_views, offboarding_views, views
+from firm_portal import firm_views, offboarding_views, two_factor_views, views
 from firm_portal.forms import OutboxPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("logga-in/", views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tvastegsverifiering/", two_factor_views.overview, name="two_factor"),
+    path("tvastegsverifiering/verifiera/", two_factor_views.verify, name="two_factor_verify"),
+    path("tvastegsverifiering/aktivera/", two_factor_views.setup, name="two_factor_setup"),
+    path(
+        "tvastegsverifiering/reservkoder/",
+        two_factor_views.recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("tvastegsverifiering/stang-av/", two_factor_views.disable, name="two_factor_disable"),
     path(
         "losenord/byt/",
         auth_views.PasswordChangeView.as_view(template_name="firm_portal/auth_form.html"),

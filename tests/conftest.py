@@ -117,6 +117,24 @@ def world(db: None) -> World:
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """force_login skips the password; it skips the code step too, so tests of
+    firm admins and support staff reach their pages. The code step itself is
+    tested through the real login (tests/firm_portal/test_two_factor.py)."""
+    from django.test import Client
+
+    from tests.two_factor_helpers import verify_session
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):  # type: ignore[no-untyped-def]
+        original(self, user, backend)
+        verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     # PBKDF2 at production strength costs ~0.3 s per user; tests make many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

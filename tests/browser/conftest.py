@@ -41,6 +41,18 @@ def browser_context_args(browser_context_args: dict) -> dict:  # type: ignore[ty
     return {**browser_context_args, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
 
 
+def two_factor_app(email: str) -> None:
+    """Give a user who must use two-factor authentication an app device, as
+    if they had set it up on an earlier visit."""
+    from firm_portal.models import User
+    from firm_portal.two_factor import two_factor_required
+    from tests.two_factor_helpers import app_device
+
+    user = User.objects.filter(email=email).first()
+    if user is not None and two_factor_required(user=user):
+        app_device(user)
+
+
 class Journey:
     """Wraps a page: counts the user's interactions and saves a screenshot
     after each step under test-artifacts/screenshots/<journey>/."""
@@ -77,10 +89,27 @@ class Journey:
         locator.select_option(label=label)
 
     def log_in(self, email: str, password: str) -> None:
+        two_factor_app(email)
         self.goto("/")
         self.fill(self.page.get_by_label("E-post"), email)
         self.fill(self.page.get_by_label("Lösenord"), password)
         self.click(self.page.get_by_role("button", name="Logga in"))
+        self.second_step(email)
+
+    def second_step(self, email: str) -> None:
+        """Firm admins and support staff enter the code from their app (set
+        up earlier: see two_factor_app)."""
+        from firm_portal.models import User
+        from firm_portal.two_factor import two_factor_required
+        from tests.two_factor_helpers import app_code, app_device
+
+        user = User.objects.get(email=email)
+        if not two_factor_required(user=user):
+            return
+        device = app_device(user)
+        self.page.wait_for_url("**/tvastegsverifiering/verifiera/**")
+        self.fill(self.page.get_by_label("Verifieringskod"), app_code(device))
+        self.click(self.page.get_by_role("button", name="Verifiera"))
 
 
 @pytest.fixture

@@ -171,7 +171,7 @@ class TestSend:
         Membership.objects.create(subscription=alfa, user=existing, consultant=None)
         # Alfa now has an own user, so it is no longer in the list at all:
         response = post(admin, row(alfa, "Finns", "finns@alfa.se"))
-        assert "Fyll i namn och e-post på minst en rad." in response.text
+        assert "Ingen har bjudits in: en eller flera av raderna kan inte längre" in response.text
         assert Membership.objects.filter(user=existing).count() == 1
 
     def test_existing_account_is_added_without_new_password(
@@ -200,7 +200,7 @@ class TestSend:
         colleague = factories.ConsultantFactory(firm=world.firm)
         client.force_login(colleague.user)
         response = post(client, row(invitable[0], "X Y", "x@y.se"))
-        assert "Fyll i namn och e-post på minst en rad." in response.text
+        assert "Ingen har bjudits in: en eller flera av raderna kan inte längre" in response.text
         assert not User.objects.filter(email="x@y.se").exists()
 
     def test_without_seat(self, client, world, invitable):

@@ -1,0 +1,196 @@
+"""Tvåstegsverifiering: the code step after the password, setting up an app,
+recovery codes, and turning it off (when the user's role allows)."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from firm_portal import two_factor
+from firm_portal.http import AuthenticatedHttpRequest
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Verifieringskod"),
+        help_text=gettext_lazy("Engångskod från din app, eller en av dina reservkoder."),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+        error_messages={"required": gettext_lazy("Ange koden.")},
+    )
+
+
+class AppCodeForm(CodeForm):
+    code = forms.CharField(
+        label=gettext_lazy("Verifieringskod"),
+        help_text=gettext_lazy("Engångskod från din app: sex siffror."),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        error_messages={"required": gettext_lazy("Ange koden.")},
+    )
+
+
+def _code_error(form: forms.Form, check: two_factor.CodeCheck) -> None:
+    if check.throttled:
+        form.add_error(
+            "code", _("För många felaktiga koder i rad. Vänta en stund och försök igen.")
+        )
+    else:
+        form.add_error("code", _("Koden stämmer inte. Försök igen."))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The second step of the login: an app code or a recovery code."""
+    if request.session.get(two_factor.STATE_KEY) != two_factor.VERIFY:
+        return redirect(two_factor.safe_next(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = two_factor.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
+        if check.device is not None:
+            two_factor.session_mark_verified(request, check.device)
+            if check.used_recovery_code:
+                messages.warning(
+                    request,
+                    _(
+                        "Du loggade in med en reservkod. Den går inte att använda igen; "
+                        "du har %(count)s kvar."
+                    )
+                    % {"count": two_factor.two_factor_recovery_codes_left(user=request.user)},
+                )
+            return redirect(two_factor.safe_next(request))
+        _code_error(form, check)
+    return render(
+        request,
+        "firm_portal/two_factor_verify.html",
+        {"form": form, "next": two_factor.safe_next(request)},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Scan the QR code (or type the secret), confirm with a first code, get
+    the recovery codes."""
+    if two_factor.two_factor_app_device(user=request.user) is not None:
+        messages.info(request, _("Tvåstegsverifiering är redan på."))
+        return redirect("two_factor")
+    device = two_factor.two_factor_pending_device(user=request.user)
+    form = AppCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = two_factor.two_factor_confirm_app(
+            user=request.user, device=device, code=form.cleaned_data["code"]
+        )
+        if check.device is not None:
+            codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
+            two_factor.session_mark_verified(request, device)
+            request.session[two_factor.NEW_CODES_KEY] = codes
+            messages.success(request, _("Tvåstegsverifiering är på."))
+            query = urlencode({"next": two_factor.safe_next(request)})
+            return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
+        _code_error(form, check)
+    return render(
+        request,
+        "firm_portal/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": two_factor.totp_qr_svg(device),
+            "secret": two_factor.totp_secret_for_display(device),
+            "required": two_factor.two_factor_required(user=request.user),
+            "next": two_factor.safe_next(request),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+@login_required
+def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Tvåstegsverifiering" in the user's own settings."""
+    return render(
+        request,
+        "firm_portal/two_factor.html",
+        {
+            "device": two_factor.two_factor_app_device(user=request.user),
+            "required": two_factor.two_factor_required(user=request.user),
+            "codes_left": two_factor.two_factor_recovery_codes_left(user=request.user),
+            "form": CodeForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """GET shows freshly made codes once; POST makes new ones (the old stop
+    working). Needs a session verified with a code."""
+    if request.method == "POST":
+        if two_factor.two_factor_app_device(
+            user=request.user
+        ) is None or not two_factor.session_is_verified(request):
+            messages.error(request, _("Slå på tvåstegsverifiering först."))
+            return redirect("two_factor")
+        request.session[two_factor.NEW_CODES_KEY] = two_factor.two_factor_recovery_codes_replace(
+            user=request.user
+        )
+        messages.success(request, _("Nya reservkoder är skapade. De gamla gäller inte längre."))
+        return redirect("two_factor_recovery_codes")
+    codes = request.session.pop(two_factor.NEW_CODES_KEY, None)
+    if not codes:
+        return redirect("two_factor")
+    return render(
+        request,
+        "firm_portal/two_factor_codes.html",
+        {"codes": codes, "next": two_factor.safe_next(request, default="two_factor")},
+    )
+
+
+@require_POST
+@login_required
+def disable(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Stäng av tvåstegsverifiering", confirmed with a current code."""
+    if two_factor.two_factor_required(user=request.user):
+        messages.error(
+            request, _("Tvåstegsverifiering krävs för din roll och kan inte stängas av.")
+        )
+        return redirect("two_factor")
+    device = two_factor.two_factor_app_device(user=request.user)
+    if device is None:
+        return redirect("two_factor")
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        check = two_factor.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
+        if check.device is not None:
+            two_factor.two_factor_disable(user=request.user)
+            two_factor.session_mark_optional(request)
+            messages.success(request, _("Tvåstegsverifiering är avstängd."))
+            return redirect("two_factor")
+        _code_error(form, check)
+    return render(
+        request,
+        "firm_portal/two_factor.html",
+        {
+            "device": device,
+            "required": False,
+            "codes_left": two_factor.two_factor_recovery_codes_left(user=request.user),
+            "form": form,
+        },
+        status=422,
+    )

@@ -1,0 +1,126 @@
+"""Fuzzing the form endpoints with hypothesis: every field of every form in
+tests/test_bad_input.FORMS gets generated text (any unicode, control
+characters included), numbers, dates and known nasties. No answer may be a
+server error, and a form that is shown again (refused) must have written
+nothing.
+
+`make test` runs the short "ci" profile (30 inputs per form); `make fuzz`
+the long one (HYPOTHESIS_PROFILE=long, several minutes) and reports how many
+inputs were tried in FUZZ_REPORT.
+"""
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import World
+from tests.test_bad_input import (
+    FORMS,
+    form_objects,
+    form_url,
+    logged_in_client,
+    post_and_follow,
+    snapshot,
+)
+
+pytestmark = pytest.mark.django_db
+
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    database=None,
+)
+settings.register_profile(
+    "long",
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    database=None,
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+
+@pytest.fixture
+def objects(world: World) -> dict[str, Any]:
+    return form_objects(world)
+
+
+NASTIES = [
+    "",
+    " ",
+    "\x00",
+    "\u202e\u200b\ufeff",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE firm_portal_user; --",
+    "%s%n{0}{{x}}",
+    "١٢٣٤٥٦",  # Arabic-Indic digits
+    "\uff11\uff12\uff13\uff14\uff15\uff16",  # full-width digits
+    "556036-0794",
+    "19850101-1235",
+    "-1",
+    "0",
+    "9" * 40,
+    "1e308",
+    "NaN",
+    "0001-01-01",
+    "9999-12-31",
+    "+46 70 000 00 00",
+    "Å" * 300,
+]
+
+
+def field_values(valid: object) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.just(str(valid)),
+        st.text(max_size=300),
+        st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=20),
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(str),
+        st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+        st.sampled_from(NASTIES),
+    )
+
+
+def _report(route: str, tried: int, seconds: float) -> None:
+    path = os.environ.get("FUZZ_REPORT")
+    if path:
+        with Path(path).open("a", encoding="utf-8") as report:
+            report.write(f"{route}\t{tried}\t{seconds:.1f}\n")
+
+
+@pytest.mark.parametrize("route", list(FORMS))
+def test_fuzzed_forms_never_fail_and_refusals_write_nothing(
+    world: World, objects: dict[str, Any], route: str
+) -> None:
+    form = FORMS[route]
+    client = logged_in_client(form, world, objects)
+    url = form_url(route, form, world, objects)
+    valid = form.valid(world, objects)
+    tried = 0
+    started = time.monotonic()
+
+    @settings(settings.get_profile(PROFILE))
+    @given(data=st.fixed_dictionaries({key: field_values(value) for key, value in valid.items()}))
+    def post(data: dict[str, str]) -> None:
+        nonlocal tried
+        tried += 1
+        before = snapshot()
+        responses = post_and_follow(client, url, data)
+        statuses = [response.status_code for response in responses]
+        assert all(status < 500 for status in statuses), (statuses, data)
+        if statuses[0] not in (301, 302, 303):
+            # Shown again means refused: nothing may have been written.
+            assert snapshot() == before, data
+
+    post()
+    _report(route, tried, time.monotonic() - started)
+    assert tried > 0
