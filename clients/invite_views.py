@@ -48,13 +48,22 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         posted = {
             int(key[1:].split("-")[0])
             for key in request.POST
-            if key.startswith("r") and key[1:].split("-")[0].isdigit()
+            if key.startswith("r")
+            and key[1:].split("-")[0].isdigit()
+            and len(key[1:].split("-")[0]) < 19  # a bigint, or no row of ours
         }
         subscriptions = list(
             bulk_invitations.invitable_subscriptions(consultant=consultant).filter(pk__in=posted)
         )
     form = BulkInviteForm(subscriptions, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    # A filled-in row that is no longer invitable: sent a moment ago (a double
+    # click, a colleague) or the client got users. Say so instead of sending the rest.
+    rows_gone = request.method == "POST" and bulk_invitations.filled_rows_gone(
+        data=request.POST, invitable_ids={subscription.pk for subscription in subscriptions}
+    )
+    if rows_gone:
+        form.errors.append(str(bulk_invitations.ROWS_GONE_MESSAGE))
+    if request.method == "POST" and not rows_gone and form.is_valid():
         try:
             result = bulk_invitations.client_users_invite(
                 actor=consultant, rows=form.new_user_rows()

@@ -19,6 +19,10 @@ class Client(models.Model):
         verbose_name = _("klient")
         verbose_name_plural = _("klienter")
         ordering = ["name"]
+        # "Hantera klienter" is sorted by name. Its searches use two more
+        # indexes, PostgreSQL only (clients/migrations/*_perf_indexes.py):
+        # pg_trgm on UPPER(name) and a prefix index on org_number.
+        indexes = [models.Index(fields=["name"], name="client_name_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.org_number})"
@@ -117,6 +121,12 @@ class Membership(models.Model):
         indexes = [
             models.Index(
                 fields=["user"], condition=Q(is_sysadmin=True), name="membership_sysadmin_idx"
+            ),
+            # "Saknar klientanvändare" in "Hantera klienter".
+            models.Index(
+                fields=["subscription"],
+                condition=Q(consultant__isnull=True),
+                name="membership_client_user_idx",
             ),
         ]
 

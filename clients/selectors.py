@@ -6,7 +6,8 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
@@ -131,6 +132,28 @@ class PermissionGrid:
     @property
     def members(self) -> list[Membership]:
         return self.client_users + self.consultants
+
+
+def license_usage(*, subscription: Subscription, program: Program) -> LicenseUsage:
+    """Seats and seats used of one program, in one query (one cell's header)."""
+    seats = SubscriptionLicense.objects.filter(
+        subscription=subscription, program_id=OuterRef("pk")
+    ).values("seats")[:1]
+    used = (
+        ProgramLevel.objects.filter(
+            membership__subscription=subscription, program_id=OuterRef("pk")
+        )
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    seat_count, used_count = (
+        Program.objects.filter(pk=program.pk)
+        .annotate(seat_count=Coalesce(Subquery(seats), 0), used_count=Coalesce(Subquery(used), 0))
+        .values_list("seat_count", "used_count")
+        .get()
+    )
+    return LicenseUsage(program=program, seats=seat_count, used=used_count)
 
 
 def permission_grid(*, subscription: Subscription) -> PermissionGrid:

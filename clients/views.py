@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clients import selectors, services
 from clients.forms import MembershipEndDateForm
-from clients.models import Level, Membership, Subscription
+from clients.models import Level, Membership, ProgramLevel, Subscription
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.timeutils import today_in_stockholm
 
@@ -126,7 +126,7 @@ def set_level(
     program = selectors.program_by_code(code=program_code)
     error = ""
     try:
-        services.program_level_set(
+        level = services.program_level_set(
             actor=request.user,
             subscription=subscription,
             membership=membership,
@@ -135,16 +135,25 @@ def set_level(
         )
     except ValidationError as exc:
         error = " ".join(exc.messages)
+        level = ProgramLevel.objects.filter(membership=membership, program=program).first()
     if not request.htmx:
         if error:
             messages.error(request, error)
         else:
             messages.success(request, _("Behörigheten är sparad."))
         return redirect("clients:permissions", number=subscription.number)
-    grid = selectors.permission_grid(subscription=subscription)
-    context = _cell_context(grid, _member_from_grid(grid, membership.pk), program.id)
+    # Only this cell and the program's seat usage in the header (out of band),
+    # not the whole grid.
+    membership.level_by_program = {program.id: level} if level else {}  # type: ignore[attr-defined]
+    grid = selectors.PermissionGrid(
+        subscription=subscription,
+        programs=[program],
+        client_users=[],
+        consultants=[],
+        licenses={program.id: selectors.license_usage(subscription=subscription, program=program)},
+    )
+    context = _cell_context(grid, membership, program.id)
     context.update({"cell_error": error, "cell_saved": not error})
-    # The cell, plus the program's seat usage in the header (out of band).
     return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell-response", context)
 
 

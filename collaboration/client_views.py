@@ -17,9 +17,9 @@ from collaboration import selectors
 from collaboration.selectors import ClientFilter
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
 from firm_portal.services import consultant_add_to_subscription
+from firm_portal.widgets import PlainSelect
 
 CLIENTS_PER_PAGE = 25
 
@@ -27,7 +27,11 @@ CLIENTS_PER_PAGE = 25
 class ClientSearchForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Sök"), required=False, max_length=100)
     konsult = forms.TypedChoiceField(
-        label=gettext_lazy("Konsult"), required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Konsult"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
     )
     status = forms.ChoiceField(
         label=gettext_lazy("Samarbete"),
@@ -52,11 +56,9 @@ class ClientSearchForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: object, consultants: list[Consultant], **kwargs: object) -> None:
+    def __init__(self, *args: object, consultants: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["konsult"].choices = [("", _("Alla"))] + [  # type: ignore[attr-defined]
-            (c.pk, c.user.full_name) for c in consultants
-        ]
+        self.fields["konsult"].choices = [("", _("Alla")), *consultants]  # type: ignore[attr-defined]
 
     def to_filter(self) -> ClientFilter:
         data = self.cleaned_data if self.is_valid() else {}
@@ -76,12 +78,17 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    consultants = list(firm_consultants(consultant=consultant).order_by("user__full_name"))
+    consultants = list(
+        firm_consultants(consultant=consultant)
+        .order_by("user__full_name")
+        .values_list("pk", "user__full_name")
+    )
     form = ClientSearchForm(request.GET or None, consultants=consultants)
     filters = form.to_filter() if request.GET else ClientFilter()
     page = Paginator(
         selectors.client_list(consultant=consultant, filters=filters), CLIENTS_PER_PAGE
     ).get_page(request.GET.get("sida"))
+    selectors.assigned_consultant_names(firm_id=consultant.firm_id, couplings=list(page))
     query_string = request.GET.copy()
     query_string.pop("sida", None)
     template = "collaboration/client_list.html"

@@ -24,7 +24,38 @@ def ledger_record(
 ) -> AccessEvent:
     """Record one event. Model instances or ids are accepted for the
     references; `actor` None means the system (a periodic task)."""
-    return AccessEvent.objects.create(
+    event = ledger_event(
+        kind=kind,
+        actor=actor,
+        firm=firm,
+        subscription=subscription,
+        subject=subject,
+        before=before,
+        after=after,
+        detail=detail,
+    )
+    event.save()
+    return event
+
+
+def ledger_record_all(events: list[AccessEvent]) -> list[AccessEvent]:
+    """Record several events made with `ledger_event` in one INSERT."""
+    return AccessEvent.objects.bulk_create(events)
+
+
+def ledger_event(
+    *,
+    kind: str,
+    actor: Any = None,
+    firm: Any = None,
+    subscription: Any = None,
+    subject: Any = None,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
+    detail: str = "",
+) -> AccessEvent:
+    """An unsaved event, for `ledger_record_all`."""
+    return AccessEvent(
         kind=kind,
         actor_id=_id(actor),
         firm_id=_id(firm),

@@ -20,7 +20,9 @@ from collaboration.models import AccessEvent
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import firm_consultants, require_consultant
 from firm_portal.spreadsheet import excel_csv_response
+from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
 from firm_portal.timeutils import STOCKHOLM
+from firm_portal.widgets import PlainSelect
 
 EVENTS_PER_PAGE = 50
 CSV_LIMIT = 50_000
@@ -41,7 +43,11 @@ class LedgerFilterForm(forms.Form):
         choices=[("", gettext_lazy("Alla")), *list(AccessEvent.Kind.choices)],
     )
     konsult = forms.TypedChoiceField(
-        label=gettext_lazy("Konsult"), required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Konsult"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,  # one option per consultant of the firm
     )
     klient = forms.IntegerField(
         label=gettext_lazy("Abonnemangsnummer"), required=False, min_value=1, max_value=10**12
@@ -138,7 +144,16 @@ def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
 def _describe(values: dict[str, object] | None) -> str:
     if not values:
         return ""
-    return ", ".join(f"{key}={value}" for key, value in sorted(values.items()))
+    return ", ".join(f"{key}={_masked(key, value)}" for key, value in sorted(values.items()))
+
+
+def _masked(key: str, value: object) -> object:
+    """The export never carries a full mobile number or personnummer."""
+    if key in ("mobile", "mobilnummer"):
+        return mobile_masked(value)
+    if key in ("personal_number", "personnummer"):
+        return personnummer_masked(value)
+    return value
 
 
 @login_required
@@ -150,9 +165,11 @@ def firm_ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not consultant.sees_all_clients:
         raise PermissionDenied(_("Bara byråns administratörer kan läsa behörighetsloggen."))
     form = LedgerFilterForm(request.GET)
-    form.fields["konsult"].choices = [("", _("Alla"))] + [  # type: ignore[attr-defined]
-        (c.pk, c.user.full_name)
-        for c in firm_consultants(consultant=consultant).order_by("user__full_name")
+    form.fields["konsult"].choices = [  # type: ignore[attr-defined]
+        ("", _("Alla")),
+        *firm_consultants(consultant=consultant)
+        .order_by("user__full_name")
+        .values_list("pk", "user__full_name"),
     ]
     events = _events(AccessEvent.objects.filter(firm_id=consultant.firm_id))
     return _respond(

@@ -6,23 +6,25 @@ outbox inside it."""
 import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Membership, Subscription
-from clients.selectors import active_sysadmins
+from clients.selectors import active_sysadmins, live_membership_q
 from clients.validators import normalize_org_number
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger import Kind, ledger_event, ledger_record, ledger_record_all
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
-from notifications.services import outbox_enqueue_email
+from notifications.services import outbox_batch, outbox_enqueue_email
 
 
 class CollaborationError(Exception):
@@ -57,6 +59,38 @@ def require_client_manager_seat(*, consultant: Consultant | None) -> Consultant:
     return consultant
 
 
+def _lookup_candidates(*, firm_id: int, org_number: str) -> QuerySet[Subscription]:
+    """The client's subscriptions that have not ended, each with what step 1
+    checks for the firm (live coupling, pending request, an active sysadmin)
+    annotated, in one query."""
+    coupling = Coupling.objects.filter(
+        firm_id=firm_id,
+        subscription_id=OuterRef("pk"),
+        status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
+    ).order_by("pk")
+    pending = CollaborationRequest.objects.filter(
+        firm_id=firm_id,
+        subscription_id=OuterRef("pk"),
+        status=CollaborationRequest.Status.PENDING,
+    ).order_by("pk")
+    sysadmin = Membership.objects.filter(
+        live_membership_q(), subscription_id=OuterRef("pk"), is_sysadmin=True
+    )
+    return (
+        Subscription.objects.filter(client__org_number=org_number)
+        .exclude(status=Subscription.Status.ENDED)
+        .select_related("client")
+        .annotate(
+            firm_coupling_status=Subquery(coupling.values("status")[:1]),
+            firm_coupling_starts_on=Subquery(coupling.values("starts_on")[:1]),
+            pending_created_at=Subquery(pending.values("created_at")[:1]),
+            pending_requested_by=Subquery(pending.values("requested_by__full_name")[:1]),
+            has_active_sysadmin=Exists(sysadmin),
+        )
+        .order_by("number")
+    )
+
+
 def subscription_lookup(
     *, consultant: Consultant, org_number: str, subscription_number: int | None = None
 ) -> Lookup:
@@ -66,13 +100,9 @@ def subscription_lookup(
     organisationsnummer or an abonnemangsnummer that is not the client's.
     """
     normalized = normalize_org_number(org_number)
-    client = Client.objects.filter(org_number=normalized).first()
-    subscriptions = (
-        list(client.subscriptions.exclude(status=Subscription.Status.ENDED).order_by("number"))
-        if client
-        else []
-    )
-    if client is None or not subscriptions:
+    subscriptions = list(_lookup_candidates(firm_id=consultant.firm_id, org_number=normalized))
+    client = subscriptions[0].client if subscriptions else None
+    if client is None:
         return Lookup(
             LookupOutcome.NOT_FOUND,
             _(
@@ -100,24 +130,16 @@ def subscription_lookup(
     else:
         subscription = subscriptions[0]
 
-    coupling = (
-        Coupling.objects.filter(
-            firm_id=consultant.firm_id,
-            subscription=subscription,
-            status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
-        )
-        .only("status", "starts_on")
-        .first()
-    )
-    if coupling is not None:
-        if coupling.status == Coupling.Status.SCHEDULED:
+    found: Any = subscription  # the annotations of _lookup_candidates
+    if found.firm_coupling_status is not None:
+        if found.firm_coupling_status == Coupling.Status.SCHEDULED:
             message = _(
                 "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s) "
                 "från och med %(date)s."
             ) % {
                 "client": client.name,
                 "number": subscription.number,
-                "date": date_format(coupling.starts_on, "j F Y"),
+                "date": date_format(found.firm_coupling_starts_on, "j F Y"),
             }
         else:
             message = _(
@@ -125,16 +147,7 @@ def subscription_lookup(
             ) % {"client": client.name, "number": subscription.number}
         return Lookup(LookupOutcome.ALREADY_COUPLED, message, client, subscription)
 
-    pending = (
-        CollaborationRequest.objects.filter(
-            firm_id=consultant.firm_id,
-            subscription=subscription,
-            status=CollaborationRequest.Status.PENDING,
-        )
-        .select_related("requested_by")
-        .first()
-    )
-    if pending is not None:
+    if found.pending_created_at is not None:
         return Lookup(
             LookupOutcome.ALREADY_PENDING,
             _(
@@ -143,14 +156,14 @@ def subscription_lookup(
             )
             % {
                 "client": client.name,
-                "date": date_format(timezone.localtime(pending.created_at), "j F Y"),
-                "name": pending.requested_by.full_name,
+                "date": date_format(timezone.localtime(found.pending_created_at), "j F Y"),
+                "name": found.pending_requested_by,
             },
             client,
             subscription,
         )
 
-    if not active_sysadmins(subscription=subscription).exists():
+    if not found.has_active_sysadmin:
         return Lookup(
             LookupOutcome.NO_SYSADMIN,
             _(
@@ -179,19 +192,32 @@ def collaboration_request_send(
     subscription: Subscription,
     responsible: Consultant,
     start_date: date | None,
+    checked: Lookup | None = None,
 ) -> CollaborationRequest:
-    """Send "Förfrågan om samarbete" and email every active sysadmin."""
+    """Send "Förfrågan om samarbete" and email every active sysadmin.
+
+    `checked` is the caller's `subscription_lookup` of this subscription in
+    the same request (the view makes it to show step 2); it is not repeated.
+    Either way the rules are checked before the transaction and the pending
+    request's constraint settles a race."""
     require_client_manager_seat(consultant=consultant)
     if responsible.firm_id != consultant.firm_id or not responsible.is_active:
         raise ValidationError(
             _("Välj en ansvarig konsult från din byrå."), code="responsible_not_in_firm"
         )
     _validate_start_date(start_date)
-    lookup = subscription_lookup(
-        consultant=consultant,
-        org_number=subscription.client.org_number,
-        subscription_number=subscription.number,
-    )
+    if (
+        checked is not None
+        and checked.subscription is not None
+        and (checked.subscription.pk == subscription.pk)
+    ):
+        lookup = checked
+    else:
+        lookup = subscription_lookup(
+            consultant=consultant,
+            org_number=subscription.client.org_number,
+            subscription_number=subscription.number,
+        )
     if lookup.outcome != LookupOutcome.FOUND:
         raise CollaborationError(lookup.message, code=lookup.outcome.value)
 
@@ -218,20 +244,21 @@ def collaboration_request_send(
                 for m in active_sysadmins(subscription=subscription)
                 if m.user_id != consultant.user_id
             }
-            for user in recipients.values():
-                outbox_enqueue_email(
-                    to=user.email,
-                    template="collaboration-request",
-                    context={
-                        "recipient": user,
-                        "request": request,
-                        "firm": consultant.firm,
-                        "client": subscription.client,
-                        "subscription": subscription,
-                        "responsible": responsible.user,
-                        "requested_by": consultant.user,
-                    },
-                )
+            with outbox_batch():
+                for user in recipients.values():
+                    outbox_enqueue_email(
+                        to=user.email,
+                        template="collaboration-request",
+                        context={
+                            "recipient": user,
+                            "request": request,
+                            "firm": consultant.firm,
+                            "client": subscription.client,
+                            "subscription": subscription,
+                            "responsible": responsible.user,
+                            "requested_by": consultant.user,
+                        },
+                    )
     except IntegrityError:
         # Two colleagues sent at the same moment: the constraint let one through.
         raise CollaborationError(
@@ -253,14 +280,25 @@ def _already_decided_message(request: CollaborationRequest) -> str:
     return _("Förfrågan är redan hanterad (%(status)s).") % {"status": status}
 
 
-def _lock_pending(*, subscription: Subscription, request_id: int) -> CollaborationRequest:
+def _lock_pending(
+    *,
+    subscription: Subscription,
+    request_id: int,
+    annotations: dict[str, Any] | None = None,
+) -> CollaborationRequest:
+    """The pending request, locked; CollaborationRequest.DoesNotExist if it is
+    not to `subscription`. With annotations, `by_sysadmin` (required) and what
+    else the caller needs are read in the same query."""
     request = (
         CollaborationRequest.objects.select_for_update(of=("self",))
         # Not decided_by: a row locked after waiting is re-read, its joins are
         # not, so a join would show who decided as nobody.
         .select_related("firm", "responsible_consultant__user", "requested_by")
+        .annotate(**(annotations or {}))
         .get(pk=request_id, subscription=subscription)
     )
+    if annotations is not None and not request.by_sysadmin:  # type: ignore[attr-defined]
+        raise PermissionDenied(_("Du är inte systemadministratör i abonnemanget."))
     if (
         request.status == CollaborationRequest.Status.PENDING
         and request.expires_at <= timezone.now()
@@ -282,23 +320,35 @@ def _require_sysadmin(*, user: User, subscription: Subscription) -> None:
 def collaboration_request_approve(
     *, user: User, subscription: Subscription, request_id: int
 ) -> Coupling:
-    """Approve ("Jag godkänner"): exactly one coupling however many sysadmins click at once."""
-    _require_sysadmin(user=user, subscription=subscription)
-    request = _lock_pending(subscription=subscription, request_id=request_id)
+    """Approve ("Jag godkänner"): exactly one coupling however many sysadmins
+    click at once. CollaborationRequest.DoesNotExist for a request that is
+    not to `subscription`."""
+    sysadmin = active_sysadmins(subscription=subscription).filter(user=user)
+    responsible_member = Membership.objects.filter(
+        subscription=subscription, user_id=OuterRef("responsible_consultant__user_id")
+    )
+    request = _lock_pending(
+        subscription=subscription,
+        request_id=request_id,
+        annotations={
+            "by_sysadmin": Exists(sysadmin),
+            "responsible_is_member": Exists(responsible_member),
+        },
+    )
     now = timezone.now()
     today = today_in_stockholm()
     starts_on = request.start_date if request.start_date and request.start_date > today else today
     try:
-        with transaction.atomic():
-            coupling = Coupling.objects.create(
-                firm=request.firm,
-                subscription=subscription,
-                request=request,
-                responsible_consultant=request.responsible_consultant,
-                status=(Coupling.Status.SCHEDULED if starts_on > today else Coupling.Status.ACTIVE),
-                starts_on=starts_on,
-                activated_at=None if starts_on > today else now,
-            )
+        # No savepoint: a conflict ends the whole transaction anyway.
+        coupling = Coupling.objects.create(
+            firm=request.firm,
+            subscription=subscription,
+            request=request,
+            responsible_consultant=request.responsible_consultant,
+            status=(Coupling.Status.SCHEDULED if starts_on > today else Coupling.Status.ACTIVE),
+            starts_on=starts_on,
+            activated_at=None if starts_on > today else now,
+        )
     except IntegrityError:
         raise CollaborationError(
             _("%(firm)s är redan sammankopplad med abonnemanget.") % {"firm": request.firm.name},
@@ -309,49 +359,56 @@ def collaboration_request_approve(
     request.decided_by = user
     request.save(update_fields=["status", "decided_at", "decided_by"])
 
-    ledger_record(
-        kind=Kind.REQUEST_APPROVED,
-        actor=user,
-        firm=request.firm_id,
-        subscription=subscription,
-        subject=request.responsible_consultant.user_id,
-        after={"coupling": coupling.status, "starts_on": coupling.starts_on.isoformat()},
-    )
     responsible = request.responsible_consultant
-    _membership, created = Membership.objects.get_or_create(
-        subscription=subscription,
-        user=responsible.user,
-        defaults={"consultant": responsible},
-    )
-    if created:
-        ledger_record(
-            kind=Kind.MEMBER_ADDED,
+    events = [
+        ledger_event(
+            kind=Kind.REQUEST_APPROVED,
             actor=user,
             firm=request.firm_id,
             subscription=subscription,
             subject=responsible.user_id,
-            detail=_("Ansvarig konsult i den godkända förfrågan."),
+            after={"coupling": coupling.status, "starts_on": coupling.starts_on.isoformat()},
         )
+    ]
+    if not request.responsible_is_member:  # type: ignore[attr-defined]
+        # Checked under the request's lock; a member added meanwhile by
+        # someone else is kept as it is.
+        Membership.objects.bulk_create(
+            [Membership(subscription=subscription, user=responsible.user, consultant=responsible)],
+            ignore_conflicts=True,
+        )
+        events.append(
+            ledger_event(
+                kind=Kind.MEMBER_ADDED,
+                actor=user,
+                firm=request.firm_id,
+                subscription=subscription,
+                subject=responsible.user_id,
+                detail=_("Ansvarig konsult i den godkända förfrågan."),
+            )
+        )
+    ledger_record_all(events)
     assignment_ensure(consultant=responsible, subscription_id=subscription.pk)
 
     recipients = {
         request.requested_by.email: request.requested_by,
         responsible.user.email: responsible.user,
     }
-    for recipient in recipients.values():
-        outbox_enqueue_email(
-            to=recipient.email,
-            template="collaboration-approved",
-            context={
-                "recipient": recipient,
-                "request": request,
-                "coupling": coupling,
-                "firm": request.firm,
-                "client": subscription.client,
-                "subscription": subscription,
-                "approved_by": user,
-            },
-        )
+    with outbox_batch():
+        for recipient in recipients.values():
+            outbox_enqueue_email(
+                to=recipient.email,
+                template="collaboration-approved",
+                context={
+                    "recipient": recipient,
+                    "request": request,
+                    "coupling": coupling,
+                    "firm": request.firm,
+                    "client": subscription.client,
+                    "subscription": subscription,
+                    "approved_by": user,
+                },
+            )
     return coupling
 
 

@@ -1,4 +1,5 @@
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -8,4 +9,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"current_consultant": consultant_for_user(user=user)}
+    # Lazy: fragments and pages that never show the navigation cost no query.
+    return {"current_consultant": SimpleLazyObject(lambda: consultant_for_user(user=user))}

@@ -1,6 +1,7 @@
 """User-scoped reads for firms and consultants."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.models import Subscription
@@ -80,22 +81,30 @@ def consultant_in_firm(*, actor: Consultant, consultant_id: int) -> Consultant:
     return found
 
 
-def firm_consultant_rows(*, actor: Consultant) -> list[Consultant]:
+def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
     """ "Administrera användare" for the firm: every consultant with an
     `invited` flag (invitation not yet accepted), `assigned_count` and
-    `offboarded` (ended with "Avsluta konsult", so there is a report)."""
+    `offboarded` (ended with "Avsluta konsult", so there is a report). For
+    paging: the counts are correlated subqueries, so a page of 25 counts 25
+    consultants' clients, not the whole firm's."""
     open_invitation = Invitation.objects.filter(
         user_id=OuterRef("user_id"), accepted_at__isnull=True
     )
-    return list(
+    assigned = (
+        ClientAssignment.objects.filter(consultant_id=OuterRef("pk"))
+        .values("consultant_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
         Consultant.objects.filter(firm_id=actor.firm_id)
         .select_related("user")
         .annotate(
             invited=Exists(open_invitation),
             offboarded=Exists(ConsultantOffboarding.objects.filter(consultant_id=OuterRef("pk"))),
-            assigned_count=Count("assignments", distinct=True),
+            assigned_count=Coalesce(Subquery(assigned), 0),
         )
-        .order_by("-is_active", "user__full_name")
+        .order_by("-is_active", "user__full_name", "pk")
     )
 
 

@@ -288,7 +288,11 @@ def _record_assignments(
 
 
 def assignment_ensure(*, consultant: Consultant, subscription_id: int) -> None:
-    ClientAssignment.objects.get_or_create(consultant=consultant, subscription_id=subscription_id)
+    # One INSERT … ON CONFLICT DO NOTHING (get_or_create costs four queries).
+    ClientAssignment.objects.bulk_create(
+        [ClientAssignment(consultant=consultant, subscription_id=subscription_id)],
+        ignore_conflicts=True,
+    )
 
 
 @transaction.atomic

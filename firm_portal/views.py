@@ -16,6 +16,8 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import consultant_for_user
 
 CLIENTS_PER_PAGE = 25
+PENDING_PER_PAGE = 10
+PENDING_PAGE_PARAM = "forfragningar"
 
 
 class LoginView(auth_views.LoginView):
@@ -39,8 +41,21 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["client_page"] = Paginator(
             consultant_clients(consultant=consultant), CLIENTS_PER_PAGE
         ).get_page(request.GET.get("sida"))
-        context["firm_pending"] = firm_pending_requests(consultant=consultant)
+        # Paged too: a large firm has hundreds of requests waiting.
+        context["firm_pending"] = Paginator(
+            firm_pending_requests(consultant=consultant), PENDING_PER_PAGE
+        ).get_page(request.GET.get(PENDING_PAGE_PARAM))
+        context["client_query_string"] = _without(request, "sida")
+        context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
+        context["pending_page_param"] = PENDING_PAGE_PARAM
     return render(request, "firm_portal/home.html", context)
+
+
+def _without(request: HttpRequest, param: str) -> str:
+    """The query string for the other paging links on the page."""
+    query = request.GET.copy()
+    query.pop(param, None)
+    return query.urlencode()
 
 
 @require_http_methods(["GET", "POST"])

@@ -13,7 +13,7 @@ use to fold duplicates) so a receiver can tell.
 import logging
 import random
 import smtplib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,9 +23,10 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F, Q
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -60,8 +61,7 @@ def outbox_batch() -> Iterator[None]:
         _batch.reset(token)
     if messages:
         OutboxMessage.objects.bulk_create(messages)
-        for message in messages:
-            _enqueue_after_commit(message.pk)
+        _enqueue_after_commit([message.pk for message in messages])
 
 
 def _store(message: OutboxMessage) -> OutboxMessage:
@@ -70,22 +70,42 @@ def _store(message: OutboxMessage) -> OutboxMessage:
         pending.append(message)
         return message
     message.save()
-    _enqueue_after_commit(message.pk)
+    _enqueue_after_commit([message.pk])
     return message
 
 
-def _enqueue_after_commit(message_id: int) -> None:
-    from notifications.tasks import send_message
+def _enqueue_after_commit(message_ids: list[int]) -> None:
+    transaction.on_commit(lambda: outbox_publish(message_ids=message_ids))
 
-    def publish() -> None:
+
+def outbox_publish(*, message_ids: list[int]) -> None:
+    """Hand messages to the workers: one task for a single message, one task
+    per OUTBOX_BATCH_SIZE for more (a batch is sent over one mail connection,
+    which is what lets one worker drain hundreds of messages a second). A
+    broker outage is logged, not raised: the sweeper enqueues them later."""
+    from notifications.tasks import send_message, send_messages
+
+    if len(message_ids) == 1:
         try:
-            send_message.delay(message_id)
+            send_message.delay(message_ids[0])
         except Exception as error:  # broker down: the sweeper enqueues it later
             logger.warning(
-                "Could not publish outbox message %s (%s); the sweeper will", message_id, error
+                "Could not publish outbox message %s (%s); the sweeper will",
+                message_ids[0],
+                error,
             )
-
-    transaction.on_commit(publish)
+        return
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(message_ids), size):
+        chunk = message_ids[start : start + size]
+        try:
+            send_messages.delay(chunk)
+        except Exception as error:  # broker down: the sweeper enqueues them later
+            logger.warning(
+                "Could not publish outbox messages %s (%s); the sweeper will",
+                ", ".join(map(str, chunk)),
+                error,
+            )
 
 
 def outbox_enqueue_email(
@@ -152,27 +172,76 @@ class Delivery:
         return self.retry_in is not None
 
 
-def _claim(message_id: int) -> OutboxMessage | None:
+_SENT_SQL = (
+    "UPDATE {table} SET status = %s, sent_at = %s, claimed_until = NULL, "
+    "next_attempt_at = NULL, last_error = '' WHERE id = %s AND status <> %s"
+)
+_CLAIM_SQL = (
+    "UPDATE {table} SET status = %s, claimed_until = %s, attempts = attempts + 1 "
+    "WHERE id = %s AND (status = %s OR (status = %s AND claimed_until < %s "
+    "AND attempts < %s)) RETURNING {columns}"
+)
+
+
+def _sent_params(message_id: int) -> list[Any]:
+    return [
+        OutboxMessage.Status.SENT,
+        timezone.now(),
+        message_id,
+        OutboxMessage.Status.SENT,
+    ]
+
+
+def _mark_sent(message_id: int) -> None:
+    """Unconditional on the claim: the message did go out, whoever holds it now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SENT_SQL.format(table=OutboxMessage._meta.db_table), _sent_params(message_id)
+        )
+
+
+def _claim(message_id: int, *, sent_before: int | None = None) -> OutboxMessage | None:
     """Take the message for sending; None if it is sent, failed or being sent
     by someone else right now (a duplicated task). Each claim increments
-    `attempts`, which therefore identifies the claim (a fencing token)."""
+    `attempts`, which therefore identifies the claim (a fencing token).
+
+    Raw SQL, one round trip: UPDATE … RETURNING (the ORM's update() and get()
+    are two), and with `sent_before` (the message a batch sent just before)
+    that one is recorded as sent in the same statement on PostgreSQL. The
+    conditions are those of
+    Q(status=PENDING) | Q(status=SENDING, claimed_until__lt=now, attempts__lt=MAX_ATTEMPTS).
+    """
     now = timezone.now()
-    claimed = OutboxMessage.objects.filter(
-        Q(status=OutboxMessage.Status.PENDING)
-        | Q(
-            status=OutboxMessage.Status.SENDING,
-            claimed_until__lt=now,
-            attempts__lt=MAX_ATTEMPTS,
-        ),
-        pk=message_id,
-    ).update(
-        status=OutboxMessage.Status.SENDING,
-        claimed_until=now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
+    table = OutboxMessage._meta.db_table
+    fields = OutboxMessage._meta.concrete_fields
+    sql = _CLAIM_SQL.format(table=table, columns=", ".join(str(f.column) for f in fields))
+    params: list[Any] = [
+        OutboxMessage.Status.SENDING,
+        now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
+        message_id,
+        OutboxMessage.Status.PENDING,
+        OutboxMessage.Status.SENDING,
+        now,
+        MAX_ATTEMPTS,
+    ]
+    if sent_before is not None and connection.vendor != "postgresql":
+        _mark_sent(sent_before)
+    elif sent_before is not None:
+        sql = f"WITH sent AS ({_SENT_SQL.format(table=table)}) {sql}"
+        params = _sent_params(sent_before) + params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return OutboxMessage.objects.get(pk=message_id)
+    values = [_from_db(field, value) for field, value in zip(fields, row, strict=True)]
+    return OutboxMessage.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def _from_db(field: Any, value: Any) -> Any:
+    """What the ORM makes of a database value (a UUID string on SQLite, say)."""
+    from_db_value = getattr(field, "from_db_value", None)
+    return value if from_db_value is None else from_db_value(value, None, connection)
 
 
 def _message_id_header(message: OutboxMessage) -> str:
@@ -180,7 +249,7 @@ def _message_id_header(message: OutboxMessage) -> str:
     return f"<{message.idempotency_key}@{domain}>"
 
 
-def _send_email(message: OutboxMessage) -> None:
+def _send_email(message: OutboxMessage, mail: BaseEmailBackend | None = None) -> None:
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
@@ -193,7 +262,10 @@ def _send_email(message: OutboxMessage) -> None:
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
-    email.send()
+    if mail is None:
+        email.send()
+    else:
+        mail.send_messages([email])
 
 
 def _send_sms(message: OutboxMessage) -> None:
@@ -228,9 +300,12 @@ def is_permanent_error(error: BaseException) -> bool:
     return isinstance(error, ValueError | NotImplementedError)
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: OutboxMessage, mail: BaseEmailBackend | None = None) -> None:
     if message.channel == OutboxMessage.Channel.EMAIL:
-        _send_email(message)
+        if mail is None:
+            _send_email(message)
+        else:
+            _send_email(message, mail)
     elif message.channel == OutboxMessage.Channel.SMS:
         _send_sms(message)
     else:
@@ -272,21 +347,54 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
 def outbox_deliver(*, message_id: int) -> Delivery:
     """Send the message once: claim it, send it, record the outcome. Safe to
     call any number of times, from any number of workers at once."""
+    return _deliver(message_id, _send)
+
+
+def outbox_deliver_many(*, message_ids: Iterable[int]) -> list[Delivery]:
+    """`outbox_deliver` for each message, in order, over one mail connection
+    (reopened after an error). Each message is claimed, sent and recorded on
+    its own, so a worker killed halfway leaves one message in flight, as with
+    single deliveries, and the rest pending. A sent message is recorded in
+    the statement that claims the next one."""
+    mail = mailers.default
+    deliveries: list[Delivery] = []
+    sent_before: int | None = None
+    try:
+        for message_id in message_ids:
+            try:
+                message = _claim(message_id, sent_before=sent_before)
+            except Exception:
+                if sent_before is not None:
+                    _mark_sent(sent_before)
+                raise
+            sent_before = None
+            if message is None:
+                deliveries.append(Delivery(sent=False))
+                continue
+            try:
+                _send(message, mail)
+            except Exception as error:
+                deliveries.append(_record_failure(message, error))
+                mail.close()  # a connection that failed once is not reused
+                continue
+            sent_before = message.pk
+            deliveries.append(Delivery(sent=True))
+        if sent_before is not None:
+            _mark_sent(sent_before)
+    finally:
+        mail.close()
+    return deliveries
+
+
+def _deliver(message_id: int, send: Callable[[OutboxMessage], None]) -> Delivery:
     message = _claim(message_id)
     if message is None:
         return Delivery(sent=False)
     try:
-        _send(message)
+        send(message)
     except Exception as error:
         return _record_failure(message, error)
-    # Unconditional on the claim: the message did go out, whoever holds it now.
-    OutboxMessage.objects.filter(pk=message.pk).exclude(status=OutboxMessage.Status.SENT).update(
-        status=OutboxMessage.Status.SENT,
-        sent_at=timezone.now(),
-        claimed_until=None,
-        next_attempt_at=None,
-        last_error="",
-    )
+    _mark_sent(message.pk)
     return Delivery(sent=True)
 
 
@@ -342,5 +450,5 @@ def outbox_retry_failed(*, message_ids: Iterable[int]) -> int:
             next_attempt_at=None,
         )
         for message_id in ids:
-            _enqueue_after_commit(message_id)
+            _enqueue_after_commit([message_id])
     return len(ids)

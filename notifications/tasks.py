@@ -20,11 +20,24 @@ def send_message(self, message_id: int) -> bool:  # type: ignore[no-untyped-def]
     return delivery.sent
 
 
+@shared_task(name="notifications.send_messages", bind=True)
+def send_messages(self, message_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    """Several messages over one mail connection (a batch enqueued together,
+    or the sweeper's backlog). A message that failed transiently is retried
+    on its own, with its backoff, as a `send_message` task."""
+    deliveries = services.outbox_deliver_many(message_ids=message_ids)
+    if not self.request.is_eager:
+        for message_id, delivery in zip(message_ids, deliveries, strict=True):
+            if delivery.retry_in is not None:
+                send_message.apply_async((message_id,), countdown=delivery.retry_in)
+    return sum(1 for delivery in deliveries if delivery.sent)
+
+
 @shared_task(name="notifications.sweep_outbox")
 def sweep_outbox(older_than_seconds: int = 60) -> int:
     """Enqueue what should have been sent by now. After a broker outage,
     `sweep_outbox.delay(older_than_seconds=0)` sends the backlog at once."""
     ids = services.outbox_sweep_overdue(older_than=timedelta(seconds=older_than_seconds))
-    for message_id in ids:
-        send_message.delay(message_id)
+    if ids:
+        services.outbox_publish(message_ids=ids)
     return len(ids)

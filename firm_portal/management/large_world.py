@@ -7,10 +7,12 @@ outbox messages, plus three known logins for the benchmarks.
 Everything comes from `random.Random(7)`, so two empty databases get the same
 world (timestamps are relative to now; abonnemangsnummer continue from the
 counter). Rows are written with `bulk_create`, never through the services, so
-nothing is sent and no access-ledger events are written.
+nothing is sent; the 50,000 access-ledger events are a history made up to
+match (AccessEvent refuses updates through save(), not inserts).
 """
 
 import itertools
+import json
 import random
 import unicodedata
 import uuid
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -39,7 +41,7 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
-from collaboration.models import CollaborationRequest, Coupling
+from collaboration.models import AccessEvent, CollaborationRequest, Coupling
 from firm_portal.management.large_world_names import (
     FIRM_KINDS,
     FIRST_NAMES,
@@ -86,6 +88,9 @@ class Scale:
     bench_subscription_members: int = 20
     bench_subscription_pending: int = 5
     outbox_messages: int = 100_000
+    ledger_events: int = 50_000
+    # Of those, events about the bench consultant (their ledger page).
+    bench_consultant_events: int = 600
 
 
 def ascii_slug(text: str) -> str:
@@ -162,6 +167,7 @@ class Summary:
     pending_requests: int = 0
     assignments: int = 0
     outbox_messages: int = 0
+    ledger_events: int = 0
     bench_consultant_clients: int = 0
     bench_subscription_number: int = 0
     bench_subscription_client: str = ""
@@ -299,6 +305,7 @@ class LargeWorld:
             self.step("client assignments", self.create_assignments)
             self.step("pending requests", self.create_pending_requests)
             self.step("outbox", self.create_outbox)
+            self.step("access ledger", self.create_ledger)
         return self.summary
 
     def create_firms_and_consultants(self) -> None:
@@ -735,3 +742,82 @@ class LargeWorld:
             pk__range=(first, last), status=OutboxMessage.Status.SENT
         ).update(sent_at=F("created_at") + timedelta(seconds=3))
         self.summary.outbox_messages = len(rows)
+
+    def create_ledger(self) -> None:
+        """Half a year of access-ledger history: level changes, members added,
+        requests sent and approved, seats and roles, about the world's
+        couplings and members, with a few hundred about the bench consultant
+        (the ledger page `make bench` measures)."""
+        scale = self.scale
+        couplings = [spec for spec in self.couplings if spec.responsible.row is not None]
+        bench = next(
+            spec
+            for firm in self.consultants
+            for spec in firm
+            if spec.person.email == BENCH_CONSULTANT_EMAIL
+        )
+        bench_couplings = [spec for spec in couplings if spec.firm == bench.firm]
+        coupling_kinds = [
+            AccessEvent.Kind.REQUEST_SENT,
+            AccessEvent.Kind.REQUEST_APPROVED,
+            AccessEvent.Kind.MEMBER_ADDED,
+            AccessEvent.Kind.LEVEL_CHANGED,
+            AccessEvent.Kind.LEVEL_CHANGED,
+            AccessEvent.Kind.ASSIGNMENT_CHANGED,
+        ]
+        levels = ["read", "reporter", "approver", "admin", None]
+        program_codes = list(self.programs)
+        step = timedelta(days=180) / max(scale.ledger_events, 1)
+        rows = []
+        for n in range(scale.ledger_events):
+            occurred_at = self.now - step * (scale.ledger_events - n)
+            if n % (scale.ledger_events // scale.bench_consultant_events) == 0:
+                responsible = bench
+                spec = self.rng.choice(bench_couplings)
+            else:
+                spec = self.rng.choice(couplings)
+                responsible = spec.responsible
+            kind = self.rng.choice(coupling_kinds)
+            before = after = None
+            if kind == AccessEvent.Kind.LEVEL_CHANGED:
+                code = self.rng.choice(program_codes)
+                before = {"program": code, "level": self.rng.choice(levels)}
+                after = {"program": code, "level": self.rng.choice(levels)}
+            rows.append(
+                AccessEvent(
+                    kind=kind,
+                    occurred_at=occurred_at,
+                    actor=responsible.person.user,
+                    firm=self.firms[responsible.firm],
+                    subscription=self.subscriptions[spec.subscription],
+                    subject=responsible.person.user,
+                    before=before,
+                    after=after,
+                )
+            )
+        # A raw INSERT: occurred_at is auto_now_add (bulk_create would stamp
+        # every event now) and the ledger refuses updates.
+        columns = [
+            "kind", "occurred_at", "actor_id", "firm_id", "subscription_id",
+            "subject_id", "before", "after", "detail",
+        ]  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {AccessEvent._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - fixed names
+                f"VALUES ({', '.join(['%s'] * len(columns))})",
+                [
+                    (
+                        e.kind,
+                        e.occurred_at,
+                        e.actor_id,
+                        e.firm_id,
+                        e.subscription_id,
+                        e.subject_id,
+                        json.dumps(e.before) if e.before is not None else None,
+                        json.dumps(e.after) if e.after is not None else None,
+                        e.detail,
+                    )
+                    for e in rows
+                ],
+            )
+        self.summary.ledger_events = len(rows)

@@ -43,9 +43,20 @@ class TestPage:
     @pytest.mark.parametrize("size", [3, 30])
     def test_query_count_constant(self, admin_client, world, django_assert_num_queries, size):
         factories.ConsultantFactory.create_batch(size, firm=world.firm)
-        # session, user, consultant, consultants with their state
-        with django_assert_num_queries(4):
+        # session, user, consultant, seats in use, consultants counted for
+        # paging, one page of consultants with their state
+        with django_assert_num_queries(6):
             assert admin_client.get(USERS).status_code == 200
+
+    def test_consultants_are_paged(self, admin_client, world):
+        factories.ConsultantFactory.create_batch(30, firm=world.firm)
+        active = Consultant.objects.filter(firm=world.firm, is_active=True).count()
+        first = admin_client.get(USERS)
+        second = admin_client.get(USERS, {"sida": 2})
+        assert first.text.count('class="panel-row"') == 25
+        assert second.text.count('class="panel-row"') == active - 25
+        assert "Sida 1 av 2" in first.text
+        assert 'href="?sida=2"' in first.text
 
 
 class TestSeats:

@@ -291,3 +291,56 @@ def test_backoff_is_jittered_between_zero_and_the_cap():
     waits = {services.backoff_seconds(3) for _ in range(50)}
     assert len(waits) > 40
     assert all(0 <= wait <= 80 for wait in waits)
+
+
+def test_a_batch_is_sent_over_one_connection_and_each_message_recorded(
+    django_capture_on_commit_callbacks,
+):
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        services.outbox_batch(),
+    ):
+        for _ in range(3):
+            enqueue()
+    assert len(callbacks) == 1  # one send_messages task for the three
+    ids = sorted(OutboxMessage.objects.values_list("pk", flat=True))
+    backend = mail.mailers.default
+    with (
+        mock.patch.object(services, "mailers", mock.Mock(default=backend)),
+        mock.patch.object(backend, "send_messages", wraps=backend.send_messages) as sent,
+    ):
+        assert tasks.send_messages.apply(args=(ids,)).get() == 3
+    assert sent.call_count == 3  # one backend (connection) for the batch
+    assert len(mail.outbox) == 3
+    assert (
+        list(
+            OutboxMessage.objects.order_by("pk").values_list("status", "attempts", "claimed_until")
+        )
+        == [("sent", 1, None)] * 3
+    )
+    # The same batch delivered again (a duplicated task) sends nothing.
+    assert tasks.send_messages.apply(args=(ids,)).get() == 0
+    assert len(mail.outbox) == 3
+
+
+def test_a_transient_failure_in_a_batch_leaves_that_message_pending_and_sends_the_rest():
+    messages = [enqueue() for _ in range(3)]
+    OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING, attempts=0, sent_at=None)
+    mail.outbox.clear()
+    send_for_real = services._send_email
+
+    def refuse_the_second(message, connection=None):  # type: ignore[no-untyped-def]
+        if message.pk == messages[1].pk:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        send_for_real(message, connection)
+
+    with mock.patch.object(services, "_send_email", side_effect=refuse_the_second):
+        deliveries = services.outbox_deliver_many(message_ids=[m.pk for m in messages])
+    assert [d.sent for d in deliveries] == [True, False, True]
+    assert deliveries[1].retry_in is not None
+    statuses = dict(OutboxMessage.objects.values_list("pk", "status"))
+    assert [statuses[m.pk] for m in messages] == ["sent", "pending", "sent"]
+    assert OutboxMessage.objects.get(pk=messages[1].pk).last_error == (
+        "SMTPServerDisconnected: Connection unexpectedly closed"
+    )
+    assert len(mail.outbox) == 2

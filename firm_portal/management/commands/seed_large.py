@@ -26,7 +26,7 @@ MAX_EXISTING_CLIENTS = 1_000
 class Command(BaseCommand):
     help = (
         "Build the large benchmark data set (10,000 clients, 40 firms, 30,000 memberships, "
-        "100,000 outbox messages). Bench logins use the password bench1234."
+        "100,000 outbox messages, 50,000 ledger events). Bench logins use the password bench1234."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -61,8 +61,8 @@ class Command(BaseCommand):
                 f"{summary.levels} program levels, {summary.licenses} licence rows, "
                 f"{summary.assignments} client assignments, "
                 f"{summary.pending_requests} pending requests, "
-                f"{summary.outbox_messages} outbox messages. "
-                "(No access-ledger events.)"
+                f"{summary.outbox_messages} outbox messages, "
+                f"{summary.ledger_events} access-ledger events."
             )
         )
         self.stdout.write("")
