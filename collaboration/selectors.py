@@ -1,8 +1,9 @@
 """User-scoped reads for requests, couplings and to-do cards."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.db.models.functions import Now
 from django.http import Http404
 
@@ -68,9 +69,9 @@ def request_for_firm(*, consultant: Consultant, request_id: int) -> Collaboratio
     return found
 
 
-def firm_pending_requests(*, consultant: Consultant) -> list[CollaborationRequest]:
-    """Requests the firm has waiting; admins see all, others those they sent
-    or are responsible for."""
+def firm_pending_requests(*, consultant: Consultant) -> QuerySet[CollaborationRequest]:
+    """Requests the firm has waiting (oldest first, for paging); admins see
+    all, others those they sent or are responsible for."""
     qs = (
         _pending_requests()
         .filter(firm_id=consultant.firm_id)
@@ -80,15 +81,18 @@ def firm_pending_requests(*, consultant: Consultant) -> list[CollaborationReques
         qs = qs.filter(requested_by_id=consultant.user_id) | qs.filter(
             responsible_consultant=consultant
         )
-    return list(qs)
+    return qs
 
 
-def consultant_clients(*, consultant: Consultant) -> QuerySet[Coupling]:
+def consultant_clients(
+    *, consultant: Consultant, statuses: tuple[str, ...] = LIVE_COUPLING_STATUSES
+) -> QuerySet[Coupling]:
     """The firm's live couplings the consultant works with: all of them for
     firm admins and client-manager program admins, otherwise those assigned
-    to the consultant."""
+    to the consultant. "Samarbeten" also asks for the ones awaiting the
+    customer (`statuses`)."""
     qs = (
-        Coupling.objects.filter(firm_id=consultant.firm_id, status__in=LIVE_COUPLING_STATUSES)
+        Coupling.objects.filter(firm_id=consultant.firm_id, status__in=statuses)
         .select_related("subscription__client", "responsible_consultant__user")
         .order_by("subscription__client__name", "subscription__number")
     )
@@ -130,20 +134,33 @@ class ClientFilter:
     sort: str = "namn"
 
 
+def _subscriptions_matching(query: str) -> QuerySet[Subscription, Any]:
+    """Subscriptions whose client name contains `query`, or whose client's
+    organisationsnummer or own number it gives, as a UNION of one subquery per
+    condition: each uses its own index (pg_trgm on the name, a prefix index on
+    the organisationsnummer, the number's unique index), where one OR over the
+    joined tables would read every client and subscription."""
+    by_name = Subscription.objects.filter(client__name__icontains=query).values("pk")
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if not digits:
+        return by_name
+    others = [
+        Subscription.objects.filter(client__org_number__startswith=query).values("pk"),
+        Subscription.objects.filter(number=int(digits[:18])).values("pk"),
+    ]
+    if len(digits) == 10:
+        org_number = f"{digits[:6]}-{digits[6:]}"
+        others.append(Subscription.objects.filter(client__org_number=org_number).values("pk"))
+    return by_name.union(*others)
+
+
 def client_list(*, consultant: Consultant, filters: ClientFilter) -> QuerySet[Coupling]:
     """ "Hantera klienter" with "Utökad sökning": a constant number of queries
     per page (rows, assigned consultants) whatever the firm's size."""
     qs = consultant_clients(consultant=consultant)
     query = filters.query.strip()
     if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        condition = Q(subscription__client__name__icontains=query)
-        if digits:
-            if len(digits) == 10:
-                condition |= Q(subscription__client__org_number=f"{digits[:6]}-{digits[6:]}")
-            condition |= Q(subscription__client__org_number__startswith=query)
-            condition |= Q(subscription__number=int(digits[:18]))
-        qs = qs.filter(condition)
+        qs = qs.filter(subscription_id__in=_subscriptions_matching(query))
     if filters.consultant_id:
         qs = qs.filter(
             Exists(
@@ -164,13 +181,24 @@ def client_list(*, consultant: Consultant, filters: ClientFilter) -> QuerySet[Co
                 )
             )
         )
-    qs = qs.order_by(*SORTS.get(filters.sort, SORTS["namn"]))
-    return qs.prefetch_related(
-        Prefetch(
-            "subscription__assignments",
-            queryset=ClientAssignment.objects.filter(consultant__firm_id=consultant.firm_id)
-            .select_related("consultant__user")
-            .order_by("consultant__user__full_name"),
-            to_attr="firm_assignments",
+    # The list shows no responsible consultant: leave out that join.
+    qs = qs.select_related(None).select_related("subscription__client")
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["namn"]))
+
+
+def assigned_consultant_names(*, firm_id: int, couplings: list[Coupling]) -> None:
+    """Set `consultant_names` on each coupling of a page of the client list:
+    the firm's consultants assigned to its subscription, by name, in one query
+    of plain values (no model instances)."""
+    names: dict[int, list[str]] = {c.subscription_id: [] for c in couplings}
+    rows = (
+        ClientAssignment.objects.filter(
+            consultant__firm_id=firm_id, subscription_id__in=list(names)
         )
+        .order_by("consultant__user__full_name")
+        .values_list("subscription_id", "consultant__user__full_name")
     )
+    for subscription_id, name in rows:
+        names[subscription_id].append(name)
+    for coupling in couplings:
+        coupling.consultant_names = names[coupling.subscription_id]  # type: ignore[attr-defined]

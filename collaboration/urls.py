@@ -1,10 +1,34 @@
 from django.urls import path
 
-from collaboration import client_views, ledger_views, views
+from collaboration import (
+    client_views,
+    collaboration_views,
+    ledger_views,
+    new_customer_views,
+    views,
+)
 
 app_name = "collaboration"
 
 urlpatterns = [
+    # Flow 5, "Skapa nytt samarbete" (collaboration/new_customer_views.py).
+    path("samarbeten/nytt/", new_customer_views.wizard, name="new_customer"),
+    path(
+        "samarbeten/nytt/klart/<int:number>/",
+        new_customer_views.done,
+        name="new_customer_done",
+    ),
+    path(
+        "samarbeten/<int:number>/skicka-igen/",
+        new_customer_views.resend,
+        name="new_customer_resend",
+    ),
+    path("samarbeten/<int:number>/avbryt/", new_customer_views.cancel, name="new_customer_cancel"),
+    path(
+        "samarbeten/godkann/<str:token>/",
+        new_customer_views.accept,
+        name="new_customer_accept",
+    ),
     path("byra/behorighetslogg/", ledger_views.firm_ledger, name="firm_ledger"),
     path(
         "abonnemang/<int:number>/behorighetslogg/",
@@ -17,6 +41,58 @@ urlpatterns = [
         "klienter/<int:number>/konsulter/",
         client_views.client_add_consultant,
         name="client_add_consultant",
+    ),
+    # Flow 5, "Samarbeten": view, change and end (collaboration/collaboration_views.py).
+    path("byra/samarbeten/", collaboration_views.collaborations, name="collaborations"),
+    path(
+        "klienter/<int:number>/samarbete/",
+        collaboration_views.collaboration_detail,
+        name="collaboration_detail",
+    ),
+    path(
+        "klienter/<int:number>/samarbete/licenser/",
+        collaboration_views.collaboration_licenses,
+        name="collaboration_licenses",
+    ),
+    path(
+        "klienter/<int:number>/samarbete/variant/",
+        collaboration_views.collaboration_plan,
+        name="collaboration_plan",
+    ),
+    path(
+        "klienter/<int:number>/samarbete/fakturamottagare/",
+        collaboration_views.collaboration_recipient,
+        name="collaboration_recipient",
+    ),
+    path(
+        "klienter/<int:number>/samarbete/avsluta/",
+        collaboration_views.collaboration_end,
+        name="collaboration_end",
+    ),
+    path(
+        "abonnemang/<int:number>/andra/",
+        collaboration_views.subscription_change,
+        name="subscription_change",
+    ),
+    path(
+        "abonnemang/<int:number>/andra/licenser/",
+        collaboration_views.subscription_licenses,
+        name="subscription_licenses",
+    ),
+    path(
+        "abonnemang/<int:number>/andra/variant/",
+        collaboration_views.subscription_plan,
+        name="subscription_plan",
+    ),
+    path(
+        "abonnemang/<int:number>/andra/fakturamottagare/",
+        collaboration_views.subscription_recipient,
+        name="subscription_recipient",
+    ),
+    path(
+        "abonnemang/<int:number>/byrasamarbete/<int:coupling_id>/avsluta/",
+        collaboration_views.subscription_end_coupling,
+        name="subscription_end_coupling",
     ),
     path("klienter/ny/", views.new_client, name="new_client"),
     path("klienter/ny/konsulter/", views.consultant_search, name="consultant_search"),

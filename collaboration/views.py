@@ -10,11 +10,14 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
 from collaboration import selectors, services
+from collaboration.collaboration_selectors import subscription_with_details
 from collaboration.forms import ClientLookupForm, CollaborationRequestForm
+from collaboration.models import CollaborationRequest
 from collaboration.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, firm_consultants_search
+from licensing.reports import collaboration_cost
 
 
 def _consultant_with_seat(request: AuthenticatedHttpRequest) -> Consultant:
@@ -98,6 +101,7 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
                     firm_id=consultant.firm_id,
                 )
                 context.update(_step2_context(step2, consultant, lookup.subscription, ""))
+                context["cost"] = collaboration_cost(subscription=lookup.subscription)
             else:
                 context["lookup"] = lookup
                 context["needs_number"] = lookup.outcome == LookupOutcome.NEEDS_NUMBER
@@ -168,6 +172,7 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
                 subscription=lookup.subscription,
                 responsible=form.cleaned_data["responsible_consultant"],
                 start_date=form.cleaned_data["start_date"],
+                checked=lookup,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -212,6 +217,7 @@ def withdraw_request(request: AuthenticatedHttpRequest, request_id: int) -> Http
 def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The "Byråsamarbete" page: pending requests and live couplings of a subscription."""
     subscription = subscription_for_sysadmin(user=request.user, number=number)
+    details = subscription_with_details(subscription=subscription)
     return render(
         request,
         "collaboration/firm_collaboration.html",
@@ -219,6 +225,9 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
             "subscription": subscription,
             "pending": selectors.pending_requests_for_subscription(subscription=subscription),
             "couplings": selectors.live_couplings_for_subscription(subscription=subscription),
+            # Flow 5: what the subscription costs and its terms, before approving or changing.
+            "cost": collaboration_cost(subscription=details),
+            "details": details,
         },
     )
 
@@ -230,15 +239,15 @@ def approve_request(
 ) -> HttpResponse:
     """Approve ("Jag godkänner"), then straight on to "Tilldela behörigheter"."""
     subscription = subscription_for_sysadmin(user=request.user, number=number)
-    collaboration_request = selectors.request_for_sysadmin(
-        subscription=subscription, request_id=request_id
-    )
     try:
+        # The service fetches the request (to `subscription` only) with its lock.
         coupling = services.collaboration_request_approve(
             user=request.user,
             subscription=subscription,
-            request_id=collaboration_request.pk,
+            request_id=request_id,
         )
+    except CollaborationRequest.DoesNotExist:
+        raise Http404("No such request") from None
     except CollaborationError as error:
         messages.warning(request, error.message)
         return redirect("collaboration:firm_collaboration", number=subscription.number)
@@ -249,13 +258,13 @@ def approve_request(
                 "Samarbetet med %(firm)s är godkänt och börjar %(date)s. "
                 "Tilldela behörigheter till konsulten."
             )
-            % {"firm": collaboration_request.firm.name, "date": coupling.starts_on.isoformat()},
+            % {"firm": coupling.firm.name, "date": coupling.starts_on.isoformat()},
         )
     else:
         messages.success(
             request,
             _("Samarbetet med %(firm)s är godkänt. Tilldela behörigheter till konsulten.")
-            % {"firm": collaboration_request.firm.name},
+            % {"firm": coupling.firm.name},
         )
     return redirect("clients:permissions", number=subscription.number)
 

@@ -74,7 +74,7 @@ def _memberships(consultant: Consultant) -> list[Membership]:
     )
 
 
-def _only_sysadmin_in(memberships: Iterable[Membership]) -> set[int]:
+def only_sysadmin_in(memberships: Iterable[Membership]) -> set[int]:
     """Subscription ids where one of `memberships` is the only live sysadmin.
 
     The same definition as `clients.selectors.active_sysadmins` (live, flagged
@@ -99,7 +99,7 @@ def _only_sysadmin_in(memberships: Iterable[Membership]) -> set[int]:
 
 def _rows(memberships: list[Membership]) -> list[RemovedAccess]:
     """Report rows, the ones that block offboarding first."""
-    blocked = _only_sysadmin_in(memberships)
+    blocked = only_sysadmin_in(memberships)
     # The report is a record in the product language, whoever reads it later.
     with translation.override("sv"):
         rows = [

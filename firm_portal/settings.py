@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "firm_portal.middleware.SessionTimeoutMiddleware",
+    # After the password, a code (or setting up an app) before any page.
+    "firm_portal.two_factor.TwoFactorMiddleware",
     # Last, as django-axes requires: it turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -102,6 +107,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Per connection, so the app behaves the same on any server: no JIT (its
+    # compile time outweighs the short queries of a page once plans get big),
+    # and random reads priced for a database that fits in memory or on SSD,
+    # so small joins probe indexes instead of reading whole tables.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "firm_portal.User"
@@ -121,6 +131,14 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "firm_portal/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
+
+# Two-factor authentication (django-otp: TOTP apps + recovery codes), required
+# for support staff and firm admins (firm_portal/two_factor.py). Wrong codes
+# back off exponentially per device (1, 2, 4, … seconds).
+OTP_TOTP_ISSUER = "Byråportalen"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # support never sees a user's secret
 
 # Sessions end after 30 minutes without activity and 12 hours after login.
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
@@ -301,6 +319,9 @@ if IS_PRODUCTION and SMS_BACKEND in {"46elks", "notifications.sms.elks46.SmsBack
 # is taken over after this, so it must outlast the slowest send (the task
 # time limit, CELERY_TASK_TIME_LIMIT) or a slow send could be doubled.
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
+# Messages per "send_messages" task (one mail connection each); a batch must
+# fit in CELERY_TASK_SOFT_TIME_LIMIT with room to spare.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_CLAIM_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 
@@ -331,6 +352,9 @@ if INVOICE_PAYMENT_DAYS < 0 or INVOICE_NUMBER_START < 0:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No personal data in logs: emails, personnummer and phone numbers are
+    # replaced in every record (firm_portal/log_redaction.py).
+    "filters": {"personal_data": {"()": "firm_portal.log_redaction.RedactPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["personal_data"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

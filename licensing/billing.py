@@ -21,6 +21,13 @@ from its day to the month end ("+1 × Bokföring from 15 Nov"). A line covering
 so a licence added on day d of a 30-day month costs (30 - d + 1) / 30 of the
 monthly price, and a removal is a negative line for the days no longer held.
 
+Plans and payers. A plan change ("Variant", `PlanChange`) counts like a
+licence change: each day is billed on the plan held at the end of that day,
+so a change on day d splits the month into lines on the old plan (to d - 1)
+and lines on the new one (from d). A change of invoice recipient
+(`BillingChange`) takes effect on the first of a month: a month that ends
+before it is billed to the payer before the change.
+
 Prices. Every day is billed at the price valid that day: the reseller price
 on days the payer has Samlingsfaktura (its seats: a reseller agreement) and
 the firm's reseller agreement is valid, the list price otherwise. Where the
@@ -37,11 +44,12 @@ transaction, so they are sequential without gaps. The OCR reference is the
 invoice number, a length digit and a Luhn check digit (see `ocr_reference`).
 """
 
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -66,12 +74,14 @@ from licensing.invoice_lines import (
     subscription_lines,
 )
 from licensing.models import (
+    BillingChange,
     ClientManagerSeatChange,
     FirmBillingDetails,
     FirmCharge,
     Invoice,
     InvoiceLine,
     LicenseChange,
+    PlanChange,
     Recipient,
     ResellerAgreement,
     SubscriptionBilling,
@@ -262,6 +272,19 @@ class _RunData:
             holding = holdings[subscription_id].setdefault(program_id, Holding(current=0))
             holding.changes.append((local_date(created_at), delta))
         self.holdings = holdings
+        self.plan_changes: dict[int, list[tuple[datetime, date, str]]] = defaultdict(list)
+        for subscription_id, created_at, plan_before in PlanChange.objects.filter(
+            created_at__gte=month.starts_at
+        ).values_list("subscription_id", "created_at", "plan_before"):
+            self.plan_changes[subscription_id].append(
+                (created_at, local_date(created_at), plan_before)
+            )
+        # Who paid in this month: the earliest change that takes effect after it.
+        self.billing_changes: dict[int, BillingChange] = {}
+        for change in BillingChange.objects.filter(effective_on__gt=month.last).order_by(
+            "effective_on", "created_at", "pk"
+        ):
+            self.billing_changes.setdefault(change.subscription_id, change)
         self.firms = {
             firm.pk: firm
             for firm in Firm.objects.filter(created_at__lt=month.ends_at).select_related(
@@ -285,6 +308,20 @@ class _RunData:
             (invoice.payer_kind, invoice.payer_id): invoice
             for invoice in Invoice.objects.filter(month=month.first)
         }
+
+    def billing_in_force(self, subscription: Subscription) -> SubscriptionBilling | None:
+        """The subscription's payer for the month billed: the current choice,
+        or the one before a change that takes effect after the month."""
+        billing: SubscriptionBilling | None = getattr(subscription, "billing", None)
+        change = self.billing_changes.get(subscription.pk)
+        if billing is None or change is None:
+            return billing
+        in_force = copy.copy(billing)  # Django copies the relation cache too
+        in_force.recipient = change.recipient_before
+        in_force.consolidated = change.consolidated_before
+        in_force.firm = self.firms.get(change.firm_before_id) if change.firm_before_id else None
+        in_force.firm_id = change.firm_before_id
+        return in_force
 
     def reseller_on(self, firm_id: int) -> Callable[[date], bool]:
         agreements = self.agreements.get(firm_id, [])
@@ -314,11 +351,12 @@ def _drafts(data: _RunData) -> Drafts:
     consolidated: dict[int, list[LineDraft]] = defaultdict(list)
     broken_firms: set[int] = set()
     for subscription in data.subscriptions:
-        billing: SubscriptionBilling | None = getattr(subscription, "billing", None)
+        billing = data.billing_in_force(subscription)
         item = BillableSubscription(
             subscription=subscription,
             billing=billing,
             licenses=data.holdings.get(subscription.pk, {}),
+            plan_changes=data.plan_changes.get(subscription.pk, []),
         )
         if billing is not None and billing.consolidated and billing.firm_id is not None:
             firm_id = billing.firm_id

@@ -3,7 +3,7 @@ what the run has loaded. See licensing/billing.py for the rules."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -106,6 +106,29 @@ class BillableSubscription:
     subscription: Subscription
     billing: SubscriptionBilling | None
     licenses: dict[int, Holding]
+    # Plan changes since the month began: (when, local date, plan before).
+    plan_changes: list[tuple[datetime, date, str]] = field(default_factory=list)
+
+    def plan_on(self, day: date) -> str:
+        """The plan in force at the end of `day`: undo every change made after it."""
+        plan = self.subscription.plan
+        for _when, changed_on, before in sorted(self.plan_changes, reverse=True):
+            if changed_on <= day:
+                break
+            plan = before
+        return plan
+
+
+def _plan_segments(item: BillableSubscription, days: list[date]) -> list[tuple[str, list[date]]]:
+    """Consecutive runs of days on the same plan."""
+    segments: list[tuple[str, list[date]]] = []
+    for day in days:
+        plan = item.plan_on(day)
+        if segments and segments[-1][0] == plan:
+            segments[-1][1].append(day)
+        else:
+            segments.append((plan, [day]))
+    return segments
 
 
 def subscription_lines(
@@ -123,8 +146,32 @@ def subscription_lines(
         first = max(first, item.billing.starts_on)
     if first > month.last:
         return []
-    days = dates_between(first, month.last)
-    plan = subscription.plan
+    lines: list[LineDraft] = []
+    # A plan change splits the month: each run of days is billed on its plan.
+    for plan, days in _plan_segments(item, dates_between(first, month.last)):
+        lines += _plan_lines(
+            item=item,
+            plan=plan,
+            days=days,
+            month=month,
+            book=book,
+            programs=programs,
+            reseller_on=reseller_on,
+        )
+    return lines
+
+
+def _plan_lines(
+    *,
+    item: BillableSubscription,
+    plan: str,
+    days: list[date],
+    month: Month,
+    book: PriceBook,
+    programs: list[Program],
+    reseller_on: Callable[[date], bool],
+) -> list[LineDraft]:
+    subscription = item.subscription
     plan_label = Plan(plan).label
     lines = _priced_lines(
         kind=InvoiceLine.Kind.PLAN,

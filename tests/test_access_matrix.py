@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clients.models import Membership
-from collaboration.models import AccessEvent
+from collaboration.models import AccessEvent, Coupling
 from tests import factories
 from tests.conftest import World
 from tests.licensing.factories import make_invoice
@@ -49,6 +49,18 @@ NO_OBJECT_ROUTES = {
     "password_reset_confirm": "public",  # Django's single-use token is the credential
     "password_reset_complete": "public",
     "licensing:firm_invoices": "login",
+    "collaboration:new_customer": "login",
+    # The signed single-use link is the credential (Flow 5 acceptance).
+    "collaboration:new_customer_accept": "public",
+    "collaboration:collaborations": "login",
+    "licensing:firm_unused_licenses": "login",
+    "licensing:firm_unused_licenses_csv": "login",
+    # Tvåstegsverifiering: the user's own devices, no object in the URL.
+    "two_factor": "login",
+    "two_factor_verify": "login",
+    "two_factor_setup": "login",
+    "two_factor_recovery_codes": "login",
+    "two_factor_disable": "login",
 }
 
 # name -> builds the kwargs that point at tenant A's objects.
@@ -103,10 +115,29 @@ RULES: dict[str, Rule] = {
     "clients:invite_username": lambda w, o: {"subscription_id": o["invitable"].pk},
     "licensing:firm_invoice_pdf": lambda w, o: {"number": o["firm_invoice"].number},
     "licensing:subscription_invoices": lambda w, o: {"number": w.subscription.number},
+    # Flow 5, "Samarbeten": the firm's side by client, the customer's side by subscription.
+    "collaboration:collaboration_detail": lambda w, o: {"number": w.subscription.number},
+    "collaboration:collaboration_licenses": lambda w, o: {"number": w.subscription.number},
+    "collaboration:collaboration_plan": lambda w, o: {"number": w.subscription.number},
+    "collaboration:collaboration_recipient": lambda w, o: {"number": w.subscription.number},
+    "collaboration:collaboration_end": lambda w, o: {"number": w.subscription.number},
+    "collaboration:subscription_change": lambda w, o: {"number": w.subscription.number},
+    "collaboration:subscription_licenses": lambda w, o: {"number": w.subscription.number},
+    "collaboration:subscription_plan": lambda w, o: {"number": w.subscription.number},
+    "collaboration:subscription_recipient": lambda w, o: {"number": w.subscription.number},
+    "collaboration:subscription_end_coupling": lambda w, o: {
+        "number": w.subscription.number,
+        "coupling_id": Coupling.objects.get(firm=w.firm, subscription=w.subscription).pk,
+    },
+    "licensing:subscription_unused_licenses": lambda w, o: {"number": w.subscription.number},
+    "licensing:subscription_unused_licenses_csv": lambda w, o: {"number": w.subscription.number},
     "licensing:subscription_invoice_pdf": lambda w, o: {
         "number": w.subscription.number,
         "invoice_number": o["client_invoice"].number,
     },
+    "collaboration:new_customer_done": lambda w, o: {"number": o["waiting"].number},
+    "collaboration:new_customer_resend": lambda w, o: {"number": o["waiting"].number},
+    "collaboration:new_customer_cancel": lambda w, o: {"number": o["waiting"].number},
 }
 
 
@@ -176,6 +207,14 @@ def objects(world: World) -> dict[str, object]:
         # Firm A's own invoice, and S's invoice to its client.
         "firm_invoice": make_invoice(firm=world.firm),
         "client_invoice": make_invoice(subscription=world.subscription),
+        # A new customer firm A created, awaiting the customer's acceptance.
+        "waiting": factories.CouplingFactory(
+            firm=world.firm,
+            subscription__status="pending",
+            status=Coupling.Status.AWAITING_CUSTOMER,
+            responsible_consultant=world.consultant,
+            activated_at=None,
+        ).subscription,
     }
 
 

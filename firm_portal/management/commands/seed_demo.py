@@ -35,7 +35,7 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import subscription_create
-from collaboration.models import CollaborationRequest, Coupling
+from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
@@ -45,7 +45,20 @@ from firm_portal.models import (
     User,
 )
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
-from licensing.models import ClientManagerSeatChange, LicenseChange
+from licensing.models import (
+    BillingChange,
+    ClientManagerSeatChange,
+    FirmBillingDetails,
+    FirmCharge,
+    Invoice,
+    InvoiceLine,
+    LicenseChange,
+    PlanChange,
+    Recipient,
+    ResellerAgreement,
+    SubscriptionBilling,
+)
+from licensing.pricing import add_months
 
 SEED = 2026
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo password
@@ -235,6 +248,7 @@ class World:
         self.without_sysadmin: list[Subscription] = []
         self.free_subscriptions: list[Subscription] = []
         self.named: dict[str, Subscription] = {}
+        self.firm_paid: list[Subscription] = []
         self.level_count = 0
 
     # -- helpers ---------------------------------------------------------------
@@ -280,6 +294,7 @@ class World:
         self.create_licenses()
         self.plan_world()
         self.create_memberships_and_levels()
+        self.create_billing()
 
     def create_firms_and_consultants(self) -> None:
         firm_rows = [
@@ -654,6 +669,46 @@ class World:
             for consultant_id, subscription_id in sorted(assignments)
         )
 
+    def create_billing(self) -> None:
+        """Norr has an återförsäljaravtal and pays for three of its clients
+        (two on its Samlingsfaktura), so "Samarbeten", the cost preview and
+        "Oanvända licenser" have something to show."""
+        norr = self.firms[NORR]
+        ResellerAgreement.objects.create(
+            firm=norr, reference="ÅF-2024-017", valid_from=self.today - timedelta(days=400)
+        )
+        FirmBillingDetails.objects.create(
+            firm=norr,
+            street="Storgatan 12",
+            postal_code="903 26",
+            city="Umeå",
+            invoice_email="faktura@norr.demo",
+            reference="Anna Lindberg",
+        )
+        paid = [
+            c
+            for c in self.couplings
+            if c.firm_id == norr.pk and c.status == Coupling.Status.ACTIVE
+            and c.subscription_id != self.named["fjallstugan"].pk
+        ][:3]  # fmt: skip
+        self.firm_paid = [c.subscription for c in paid]
+        for coupling, consolidated, period in zip(
+            paid, (True, True, False), (12, 3, 12), strict=True
+        ):
+            starts_on = coupling.starts_on
+            periods = 1
+            while (renews_on := add_months(starts_on, periods * period)) <= self.today:
+                periods += 1
+            SubscriptionBilling.objects.create(
+                subscription=coupling.subscription,
+                recipient=Recipient.FIRM,
+                firm=norr,
+                consolidated=consolidated,
+                period_months=period,
+                starts_on=starts_on,
+                renews_on=renews_on,
+            )
+
 
 def delete_demo_data() -> None:
     """Remove everything the seed created (and whatever hangs on it)."""
@@ -662,6 +717,26 @@ def delete_demo_data() -> None:
     users = User.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
     subscriptions = Subscription.objects.filter(client__in=clients)
     consultants = Consultant.objects.filter(Q(firm__in=firms) | Q(user__in=users))
+    # Billing first: invoices and their lines, fees, payers and change
+    # history all protect the subscriptions and firms they point at.
+    invoices = Invoice.objects.filter(
+        Q(subscription__in=subscriptions) | Q(recipient_firm__in=firms)
+    )
+    InvoiceLine.objects.filter(Q(invoice__in=invoices) | Q(subscription__in=subscriptions)).delete()
+    invoices.delete()
+    FirmCharge.objects.filter(firm__in=firms).delete()
+    ManualCoupling.objects.filter(
+        Q(firm__in=firms)
+        | Q(subscription__in=subscriptions)
+        | Q(responsible_consultant__in=consultants)
+    ).delete()
+    PlanChange.objects.filter(Q(subscription__in=subscriptions) | Q(actor__in=users)).delete()
+    BillingChange.objects.filter(Q(subscription__in=subscriptions) | Q(actor__in=users)).delete()
+    SubscriptionBilling.objects.filter(
+        Q(subscription__in=subscriptions) | Q(firm__in=firms)
+    ).delete()
+    ResellerAgreement.objects.filter(firm__in=firms).delete()
+    FirmBillingDetails.objects.filter(firm__in=firms).delete()
     Coupling.objects.filter(
         Q(firm__in=firms)
         | Q(subscription__in=subscriptions)
@@ -811,6 +886,8 @@ class Command(BaseCommand):
             f"{s.client.org_number} ({s.client.name})" for s in world.free_subscriptions
         )
         out(f"- Not coupled to any firm: {free}")
+        paid = ", ".join(s.client.name for s in world.firm_paid)
+        out(f"- Norr pays for (Samarbeten, Oanvända licenser; återförsäljaravtal): {paid}")
 
 
 def scheduled_date(world: World) -> str:

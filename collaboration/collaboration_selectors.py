@@ -1,0 +1,168 @@
+"""User-scoped reads for "Samarbeten": the firm's collaborations with plan,
+licences, invoice recipient, agreement period and status, and who of the
+firm may change or end one. Fetching is checking: outsiders get 404."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from clients.models import Subscription, SubscriptionLicense
+from clients.selectors import record_denied
+from collaboration.models import Coupling
+from collaboration.selectors import consultant_clients
+from firm_portal.models import Consultant
+from firm_portal.timeutils import today_in_stockholm
+from licensing.models import BillingChange, Recipient, SubscriptionBilling
+
+OVERVIEW_STATUSES: tuple[str, ...] = (
+    Coupling.Status.ACTIVE,
+    Coupling.Status.SCHEDULED,
+    Coupling.Status.AWAITING_CUSTOMER,
+)
+CHANGEABLE_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
+
+
+def with_collaboration_details(qs: QuerySet[Coupling]) -> QuerySet[Coupling]:
+    """Couplings with what "Samarbeten" shows: the subscription's payer
+    (`subscription.billing`), its licences (`subscription.license_rows`) and
+    payer changes still to come (`subscription.upcoming_billing_changes`).
+    Two queries on top of the couplings, whatever their number."""
+    return qs.select_related("subscription__billing__firm").prefetch_related(
+        Prefetch(
+            "subscription__licenses",
+            queryset=SubscriptionLicense.objects.filter(seats__gt=0)
+            .select_related("program")
+            .order_by("program__sort_order", "program__name"),
+            to_attr="license_rows",
+        ),
+        Prefetch(
+            "subscription__billing_changes",
+            queryset=BillingChange.objects.filter(effective_on__gt=today_in_stockholm())
+            .select_related("firm_after")
+            .order_by("-effective_on", "-created_at", "-pk"),
+            to_attr="upcoming_billing_changes",
+        ),
+    )
+
+
+def collaborations_for_consultant(*, consultant: Consultant, query: str = "") -> QuerySet[Coupling]:
+    """ "Samarbeten": the firm's collaborations the consultant may see (the
+    rules of `consultant_clients`), including those awaiting the customer."""
+    qs = consultant_clients(consultant=consultant, statuses=OVERVIEW_STATUSES)
+    query = query.strip()
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        condition = Q(subscription__client__name__icontains=query)
+        if digits:
+            condition |= Q(subscription__client__org_number__startswith=query)
+            condition |= Q(subscription__number=int(digits[:18]))
+        qs = qs.filter(condition)
+    return with_collaboration_details(qs)
+
+
+def collaboration_for_consultant(*, consultant: Consultant, number: int) -> Coupling:
+    """The firm's collaboration with subscription `number`, if the consultant
+    may see it, else 404 (and the attempt is recorded)."""
+    coupling = (
+        with_collaboration_details(
+            consultant_clients(consultant=consultant, statuses=OVERVIEW_STATUSES)
+        )
+        .filter(subscription__number=number)
+        .first()
+    )
+    if coupling is None:
+        record_denied(user=consultant.user, subscription_number=number, what="collaboration")
+        raise Http404("No such collaboration")
+    return coupling
+
+
+def billing_of(subscription: Subscription) -> SubscriptionBilling | None:
+    return getattr(subscription, "billing", None)
+
+
+def firm_pays(*, subscription: Subscription, firm_id: int) -> bool:
+    billing = billing_of(subscription)
+    return bool(billing and billing.recipient == Recipient.FIRM and billing.firm_id == firm_id)
+
+
+@dataclass(frozen=True)
+class FirmRights:
+    """What the consultant may do with the firm's collaboration, and if not, why."""
+
+    change_refusal: str
+    end_refusal: str
+
+    @property
+    def may_change(self) -> bool:
+        return not self.change_refusal
+
+    @property
+    def may_end(self) -> bool:
+        return not self.end_refusal
+
+
+def firm_rights(*, consultant: Consultant, coupling: Coupling) -> FirmRights:
+    """The firm changes licences, plan and invoice recipient only while it
+    is the payer, and then its admins and the responsible consultant; only
+    firm admins end a collaboration."""
+    change_refusal = ""
+    if coupling.status not in CHANGEABLE_STATUSES:
+        change_refusal = _("Samarbetet väntar på kundens godkännande och kan inte ändras ännu.")
+    elif not (consultant.is_firm_admin or coupling.responsible_consultant_id == consultant.pk):
+        change_refusal = _(
+            "Bara byråns administratörer och den ansvariga konsulten kan ändra samarbetet."
+        )
+    elif not firm_pays(subscription=coupling.subscription, firm_id=consultant.firm_id):
+        change_refusal = _(
+            "Kunden är fakturamottagare, så licenser, variant och fakturamottagare ändras av "
+            "kundens systemadministratör."
+        )
+    end_refusal = ""
+    if coupling.status not in CHANGEABLE_STATUSES:
+        end_refusal = _("Samarbetet väntar på kundens godkännande och kan inte avslutas.")
+    elif not consultant.is_firm_admin:
+        end_refusal = _("Bara byråns administratörer kan avsluta ett samarbete.")
+    return FirmRights(change_refusal=change_refusal, end_refusal=end_refusal)
+
+
+def coupling_for_sysadmin(*, subscription: Subscription, coupling_id: int) -> Coupling:
+    """A live coupling of `subscription` (already fetched through
+    `subscription_for_sysadmin`), else 404."""
+    coupling = (
+        Coupling.objects.filter(
+            pk=coupling_id, subscription=subscription, status__in=CHANGEABLE_STATUSES
+        )
+        .select_related("firm", "responsible_consultant__user", "subscription__client")
+        .first()
+    )
+    if coupling is None:
+        raise Http404("No such coupling")
+    return coupling
+
+
+def subscription_with_details(*, subscription: Subscription) -> Subscription:
+    """The subscription with `billing`, `license_rows` and
+    `upcoming_billing_changes`, like a row of "Samarbeten"."""
+    return (
+        Subscription.objects.filter(pk=subscription.pk)
+        .select_related("client", "billing__firm")
+        .prefetch_related(
+            Prefetch(
+                "licenses",
+                queryset=SubscriptionLicense.objects.filter(seats__gt=0)
+                .select_related("program")
+                .order_by("program__sort_order", "program__name"),
+                to_attr="license_rows",
+            ),
+            Prefetch(
+                "billing_changes",
+                queryset=BillingChange.objects.filter(effective_on__gt=today_in_stockholm())
+                .select_related("firm_after")
+                .order_by("-effective_on", "-created_at", "-pk"),
+                to_attr="upcoming_billing_changes",
+            ),
+        )
+        .get()
+    )

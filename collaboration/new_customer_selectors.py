@@ -1,0 +1,450 @@
+"""Reads for Flow 5, "Skapa nytt samarbete": what the wizard collects, the
+plans and prices it offers, whether an organisationsnummer is a new customer,
+the firm's collaborations awaiting the customer (fetching is checking: 404
+for anyone outside the firm or not working with the client), and the
+acceptance link's state. Writes are in collaboration/new_customer.py."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core import signing
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.catalogue import PLAN_PROGRAMS
+from clients.models import (
+    Client,
+    Level,
+    Membership,
+    Plan,
+    Program,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+)
+from clients.selectors import record_denied
+from collaboration.models import Coupling
+from firm_portal.models import ClientAssignment, Consultant, Invitation, User
+from firm_portal.timeutils import today_in_stockholm
+from licensing.billing import reseller_agreement_active
+from licensing.models import Recipient, SubscriptionBilling
+from licensing.pricing import Month, PriceBook, PriceMissing
+
+SALT = "collaboration.new_customer"
+ROLE_LEVELS = (Level.REPORTER, Level.APPROVER, Level.ADMIN)
+MAX_SEATS_PER_PROGRAM = 100
+
+
+# --- What the wizard collects ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LicenseChoice:
+    program: Program
+    seats: int
+    level: str
+
+    @property
+    def level_label(self) -> str:
+        return str(Level(self.level).label)
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    org_number: str
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    email: str
+    contact_name: str
+    contact_email: str
+    contact_mobile: str = ""
+    contact_personal_number: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentChoice:
+    recipient: str
+    consolidated: bool
+    period_months: int
+
+    @property
+    def recipient_label(self) -> str:
+        return str(Recipient(self.recipient).label)
+
+
+@dataclass(frozen=True)
+class NewCustomerOrder:
+    plan: str
+    licenses: list[LicenseChoice]
+    customer: CustomerDetails
+    payment: PaymentChoice
+
+    @property
+    def plan_label(self) -> str:
+        return str(Plan(self.plan).label)
+
+
+# --- Prices ------------------------------------------------------------------------
+
+
+@dataclass
+class ProgramOffer:
+    program: Program
+    list_price: Decimal
+    reseller_price: Decimal
+
+
+@dataclass
+class PlanOffer:
+    plan: str
+    label: str
+    list_price: Decimal
+    reseller_price: Decimal
+    programs: list[ProgramOffer] = field(default_factory=list)
+
+
+@dataclass
+class Offers:
+    """Every plan with its base fee and included programs' licence prices,
+    valid on `on`; `reseller` says whether the firm may have reseller prices."""
+
+    on: date
+    reseller: bool
+    plans: dict[str, PlanOffer]
+
+    def plan(self, plan: str) -> PlanOffer:
+        return self.plans[plan]
+
+
+def plan_offers(*, firm_id: int, on: date | None = None) -> Offers:
+    """Five queries whatever is chosen: the agreement, three price tables, programs."""
+    on = on or today_in_stockholm()
+    reseller = reseller_agreement_active(firm_id=firm_id, on=on)
+    book = PriceBook(Month.of(on))
+    programs = {program.code: program for program in Program.objects.all()}
+    plans = {}
+    for plan in Plan:
+        try:
+            offer = PlanOffer(
+                plan=plan.value,
+                label=str(plan.label),
+                list_price=book.plan(plan.value, on, reseller=False),
+                reseller_price=book.plan(plan.value, on, reseller=True),
+            )
+            for code in PLAN_PROGRAMS[plan.value]:
+                program = programs.get(code)
+                if program is None:
+                    continue
+                offer.programs.append(
+                    ProgramOffer(
+                        program=program,
+                        list_price=book.program(plan.value, program, on, reseller=False),
+                        reseller_price=book.program(plan.value, program, on, reseller=True),
+                    )
+                )
+        except PriceMissing:
+            continue  # not sold that day: support has to complete the price list
+        plans[plan.value] = offer
+    return Offers(on=on, reseller=reseller, plans=plans)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    description: str
+    quantity: int
+    unit_price: Decimal
+    role: str = ""  # the primary contact's level on a licence line
+
+    @property
+    def amount(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What the collaboration costs per month and per agreement period, in
+    kronor excluding VAT, at today's prices. Reseller prices apply only with
+    Samlingsfaktura, as on the invoice."""
+
+    lines: list[CostLine]
+    reseller_prices: bool
+    period_months: int
+
+    @property
+    def monthly(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def period_total(self) -> Decimal:
+        return self.monthly * self.period_months
+
+
+def new_customer_cost(
+    *, offers: Offers, plan: str, licenses: list[LicenseChoice], payment: PaymentChoice
+) -> Cost:
+    offer = offers.plan(plan)
+    reseller = payment.consolidated
+    prices = {item.program.code: item for item in offer.programs}
+    lines = [
+        CostLine(
+            description=_("%(plan)s, grundavgift") % {"plan": offer.label},
+            quantity=1,
+            unit_price=offer.reseller_price if reseller else offer.list_price,
+        )
+    ]
+    for choice in licenses:
+        price = prices[choice.program.code]
+        lines.append(
+            CostLine(
+                description=_("%(program)s, licenser") % {"program": choice.program.name},
+                quantity=choice.seats,
+                unit_price=price.reseller_price if reseller else price.list_price,
+                role=choice.level_label,
+            )
+        )
+    return Cost(lines=lines, reseller_prices=reseller, period_months=payment.period_months)
+
+
+# --- Step 3: is this a new customer? -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExistingCustomer:
+    """The organisationsnummer already has a subscription. `can_request`:
+    continue into "Ny klient" (the customer keeps its plan and pays)."""
+
+    client: Client
+    subscription: Subscription
+    message: str
+    can_request: bool
+
+
+def existing_customer(*, consultant: Consultant, org_number: str) -> ExistingCustomer | None:
+    """None when the organisationsnummer has no live subscription (a new customer)."""
+    subscription = (
+        Subscription.objects.filter(client__org_number=org_number)
+        .exclude(status=Subscription.Status.ENDED)
+        .select_related("client")
+        .order_by("status", "number")
+        .first()
+    )
+    if subscription is None:
+        return None
+    client = subscription.client
+    if subscription.status == Subscription.Status.PENDING:
+        ours = Coupling.objects.filter(
+            subscription=subscription,
+            firm_id=consultant.firm_id,
+            status=Coupling.Status.AWAITING_CUSTOMER,
+        ).exists()
+        if ours:
+            message = _(
+                "Er byrå har redan skapat ett samarbete med %(client)s som väntar på kundens "
+                "godkännande. Skicka välkomstmejlet igen eller avbryt samarbetet under "
+                "”Väntar på kundens godkännande”."
+            ) % {"client": client.name}
+        else:
+            message = _(
+                "%(client)s har redan ett nytt abonnemang som väntar på kundens godkännande. "
+                "Ni kan skicka en förfrågan om samarbete när kunden har godkänt villkoren."
+            ) % {"client": client.name}
+        return ExistingCustomer(client, subscription, message, can_request=False)
+    return ExistingCustomer(
+        client,
+        subscription,
+        _(
+            "%(client)s har redan ett abonnemang hos oss. Ni samarbetar då i kundens "
+            "nuvarande variant, kunden är fortsatt fakturamottagare och ingen avgift "
+            "tillkommer förrän avtalet förnyas. Kunden godkänner samarbetet på samma sätt "
+            "som vid Ny klient."
+        )
+        % {"client": client.name},
+        can_request=True,
+    )
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LicenseLine:
+    program: Program
+    seats: int
+    level_label: str
+
+
+def license_summary(*, subscription: Subscription, contact: User | None) -> list[LicenseLine]:
+    levels = {}
+    if contact is not None:
+        levels = dict(
+            ProgramLevel.objects.filter(
+                membership__subscription=subscription, membership__user=contact
+            ).values_list("program_id", "level")
+        )
+    return [
+        LicenseLine(
+            program=row.program,
+            seats=row.seats,
+            level_label=str(Level(levels[row.program_id]).label)
+            if row.program_id in levels
+            else "",
+        )
+        for row in SubscriptionLicense.objects.filter(subscription=subscription)
+        .select_related("program")
+        .order_by("program__sort_order")
+    ]
+
+
+def _visible_to(consultant: Consultant) -> Q:
+    if consultant.sees_all_clients:
+        return Q()
+    return Q(responsible_consultant=consultant) | Q(
+        Exists(
+            ClientAssignment.objects.filter(
+                subscription_id=OuterRef("subscription_id"), consultant=consultant
+            )
+        )
+    )
+
+
+def awaiting_collaborations(*, consultant: Consultant, limit: int = 50) -> list[Coupling]:
+    """The firm's new customers that have not accepted yet, newest first, each
+    with `contact_invitations` (the open link). Two queries."""
+    return list(
+        Coupling.objects.filter(
+            _visible_to(consultant),
+            firm_id=consultant.firm_id,
+            status=Coupling.Status.AWAITING_CUSTOMER,
+        )
+        .select_related("subscription__client", "responsible_consultant__user")
+        .prefetch_related(
+            Prefetch(
+                "subscription__invitations",
+                queryset=Invitation.objects.filter(accepted_at__isnull=True).select_related("user"),
+                to_attr="contact_invitations",
+            )
+        )
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def _firm_couplings(*, consultant: Consultant, number: int) -> QuerySet[Coupling]:
+    return Coupling.objects.filter(
+        _visible_to(consultant), firm_id=consultant.firm_id, subscription__number=number
+    ).select_related("subscription__client", "responsible_consultant__user", "firm")
+
+
+def awaiting_collaboration_for_consultant(*, consultant: Consultant, number: int) -> Coupling:
+    """The firm's coupling to `number` awaiting the customer, else 404."""
+    coupling = (
+        _firm_couplings(consultant=consultant, number=number)
+        .filter(status=Coupling.Status.AWAITING_CUSTOMER)
+        .first()
+    )
+    if coupling is None:
+        record_denied(user=consultant.user, subscription_number=number, what="new_customer")
+        raise Http404("No such collaboration")
+    return coupling
+
+
+@dataclass
+class CollaborationSummary:
+    coupling: Coupling
+    billing: SubscriptionBilling | None
+    licenses: list[LicenseLine]
+    contact: User | None
+
+
+def created_collaboration(*, consultant: Consultant, number: int) -> CollaborationSummary:
+    """A collaboration the firm created through the wizard (any status), else 404."""
+    coupling = (
+        _firm_couplings(consultant=consultant, number=number)
+        .filter(request__isnull=True, manual_coupling__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if coupling is None:
+        record_denied(user=consultant.user, subscription_number=number, what="new_customer")
+        raise Http404("No such collaboration")
+    subscription = coupling.subscription
+    first_sysadmin = (
+        Membership.objects.filter(subscription=subscription, is_sysadmin=True, consultant=None)
+        .select_related("user")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    contact = first_sysadmin.user if first_sysadmin is not None else None
+    return CollaborationSummary(
+        coupling=coupling,
+        billing=SubscriptionBilling.objects.select_related("firm")
+        .filter(subscription=subscription)
+        .first(),
+        licenses=license_summary(subscription=subscription, contact=contact),
+        contact=contact,
+    )
+
+
+# --- The customer accepts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    invitation: Invitation | None
+    problem: str = ""  # "", "invalid", "expired", "used", "cancelled"
+
+
+def acceptance_check(*, token: str) -> Acceptance:
+    try:
+        data = signing.loads(token, salt=SALT)
+        invitation_id, nonce = int(data["i"]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return Acceptance(None, "invalid")
+    invitation = (
+        Invitation.objects.select_related("user", "invited_by", "firm", "subscription__client")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or invitation.subscription is None or invitation.firm is None:
+        return Acceptance(None, "invalid")
+    if invitation.accepted_at is not None or not nonce or invitation.nonce != nonce:
+        cancelled = (
+            invitation.accepted_at is None
+            and invitation.subscription.status == Subscription.Status.ENDED
+        )
+        return Acceptance(invitation, "cancelled" if cancelled else "used")
+    if invitation.expires_at <= timezone.now():
+        return Acceptance(invitation, "expired")
+    return Acceptance(invitation)
+
+
+@dataclass
+class Terms:
+    """What the customer accepts: shown on the acceptance page."""
+
+    firm_name: str
+    created_by: User
+    client: Client
+    subscription: Subscription
+    licenses: list[LicenseLine]
+    billing: SubscriptionBilling | None
+
+
+def acceptance_terms(*, invitation: Invitation) -> Terms:
+    subscription, firm = invitation.subscription, invitation.firm
+    if subscription is None or firm is None:
+        raise Http404("Not a new customer's link")
+    return Terms(
+        firm_name=firm.name,
+        created_by=invitation.invited_by,
+        client=subscription.client,
+        subscription=subscription,
+        licenses=license_summary(subscription=subscription, contact=invitation.user),
+        billing=SubscriptionBilling.objects.select_related("firm")
+        .filter(subscription=subscription)
+        .first(),
+    )

@@ -1,0 +1,435 @@
+"""Flow 5 views: the "Skapa nytt samarbete" wizard, its result page, resend
+and cancel while the customer has not accepted, and the customer's
+acceptance page (the emailed link).
+
+The wizard keeps what was typed in the session, per step, until "Skapa
+samarbete": nothing is written before. Every step is a full-page POST that
+works without JavaScript; with HTMX only the step fragment is swapped."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from clients.validators import normalize_org_number
+from collaboration import new_customer
+from collaboration import new_customer_selectors as selectors
+from collaboration.new_customer import AcceptanceError
+from collaboration.new_customer_forms import (
+    AcceptTermsForm,
+    AcceptWithPasswordForm,
+    CustomerForm,
+    LicensesForm,
+    PaymentForm,
+    PlanForm,
+)
+from collaboration.new_customer_selectors import NewCustomerOrder, Offers, new_customer_cost
+from collaboration.services import CollaborationError, require_client_manager_seat
+from collaboration.views import no_seat_page
+from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
+from firm_portal.selectors import consultant_for_user, require_consultant
+
+SESSION_KEY = "new_customer_wizard"
+STEPS = ("plan", "licenses", "customer", "payment", "summary")
+STEP_TITLES = {
+    "plan": gettext_lazy("Variant"),
+    "licenses": gettext_lazy("Licenser"),
+    "customer": gettext_lazy("Kunden"),
+    "payment": gettext_lazy("Betalning"),
+    "summary": gettext_lazy("Sammanfattning"),
+}
+IGNORED_POST_KEYS = {"csrfmiddlewaretoken", "step", "action"}
+
+
+class Wizard:
+    """The session state: the current step and the raw input of each step."""
+
+    def __init__(self, request: HttpRequest, consultant: Consultant) -> None:
+        self.request = request
+        state = request.session.get(SESSION_KEY) or {}
+        if state.get("firm") != consultant.firm_id or state.get("step") not in STEPS:
+            state = {"firm": consultant.firm_id, "step": STEPS[0], "data": {}}
+        self.state = state
+
+    @property
+    def step(self) -> str:
+        return str(self.state["step"])
+
+    @step.setter
+    def step(self, value: str) -> None:
+        self.state["step"] = value
+
+    def data(self, step: str) -> dict[str, str]:
+        return dict(self.state["data"].get(step) or {})
+
+    def keep(self, step: str, data: dict[str, str]) -> None:
+        self.state["data"][step] = data
+
+    def save(self) -> None:
+        self.request.session[SESSION_KEY] = self.state
+
+    def clear(self) -> None:
+        self.request.session.pop(SESSION_KEY, None)
+
+
+def _forms(
+    wizard: Wizard, consultant: Consultant, offers: Offers, step: str, *, bound: bool
+) -> Any:
+    """The form of `step`, bound to its stored input (validating) or showing it."""
+    stored = wizard.data(step)
+    args: dict[str, Any] = {"data": stored} if bound else {"initial": stored}
+    if step == "plan":
+        return PlanForm(plans=list(offers.plans), **args)
+    if step == "licenses":
+        return LicensesForm(offer=offers.plan(_chosen_plan(wizard, offers)), **args)
+    if step == "customer":
+        return CustomerForm(**args)
+    if step == "payment":
+        return PaymentForm(firm=consultant.firm, reseller=offers.reseller, **args)
+    return None
+
+
+def _chosen_plan(wizard: Wizard, offers: Offers) -> str:
+    plan = wizard.data("plan").get("plan", "")
+    return plan if plan in offers.plans else next(iter(offers.plans))
+
+
+def _first_invalid(
+    wizard: Wizard, consultant: Consultant, offers: Offers
+) -> tuple[str, Any] | tuple[None, NewCustomerOrder]:
+    """Validate every step from the session: the first invalid step and its
+    form, or (None, the order)."""
+    cleaned: dict[str, Any] = {}
+    for step in STEPS[:-1]:
+        form = _forms(wizard, consultant, offers, step, bound=True)
+        if not form.is_valid():
+            return step, form
+        cleaned[step] = form
+    return None, NewCustomerOrder(
+        plan=cleaned["plan"].cleaned_data["plan"],
+        licenses=cleaned["licenses"].choices(),
+        customer=cleaned["customer"].details(),
+        payment=cleaned["payment"].choice(),
+    )
+
+
+def _render(
+    request: AuthenticatedHttpRequest,
+    consultant: Consultant,
+    wizard: Wizard,
+    offers: Offers,
+    form: Any = None,
+    **extra: Any,
+) -> HttpResponse:
+    step = wizard.step
+    if form is None and step != "summary":
+        form = _forms(wizard, consultant, offers, step, bound=False)
+    context: dict[str, Any] = {
+        "step": step,
+        "step_number": STEPS.index(step) + 1,
+        "step_count": len(STEPS),
+        "steps": [(name, STEP_TITLES[name]) for name in STEPS],
+        "form": form,
+        "offers": offers,
+        "plan_offer": offers.plan(_chosen_plan(wizard, offers)) if offers.plans else None,
+        **extra,
+    }
+    if step == "summary" and "order" not in extra:
+        invalid_step, result = _first_invalid(wizard, consultant, offers)
+        if invalid_step is not None:
+            wizard.step = invalid_step
+            wizard.save()
+            return _render(request, consultant, wizard, offers, form=result)
+        context["order"] = result
+    if "order" in context:
+        order = context["order"]
+        context["cost"] = new_customer_cost(
+            offers=offers, plan=order.plan, licenses=order.licenses, payment=order.payment
+        )
+    if step == "payment":
+        context["payment_costs"] = _payment_costs(wizard, consultant, offers)
+    template = "collaboration/new_customer.html"
+    if request.htmx:
+        template += "#wizard"
+    else:
+        context["awaiting"] = selectors.awaiting_collaborations(consultant=consultant)
+    return render(request, template, context)
+
+
+def _payment_costs(wizard: Wizard, consultant: Consultant, offers: Offers) -> dict[str, Any]:
+    """The monthly cost at list and (with Samlingsfaktura) reseller prices."""
+    licenses_form = _forms(wizard, consultant, offers, "licenses", bound=True)
+    if not licenses_form.is_valid():
+        return {}
+    plan = _chosen_plan(wizard, offers)
+    costs = {}
+    for key, consolidated in (("list", False), ("reseller", True)):
+        costs[key] = new_customer_cost(
+            offers=offers,
+            plan=plan,
+            licenses=licenses_form.choices(),
+            payment=selectors.PaymentChoice("firm", consolidated, 12),
+        ).monthly
+    return costs
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Skapa nytt samarbete": five steps, "Tillbaka"/"Fortsätt", then "Skapa samarbete"."""
+    try:
+        consultant = require_client_manager_seat(consultant=consultant_for_user(user=request.user))
+    except PermissionDenied:
+        return no_seat_page(request)
+    state = Wizard(request, consultant)
+    offers = selectors.plan_offers(firm_id=consultant.firm_id)
+    if not offers.plans:
+        messages.error(request, _("Prislistan saknar priser för i dag. Kontakta support."))
+        return redirect("home")
+    if request.method == "GET":
+        org_number = request.GET.get("orgnr", "")
+        if org_number:
+            # From "Ny klient": the organisationsnummer that had no subscription.
+            try:
+                customer = state.data("customer")
+                customer["org_number"] = normalize_org_number(org_number)
+                state.keep("customer", customer)
+                state.save()
+            except ValidationError:
+                pass
+        return _render(request, consultant, state, offers)
+
+    action = request.POST.get("action", "next")
+    if action == "reset":
+        state.clear()
+        return redirect("collaboration:new_customer")
+    posted = request.POST.get("step", state.step)
+    if posted not in STEPS:
+        posted = state.step
+    if posted != "summary":
+        state.keep(
+            posted,
+            {
+                key: request.POST.get(key) or ""
+                for key in request.POST
+                if key not in IGNORED_POST_KEYS
+            },
+        )
+    index = STEPS.index(posted)
+    if action == "back":
+        state.step = STEPS[max(index - 1, 0)]
+        state.save()
+        return _render(request, consultant, state, offers)
+    if action == "create" and posted == "summary":
+        return _create(request, consultant, state, offers)
+
+    state.step = posted
+    form = _forms(state, consultant, offers, posted, bound=True)
+    if form is not None and not form.is_valid():
+        state.save()
+        return _render(request, consultant, state, offers, form=form)
+    if posted == "customer":
+        existing = selectors.existing_customer(
+            consultant=consultant, org_number=form.cleaned_data["org_number"]
+        )
+        if existing is not None:
+            state.save()
+            return _render(request, consultant, state, offers, form=form, existing=existing)
+    state.step = STEPS[min(index + 1, len(STEPS) - 1)]
+    state.save()
+    return _render(request, consultant, state, offers)
+
+
+def _create(
+    request: AuthenticatedHttpRequest, consultant: Consultant, state: Wizard, offers: Offers
+) -> HttpResponse:
+    invalid_step, result = _first_invalid(state, consultant, offers)
+    if invalid_step is not None:
+        state.step = invalid_step
+        state.save()
+        return _render(request, consultant, state, offers, form=result)
+    if not isinstance(result, NewCustomerOrder):
+        raise TypeError(result)
+    try:
+        subscription = new_customer.new_customer_create(consultant=consultant, order=result)
+    except ValidationError as error:
+        # A rule that no longer holds (the agreement ended, the contact's
+        # account changed): back to the step it belongs to, message at its field.
+        errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        step = "customer" if "contact_email" in errors else "payment"
+        state.step = step
+        state.save()
+        form = _forms(state, consultant, offers, step, bound=True)
+        form.is_valid()
+        for key, texts in errors.items():
+            field = key if key in form.fields else PaymentForm.FIELD_OF_ERROR.get(key or "")
+            for text in texts:
+                form.add_error(field, text)
+        return _render(request, consultant, state, offers, form=form)
+    except CollaborationError as error:
+        state.step = "summary"
+        state.save()
+        return _render(request, consultant, state, offers, order=result, error=error.message)
+    state.clear()
+    messages.success(
+        request,
+        _(
+            "Samarbetet med %(client)s är skapat. %(email)s har fått ett välkomstmejl för att "
+            "godkänna villkoren."
+        )
+        % {"client": subscription.client.name, "email": result.customer.contact_email},
+    )
+    if request.htmx:
+        return HttpResponseClientRedirect(_done_url(subscription.number))
+    return redirect("collaboration:new_customer_done", number=subscription.number)
+
+
+def _done_url(number: int) -> str:
+    return reverse("collaboration:new_customer_done", kwargs={"number": number})
+
+
+@login_required
+@require_GET
+def done(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """The created collaboration, and the firm's others that wait for the customer."""
+    consultant = require_consultant(user=request.user)
+    summary = selectors.created_collaboration(consultant=consultant, number=number)
+    return render(
+        request,
+        "collaboration/new_customer_done.html",
+        {
+            "summary": summary,
+            "awaiting": selectors.awaiting_collaborations(consultant=consultant),
+        },
+    )
+
+
+def _back(request: HttpRequest, number: int) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("collaboration:new_customer_done", number=number)
+
+
+@login_required
+@require_POST
+def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """ "Skicka igen": a new welcome email; the earlier link stops working."""
+    consultant = require_consultant(user=request.user)
+    coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
+    try:
+        invitation = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
+    except CollaborationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Välkomstmejlet till %(client)s är skickat igen till %(email)s. "
+                "Den tidigare länken gäller inte längre."
+            )
+            % {"client": coupling.subscription.client.name, "email": invitation.user.email},
+        )
+    return _back(request, number)
+
+
+@login_required
+@require_POST
+def cancel(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """ "Avbryt": the customer never accepted; the collaboration and the
+    subscription end and the link stops working."""
+    consultant = require_consultant(user=request.user)
+    coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
+    try:
+        new_customer.new_customer_cancel(consultant=consultant, coupling=coupling)
+    except CollaborationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Samarbetet med %(client)s är avbrutet. Länken i välkomstmejlet gäller inte längre.")
+            % {"client": coupling.subscription.client.name},
+        )
+    return _back(request, number)
+
+
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The welcome link: the terms, "Jag godkänner villkoren" and a password;
+    then logged in on the start page."""
+    checked = selectors.acceptance_check(token=token)
+    invitation = checked.invitation
+    if checked.problem or invitation is None:
+        return render(
+            request,
+            "collaboration/new_customer_link_invalid.html",
+            {"problem": checked.problem or "invalid", "invitation": invitation},
+            status=404 if checked.problem in ("", "invalid") else 410,
+        )
+    contact = invitation.user
+    signed_in = request.user if request.user.is_authenticated else None
+    if signed_in is not None and signed_in.pk != contact.pk:
+        return render(
+            request,
+            "collaboration/new_customer_link_invalid.html",
+            {"problem": "wrong_user", "invitation": invitation},
+            status=403,
+        )
+    has_password = contact.has_usable_password()
+    if has_password and signed_in is None:
+        return redirect_to_login(request.get_full_path())
+    form: AcceptTermsForm | AcceptWithPasswordForm = (
+        AcceptTermsForm(request.POST or None)
+        if has_password
+        else AcceptWithPasswordForm(contact, request.POST or None)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription = new_customer.new_customer_accept(
+                token=token,
+                user=signed_in,  # type: ignore[arg-type]
+                password=None if has_password else form.cleaned_data["new_password1"],
+            )
+        except AcceptanceError as error:
+            return render(
+                request,
+                "collaboration/new_customer_link_invalid.html",
+                {"problem": error.problem, "invitation": invitation},
+                status=410,
+            )
+        if signed_in is None:
+            contact.refresh_from_db()
+            login(request, contact, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _(
+                "Välkommen! Villkoren är godkända och samarbetet med %(firm)s är igång för "
+                "%(client)s."
+            )
+            % {
+                "firm": invitation.firm.name if invitation.firm else "",
+                "client": subscription.client.name,
+            },
+        )
+        return redirect("home")
+    return render(
+        request,
+        "collaboration/new_customer_accept.html",
+        {
+            "form": form,
+            "invitation": invitation,
+            "terms": selectors.acceptance_terms(invitation=invitation),
+            "has_password": has_password,
+        },
+    )

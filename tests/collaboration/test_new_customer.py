@@ -1,0 +1,519 @@
+"""Flow 5, "Skapa nytt samarbete", service level: creating, accepting,
+resending and cancelling, with what each writes."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import cast
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from clients.catalogue import PLAN_PROGRAMS
+from clients.models import (
+    Client,
+    Level,
+    Membership,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+)
+from collaboration import new_customer
+from collaboration import new_customer_selectors as selectors
+from collaboration.models import AccessEvent, Coupling
+from collaboration.new_customer import AcceptanceError
+from collaboration.new_customer_selectors import (
+    CustomerDetails,
+    LicenseChoice,
+    NewCustomerOrder,
+    PaymentChoice,
+)
+from collaboration.services import CollaborationError
+from firm_portal.models import ClientAssignment, Invitation, User
+from firm_portal.timeutils import today_in_stockholm
+from licensing.models import LicenseChange, Recipient, ResellerAgreement, SubscriptionBilling
+from licensing.pricing import add_months
+from notifications.models import OutboxMessage
+from notifications.sms import locmem
+from tests import factories
+from tests.licensing.factories import replace_price_list
+
+pytestmark = pytest.mark.django_db
+
+ORG = "556036-0793"
+
+# Round test prices (list, reseller) per month: every plan and its programs.
+PLAN_PRICES = {
+    "faktura": ("100.00", "80.00"),
+    "start": ("200.00", "160.00"),
+    "smart": ("300.00", "240.00"),
+    "pro": ("450.00", "360.00"),
+}
+PROGRAM_PRICES = {"bokforing": ("150.00", "120.00"), "fakturering": ("80.00", "64.00")}
+
+
+def install_prices() -> None:
+    replace_price_list(
+        plans=PLAN_PRICES,
+        programs={
+            (plan, code): PROGRAM_PRICES.get(code, ("50.00", "40.00"))
+            for plan, codes in PLAN_PROGRAMS.items()
+            for code in codes
+        },
+        valid_from=today_in_stockholm() - timedelta(days=400),
+    )
+
+
+@pytest.fixture
+def prices(world) -> None:  # type: ignore[no-untyped-def]
+    install_prices()
+
+
+def reseller_agreement(firm) -> ResellerAgreement:  # type: ignore[no-untyped-def]
+    return ResellerAgreement.objects.create(
+        firm=firm, valid_from=today_in_stockholm() - timedelta(days=30), reference="ÅF-1"
+    )
+
+
+def make_order(**overrides: object) -> NewCustomerOrder:
+    customer = {
+        "org_number": ORG,
+        "name": "Nya Kunden AB",
+        "street": "Storgatan 1",
+        "postal_code": "903 26",
+        "city": "Umeå",
+        "email": "faktura@nyakunden.se",
+        "contact_name": "Karin Kontakt",
+        "contact_email": "karin@nyakunden.se",
+        "contact_mobile": "",
+        "contact_personal_number": "198112289874",
+    }
+    customer.update(cast(dict[str, str], overrides.pop("customer", {})))
+    values: dict[str, object] = {
+        "plan": "smart",
+        "licenses": [
+            LicenseChoice(program=factories.program("bokforing"), seats=2, level=Level.ADMIN),
+            LicenseChoice(program=factories.program("fakturering"), seats=1, level=Level.REPORTER),
+        ],
+        "customer": CustomerDetails(**customer),
+        "payment": PaymentChoice(recipient=Recipient.CLIENT, consolidated=False, period_months=12),
+    }
+    values.update(overrides)
+    return NewCustomerOrder(**values)  # type: ignore[arg-type]
+
+
+def create(world, **overrides):  # type: ignore[no-untyped-def]
+    return new_customer.new_customer_create(
+        consultant=world.consultant, order=make_order(**overrides)
+    )
+
+
+def token_of(message: OutboxMessage) -> str:
+    match = re.search(r"/samarbeten/godkann/([^/\s]+)/", message.body_text)
+    assert match, message.body_text
+    return match.group(1)
+
+
+def welcome(email: str = "karin@nyakunden.se") -> OutboxMessage:
+    return OutboxMessage.objects.filter(recipient=email, template="new-customer-welcome").latest(
+        "pk"
+    )
+
+
+class TestOffersAndCost:
+    def test_offers_every_plan_with_its_included_programs(self, world, prices):
+        offers = selectors.plan_offers(firm_id=world.firm.pk)
+        assert list(offers.plans) == ["faktura", "start", "smart", "pro"]
+        assert offers.reseller is False
+        smart = offers.plan("smart")
+        assert (smart.list_price, smart.reseller_price) == (Decimal("300.00"), Decimal("240.00"))
+        assert [item.program.code for item in smart.programs] == list(PLAN_PROGRAMS["smart"])
+        assert len(offers.plan("pro").programs) == 8
+
+    def test_reseller_flag_follows_the_agreement(self, world, prices):
+        reseller_agreement(world.firm)
+        assert selectors.plan_offers(firm_id=world.firm.pk).reseller is True
+
+    def test_plan_without_price_today_is_not_offered(self, world, prices):
+        from licensing.models import PlanPrice
+
+        PlanPrice.objects.filter(plan="faktura").delete()
+        assert "faktura" not in selectors.plan_offers(firm_id=world.firm.pk).plans
+
+    def test_offers_cost_five_queries(self, world, prices, django_assert_num_queries):
+        with django_assert_num_queries(5):
+            selectors.plan_offers(firm_id=world.firm.pk)
+
+    @pytest.mark.parametrize(
+        ("consolidated", "months", "monthly", "period"),
+        [
+            (False, 12, "680.00", "8160.00"),
+            (False, 3, "680.00", "2040.00"),
+            (True, 12, "544.00", "6528.00"),
+        ],
+    )
+    def test_cost_list_or_reseller_prices(
+        self, world, prices, consolidated, months, monthly, period
+    ):
+        offers = selectors.plan_offers(firm_id=world.firm.pk)
+        order = make_order(
+            payment=PaymentChoice(Recipient.FIRM, consolidated=consolidated, period_months=months)
+        )
+        cost = selectors.new_customer_cost(
+            offers=offers, plan=order.plan, licenses=order.licenses, payment=order.payment
+        )
+        assert cost.monthly == Decimal(monthly)
+        assert cost.period_total == Decimal(period)
+        assert [(line.description, line.quantity, line.role) for line in cost.lines] == [
+            ("Smart, grundavgift", 1, ""),
+            ("Bokföring, licenser", 2, "Administratör"),
+            ("Fakturering, licenser", 1, "Rapportör"),
+        ]
+
+
+class TestCreate:
+    def test_writes_everything_in_one_go(self, world, prices):
+        subscription = create(world)
+        client = Client.objects.get(org_number=ORG)
+        assert subscription.client == client
+        assert client.name == "Nya Kunden AB"
+        assert subscription.status == Subscription.Status.PENDING
+        assert subscription.plan == "smart"
+        assert dict(
+            SubscriptionLicense.objects.filter(subscription=subscription).values_list(
+                "program__code", "seats"
+            )
+        ) == {"bokforing": 2, "fakturering": 1}
+        assert sorted(
+            LicenseChange.objects.filter(subscription=subscription).values_list(
+                "program__code", "delta", "seats_after", "actor"
+            )
+        ) == [
+            ("bokforing", 2, 2, world.consultant.user_id),
+            ("fakturering", 1, 1, world.consultant.user_id),
+        ]
+        billing = SubscriptionBilling.objects.get(subscription=subscription)
+        assert (billing.recipient, billing.firm, billing.consolidated) == ("client", None, False)
+        assert (billing.period_months, billing.starts_on) == (12, today_in_stockholm())
+        assert (billing.street, billing.postal_code, billing.city, billing.invoice_email) == (
+            "Storgatan 1",
+            "903 26",
+            "Umeå",
+            "faktura@nyakunden.se",
+        )
+        coupling = Coupling.objects.get(subscription=subscription)
+        assert coupling.firm == world.firm
+        assert coupling.status == Coupling.Status.AWAITING_CUSTOMER
+        assert coupling.responsible_consultant == world.consultant
+        assert coupling.activated_at is None
+        assert ClientAssignment.objects.filter(
+            consultant=world.consultant, subscription=subscription
+        ).exists()
+
+        contact = User.objects.get(email="karin@nyakunden.se")
+        assert contact.full_name == "Karin Kontakt"
+        assert contact.personal_number == "198112289874"
+        assert contact.is_active is False
+        assert contact.has_usable_password() is False
+        membership = Membership.objects.get(subscription=subscription)
+        assert (membership.user, membership.is_sysadmin, membership.consultant) == (
+            contact,
+            True,
+            None,
+        )
+        assert dict(
+            ProgramLevel.objects.filter(membership=membership).values_list("program__code", "level")
+        ) == {"bokforing": "admin", "fakturering": "reporter"}
+
+        kinds = sorted(
+            AccessEvent.objects.filter(subscription=subscription).values_list("kind", flat=True)
+        )
+        assert kinds == sorted(
+            ["licenses_changed", "licenses_changed", "member_added", "collaboration_created"]
+        )
+        created = AccessEvent.objects.get(kind="collaboration_created")
+        assert created.actor == world.consultant.user
+        assert created.after == {
+            "plan": "smart",
+            "licenses": {"bokforing": 2, "fakturering": 1},
+            "recipient": "client",
+            "consolidated": False,
+            "period_months": 12,
+        }
+
+        invitation = Invitation.objects.get(user=contact)
+        assert (invitation.firm, invitation.subscription) == (world.firm, subscription)
+        assert invitation.accepted_at is None
+        message = welcome()
+        assert OutboxMessage.objects.count() == 1  # no mobile: no SMS
+        assert (
+            message.subject == "Välkommen till Byråportalen – godkänn villkoren för Nya Kunden AB"
+        )
+        assert "Erik Konsult på Revisorerna Norr AB har skapat ett abonnemang" in message.body_text
+        assert "Variant: Smart" in message.body_text
+        assert "- Bokföring: 2 (din behörighet: Administratör)" in message.body_text
+        assert "Fakturamottagare: Nya Kunden AB" in message.body_text
+        assert "Avtalsperiod: 12 månader" in message.body_text
+        assert "godkänn villkoren och välj ett lösenord" in message.body_text
+        assert "/samarbeten/godkann/" in message.body_html
+
+    def test_sms_when_a_mobile_is_given(self, world, prices, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            create(world, customer={"contact_mobile": "+46701234567"})
+        sms = OutboxMessage.objects.get(channel="sms")
+        assert sms.recipient == "+46701234567"
+        assert sms.body_text.startswith(
+            "Byråportalen: Erik Konsult på Revisorerna Norr AB har skapat ett abonnemang för "
+            "Nya Kunden AB."
+        )
+        assert token_of(sms) == token_of(welcome())
+        assert [message.to for message in locmem.outbox] == ["+46701234567"]
+
+    def test_firm_pays_with_consolidated_invoice(self, world, prices):
+        reseller_agreement(world.firm)
+        subscription = create(
+            world, payment=PaymentChoice(Recipient.FIRM, consolidated=True, period_months=3)
+        )
+        billing = SubscriptionBilling.objects.get(subscription=subscription)
+        assert (billing.recipient, billing.firm, billing.consolidated) == ("firm", world.firm, True)
+        assert billing.renews_on == add_months(today_in_stockholm(), 3)
+        assert "Fakturamottagare: Revisorerna Norr AB" in welcome().body_text
+
+    def test_consolidated_without_agreement_is_refused_and_nothing_written(self, world, prices):
+        with pytest.raises(ValidationError) as error:
+            create(
+                world, payment=PaymentChoice(Recipient.FIRM, consolidated=True, period_months=12)
+            )
+        assert error.value.message_dict["consolidated"] == [
+            "Revisorerna Norr AB har inget aktivt återförsäljaravtal. Samlingsfaktura kräver ett "
+            "återförsäljaravtal; välj en vanlig faktura eller kontakta oss för att teckna avtal."
+        ]
+        assert not Client.objects.filter(org_number=ORG).exists()
+        assert not OutboxMessage.objects.exists()
+
+    def test_org_number_with_a_subscription_is_refused(self, world, prices):
+        org = world.subscription.client.org_number
+        with pytest.raises(CollaborationError) as error:
+            create(world, customer={"org_number": org})
+        assert error.value.code == "has_subscription"
+        assert error.value.message == (
+            f"{org} har redan ett abonnemang hos oss. Samarbetet skapades inte; "
+            "använd Ny klient för att skicka en förfrågan."
+        )
+        assert Subscription.objects.filter(client__org_number=org).count() == 1
+        assert not User.objects.filter(email="karin@nyakunden.se").exists()
+
+    def test_second_create_for_same_org_number_creates_nothing_more(self, world, prices):
+        create(world)
+        counts = (
+            Subscription.objects.count(),
+            Coupling.objects.count(),
+            OutboxMessage.objects.count(),
+        )
+        with pytest.raises(CollaborationError):
+            create(world)
+        assert counts == (
+            Subscription.objects.count(),
+            Coupling.objects.count(),
+            OutboxMessage.objects.count(),
+        )
+
+    def test_client_with_only_ended_subscriptions_gets_a_new_one(self, world, prices):
+        old = factories.SubscriptionFactory(
+            client__org_number=ORG, client__name="Gamla Namnet AB", status=Subscription.Status.ENDED
+        )
+        subscription = create(world)
+        assert subscription.client_id == old.client_id
+        assert subscription.number != old.number
+
+    def test_without_seat_is_refused(self, world, prices):
+        with pytest.raises(PermissionDenied):
+            new_customer.new_customer_create(
+                consultant=world.no_seat_consultant, order=make_order()
+            )
+        assert not Client.objects.filter(org_number=ORG).exists()
+
+    def test_existing_account_is_reused_untouched(self, world, prices):
+        subscription = create(world, customer={"contact_email": world.client_user.email.upper()})
+        world.client_user.refresh_from_db()
+        assert world.client_user.is_active is True
+        assert world.client_user.has_usable_password()
+        assert Membership.objects.get(subscription=subscription).user == world.client_user
+        assert "logga in med ditt vanliga lösenord" in welcome(world.client_user.email).body_text
+
+    def test_closed_account_cannot_be_contact(self, world, prices):
+        world.client_user.is_active = False
+        world.client_user.save(update_fields=["is_active"])
+        with pytest.raises(ValidationError) as error:
+            create(world, customer={"contact_email": world.client_user.email})
+        assert error.value.message_dict["contact_email"] == [
+            f"Kontot med e-postadressen {world.client_user.email} kan inte bli primärkontakt. "
+            "Ange en annan e-postadress."
+        ]
+        assert not Client.objects.filter(org_number=ORG).exists()
+
+    def test_contact_of_another_waiting_customer_is_refused(self, world, prices):
+        create(world)
+        with pytest.raises(ValidationError) as error:
+            create(world, customer={"org_number": "556141-7071", "name": "Andra AB"})
+        assert error.value.message_dict["contact_email"] == [
+            "karin@nyakunden.se är redan primärkontakt för ett annat nytt samarbete som inte "
+            "är godkänt ännu. Ange en annan primärkontakt."
+        ]
+        assert not Client.objects.filter(org_number="556141-7071").exists()
+
+
+class TestExistingCustomer:
+    def test_new_org_number_is_new(self, world, prices):
+        assert selectors.existing_customer(consultant=world.consultant, org_number=ORG) is None
+
+    def test_customer_with_subscription_goes_to_ny_klient(self, world):
+        found = selectors.existing_customer(
+            consultant=world.consultant, org_number=world.subscription.client.org_number
+        )
+        assert found is not None and found.can_request
+        assert found.subscription == world.subscription
+        assert found.message == (
+            "Bageriet Solsidan AB har redan ett abonnemang hos oss. Ni samarbetar då i kundens "
+            "nuvarande variant, kunden är fortsatt fakturamottagare och ingen avgift tillkommer "
+            "förrän avtalet förnyas. Kunden godkänner samarbetet på samma sätt som vid Ny klient."
+        )
+
+    def test_waiting_customer_of_our_firm(self, world, prices):
+        create(world)
+        found = selectors.existing_customer(consultant=world.consultant, org_number=ORG)
+        assert found is not None and not found.can_request
+        assert found.message.startswith(
+            "Er byrå har redan skapat ett samarbete med Nya Kunden AB som väntar på kundens "
+            "godkännande."
+        )
+
+    def test_waiting_customer_of_another_firm(self, world, prices):
+        create(world)
+        found = selectors.existing_customer(consultant=world.other_firm_consultant, org_number=ORG)
+        assert found is not None and not found.can_request
+        assert found.message.startswith(
+            "Nya Kunden AB har redan ett nytt abonnemang som väntar på kundens godkännande."
+        )
+
+
+class TestAccept:
+    def test_accepting_activates_everything(self, world, prices):
+        subscription = create(world)
+        token = token_of(welcome())
+        accepted = new_customer.new_customer_accept(
+            token=token, user=None, password="S3kret-lösen!"
+        )
+        assert accepted == subscription
+        subscription.refresh_from_db()
+        assert subscription.status == Subscription.Status.ACTIVE
+        contact = User.objects.get(email="karin@nyakunden.se")
+        assert contact.is_active and contact.check_password("S3kret-lösen!")
+        coupling = Coupling.objects.get(subscription=subscription)
+        assert coupling.status == Coupling.Status.ACTIVE
+        assert coupling.activated_at is not None
+        today = today_in_stockholm()
+        billing = SubscriptionBilling.objects.get(subscription=subscription)
+        assert (billing.starts_on, billing.renews_on) == (today, add_months(today, 12))
+        assert Invitation.objects.get(user=contact).accepted_at is not None
+        # Like an approved request: the responsible consultant is now a member.
+        assert Membership.objects.filter(
+            subscription=subscription, user=world.consultant.user, consultant=world.consultant
+        ).exists()
+        event = AccessEvent.objects.get(kind="collaboration_accepted")
+        assert (event.actor, event.firm, event.subscription) == (contact, world.firm, subscription)
+        told = OutboxMessage.objects.get(template="new-customer-accepted")
+        assert told.recipient == world.consultant.user.email
+        assert told.subject == "Nya Kunden AB har godkänt villkoren – samarbetet är aktivt"
+        assert "Karin Kontakt har godkänt villkoren för Nya Kunden AB" in told.body_text
+
+    def test_second_acceptance_changes_nothing(self, world, prices):
+        create(world)
+        token = token_of(welcome())
+        new_customer.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
+        events = AccessEvent.objects.count()
+        with pytest.raises(AcceptanceError) as error:
+            new_customer.new_customer_accept(token=token, user=None, password="Annat-lösen-9")
+        assert error.value.problem == "used"
+        assert AccessEvent.objects.count() == events
+        assert OutboxMessage.objects.filter(template="new-customer-accepted").count() == 1
+        assert User.objects.get(email="karin@nyakunden.se").check_password("S3kret-lösen!")
+
+    def test_expired_link(self, world, prices):
+        create(world)
+        token = token_of(welcome())
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert selectors.acceptance_check(token=token).problem == "expired"
+        with pytest.raises(AcceptanceError) as error:
+            new_customer.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
+        assert error.value.problem == "expired"
+        assert Subscription.objects.get(client__org_number=ORG).status == "pending"
+
+    def test_tampered_or_plain_invitation_token_is_invalid(self, world, prices):
+        from firm_portal.invitations import invitation_url
+
+        create(world)
+        token = token_of(welcome())
+        assert selectors.acceptance_check(token=token[:-2] + "xx").problem == "invalid"
+        plain = invitation_url(Invitation.objects.get()).rstrip("/").rsplit("/", 1)[1]
+        assert selectors.acceptance_check(token=plain).problem == "invalid"
+
+    def test_existing_account_must_be_logged_in_as_itself(self, world, prices):
+        subscription = create(world, customer={"contact_email": world.client_user.email})
+        token = token_of(welcome(world.client_user.email))
+        with pytest.raises(PermissionDenied):
+            new_customer.new_customer_accept(token=token, user=world.sysadmin, password=None)
+        assert Subscription.objects.get(pk=subscription.pk).status == "pending"
+        new_customer.new_customer_accept(token=token, user=world.client_user, password=None)
+        assert Subscription.objects.get(pk=subscription.pk).status == "active"
+
+
+class TestResendAndCancel:
+    def coupling(self) -> Coupling:
+        return Coupling.objects.get(subscription__client__org_number=ORG)
+
+    def test_resend_voids_the_old_link(self, world, prices):
+        create(world)
+        old = token_of(welcome())
+        new_customer.new_customer_resend(consultant=world.firm_admin, coupling=self.coupling())
+        reminder = welcome()
+        assert reminder.subject == "Påminnelse: godkänn villkoren för Nya Kunden AB i Byråportalen"
+        assert selectors.acceptance_check(token=old).problem == "used"
+        assert selectors.acceptance_check(token=token_of(reminder)).problem == ""
+        assert Invitation.objects.count() == 1
+
+    def test_cancel_ends_everything(self, world, prices):
+        subscription = create(world)
+        token = token_of(welcome())
+        new_customer.new_customer_cancel(consultant=world.firm_admin, coupling=self.coupling())
+        coupling = self.coupling()
+        assert coupling.status == Coupling.Status.ENDED and coupling.ended_at is not None
+        assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.ENDED
+        assert User.objects.get(email="karin@nyakunden.se").is_active is False
+        event = AccessEvent.objects.get(kind="collaboration_cancelled")
+        assert (event.actor, event.firm_id) == (world.firm_admin.user, world.firm.pk)
+        assert selectors.acceptance_check(token=token).problem == "cancelled"
+        with pytest.raises(CollaborationError):
+            new_customer.new_customer_resend(consultant=world.firm_admin, coupling=coupling)
+        with pytest.raises(CollaborationError):
+            new_customer.new_customer_cancel(consultant=world.firm_admin, coupling=coupling)
+        # The organisationsnummer is free again for a new collaboration.
+        create(world)
+        assert Subscription.objects.filter(client__org_number=ORG, status="pending").count() == 1
+
+    def test_cancel_keeps_an_existing_account_active(self, world, prices):
+        create(world, customer={"contact_email": world.client_user.email})
+        new_customer.new_customer_cancel(consultant=world.consultant, coupling=self.coupling())
+        world.client_user.refresh_from_db()
+        assert world.client_user.is_active is True
+
+    def test_accepted_collaboration_cannot_be_cancelled(self, world, prices):
+        create(world)
+        new_customer.new_customer_accept(
+            token=token_of(welcome()), user=None, password="S3kret-lösen!"
+        )
+        with pytest.raises(CollaborationError) as error:
+            new_customer.new_customer_cancel(consultant=world.consultant, coupling=self.coupling())
+        assert error.value.message == "Samarbetet väntar inte längre på kundens godkännande."
+        assert self.coupling().status == Coupling.Status.ACTIVE
