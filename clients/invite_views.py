@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients import bulk_invitations
 from clients.bulk_invitations import BulkInviteError
 from clients.invite_forms import BulkInviteForm, InviteRowForm
+from clients.models import Subscription
+from clients.selectors import record_denied
 from clients.usernames import username_suggest
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
@@ -111,6 +113,11 @@ def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> 
         .first()
     )
     if subscription is None:
+        number = (
+            Subscription.objects.filter(pk=subscription_id).values_list("number", flat=True).first()
+        )
+        if number is not None:
+            record_denied(user=request.user, subscription_number=number, what="invite_username")
         raise Http404("Not invitable")
     prefix = f"r{subscription.pk}"
     form = InviteRowForm(request.POST, prefix=prefix)

@@ -65,6 +65,18 @@ def request_for_sysadmin(*, subscription: Subscription, request_id: int) -> Coll
 def request_for_firm(*, consultant: Consultant, request_id: int) -> CollaborationRequest:
     found = CollaborationRequest.objects.filter(pk=request_id, firm_id=consultant.firm_id).first()
     if found is None:
+        another_firms = (
+            CollaborationRequest.objects.filter(pk=request_id)
+            .values_list("subscription__number", flat=True)
+            .first()
+        )
+        if another_firms is not None:
+            record_denied(
+                user=consultant.user,
+                subscription_number=another_firms,
+                what="collaboration_request",
+                request_id=request_id,
+            )
         raise Http404("No such request")
     return found
 

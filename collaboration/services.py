@@ -42,6 +42,7 @@ class LookupOutcome(enum.StrEnum):
     NEEDS_NUMBER = "needs_number"
     ALREADY_COUPLED = "already_coupled"
     ALREADY_PENDING = "already_pending"
+    AWAITING_CUSTOMER = "awaiting_customer"
     NO_SYSADMIN = "no_sysadmin"
 
 
@@ -66,7 +67,11 @@ def _lookup_candidates(*, firm_id: int, org_number: str) -> QuerySet[Subscriptio
     coupling = Coupling.objects.filter(
         firm_id=firm_id,
         subscription_id=OuterRef("pk"),
-        status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
+        status__in=[
+            Coupling.Status.ACTIVE,
+            Coupling.Status.SCHEDULED,
+            Coupling.Status.AWAITING_CUSTOMER,
+        ],
     ).order_by("pk")
     pending = CollaborationRequest.objects.filter(
         firm_id=firm_id,
@@ -131,6 +136,31 @@ def subscription_lookup(
         subscription = subscriptions[0]
 
     found: Any = subscription  # the annotations of _lookup_candidates
+    if found.firm_coupling_status == Coupling.Status.AWAITING_CUSTOMER:
+        return Lookup(
+            LookupOutcome.ALREADY_COUPLED,
+            _(
+                "Er byrå har redan skapat ett samarbete med %(client)s (abonnemang %(number)s) "
+                "som väntar på kundens godkännande. Skicka välkomstmejlet igen under "
+                "Samarbeten om kunden inte har fått det."
+            )
+            % {"client": client.name, "number": subscription.number},
+            client,
+            subscription,
+        )
+    if subscription.status == Subscription.Status.PENDING:
+        # Another firm created it with "Skapa nytt samarbete": nobody can
+        # approve anything until the customer has accepted the terms.
+        return Lookup(
+            LookupOutcome.AWAITING_CUSTOMER,
+            _(
+                "Abonnemanget %(number)s för %(client)s är nytt och väntar på att kunden "
+                "godkänner villkoren. Skicka förfrågan när kunden har godkänt dem."
+            )
+            % {"client": client.name, "number": subscription.number},
+            client,
+            subscription,
+        )
     if found.firm_coupling_status is not None:
         if found.firm_coupling_status == Coupling.Status.SCHEDULED:
             message = _(

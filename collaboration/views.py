@@ -16,7 +16,7 @@ from collaboration.models import CollaborationRequest
 from collaboration.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
-from firm_portal.selectors import consultant_for_user, firm_consultants_search
+from firm_portal.selectors import consultant_for_user, firm_consultants_search, require_consultant
 from licensing.reports import collaboration_cost
 
 
@@ -197,9 +197,7 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
-    consultant = consultant_for_user(user=request.user)
-    if consultant is None:
-        raise Http404("Not a consultant")
+    consultant = require_consultant(user=request.user)
     collaboration_request = selectors.request_for_firm(consultant=consultant, request_id=request_id)
     try:
         services.collaboration_request_withdraw(

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.models import Subscription
+from firm_portal.denials import NotAConsultant
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
@@ -54,7 +55,7 @@ def require_consultant(*, user: User) -> Consultant:
     """The user's consultant role, or 404: firm pages do not exist for others."""
     consultant = consultant_for_user(user=user)
     if consultant is None:
-        raise Http404("Not a consultant")
+        raise NotAConsultant("Not a consultant")
     return consultant
 
 

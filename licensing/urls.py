@@ -6,7 +6,7 @@ app_name = "licensing"
 
 urlpatterns = [
     path("byra/fakturor/", views.firm_invoices, name="firm_invoices"),
-    path("byra/fakturor/<int:number>.pdf", views.firm_invoice_pdf, name="firm_invoice_pdf"),
+    path("byra/fakturor/<int:invoice_number>.pdf", views.firm_invoice_pdf, name="firm_invoice_pdf"),
     path(
         "abonnemang/<int:number>/fakturor/",
         views.subscription_invoices,

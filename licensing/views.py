@@ -47,10 +47,10 @@ def firm_invoices(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def firm_invoice_pdf(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+def firm_invoice_pdf(request: AuthenticatedHttpRequest, invoice_number: int) -> HttpResponse:
     consultant = require_consultant(user=request.user)
     # Looked up first: another firm's invoice is a 404 whoever asks.
-    invoice = selectors.invoice_for_firm(consultant=consultant, number=number)
+    invoice = selectors.invoice_for_firm(consultant=consultant, number=invoice_number)
     _require_firm_admin(consultant)
     return pdf.invoice_pdf_response(invoice)
 

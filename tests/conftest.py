@@ -56,6 +56,15 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _swedish() -> None:
+    """Every test starts in Swedish: a request in English (the language
+    cookie) leaves its language active in the thread afterwards."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @dataclass
 class World:
     """Two tenants. Firm A is coupled to subscription S (client sysadmin

@@ -113,7 +113,7 @@ RULES: dict[str, Rule] = {
     "firm_offboard_csv": lambda w, o: {"consultant_id": w.consultant.pk},
     "collaboration:subscription_ledger": lambda w, o: {"number": w.subscription.number},
     "clients:invite_username": lambda w, o: {"subscription_id": o["invitable"].pk},
-    "licensing:firm_invoice_pdf": lambda w, o: {"number": o["firm_invoice"].number},
+    "licensing:firm_invoice_pdf": lambda w, o: {"invoice_number": o["firm_invoice"].number},
     "licensing:subscription_invoices": lambda w, o: {"number": w.subscription.number},
     # Flow 5, "Samarbeten": the firm's side by client, the customer's side by subscription.
     "collaboration:collaboration_detail": lambda w, o: {"number": w.subscription.number},

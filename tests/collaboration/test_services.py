@@ -84,6 +84,38 @@ class TestLookup:
             f"(abonnemang {world.subscription.number})."
         )
 
+    def test_own_collaboration_awaiting_the_customer(self, world):
+        world.subscription.status = world.subscription.Status.PENDING
+        world.subscription.save(update_fields=["status"])
+        factories.CouplingFactory(
+            firm=world.firm,
+            subscription=world.subscription,
+            status=Coupling.Status.AWAITING_CUSTOMER,
+        )
+        result = lookup(world, world.subscription.client.org_number)
+        assert result.outcome == LookupOutcome.ALREADY_COUPLED
+        assert result.message == (
+            "Er byrå har redan skapat ett samarbete med Bageriet Solsidan AB "
+            f"(abonnemang {world.subscription.number}) som väntar på kundens godkännande. "
+            "Skicka välkomstmejlet igen under Samarbeten om kunden inte har fått det."
+        )
+
+    def test_another_firms_new_customer_awaiting_acceptance(self, world):
+        world.subscription.status = world.subscription.Status.PENDING
+        world.subscription.save(update_fields=["status"])
+        factories.CouplingFactory(
+            firm=world.other_firm_consultant.firm,
+            subscription=world.subscription,
+            status=Coupling.Status.AWAITING_CUSTOMER,
+        )
+        result = lookup(world, world.subscription.client.org_number)
+        assert result.outcome == LookupOutcome.AWAITING_CUSTOMER
+        assert result.message == (
+            f"Abonnemanget {world.subscription.number} för Bageriet Solsidan AB är nytt och "
+            "väntar på att kunden godkänner villkoren. Skicka förfrågan när kunden har "
+            "godkänt dem."
+        )
+
     def test_request_already_pending(self, world):
         factories.CollaborationRequestFactory(
             firm=world.firm,

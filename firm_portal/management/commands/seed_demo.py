@@ -17,9 +17,9 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from stdnum import luhn
 from stdnum.se import orgnr
@@ -791,11 +791,20 @@ class Command(BaseCommand):
         if exists and not options["reset"]:
             self.stdout.write("Demo data finns redan (kör med --reset för att bygga om).")
             return
-        with transaction.atomic():
-            if exists:
-                delete_demo_data()
-            world = World()
-            world.build()
+        try:
+            with transaction.atomic():
+                if exists:
+                    delete_demo_data()
+                world = World()
+                world.build()
+        except ProtectedError as error:
+            # The access ledger is append-only (a trigger on PostgreSQL), so
+            # demo data that someone has clicked around in cannot be deleted.
+            raise CommandError(
+                "The demo data has been used and the access ledger refers to it; the ledger "
+                "is append-only, so it cannot be deleted. Start from an empty database "
+                "instead: rm var/db.sqlite3 && make run (or drop the PostgreSQL database)."
+            ) from error
         self.print_summary(world)
 
     def print_summary(self, world: World) -> None:
