@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--firms", type=int, default=40)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--pdf-out", help="write the largest Samlingsfaktura's PDF to this file")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firm_portal.settings")
@@ -68,6 +69,9 @@ def main() -> int:
         started = time.perf_counter()
         document = pdf.invoice_pdf(invoice=biggest)
         rendering = time.perf_counter() - started
+        if args.pdf_out:
+            with open(args.pdf_out, "wb") as out:
+                out.write(document)
         print(f"customers:             {args.customers} over {args.firms} firms")
         print(f"invoices written:      {len(invoices)} ({InvoiceLine.objects.count()} lines)")
         print(
