@@ -225,6 +225,14 @@ class AccessEvent(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Access events are append-only")
 
+    def get_kind_display(self) -> str:  # type: ignore[no-redef]
+        """As Django's, which translates every label of Kind to find one (the
+        ledger shows 50 events a page): only this event's label is translated."""
+        return str(_KIND_LABELS.get(self.kind, self.kind))
+
+
+_KIND_LABELS = dict(AccessEvent.Kind.choices)  # lazy labels, translated when shown
+
 
 class ManualCoupling(models.Model):
     """A coupling support staff perform from a paper form ("Manuell koppling").
