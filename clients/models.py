@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
+from firm_portal.choices import display_method
 
 
 class Client(models.Model):
@@ -161,6 +162,8 @@ class ProgramLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program}: {self.get_level_display()}"
+
+    get_level_display = display_method("level", Level.choices)
 
 
 class SubscriptionLicense(models.Model):

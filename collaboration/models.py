@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
+from firm_portal.choices import display_method
 
 
 class CollaborationRequest(models.Model):
@@ -128,6 +129,8 @@ class Coupling(models.Model):
     def __str__(self) -> str:
         return f"{self.firm} ↔ {self.subscription_id} ({self.status})"
 
+    get_status_display = display_method("status", Status.choices)
+
 
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
     def update(self, **kwargs: object) -> int:
@@ -225,13 +228,7 @@ class AccessEvent(models.Model):
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Access events are append-only")
 
-    def get_kind_display(self) -> str:  # type: ignore[no-redef]
-        """As Django's, which translates every label of Kind to find one (the
-        ledger shows 50 events a page): only this event's label is translated."""
-        return str(_KIND_LABELS.get(self.kind, self.kind))
-
-
-_KIND_LABELS = dict(AccessEvent.Kind.choices)  # lazy labels, translated when shown
+    get_kind_display = display_method("kind", Kind.choices)
 
 
 class ManualCoupling(models.Model):

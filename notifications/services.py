@@ -19,11 +19,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends import filebased
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import Q
@@ -200,6 +202,11 @@ def _mark_sent(message_id: int) -> None:
         )
 
 
+@lru_cache(maxsize=2)
+def _claim_sql(table: str, columns: tuple[str, ...]) -> str:
+    return _CLAIM_SQL.format(table=table, columns=", ".join(columns))
+
+
 def _claim(message_id: int, *, sent_before: int | None = None) -> OutboxMessage | None:
     """Take the message for sending; None if it is sent, failed or being sent
     by someone else right now (a duplicated task). Each claim increments
@@ -214,7 +221,7 @@ def _claim(message_id: int, *, sent_before: int | None = None) -> OutboxMessage 
     now = timezone.now()
     table = OutboxMessage._meta.db_table
     fields = OutboxMessage._meta.concrete_fields
-    sql = _CLAIM_SQL.format(table=table, columns=", ".join(str(f.column) for f in fields))
+    sql = _claim_sql(table, tuple(str(f.column) for f in fields))
     params: list[Any] = [
         OutboxMessage.Status.SENDING,
         now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS),
@@ -245,8 +252,12 @@ def _from_db(field: Any, value: Any) -> Any:
 
 
 def _message_id_header(message: OutboxMessage) -> str:
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "byraportalen"
-    return f"<{message.idempotency_key}@{domain}>"
+    return f"<{message.idempotency_key}@{_message_id_domain(settings.DEFAULT_FROM_EMAIL)}>"
+
+
+@lru_cache(maxsize=4)
+def _message_id_domain(from_email: str) -> str:
+    return parseaddr(from_email)[1].rpartition("@")[2] or "byraportalen"
 
 
 def _send_email(message: OutboxMessage, mail: BaseEmailBackend | None = None) -> None:
@@ -352,11 +363,17 @@ def outbox_deliver(*, message_id: int) -> Delivery:
 
 def outbox_deliver_many(*, message_ids: Iterable[int]) -> list[Delivery]:
     """`outbox_deliver` for each message, in order, over one mail connection
-    (reopened after an error). Each message is claimed, sent and recorded on
-    its own, so a worker killed halfway leaves one message in flight, as with
-    single deliveries, and the rest pending. A sent message is recorded in
-    the statement that claims the next one."""
+    (opened for the first message and again after an error). Each message is
+    claimed, sent and recorded on its own, so a worker killed halfway leaves
+    one message in flight, as with single deliveries, and the rest pending.
+    A sent message is recorded in the statement that claims the next one."""
     mail = mailers.default
+    # A backend's send_messages() that has to open the connection closes it
+    # again, so it is opened here to serve the batch. Not the file backend:
+    # it writes whatever one connection sends into one file, and var/mail/
+    # keeps a file per message.
+    keep_open = not isinstance(mail, filebased.EmailBackend)
+    is_open = False
     deliveries: list[Delivery] = []
     sent_before: int | None = None
     try:
@@ -372,10 +389,14 @@ def outbox_deliver_many(*, message_ids: Iterable[int]) -> list[Delivery]:
                 deliveries.append(Delivery(sent=False))
                 continue
             try:
+                if keep_open and not is_open:
+                    mail.open()  # a refused connection is this message's failure
+                    is_open = True
                 _send(message, mail)
             except Exception as error:
                 deliveries.append(_record_failure(message, error))
                 mail.close()  # a connection that failed once is not reused
+                is_open = False
                 continue
             sent_before = message.pk
             deliveries.append(Delivery(sent=True))

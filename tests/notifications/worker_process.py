@@ -53,8 +53,17 @@ def publishing_to(queue: str) -> Iterator[None]:
             connection.default_channel.queue_delete(queue)
 
 
-def start(*, name: str, queue: str, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`celery -A firm_portal worker --pool solo` on `queue`, output in `log`."""
+def start(
+    *,
+    name: str,
+    queue: str,
+    log: Path,
+    env: dict[str, str],
+    pool: str = "solo",
+    concurrency: int = 1,
+) -> subprocess.Popen[bytes]:
+    """`celery -A firm_portal worker --pool solo` on `queue` (or another
+    pool and concurrency), output in `log`."""
     if not CELERY.exists():
         pytest.fail(f"{CELERY} is missing: install the project (make install)")
     with log.open("ab") as output:
@@ -65,9 +74,9 @@ def start(*, name: str, queue: str, log: Path, env: dict[str, str]) -> subproces
                 "firm_portal",
                 "worker",
                 "--pool",
-                "solo",
+                pool,
                 "--concurrency",
-                "1",
+                str(concurrency),
                 "-Q",
                 queue,
                 "-n",
