@@ -12,6 +12,7 @@ active sysadmins always may. Everyone else gets 404.
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -61,7 +62,7 @@ def collaborations(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "query": query,
-            "query_string": f"q={query}" if query else "",
+            "query_string": urlencode({"q": query}) if query else "",
             "consultant": consultant,
         },
     )

@@ -84,6 +84,21 @@ def test_overview_search_and_htmx_fragment(world: World, collab: Collab) -> None
     assert "Cykelverkstan AB" in page and "Bageriet Solsidan AB" not in page
 
 
+def test_overview_pages_keep_a_search_with_special_characters(world: World) -> None:
+    for index in range(30):
+        factories.CouplingFactory(
+            firm=world.firm, subscription__client__name=f"Berg & Dal {index:02} AB"
+        )
+
+    page = text(
+        logged_in(world.firm_admin).get(
+            reverse("collaboration:collaborations"), {"q": "berg & dal"}
+        )
+    )
+
+    assert "?q=berg+%26+dal&amp;sida=2" in page
+
+
 def test_overview_wrong_method_and_non_consultants(world: World) -> None:
     url = reverse("collaboration:collaborations")
     assert logged_in(world.firm_admin).post(url).status_code == 405
