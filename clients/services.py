@@ -125,6 +125,27 @@ def program_level_set(
 
 
 @transaction.atomic
+def responsible_consultant_join(
+    *, subscription: Subscription, consultant: Consultant, actor: User | None, detail: str
+) -> bool:
+    """A coupling's responsible consultant becomes a member of the subscription
+    (with no levels yet) unless they already are; the ledger says why. Returns
+    whether a membership was added."""
+    _membership, created = Membership.objects.get_or_create(
+        subscription=subscription, user=consultant.user, defaults={"consultant": consultant}
+    )
+    if created:
+        ledger_record(
+            kind=Kind.MEMBER_ADDED,
+            actor=actor,
+            firm=consultant.firm_id,
+            subscription=subscription,
+            subject=consultant.user_id,
+            detail=detail,
+        )
+    return created
+
+
 def membership_set_sysadmin(
     *, actor: User, subscription: Subscription, membership: Membership, is_sysadmin: bool
 ) -> Membership:

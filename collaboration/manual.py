@@ -21,8 +21,9 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
-from clients.models import Client, Membership, Subscription
+from clients.models import Client, Subscription
 from clients.selectors import active_sysadmins
+from clients.services import responsible_consultant_join
 from clients.validators import normalize_org_number
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
@@ -472,20 +473,12 @@ def manual_coupling_perform(*, manual_id: int, actor: User) -> PerformResult:
 
     with translation.override(STORED_LANGUAGE):
         _close_pending_requests(manual=manual, subscription=subscription, actor=actor, now=now)
-        _membership, created = Membership.objects.get_or_create(
+        responsible_consultant_join(
             subscription=subscription,
-            user=responsible.user,
-            defaults={"consultant": responsible},
+            consultant=responsible,
+            actor=actor,
+            detail=_("Ansvarig konsult i en manuell koppling."),
         )
-        if created:
-            ledger_record(
-                kind=Kind.MEMBER_ADDED,
-                actor=actor,
-                firm=firm,
-                subscription=subscription,
-                subject=responsible.user_id,
-                detail=_("Ansvarig konsult i en manuell koppling."),
-            )
         assignment_ensure(consultant=responsible, subscription_id=subscription.pk)
 
         ledger_record(

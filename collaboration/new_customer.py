@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from clients.catalogue import PLAN_PROGRAMS
 from clients.models import Client, Membership, ProgramLevel, Subscription, SubscriptionLicense
-from clients.services import subscription_create
+from clients.services import responsible_consultant_join, subscription_create
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import Coupling
 from collaboration.new_customer_selectors import (
@@ -454,20 +454,12 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
         responsible = coupling.responsible_consultant
         if responsible is not None:
             # Like an approved request: the responsible consultant becomes a member.
-            _membership, created = Membership.objects.get_or_create(
+            responsible_consultant_join(
                 subscription=subscription,
-                user=responsible.user,
-                defaults={"consultant": responsible},
+                consultant=responsible,
+                actor=contact,
+                detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
             )
-            if created:
-                ledger_record(
-                    kind=Kind.MEMBER_ADDED,
-                    actor=contact,
-                    firm=coupling.firm_id,
-                    subscription=subscription,
-                    subject=responsible.user_id,
-                    detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
-                )
             recipients = {responsible.user.email: responsible.user}
             recipients.setdefault(invitation.invited_by.email, invitation.invited_by)
             for recipient in recipients.values():
