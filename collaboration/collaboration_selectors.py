@@ -3,6 +3,7 @@ licences, invoice recipient, agreement period and status, and who of the
 firm may change or end one. Fetching is checking: outsiders get 404."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -24,26 +25,34 @@ OVERVIEW_STATUSES: tuple[str, ...] = (
 CHANGEABLE_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
 
 
-def with_collaboration_details(qs: QuerySet[Coupling]) -> QuerySet[Coupling]:
-    """Couplings with what "Samarbeten" shows: the subscription's payer
-    (`subscription.billing`), its licences (`subscription.license_rows`) and
-    payer changes still to come (`subscription.upcoming_billing_changes`).
-    Two queries on top of the couplings, whatever their number."""
-    return qs.select_related("subscription__billing__firm").prefetch_related(
+def _detail_prefetches(prefix: str = "") -> "list[Prefetch[Any]]":
+    """The subscription's licences (`license_rows`) and payer changes still to
+    come (`upcoming_billing_changes`), from the subscription at `prefix`."""
+    return [
         Prefetch(
-            "subscription__licenses",
+            f"{prefix}licenses",
             queryset=SubscriptionLicense.objects.filter(seats__gt=0)
             .select_related("program")
             .order_by("program__sort_order", "program__name"),
             to_attr="license_rows",
         ),
         Prefetch(
-            "subscription__billing_changes",
+            f"{prefix}billing_changes",
             queryset=BillingChange.objects.filter(effective_on__gt=today_in_stockholm())
             .select_related("firm_after")
             .order_by("-effective_on", "-created_at", "-pk"),
             to_attr="upcoming_billing_changes",
         ),
+    ]
+
+
+def with_collaboration_details(qs: QuerySet[Coupling]) -> QuerySet[Coupling]:
+    """Couplings with what "Samarbeten" shows: the subscription's payer
+    (`subscription.billing`), its licences (`subscription.license_rows`) and
+    payer changes still to come (`subscription.upcoming_billing_changes`).
+    Two queries on top of the couplings, whatever their number."""
+    return qs.select_related("subscription__billing__firm").prefetch_related(
+        *_detail_prefetches("subscription__")
     )
 
 
@@ -148,21 +157,6 @@ def subscription_with_details(*, subscription: Subscription) -> Subscription:
     return (
         Subscription.objects.filter(pk=subscription.pk)
         .select_related("client", "billing__firm")
-        .prefetch_related(
-            Prefetch(
-                "licenses",
-                queryset=SubscriptionLicense.objects.filter(seats__gt=0)
-                .select_related("program")
-                .order_by("program__sort_order", "program__name"),
-                to_attr="license_rows",
-            ),
-            Prefetch(
-                "billing_changes",
-                queryset=BillingChange.objects.filter(effective_on__gt=today_in_stockholm())
-                .select_related("firm_after")
-                .order_by("-effective_on", "-created_at", "-pk"),
-                to_attr="upcoming_billing_changes",
-            ),
-        )
+        .prefetch_related(*_detail_prefetches())
         .get()
     )
