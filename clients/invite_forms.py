@@ -152,6 +152,7 @@ class BulkInviteForm:
                     _("%(email)s är redan användare hos %(client)s.")
                     % {"email": data["email"], "client": row.subscription.client.name},
                 )
+                continue  # add_error took the e-mail out of cleaned_data
             if data["email"] in existing_emails:
                 continue  # an existing account is added; its username stays
             if data["username"] in taken:

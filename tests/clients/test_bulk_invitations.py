@@ -174,6 +174,16 @@ class TestSend:
         assert "Ingen har bjudits in: en eller flera av raderna kan inte längre" in response.text
         assert Membership.objects.filter(user=existing).count() == 1
 
+    def test_email_of_a_consultant_already_in_the_subscription(self, admin, world, invitable):
+        # Erik is a member of Alfa as the firm's sysadmin, so Alfa stays on
+        # the list; his e-mail on Alfa's row is refused at the field.
+        alfa = invitable[0]
+        users = User.objects.count()
+        response = post(admin, row(alfa, "Erik", world.consultant.user.email))
+        assert response.status_code == 422
+        assert f"{world.consultant.user.email} är redan användare hos Alfa AB." in response.text
+        assert User.objects.count() == users
+
     def test_existing_account_is_added_without_new_password(
         self, admin, world, invitable, django_capture_on_commit_callbacks
     ):
