@@ -21,11 +21,20 @@ def consultant_for_user(*, user: User) -> Consultant | None:
     """The user's active consultant role (with its firm), memoised on the user."""
     cached = getattr(user, "_active_consultant", _UNSET)
     if cached is _UNSET:
-        cached = (
-            Consultant.objects.select_related("firm", "user")
-            .filter(user=user, is_active=True, user__is_active=True)
-            .first()
-        )
+        # At most one active role per user (consultant_one_active_firm_per_user),
+        # and the user is already loaded: no join back to it, no ordering.
+        cached = None
+        if user.is_active:
+            cached = next(
+                iter(
+                    Consultant.objects.select_related("firm")
+                    .filter(user_id=user.pk, is_active=True)
+                    .order_by()[:1]
+                ),
+                None,
+            )
+        if cached is not None:
+            cached.user = user
         user._active_consultant = cached  # type: ignore[attr-defined]
     return cached  # type: ignore[return-value]
 

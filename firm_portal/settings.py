@@ -212,6 +212,16 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="byraportalen"),
         }
     }
+    if DJANGO_ENV == "test":
+        # Parallel test processes share one Redis database: each keeps to its
+        # own keys, and clears only those between tests (tests/conftest.py).
+        CACHES["default"]["KEY_PREFIX"] += "-" + env.str("PYTEST_XDIST_WORKER", default="main")
+    # Sessions are read from Redis and written through to PostgreSQL: no
+    # database query per request to find the session, and nothing is lost
+    # when Redis restarts (it keeps nothing on disk). Ending a user's
+    # sessions does not depend on this: it changes the auth hash stored in
+    # them (User.session_version).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -51,9 +51,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    from django.core.cache import cache
+    """Empty the cache between tests. On Redis only this process's keys: a
+    FLUSHDB would also wipe the sessions and caches of the parallel test
+    process running beside it (settings give each its own KEY_PREFIX)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
-    cache.clear()
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ cookies itself (see bench_settings.py on the Secure flags).
 """
 
 import itertools
+from importlib import import_module
 import string
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.test import Client as TestClient
@@ -59,7 +59,7 @@ class Page:
 def session_for(user: User) -> str:
     """A logged-in session, as `django.contrib.auth.login` and the two-factor
     step would leave it."""
-    store = SessionStore()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -166,6 +166,7 @@ def build_pages(people: Cast) -> list[Page]:
     return [
         get("floor", "Floor: constant response", anonymous, "/bench/floor/"),
         get("rows50", "Floor: template with 50 rows", anonymous, "/bench/rows50/"),
+        get("layout", "Floor: the app's layout, empty (konsult)", consultant, "/bench/layout/"),
         get("clients", "Hantera klienter, sida 1 (konsult)", consultant, "/klienter/"),
         get(
             "clients_q",

@@ -64,8 +64,11 @@ def test_twenty_simultaneous_sends_create_each_user_once(world, django_capture_o
                 "Ingen har bjudits in: en eller flera av raderna kan inte längre få nya",
                 "Några av användarna skapades samtidigt av någon annan.",
                 "kan inte längre få nya användare från er byrå. Ladda om sidan.",
+                # Its rows were still invitable when listed, and the winner
+                # committed before its form was checked: refused at the field.
+                "är redan användare hos",
             )
-        ), text[:3000]
+        ), text[text.find("<main") :][:3000]
     print(
         "\nbulk invitation x20:",
         {status: sum(1 for s, _ in results if s == status) for status, _ in results},

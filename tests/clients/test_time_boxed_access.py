@@ -227,9 +227,9 @@ class TestUsersPage:
                 suspended_at=timezone.now() if number % 3 == 0 else None,
             )
             factories.give_level(membership, "bokforing", Level.READ)
-        # session, user, subscription, programs, members, levels, seats, usage,
+        # user, subscription, programs, members, levels, seats, usage,
         # and the menu's consultant lookup
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             response = sysadmin_client.get(users_url(world))
         assert response.text.count("Åtkomst till och med</label>") == size
 

@@ -120,8 +120,8 @@ def test_overview_query_count_is_constant(
             renews_on="2026-01-01",
         )
     client = logged_in(world.firm_admin)
-    # session, user, consultant, count, rows, licences, billing changes
-    with django_assert_num_queries(7):
+    # user, consultant, count, rows, licences, billing changes (session: Redis)
+    with django_assert_num_queries(6):
         response = client.get(reverse("collaboration:collaborations"))
     assert response.status_code == 200
 

@@ -267,5 +267,5 @@ class TestReading:
         for _ in range(size):
             firm_services.firm_seats_change(actor=world.firm_admin, delta=1)
         client.force_login(world.firm_admin.user)
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             client.get(reverse("collaboration:firm_ledger"))

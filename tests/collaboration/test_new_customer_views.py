@@ -581,11 +581,11 @@ class TestQueryCounts:
                     "contact_email": f"kontakt{n}@example.se",
                 },
             )
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(9):
             firm_client.get(WIZARD)
         walk_to(firm_client, "payment")
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(12):
             post(firm_client, "payment")  # to the summary
         number = Subscription.objects.filter(status="pending").first().number  # type: ignore[union-attr]
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(9):
             firm_client.get(reverse("collaboration:new_customer_done", kwargs={"number": number}))

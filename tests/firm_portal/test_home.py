@@ -126,8 +126,8 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
         )
         factories.CollaborationRequestFactory(subscription=subscription)
     client.force_login(world.firm_admin.user)
-    # session, user, consultant, administered subscriptions + their pending
+    # user, consultant, administered subscriptions + their pending
     # requests, client memberships, client count + page, firm pending requests.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(HOME)
     assert response.status_code == 200

@@ -191,13 +191,13 @@ class TestPreview:
                 factories.MembershipFactory(subscription=subscription, is_sysadmin=True)
 
         add_memberships(3)
-        # session, user, actor, consultant, stored report (none), memberships,
+        # user, actor, consultant, stored report (none), memberships,
         # levels, own live sysadmin roles, other live sysadmins, the refusal
         # check for an earlier offboarding, assignments
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             assert admin_client.get(offboard_url(world.consultant)).status_code == 200
         add_memberships(27)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             assert admin_client.get(offboard_url(world.consultant)).status_code == 200
 
 

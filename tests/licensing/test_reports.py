@@ -189,9 +189,9 @@ def test_firm_report_query_count_is_constant(
             subscription=coupling.subscription, recipient=Recipient.FIRM, firm=world.firm
         )
     client = logged_in(world.firm_admin)
-    # session, user, consultant; couplings, ended events, subscriptions, levels,
+    # user, consultant; couplings, ended events, subscriptions, levels,
     # agreements, the price book (3), licences
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(reverse("licensing:firm_unused_licenses"))
     assert response.status_code == 200
 
