@@ -8,11 +8,11 @@ cookies itself (see bench_settings.py on the Secure flags).
 """
 
 import itertools
-from importlib import import_module
 import string
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib import import_module
 from urllib.parse import urlencode
 
 from django.conf import settings

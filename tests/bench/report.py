@@ -9,6 +9,7 @@ from tests.bench.loadgen import LoadResult
 from tests.bench.pages import Page
 
 FLOOR = "rows50"
+BUDGET = 0.5  # every page at least half the floor's requests/s (issue: "Performance at firm scale")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def render(
     floor = results.get(FLOOR)
     floor_p50 = floor.percentile(0.5) if floor and floor.requests else None
     floor_cpu = sum(cpu_per_request(usage.get(FLOOR), floor)) if floor else None
+    floor_rate = floor.rate if floor and floor.requests else None
     lines = [
         f"# make bench – {context.sha} – {context.when:%Y-%m-%d %H:%M %Z}",
         "",
@@ -64,15 +66,17 @@ def render(
         "",
         "- **CPU ms/req**: user + system time of the gunicorn workers (app) and of their "
         "PostgreSQL backends (DB) during the run, per request – steadier than latency when "
-        "other processes compete for the CPUs. **× rows50**: the page's cost relative to "
-        "the bare 50-row template, by p50 latency and by CPU (app + DB) per request. "
+        "other processes compete for the CPUs. **÷ rows50**: the page's requests/s as a "
+        f"share of the bare 50-row template's; the budget is {BUDGET:g} or more (✓ met, ✗ "
+        "missed; writes are shown without a mark). **× rows50**: the page's cost relative "
+        "to the bare 50-row template, by p50 latency and by CPU (app + DB) per request. "
         "**others**: CPU used meanwhile by everything else, as a share of the machine. "
         "**queries**: one request in-process (django.test.Client, same settings and "
         "database), the second of two.",
         "",
-        "| Page | URL | req/s | p50 ms | p99 ms | app CPU ms/req | DB CPU ms/req | queries "
-        "| × rows50 (p50) | × rows50 (CPU) | others | requests | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Page | URL | req/s | ÷ rows50 | p50 ms | p99 ms | app CPU ms/req | DB CPU ms/req "
+        "| queries | × rows50 (p50) | × rows50 (CPU) | others | requests | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     notes = []
     for page in pages:
@@ -81,15 +85,20 @@ def render(
         shown_count = f"{count}{'' if ok else ' (failed)'}"
         if result is None or not result.requests:
             lines.append(
-                f"| {page.title} | `{page.url}` | – | – | – | – | – | {shown_count} | – | – | – "
-                f"| 0 | {result.errors if result else '–'} |"
+                f"| {page.title} | `{page.url}` | – | – | – | – | – | – | {shown_count} "
+                f"| – | – | – | 0 | {result.errors if result else '–'} |"
             )
         else:
             p50 = result.percentile(0.5)
             app, db = cpu_per_request(usage.get(page.key), result)
             page_usage = usage.get(page.key)
+            share = "–"
+            if floor_rate:
+                share = f"{result.rate / floor_rate:.2f}"
+                if not page.write and page.key != FLOOR:
+                    share += " ✓" if result.rate >= BUDGET * floor_rate else " ✗"
             lines.append(
-                f"| {page.title} | `{page.url}` | {result.rate:.1f} | {ms(p50)} | "
+                f"| {page.title} | `{page.url}` | {result.rate:.1f} | {share} | {ms(p50)} | "
                 f"{ms(result.percentile(0.99))} | {ms(app)} | {ms(db)} | {shown_count} | "
                 f"{f'{p50 / floor_p50:.1f}' if floor_p50 else '–'} | "
                 f"{f'{(app + db) / floor_cpu:.1f}' if floor_cpu else '–'} | "
