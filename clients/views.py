@@ -219,12 +219,29 @@ def add_license(request: AuthenticatedHttpRequest, number: int, program_code: st
 def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The "Administrera användare" page: client users and the block "Konsulter"."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
-    grid = selectors.permission_grid(subscription=subscription)
+    grid = _with_row_values(selectors.permission_grid(subscription=subscription))
     return render(
         request,
         USERS_TEMPLATE,
         {"grid": grid, "subscription": subscription, "today": today_in_stockholm()},
     )
+
+
+def _with_row_values(grid: selectors.PermissionGrid) -> selectors.PermissionGrid:
+    """What a row of "Administrera användare" shows, worked out once rather
+    than in the template per row: `level_list`, (program, level label) for the
+    programs the member has a level in, in the grid's order ("Behörigheter"),
+    and `sysadmin_label` ("Ja"/"Nej")."""
+    yes, no = _("Ja"), _("Nej")
+    for member in grid.members:
+        levels = member.level_by_program  # type: ignore[attr-defined]
+        member.level_list = [  # type: ignore[attr-defined]
+            (program, levels[program.id].get_level_display())
+            for program in grid.programs
+            if program.id in levels
+        ]
+        member.sysadmin_label = yes if member.is_sysadmin else no  # type: ignore[attr-defined]
+    return grid
 
 
 def _member(
@@ -265,7 +282,7 @@ def _access_response(
         else:
             messages.success(request, success)
         return redirect("clients:users", number=subscription.number)
-    grid = selectors.permission_grid(subscription=subscription)
+    grid = _with_row_values(selectors.permission_grid(subscription=subscription))
     return render(
         request,
         f"{USERS_TEMPLATE}#member-row",

@@ -151,9 +151,33 @@ def coupling_for_sysadmin(*, subscription: Subscription, coupling_id: int) -> Co
     return coupling
 
 
+def _billing_loaded(subscription: Subscription) -> bool:
+    """Whether `billing` and its firm came with the subscription (as from
+    `subscription_for_sysadmin(..., select_related=BILLING)`)."""
+    if not Subscription.billing.is_cached(subscription):  # type: ignore[attr-defined]
+        return False
+    billing = billing_of(subscription)
+    if billing is None or billing.firm_id is None:
+        return True
+    return SubscriptionBilling.firm.is_cached(billing)  # type: ignore[attr-defined,no-any-return]
+
+
+# What `subscription_with_details` needs fetched with the subscription to add
+# only the licences and payer changes (two queries instead of three).
+BILLING = ("billing__firm",)
+
+
 def subscription_with_details(*, subscription: Subscription) -> Subscription:
     """The subscription with `billing`, `license_rows` and
-    `upcoming_billing_changes`, like a row of "Samarbeten"."""
+    `upcoming_billing_changes`, like a row of "Samarbeten". A subscription
+    fetched with `BILLING` (and its client) gets the rest added in place."""
+    if _billing_loaded(subscription) and Subscription.client.is_cached(subscription):  # type: ignore[attr-defined]
+        # The prefetches' own querysets, for one subscription: a plain query
+        # each is cheaper than prefetch_related_objects.
+        for prefetch in _detail_prefetches():
+            rows = prefetch.queryset.filter(subscription_id=subscription.pk)  # type: ignore[union-attr]
+            setattr(subscription, prefetch.to_attr, list(rows))  # type: ignore[arg-type]
+        return subscription
     return (
         Subscription.objects.filter(pk=subscription.pk)
         .select_related("client", "billing__firm")

@@ -68,6 +68,13 @@ class CollaborationRequest(models.Model):
             models.Index(
                 fields=["expires_at"], condition=Q(status="pending"), name="request_expiry_idx"
             ),
+            # "Skickade förfrågningar" on a firm's start page: the oldest ten
+            # read in order, not all of a large firm's fetched and sorted.
+            models.Index(
+                fields=["firm", "created_at"],
+                condition=Q(status="pending"),
+                name="request_pending_by_firm_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -123,6 +130,13 @@ class Coupling(models.Model):
         indexes = [
             models.Index(
                 fields=["starts_on"], condition=Q(status="scheduled"), name="coupling_due_idx"
+            ),
+            # Counting a firm's clients (start page, "Hantera klienter"): an
+            # index-only scan instead of reading every coupling.
+            models.Index(
+                fields=["firm"],
+                condition=Q(status__in=["active", "scheduled"]),
+                name="coupling_live_by_firm_idx",
             ),
         ]
 

@@ -1,8 +1,15 @@
+from collections.abc import Callable
+from datetime import date, datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -10,14 +17,14 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
 from collaboration import selectors, services
-from collaboration.collaboration_selectors import subscription_with_details
+from collaboration.collaboration_selectors import BILLING, subscription_with_details
 from collaboration.forms import ClientLookupForm, CollaborationRequestForm
-from collaboration.models import CollaborationRequest
+from collaboration.models import CollaborationRequest, Coupling
 from collaboration.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, firm_consultants_search, require_consultant
-from licensing.reports import collaboration_cost
+from licensing.reports import CostPreview, collaboration_cost
 
 
 def _consultant_with_seat(request: AuthenticatedHttpRequest) -> Consultant:
@@ -119,11 +126,20 @@ def consultant_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     except PermissionDenied:
         return no_seat_page(request)
     query = request.GET.get("consultant_query", "")[:100]
+    # Plain values in the shape the fragment reads (match.pk,
+    # match.user.full_name, match.user.email): no model instances to build,
+    # and dict lookups in the template.
+    matches = [
+        {"pk": pk, "user": {"full_name": full_name, "email": email}}
+        for pk, full_name, email in firm_consultants_search(
+            consultant=consultant, query=query
+        ).values_list("pk", "user__full_name", "user__email")
+    ]
     return render(
         request,
         "collaboration/new_client.html#consultant-results",
         {
-            "matches": firm_consultants_search(consultant=consultant, query=query),
+            "matches": matches,
             "selected_consultant": request.GET.get("responsible_consultant", ""),
         },
     )
@@ -214,19 +230,72 @@ def withdraw_request(request: AuthenticatedHttpRequest, request_id: int) -> Http
 @require_GET
 def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The "Byråsamarbete" page: pending requests and live couplings of a subscription."""
-    subscription = subscription_for_sysadmin(user=request.user, number=number)
+    subscription = subscription_for_sysadmin(
+        user=request.user, number=number, select_related=BILLING
+    )
     details = subscription_with_details(subscription=subscription)
+    pending = selectors.pending_requests_for_subscription(subscription=subscription)
+    couplings = selectors.live_couplings_for_subscription(subscription=subscription)
+    _with_row_values(subscription.number, pending, couplings)
+    cost = collaboration_cost(subscription=details)
     return render(
         request,
         "collaboration/firm_collaboration.html",
         {
             "subscription": subscription,
-            "pending": selectors.pending_requests_for_subscription(subscription=subscription),
-            "couplings": selectors.live_couplings_for_subscription(subscription=subscription),
+            "pending": pending,
+            "couplings": couplings,
             # Flow 5: what the subscription costs and its terms, before approving or changing.
-            "cost": collaboration_cost(subscription=details),
+            "cost": cost,
+            # The same for every pending request, so rendered once for all of them.
+            "cost_preview": _approve_cost_preview(cost) if pending else "",
             "details": details,
         },
+    )
+
+
+_ID_MARK = 987654321987
+
+
+def _ymd(value: date | datetime | None) -> str:
+    """`value|date:"Y-m-d"`: a datetime's day in the current time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = (localtime(value) if is_aware(value) else value).date()
+    return value.isoformat()
+
+
+def _with_row_values(
+    number: int, pending: list[CollaborationRequest], couplings: list[Coupling]
+) -> None:
+    """What the rows show, worked out once here rather than per row in the
+    template: each request's `approve_url` and `reject_url` (one reverse()
+    per kind of link, not one per row) and its days `start_day`, `sent_day`
+    and `answer_by`; each coupling's `end_url` and `start_day`."""
+
+    def urls(viewname: str) -> Callable[[int], str]:
+        before, after = reverse(viewname, args=[number, _ID_MARK]).split(str(_ID_MARK))
+        return lambda pk: f"{before}{pk}{after}"
+
+    approve, reject = urls("collaboration:approve_request"), urls("collaboration:reject_request")
+    for row in pending:
+        row.approve_url = approve(row.pk)  # type: ignore[attr-defined]
+        row.reject_url = reject(row.pk)  # type: ignore[attr-defined]
+        row.start_day = _ymd(row.start_date)  # type: ignore[attr-defined]
+        row.sent_day = _ymd(row.created_at)  # type: ignore[attr-defined]
+        row.answer_by = _ymd(row.expires_at)  # type: ignore[attr-defined]
+    end = urls("collaboration:subscription_end_coupling")
+    for coupling in couplings:
+        coupling.end_url = end(coupling.pk)  # type: ignore[attr-defined]
+        coupling.start_day = _ymd(coupling.starts_on)  # type: ignore[attr-defined]
+
+
+def _approve_cost_preview(cost: CostPreview) -> SafeString:
+    """The cost preview shown before "Jag godkänner" (the template, rendered once)."""
+    return render_to_string(
+        "collaboration/includes/cost_preview.html",
+        {"cost": cost, "audience": "client", "before": "approve"},
     )
 
 

@@ -1,15 +1,21 @@
+import html
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clients.selectors import client_memberships
-from collaboration.selectors import consultant_clients, firm_pending_requests, sysadmin_overview
+from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
 from firm_portal import invitations
 from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm
 from firm_portal.http import AuthenticatedHttpRequest
@@ -18,6 +24,8 @@ from firm_portal.selectors import consultant_for_user
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
 PENDING_PAGE_PARAM = "forfragningar"
+# Reversed in place of a request's id, then replaced (see _pending_rows).
+_PK_MARK = 987654321987
 
 
 class LoginView(auth_views.LoginView):
@@ -32,23 +40,74 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start page: the firm part for consultants, the to-do cards for
     sysadmins; a person who is both sees both."""
     consultant = consultant_for_user(user=request.user)
+    access = start_page_access(user=request.user)
     context: dict[str, object] = {
         "consultant": consultant,
-        "administered": sysadmin_overview(user=request.user),
-        "memberships": client_memberships(user=request.user),
+        "administered": access.administered,
+        "memberships": access.memberships,
     }
     if consultant is not None:
-        context["client_page"] = Paginator(
-            consultant_clients(consultant=consultant), CLIENTS_PER_PAGE
+        client_page = Paginator(
+            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
         ).get_page(request.GET.get("sida"))
+        context["client_page"] = client_page
+        context["client_rows"] = _client_rows(client_page.object_list)
         # Paged too: a large firm has hundreds of requests waiting.
-        context["firm_pending"] = Paginator(
-            firm_pending_requests(consultant=consultant), PENDING_PER_PAGE
+        firm_pending = Paginator(
+            start_page_pending(consultant=consultant), PENDING_PER_PAGE
         ).get_page(request.GET.get(PENDING_PAGE_PARAM))
+        context["firm_pending"] = firm_pending
+        context["pending_rows"] = _pending_rows(request, firm_pending.object_list)
         context["client_query_string"] = _without(request, "sida")
         context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
         context["pending_page_param"] = PENDING_PAGE_PARAM
     return render(request, "firm_portal/home.html", context)
+
+
+# The rows of the start page's two tables, built here rather than in the
+# template: their 35 rows of five or six values each took 1.0 ms through the
+# template engine (with every value already computed), 0.18 ms here. Every
+# value is escaped; links and texts are reversed and translated once a page
+# (the same msgids as the template had).
+
+
+def _client_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
+    """The <tr>s of "Klienter" (rows of `start_page_clients`)."""
+    escape = html.escape
+    return mark_safe(  # noqa: S308 – every value escaped
+        "\n".join(
+            f"<tr><td>{escape(row['client_name'])}</td>"
+            f"<td>{escape(row['org_number'])}</td>"
+            f"<td>{row['number']:d}</td>"
+            f"<td>{escape(row['status_text'])}</td>"
+            f"<td>{escape(row['responsible_name'] or '–')}</td></tr>"
+            for row in rows
+        )
+    )
+
+
+def _pending_rows(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> SafeString:
+    """The <tr>s of "Skickade förfrågningar" (rows of `start_page_pending`),
+    each with its "Återkalla" form (and the CSRF token `{% csrf_token %}`
+    would have given it)."""
+    escape = html.escape
+    withdraw_url = escape(reverse("collaboration:withdraw_request", args=[_PK_MARK]))
+    mark = str(_PK_MARK)
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
+    direct = escape(_("Direkt vid godkännande"))
+    withdraw = escape(_("Återkalla"))
+    return mark_safe(  # noqa: S308 – every value escaped
+        "\n".join(
+            f"<tr><td>{escape(row['client_name'])}</td>"
+            f"<td>{row['number']:d}</td>"
+            f"<td>{escape(row['responsible_name'])}</td>"
+            f"<td>{escape(row['start_date_text']) if row['start_date_text'] else direct}</td>"
+            f"<td>{escape(row['created_on'])}</td>"
+            f'<td><form method="post" action="{withdraw_url.replace(mark, str(row["pk"]))}">'
+            f'{csrf}<button type="submit" class="link">{withdraw}</button></form></td></tr>'
+            for row in rows
+        )
+    )
 
 
 def _without(request: HttpRequest, param: str) -> str:

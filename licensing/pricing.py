@@ -91,7 +91,10 @@ class PriceMissing(Exception):
 class PriceBook:
     """Every price row that is valid on some day of a month, looked up per day."""
 
-    def __init__(self, month: Month) -> None:
+    def __init__(self, month: Month, *, seats: bool = True) -> None:
+        """`seats=False`: without client-manager seat prices (one query less,
+        for what prices only plans and licences)."""
+
         def valid(model: type[PricePeriod]) -> list[PricePeriod]:
             return list(
                 model._default_manager.filter(
@@ -106,7 +109,7 @@ class PriceBook:
         self._programs: dict[tuple[str, int], list[PricePeriod]] = defaultdict(list)
         for row in valid(ProgramPrice):
             self._programs[(row.plan, row.program_id)].append(row)  # type: ignore[attr-defined]
-        self._seats = valid(ClientManagerSeatPrice)
+        self._seats: list[PricePeriod] | None = valid(ClientManagerSeatPrice) if seats else None
 
     @staticmethod
     def _pick(rows: list[PricePeriod], day: date, reseller: bool, what: str) -> Decimal:
@@ -124,6 +127,8 @@ class PriceBook:
         )
 
     def seat(self, day: date, reseller: bool) -> Decimal:
+        if self._seats is None:
+            raise TypeError("PriceBook made with seats=False")
         return self._pick(self._seats, day, reseller, "client-manager seats")
 
 

@@ -116,7 +116,7 @@ def collaboration_cost(*, subscription: Subscription, on: date | None = None) ->
     A collaboration with an existing customer keeps the customer's plan,
     licences and invoice recipient (Visma scenario 1): the preview shows
     what is paid today and by whom; the firm pays nothing until renewal.
-    Six queries; four for a subscription from
+    Five queries; three for a subscription from
     `collaboration_selectors.subscription_with_details` (its payer and
     licences are already loaded)."""
     on = on or today_in_stockholm()
@@ -132,7 +132,7 @@ def collaboration_cost(*, subscription: Subscription, on: date | None = None) ->
         billing,
         _firms_with_agreement({billing.firm_id} if billing and billing.firm_id else set(), on),
     )
-    book = PriceBook(Month.of(on))
+    book = PriceBook(Month.of(on), seats=False)
     plan = subscription.plan
     try:
         plan_price: Decimal | None = book.plan(plan, on, reseller)

@@ -227,9 +227,9 @@ class TestUsersPage:
                 suspended_at=timezone.now() if number % 3 == 0 else None,
             )
             factories.give_level(membership, "bokforing", Level.READ)
-        # user, subscription, programs, members, levels, seats, usage,
-        # and the menu's consultant lookup
-        with django_assert_num_queries(8):
+        # user, subscription, programs, members, levels (which also count
+        # the seats used), seats, and the menu's consultant lookup
+        with django_assert_num_queries(7):
             response = sysadmin_client.get(users_url(world))
         assert response.text.count("Åtkomst till och med</label>") == size
 

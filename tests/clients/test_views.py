@@ -1,9 +1,17 @@
 """Flow 2 views: the permission grid (HTMX and plain form) and users page."""
 
-import pytest
-from django.urls import reverse
+from datetime import date, timedelta
 
-from clients.models import Level, ProgramLevel, SubscriptionLicense
+import pytest
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Level, Membership, ProgramLevel, Subscription, SubscriptionLicense
+from clients.selectors import subscription_for_sysadmin
+from collaboration.models import AccessEvent, Coupling
+from firm_portal.models import Consultant, User
+from firm_portal.timeutils import today_in_stockholm
 from licensing.models import LicenseChange
 from tests import factories
 
@@ -178,20 +186,21 @@ class TestPermissionGrid:
         assert client.post(url).status_code == 404
         assert not SubscriptionLicense.objects.exists()
 
-    def test_grid_query_count_is_constant(self, client, world, django_assert_max_num_queries):
+    def test_grid_query_count_is_constant(self, client, world, django_assert_num_queries):
         client.force_login(world.sysadmin)
         factories.LicenseFactory(subscription=world.subscription, seats=50)
         for _ in range(3):
             factories.MembershipFactory(subscription=world.subscription)
-        with django_assert_max_num_queries(12) as small:
+        # user, subscription, programs, members, levels (which also count the
+        # seats used), seats, and the menu's consultant lookup
+        with django_assert_num_queries(7):
             client.get(grid_url(world))
         for membership in factories.MembershipFactory.create_batch(
             30, subscription=world.subscription
         ):
             factories.give_level(membership, "bokforing", Level.READ)
-        with django_assert_max_num_queries(12) as large:
+        with django_assert_num_queries(7):
             client.get(grid_url(world))
-        assert len(large.captured_queries) == len(small.captured_queries)
 
 
 class TestUsersPage:
@@ -210,3 +219,120 @@ class TestUsersPage:
         client.force_login(world.other_sysadmin)
         response = client.get(reverse("clients:users", args=[world.subscription.number]))
         assert response.status_code == 404
+
+
+SYSADMIN_PAGES = ["clients:permissions", "clients:users", "collaboration:firm_collaboration"]
+
+
+def _yesterday():  # type: ignore[no-untyped-def]
+    return today_in_stockholm() - timedelta(days=1)
+
+
+class TestSysadminAccess:
+    """`subscription_for_sysadmin`: only a live sysadmin membership of a
+    subscription that has not ended opens its pages; every other case is 404
+    and an ACCESS_DENIED event (the live rules of `live_membership_q`)."""
+
+    @pytest.fixture
+    def consultant_sysadmin(self, world):  # type: ignore[no-untyped-def]
+        """Erik, a consultant of firm A (actively coupled to S), sysadmin of S."""
+        factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+        return factories.MembershipFactory(
+            subscription=world.subscription,
+            user=world.consultant.user,
+            consultant=world.consultant,
+            is_sysadmin=True,
+        )
+
+    def assert_refused(self, client, world, user):  # type: ignore[no-untyped-def]
+        client.force_login(user)
+        for name in SYSADMIN_PAGES:
+            denied = AccessEvent.objects.filter(kind=AccessEvent.Kind.ACCESS_DENIED)
+            before = denied.count()
+            assert client.get(reverse(name, args=[world.subscription.number])).status_code == 404
+            assert denied.count() == before + 1
+            event = denied.latest("pk")
+            assert (event.subscription_id, event.actor_id) == (world.subscription.pk, user.pk)
+
+    def assert_admitted(self, client, world, user):  # type: ignore[no-untyped-def]
+        client.force_login(user)
+        for name in SYSADMIN_PAGES:
+            assert client.get(reverse(name, args=[world.subscription.number])).status_code == 200
+        assert not AccessEvent.objects.filter(kind=AccessEvent.Kind.ACCESS_DENIED).exists()
+
+    def test_live_client_sysadmin(self, client, world):  # type: ignore[no-untyped-def]
+        # Several couplings of other firms do not get in the way.
+        factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+        factories.CouplingFactory(subscription=world.subscription)
+        Membership.objects.filter(pk=world.sysadmin_membership.pk).update(
+            ends_on=today_in_stockholm()  # the last day still counts
+        )
+        self.assert_admitted(client, world, world.sysadmin)
+
+    def test_live_consultant_sysadmin(self, client, world, consultant_sysadmin):  # type: ignore[no-untyped-def]
+        self.assert_admitted(client, world, world.consultant.user)
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"is_sysadmin": False},
+            {"suspended_at": timezone.now()},
+            {"ends_on": date(2000, 1, 1)},
+            {"ends_on": "yesterday"},
+        ],
+        ids=["not-sysadmin", "suspended", "ended-long-ago", "ended-yesterday"],
+    )
+    def test_client_sysadmin_membership_not_live(self, client, world, change):  # type: ignore[no-untyped-def]
+        change = {k: _yesterday() if v == "yesterday" else v for k, v in change.items()}
+        Membership.objects.filter(pk=world.sysadmin_membership.pk).update(**change)
+        self.assert_refused(client, world, world.sysadmin)
+
+    def test_ended_subscription(self, client, world):  # type: ignore[no-untyped-def]
+        Subscription.objects.filter(pk=world.subscription.pk).update(
+            status=Subscription.Status.ENDED
+        )
+        self.assert_refused(client, world, world.sysadmin)
+
+    def test_sysadmin_of_another_subscription(self, client, world):  # type: ignore[no-untyped-def]
+        self.assert_refused(client, world, world.other_sysadmin)
+
+    def test_plain_member(self, client, world):  # type: ignore[no-untyped-def]
+        self.assert_refused(client, world, world.client_user)
+
+    def test_inactive_consultant(self, client, world, consultant_sysadmin):  # type: ignore[no-untyped-def]
+        Consultant.objects.filter(pk=world.consultant.pk).update(is_active=False)
+        self.assert_refused(client, world, world.consultant.user)
+
+    @pytest.mark.parametrize(
+        "status",
+        [Coupling.Status.ENDED, Coupling.Status.SCHEDULED, Coupling.Status.AWAITING_CUSTOMER],
+    )
+    def test_coupling_not_active(self, client, world, consultant_sysadmin, status):  # type: ignore[no-untyped-def]
+        Coupling.objects.filter(firm=world.firm, subscription=world.subscription).update(
+            status=status
+        )
+        self.assert_refused(client, world, world.consultant.user)
+
+    def test_only_another_firms_coupling_is_active(self, client, world, consultant_sysadmin):  # type: ignore[no-untyped-def]
+        Coupling.objects.filter(firm=world.firm, subscription=world.subscription).update(
+            status=Coupling.Status.ENDED
+        )
+        factories.CouplingFactory(
+            firm=world.other_firm_consultant.firm, subscription=world.subscription
+        )
+        # Firm A's active coupling elsewhere does not count either.
+        factories.CouplingFactory(firm=world.firm, subscription=world.other_subscription)
+        self.assert_refused(client, world, world.consultant.user)
+
+    def test_inactive_user(self, world):  # type: ignore[no-untyped-def]
+        # An inactive user is not logged in at all; the selector refuses too.
+        User.objects.filter(pk=world.sysadmin.pk).update(is_active=False)
+        world.sysadmin.refresh_from_db()
+        with pytest.raises(Http404):
+            subscription_for_sysadmin(user=world.sysadmin, number=world.subscription.number)
+        assert AccessEvent.objects.filter(kind=AccessEvent.Kind.ACCESS_DENIED).count() == 1
+
+    def test_unknown_number_is_404_without_event(self, world):  # type: ignore[no-untyped-def]
+        with pytest.raises(Http404):
+            subscription_for_sysadmin(user=world.sysadmin, number=999999999)
+        assert not AccessEvent.objects.exists()

@@ -319,9 +319,10 @@ def test_firm_collaboration_query_count_constant(client, world, django_assert_nu
         factories.CollaborationRequestFactory(subscription=world.subscription)
         factories.CouplingFactory(subscription=world.subscription)
     login(client, world.sysadmin)
-    # user, consultant (nav), subscription, pending requests, couplings;
-    # Flow 5's terms and cost: subscription, licences, payer changes, price list (3)
-    with django_assert_num_queries(11):
+    # user, consultant (nav), subscription (with its payer), pending requests,
+    # couplings; Flow 5's terms and cost: licences, payer changes, price list
+    # (plans and programs)
+    with django_assert_num_queries(9):
         response = client.get(
             reverse("collaboration:firm_collaboration", args=[world.subscription.number])
         )

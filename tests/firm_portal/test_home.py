@@ -126,8 +126,9 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
         )
         factories.CollaborationRequestFactory(subscription=subscription)
     client.force_login(world.firm_admin.user)
-    # user, consultant, administered subscriptions + their pending
-    # requests, client memberships, client count + page, firm pending requests.
-    with django_assert_num_queries(8):
+    # user, consultant, the user's memberships (administered subscriptions
+    # and client memberships in one) + the administered ones' pending
+    # requests, client count + page, firm pending requests.
+    with django_assert_num_queries(7):
         response = client.get(HOME)
     assert response.status_code == 200
