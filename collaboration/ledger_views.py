@@ -1,7 +1,10 @@
 """The access ledger ("Behörighetslogg") for a firm and for a subscription's
 system administrators, with filters and CSV export."""
 
+import html
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -11,6 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -22,10 +27,20 @@ from firm_portal.selectors import firm_consultants, require_consultant
 from firm_portal.spreadsheet import excel_csv_response
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
 from firm_portal.timeutils import STOCKHOLM
-from firm_portal.widgets import PlainSelect
+from firm_portal.widgets import PlainChoices, PlainSelect
 
 EVENTS_PER_PAGE = 50
 CSV_LIMIT = 50_000
+
+
+class ConsultantChoiceField(forms.TypedChoiceField):
+    """A choice among hundreds, checked by a set lookup, not by a walk
+    through every choice."""
+
+    valid_keys: set[str] = set()
+
+    def valid_value(self, value: object) -> bool:
+        return str(value) in self.valid_keys
 
 
 class LedgerFilterForm(forms.Form):
@@ -41,8 +56,9 @@ class LedgerFilterForm(forms.Form):
         label=gettext_lazy("Händelse"),
         required=False,
         choices=[("", gettext_lazy("Alla")), *list(AccessEvent.Kind.choices)],
+        widget=PlainSelect,  # 28 options: the template-rendered select cost 2.5 ms
     )
-    konsult = forms.TypedChoiceField(
+    konsult = ConsultantChoiceField(
         label=gettext_lazy("Konsult"),
         required=False,
         coerce=int,
@@ -52,6 +68,19 @@ class LedgerFilterForm(forms.Form):
     klient = forms.IntegerField(
         label=gettext_lazy("Abonnemangsnummer"), required=False, min_value=1, max_value=10**12
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consultant_users: dict[int, int] = {}  # consultant pk -> user id
+
+    def set_consultants(self, consultants: list[tuple[int, int, str]]) -> None:
+        """The "Konsult" choices: (pk, user id, name) of each consultant."""
+        self.consultant_users = {pk: user_id for pk, user_id, _name in consultants}
+        field = cast(ConsultantChoiceField, self.fields["konsult"])
+        field.valid_keys = {str(pk) for pk in self.consultant_users}
+        field.choices = PlainChoices(
+            [("", _("Alla")), *((pk, name) for pk, _user_id, name in consultants)]
+        )
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -77,7 +106,9 @@ class LedgerFilterForm(forms.Form):
         if data.get("typ"):
             events = events.filter(kind=data["typ"])
         if data.get("konsult"):
-            events = events.filter(subject__consultancies__pk=data["konsult"])
+            # The consultant's own user: no join through the consultancies
+            # (a join the planner cannot stop after one page of events).
+            events = events.filter(subject_id=self.consultant_users[data["konsult"]])
         if data.get("klient"):
             events = events.filter(subscription__number=data["klient"])
         return events
@@ -89,6 +120,21 @@ def _events(qs: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
     )
 
 
+# The columns the HTML page shows: plain values, no model instances.
+ROW_FIELDS = (
+    "occurred_at",
+    "kind",
+    "detail",
+    "before",
+    "after",
+    "actor__full_name",
+    "subject__full_name",
+    "subscription_id",
+    "subscription__number",
+    "subscription__client__name",
+)
+
+
 def _respond(
     request: AuthenticatedHttpRequest,
     events: QuerySet[AccessEvent],
@@ -98,16 +144,80 @@ def _respond(
 ) -> HttpResponse:
     events = form.apply(events)
     if request.GET.get("format") == "csv":
-        return _csv(events[:CSV_LIMIT], filename)
-    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("sida"))
+        return _csv(_events(events)[:CSV_LIMIT], filename)
+    events = events.order_by("-occurred_at", "-pk")
+    paginator = Paginator(events, EVENTS_PER_PAGE)  # counts without the joins below
+    page = paginator.get_page(request.GET.get("sida"))
+    bottom = (page.number - 1) * EVENTS_PER_PAGE
+    top = min(bottom + EVENTS_PER_PAGE, paginator.count)
     query = request.GET.copy()
     query.pop("sida", None)
     query.pop("format", None)
     return render(
         request,
         "collaboration/ledger.html",
-        {**context, "form": form, "page": page, "query_string": query.urlencode()},
+        {
+            **context,
+            "form": form,
+            "page": page,
+            "rows": _rows(events.values(*ROW_FIELDS)[bottom:top]),
+            "query_string": query.urlencode(),
+        },
     )
+
+
+def _rows(events: Iterable[dict[str, Any]]) -> list[dict[str, object]]:
+    """The page's rows with their display values computed once here, not per
+    row in the template (dates, kind labels, "Systemet"). Before/after values
+    are masked like in the CSV export."""
+    labels = dict(AccessEvent.Kind.choices)  # lazy: only the kinds shown are translated
+    shown: dict[str, str] = {}
+    system = _("Systemet")
+    zone = timezone.get_current_timezone()
+    rows = []
+    for event in events:
+        kind = event["kind"]
+        if kind not in shown:
+            shown[kind] = str(labels.get(kind, kind))
+        rows.append(
+            {
+                # |date:"Y-m-d H:i" in the current time zone
+                "occurred_at": event["occurred_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "kind": shown[kind],
+                "detail": event["detail"],
+                "actor": event["actor__full_name"] or system,
+                "subject": event["subject__full_name"] or "–",
+                "subscription": event["subscription_id"] is not None,
+                "client": event["subscription__client__name"],
+                "number": event["subscription__number"],
+                "before": _values_cell(event["before"]),
+                "after": _values_cell(event["after"]),
+            }
+        )
+    return rows
+
+
+def _values_cell(values: object) -> SafeString:
+    """A "Före"/"Efter" cell: `key: value<br>` per stored value, masked like
+    the export, each key and value escaped (and localized) exactly as
+    `{% for key, value in pairs %}{{ key }}: {{ value }}<br>{% endfor %}`
+    would. Built here: that loop, twice per row, cost a 50-row page about
+    0.7 ms more than this."""
+    if not isinstance(values, dict):
+        return SafeString()
+    return mark_safe(  # noqa: S308 – every key and value escaped
+        "".join(
+            f"{_escaped(key)}: {_escaped(localize(_masked(key, value)))}<br>"
+            for key, value in values.items()
+        )
+    )
+
+
+def _escaped(value: object) -> str:
+    """conditional_escape without its lazy-argument wrapper."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
 
 
 def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
@@ -148,7 +258,7 @@ def _describe(values: dict[str, object] | None) -> str:
 
 
 def _masked(key: str, value: object) -> object:
-    """The export never carries a full mobile number or personnummer."""
+    """Neither the export nor the page shows a full mobile number or personnummer."""
     if key in ("mobile", "mobilnummer"):
         return mobile_masked(value)
     if key in ("personal_number", "personnummer"):
@@ -165,13 +275,13 @@ def firm_ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not consultant.sees_all_clients:
         raise PermissionDenied(_("Bara byråns administratörer kan läsa behörighetsloggen."))
     form = LedgerFilterForm(request.GET)
-    form.fields["konsult"].choices = [  # type: ignore[attr-defined]
-        ("", _("Alla")),
-        *firm_consultants(consultant=consultant)
+    consultants = list(
+        firm_consultants(consultant=consultant)
         .order_by("user__full_name")
-        .values_list("pk", "user__full_name"),
-    ]
-    events = _events(AccessEvent.objects.filter(firm_id=consultant.firm_id))
+        .values_list("pk", "user_id", "user__full_name")
+    )
+    form.set_consultants(consultants)
+    events = AccessEvent.objects.filter(firm_id=consultant.firm_id)
     return _respond(
         request,
         events,
@@ -188,7 +298,7 @@ def subscription_ledger(request: AuthenticatedHttpRequest, number: int) -> HttpR
     subscription = subscription_for_sysadmin(user=request.user, number=number)
     form = LedgerFilterForm(request.GET)
     del form.fields["konsult"], form.fields["klient"]
-    events = _events(AccessEvent.objects.filter(subscription=subscription))
+    events = AccessEvent.objects.filter(subscription=subscription)
     return _respond(
         request,
         events,

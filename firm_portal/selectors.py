@@ -103,7 +103,7 @@ def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
     assigned = (
         ClientAssignment.objects.filter(consultant_id=OuterRef("pk"))
         .values("consultant_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # COUNT(*): the consultant_id index alone answers it
         .values("n")
     )
     return (

@@ -10,6 +10,7 @@ from django.utils import timezone
 from clients import services as client_services
 from clients.models import Level, Membership
 from collaboration import services
+from collaboration.ledger import ledger_record
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling
 from firm_portal import services as firm_services
 from firm_portal.timeutils import today_in_stockholm
@@ -261,6 +262,28 @@ class TestReading:
             str(world.subscription.number),
         ]
         assert fields[7:9] == ["level=None, program=lon", "level=approver, program=lon"]
+
+    def test_page_masks_mobile_and_personnummer_like_the_export(self, client, world):
+        ledger_record(
+            kind=Kind.MEMBER_ADDED,
+            actor=world.firm_admin.user,
+            firm=world.firm,
+            subject=world.consultant.user,
+            before={"mobile": "+46701234567", "personal_number": "198501011234"},
+            after={"mobilnummer": "+46701234599", "personnummer": "198501015678", "level": "<b>"},
+        )
+        client.force_login(world.firm_admin.user)
+        url = reverse("collaboration:firm_ledger")
+        page = client.get(url).text
+        assert "mobile: +46 70 *** ** 67<br>" in page
+        assert "personal_number: 19850101-****<br>" in page
+        assert "mobilnummer: +46 70 *** ** 99<br>" in page
+        assert "personnummer: 19850101-****<br>" in page
+        assert "level: &lt;b&gt;<br>" in page  # other values as stored, escaped
+        for full in ("+46701234567", "198501011234", "+46701234599", "198501015678"):
+            assert full not in page
+        export = client.get(url, {"format": "csv"}).content.decode()
+        assert "mobile=+46 70 *** ** 67" in export and "198501011234" not in export
 
     @pytest.mark.parametrize("size", [3, 60])
     def test_query_count_constant(self, client, world, django_assert_num_queries, size):
