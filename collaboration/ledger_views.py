@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from clients.selectors import subscription_for_sysadmin
 from collaboration.models import AccessEvent
+from collaboration.selectors import PagedRows
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import firm_consultants, require_consultant
 from firm_portal.spreadsheet import excel_csv_response
@@ -146,10 +147,10 @@ def _respond(
     if request.GET.get("format") == "csv":
         return _csv(_events(events)[:CSV_LIMIT], filename)
     events = events.order_by("-occurred_at", "-pk")
-    paginator = Paginator(events, EVENTS_PER_PAGE)  # counts without the joins below
-    page = paginator.get_page(request.GET.get("sida"))
-    bottom = (page.number - 1) * EVENTS_PER_PAGE
-    top = min(bottom + EVENTS_PER_PAGE, paginator.count)
+    page = Paginator(
+        PagedRows(events.values(*ROW_FIELDS), counted=events, finish=_finish_rows),
+        EVENTS_PER_PAGE,
+    ).get_page(request.GET.get("sida"))
     query = request.GET.copy()
     query.pop("sida", None)
     query.pop("format", None)
@@ -160,10 +161,14 @@ def _respond(
             **context,
             "form": form,
             "page": page,
-            "rows": _rows(events.values(*ROW_FIELDS)[bottom:top]),
+            "rows": page.object_list,
             "query_string": query.urlencode(),
         },
     )
+
+
+def _finish_rows(rows: list[dict[str, Any]]) -> None:
+    rows[:] = _rows(rows)
 
 
 def _rows(events: Iterable[dict[str, Any]]) -> list[dict[str, object]]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collaboration.selectors import PagedRows
 from firm_portal import selectors, services
 from firm_portal.forms import ConsultantInviteForm, SeatChangeForm
 from firm_portal.http import AuthenticatedHttpRequest
@@ -55,14 +56,18 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
     # Paged: a firm of 300 consultants, each row with its forms, took most
     # of a second to render.
     consultants = selectors.firm_consultant_rows(actor=actor)
-    paginator = Paginator(consultants, CONSULTANTS_PER_PAGE)  # counts without the join
-    page = paginator.get_page(request.GET.get("sida"))
-    bottom = (page.number - 1) * CONSULTANTS_PER_PAGE
-    top = min(bottom + CONSULTANTS_PER_PAGE, paginator.count)
+
+    def finish(rows: list[dict[str, Any]]) -> None:
+        rows[:] = _rows(actor, rows)
+
+    page = Paginator(
+        PagedRows(consultants.values(*ROW_FIELDS), counted=consultants, finish=finish),
+        CONSULTANTS_PER_PAGE,
+    ).get_page(request.GET.get("sida"))
     context = {
         "actor": actor,
         "firm": actor.firm,
-        "rows": _rows(actor, consultants.values(*ROW_FIELDS)[bottom:top]),
+        "rows": page.object_list,
         "page": page,
         "seats_used": services.seats_used(firm_id=actor.firm_id),
         "seats_total": actor.firm.client_manager_seats,
