@@ -19,7 +19,8 @@ from firm_portal.timeutils import today_in_stockholm
 def live_membership_q(prefix: str = "") -> Q:
     """Memberships that grant access now: not suspended, not past their end
     date, and either an active client user or an active consultant whose firm
-    has an active coupling to the subscription."""
+    has an active coupling to the subscription. `subscription_for_sysadmin`
+    states these rules again as plain joins (cheaper to compile): change both."""
     live_coupling = Coupling.objects.filter(
         firm_id=OuterRef(f"{prefix}consultant__firm_id"),
         subscription_id=OuterRef(f"{prefix}subscription_id"),
