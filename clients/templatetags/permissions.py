@@ -68,6 +68,17 @@ def _url_pattern(context: template.Context, viewname: str, args: list[object]) -
     return pattern
 
 
+def _saved(context: template.Context, key: str) -> str:
+    """ "Sparat" after a cell saved by HTMX (when `key` is set in the context)."""
+    if not context.get(key):
+        return ""
+    return f'<span class="saved" role="status">{escape(_("Sparat"))}</span>'
+
+
+def _alert(error: str) -> str:
+    return f'<p class="error" role="alert">{conditional_escape(error)}</p>'
+
+
 @register.simple_tag(takes_context=True)
 def sysadmin_cell(context: template.Context, member: Membership) -> SafeString:
     """The "Systemadministratör" cell of a member's row: a checkbox that saves
@@ -80,11 +91,7 @@ def sysadmin_cell(context: template.Context, member: Membership) -> SafeString:
     url = pattern.replace(str(_PK_MARK), str(member.pk))
     cell_error = context.get("cell_error")
     label = _("Systemadministratör: %(name)s") % {"name": escape(member.user.full_name)}
-    after = ""
-    if context.get("cell_saved"):
-        after = f'<span class="saved" role="status">{escape(_("Sparat"))}</span>'
-    if cell_error:
-        after += f'<p class="error" role="alert">{conditional_escape(cell_error)}</p>'
+    after = _saved(context, "cell_saved") + (_alert(cell_error) if cell_error else "")
     return mark_safe(  # noqa: S308 – every value above is escaped
         f'<td class="cell{" has-error" if cell_error else ""}"><label>'
         f'<input type="checkbox" name="sysadmin-{member.pk}"'
@@ -141,9 +148,7 @@ def _level_cells(
     context: template.Context, member: Membership, programs: list[Program]
 ) -> SafeString:
     cell_error = context.get("cell_error")
-    saved = ""
-    if context.get("cell_saved"):
-        saved = f'<span class="saved" role="status">{escape(_("Sparat"))}</span>'
+    saved = _saved(context, "cell_saved")
     td_class = "cell has-error" if cell_error else "cell"
     label_format = _("%(program)s för %(name)s")
     name = escape(member.user.full_name)
@@ -161,7 +166,7 @@ def _level_cells(
         after = saved
         if cell_error:
             after += (
-                f'<p class="error" role="alert">{conditional_escape(cell_error)}</p>'
+                f"{_alert(cell_error)}"
                 f'<button type="submit" form="add-license-{code}"'
                 f' class="secondary small">{escape(_("Lägg till licens"))}</button>'
             )
@@ -243,10 +248,10 @@ def access_cell(context: template.Context, member: Membership) -> SafeString:
         access_text = _("Pausa åtkomst")
     save_label = _("Spara slutdatum för %(name)s") % {"name": name}
     after = ""
-    if context.get("access_saved"):
-        after = f' <span class="saved" role="status">{escape(_("Sparat"))}</span>'
+    if saved := _saved(context, "access_saved"):
+        after = f" {saved}"
     if access_error := context.get("access_error"):
-        after += f' <p class="error" role="alert">{conditional_escape(access_error)}</p>'
+        after += f" {_alert(access_error)}"
     return mark_safe(  # noqa: S308 – every value above is escaped
         f'<td class="access"><p>{state}</p>'
         f'<form method="post" action="{end_date_url}" hx-post="{end_date_url}"'
