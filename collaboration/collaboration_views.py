@@ -199,7 +199,6 @@ def _render_page(
     template = DETAIL_TEMPLATE
     if request.htmx:
         template += "#collaboration"
-        status = 200  # htmx swaps only 2xx; the fragment carries the errors
     return render(request, template, context, status=status)
 
 
@@ -218,9 +217,7 @@ def subscription_change(request: AuthenticatedHttpRequest, number: int) -> HttpR
 
 
 def _refused(request: AuthenticatedHttpRequest, target: Target, message: str) -> HttpResponse:
-    response = _render_page(request, target, status=403, notice=message)
-    response.status_code = 403
-    return response
+    return _render_page(request, target, status=403, notice=message)
 
 
 def _change(request: AuthenticatedHttpRequest, target: Target, kind: str) -> HttpResponse:
@@ -337,7 +334,7 @@ def _end(
         except ValidationError as error:
             context["error"] = " ".join(error.messages)
             template = END_TEMPLATE + ("#end-form" if request.htmx else "")
-            return render(request, template, context, status=200 if request.htmx else 422)
+            return render(request, template, context, status=422)
         message = _("Samarbetet med %(other)s är avslutat.") % {
             "other": coupling.subscription.client.name
             if side == services.Side.FIRM

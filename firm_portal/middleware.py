@@ -72,3 +72,27 @@ def stamp_session_on_login(
         now = int(time.time())
         request.session["started_at"] = now
         request.session["seen_at"] = now
+
+
+class HtmxErrorPageMiddleware:
+    """htmx swaps error answers too (base.html's `responseHandling`): a form's
+    4xx fragment carries its messages and lands where a 2xx one would. A whole
+    page answering an HTMX request with an error — 403/404/500, the CSRF
+    failure, "Du saknar licens" — would land inside a table cell or a wizard,
+    so its <main> replaces the page's <main> instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.headers.get("HX-Request") == "true"
+            and not response.streaming
+            and response.content[:15].lower() == b"<!doctype html>"
+        ):
+            response.headers["HX-Retarget"] = "#main"
+            response.headers["HX-Reswap"] = "outerHTML"
+            response.headers["HX-Reselect"] = "#main"
+        return response
