@@ -101,7 +101,7 @@ def _client_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
     none = '<span class="muted">–</span>'
     return mark_safe(  # noqa: S308 – every value escaped
         "\n".join(
-            f"<tr><td>{escape(row['client_name'])}</td>"
+            f'<tr><th scope="row">{escape(row["client_name"])}</th>'
             f"<td>{escape(row['org_number'])}</td>"
             f"<td>{row['number']:d}</td>"
             f"<td>{escape(row['status_text'])}</td>"

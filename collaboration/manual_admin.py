@@ -80,6 +80,11 @@ class ManualCouplingForm(forms.ModelForm):
             )
             if self.instance.pk is None or self.instance.fee == self.instance.computed_fee:
                 self.initial["fee"] = None
+        if "scanned_form" in self.fields:
+            # Django admin puts a file field in a <fieldset> whose <legend>
+            # names the group, not the <input type=file> itself (axe: label).
+            field = self.fields["scanned_form"]
+            field.widget.attrs["aria-label"] = str(field.label)
 
     def clean_org_number(self) -> str:
         return normalize_org_number(self.cleaned_data["org_number"])

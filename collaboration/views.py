@@ -295,7 +295,8 @@ def _approve_cost_preview(cost: CostPreview) -> SafeString:
     """The cost preview shown before "Jag godkänner" (the template, rendered once)."""
     return render_to_string(
         "collaboration/includes/cost_preview.html",
-        {"cost": cost, "audience": "client", "before": "approve"},
+        # Inside each request's card, under its <h3>.
+        {"cost": cost, "audience": "client", "before": "approve", "heading_level": 4},
     )
 
 

@@ -76,7 +76,7 @@ def _client_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
     escape = html.escape
     return mark_safe(  # noqa: S308 – every value escaped
         "\n".join(
-            f"<tr><td>{escape(row['client_name'])}</td>"
+            f'<tr><th scope="row">{escape(row["client_name"])}</th>'
             f"<td>{escape(row['org_number'])}</td>"
             f"<td>{row['number']:d}</td>"
             f"<td>{escape(row['status_text'])}</td>"
@@ -98,7 +98,7 @@ def _pending_rows(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> SafeS
     withdraw = escape(_("Återkalla"))
     return mark_safe(  # noqa: S308 – every value escaped
         "\n".join(
-            f"<tr><td>{escape(row['client_name'])}</td>"
+            f'<tr><th scope="row">{escape(row["client_name"])}</th>'
             f"<td>{row['number']:d}</td>"
             f"<td>{escape(row['responsible_name'])}</td>"
             f"<td>{escape(row['start_date_text']) if row['start_date_text'] else direct}</td>"

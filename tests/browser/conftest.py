@@ -5,10 +5,15 @@ A missing browser fails these tests instead of skipping them: CI must run them.
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.urls import Resolver404, resolve
 from playwright.sync_api import Page
 
 # Playwright's sync API runs an event loop in this thread; the test's own
@@ -53,13 +58,116 @@ def two_factor_app(email: str) -> None:
         app_device(user)
 
 
+# WCAG 2.1 levels A and AA: the rules axe-core tags with these.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+# What makes two moments on the same route different pages to check: the
+# headings, whether an error is shown, how many forms there are. Cheap, so it
+# runs before every interaction; axe runs only when it is new.
+PAGE_STATE_JS = """() => [
+  location.pathname,
+  [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()).join('|'),
+  document.querySelectorAll('.error, [role=alert], [aria-invalid=true]').length > 0,
+  document.forms.length,
+]"""
+
+
+def _route(path: str) -> str:
+    """The URL pattern a path belongs to (/abonnemang/7/… → abonnemang/<int:number>/…)."""
+    try:
+        return resolve(path).route
+    except Resolver404:
+        return "(404)"
+
+
+class AccessibilityAudit:
+    """axe-core (axe-playwright-python's copy, run in our Chromium) with the
+    WCAG 2.1 A and AA rules over every page the browser tests reach: each
+    new state of a route in Swedish as the test sees it, and each route once
+    more in English (fetched again with the language cookie). Any violation
+    fails the test that reached the page."""
+
+    def __init__(self) -> None:
+        self.axe_script = Axe().axe_script
+        self.checked: set[tuple[object, ...]] = set()
+        self.pages = 0
+        self.seconds = 0.0
+
+    def violations(self, page: Page) -> list[str]:
+        started = time.perf_counter()
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(self.axe_script)
+        result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+        self.pages += 1
+        self.seconds += time.perf_counter() - started
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+            for v in result["violations"]
+        ]
+
+    def check(self, page: Page) -> None:
+        if page.is_closed() or not page.url.startswith("http"):
+            return
+        page.wait_for_load_state()
+        path, *state = page.evaluate(PAGE_STATE_JS)
+        route = _route(path)
+        key = ("sv", route, *state)
+        if key in self.checked:
+            return
+        self.checked.add(key)
+        found = self.violations(page)
+        assert not found, f"axe: {page.url} (sv)\n" + "\n".join(found)
+        if ("en", route) not in self.checked:
+            self.checked.add(("en", route))
+            self.check_in_english(page)
+
+    def check_in_english(self, page: Page) -> None:
+        """The same URL fetched in a second tab with the language cookie, so
+        the page under test keeps its state and its language."""
+        context = page.context
+        name = settings.LANGUAGE_COOKIE_NAME
+        before = [c for c in context.cookies() if c["name"] == name]
+        host = urlsplit(page.url).hostname or ""
+        context.add_cookies([{"name": name, "value": "en", "domain": host, "path": "/"}])
+        english = context.new_page()
+        found: list[str] = []
+        try:
+            response = english.goto(page.url)
+            # A POST-only address (the page was a form's answer) has no GET to check.
+            if response is None or response.status != 405:
+                assert english.locator("html").get_attribute("lang") == "en"
+                found = self.violations(english)
+        finally:
+            english.close()
+            context.clear_cookies(name=name)
+            if before:
+                context.add_cookies(before)  # type: ignore[arg-type]
+        assert not found, f"axe: {page.url} (en)\n" + "\n".join(found)
+
+
+@pytest.fixture(scope="session")
+def accessibility_audit() -> Iterator[AccessibilityAudit]:
+    audit = AccessibilityAudit()
+    yield audit
+    print(f"\naxe-core: {audit.pages} pages checked in {audit.seconds:.1f} s")
+
+
 class Journey:
     """Wraps a page: counts the user's interactions and saves a screenshot
-    after each step under test-artifacts/screenshots/<journey>/."""
+    after each step under test-artifacts/screenshots/<journey>/. Before each
+    interaction, and at the end, the page as it is then goes through the
+    accessibility audit (each new state once a session)."""
 
-    def __init__(self, page: Page, base_url: str, name: str) -> None:
+    def __init__(
+        self, page: Page, base_url: str, name: str, audit: AccessibilityAudit | None = None
+    ) -> None:
         self.page = page
         self.base_url = base_url
+        self.audit = audit
         self.folder = ARTIFACTS / name
         self.folder.mkdir(parents=True, exist_ok=True)
         for old in self.folder.glob("*.png"):
@@ -72,19 +180,27 @@ class Journey:
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
         self.page.screenshot(path=self.folder / f"{self.step:02d}-{slug}.png", full_page=True)
 
+    def audited(self) -> None:
+        if self.audit is not None:
+            self.audit.check(self.page)
+
     def goto(self, path: str) -> None:
+        self.audited()
         self.interactions += 1
         self.page.goto(self.base_url + path)
 
     def click(self, locator) -> None:  # type: ignore[no-untyped-def]
+        self.audited()
         self.interactions += 1
         locator.click()
 
     def fill(self, locator, value: str) -> None:  # type: ignore[no-untyped-def]
+        self.audited()
         self.interactions += 1
         locator.fill(value)
 
     def select(self, locator, label: str) -> None:  # type: ignore[no-untyped-def]
+        self.audited()
         self.interactions += 1
         locator.select_option(label=label)
 
@@ -113,14 +229,16 @@ class Journey:
 
 
 @pytest.fixture
-def journey(page: Page, live_server) -> Iterator:  # type: ignore[no-untyped-def]
+def journey(page: Page, live_server, accessibility_audit) -> Iterator:  # type: ignore[no-untyped-def]
     page.set_default_timeout(10_000)
     journeys: list[Journey] = []
 
     def start(name: str) -> Journey:
-        journeys.append(Journey(page, live_server.url, name))
+        journeys.append(Journey(page, live_server.url, name, accessibility_audit))
         return journeys[-1]
 
     yield start
+    if journeys:
+        journeys[-1].audited()  # where the test ended
     for done in journeys:
         print(f"\n{done.folder.name}: {done.interactions} interactions")

@@ -61,5 +61,5 @@ def test_seat_consultant_assignment_and_first_login(journey, world):
     j.click(j.page.get_by_role("link", name="Hantera klienter", exact=True))
     expect(j.page.get_by_text("2 klienter")).to_be_visible()
     j.snap("consultant sees two clients")
-    rows = j.page.locator("#client-results tbody tr td:first-child")
+    rows = j.page.locator("#client-results tbody tr th")
     expect(rows).to_have_text(["Alfa AB", "Gamma AB"])

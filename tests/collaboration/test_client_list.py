@@ -36,7 +36,7 @@ def names(response) -> list[str]:  # type: ignore[no-untyped-def]
     return [
         name
         for name in ("Alfa AB", "Beta AB", "Gamma AB", "Annan byrås AB")
-        if f"<td>{name}</td>" in response.text
+        if f'<th scope="row">{name}</th>' in response.text
     ]
 
 
