@@ -110,6 +110,20 @@ class TestSysadmin:
         world.sysadmin_membership.refresh_from_db()
         assert world.sysadmin_membership.is_sysadmin
 
+    @pytest.mark.django_db(transaction=True)
+    def test_the_flag_is_saved_without_a_surrounding_transaction(self, world):
+        """The HTMX cell calls the service outside any transaction: its row
+        lock needs the service's own (a 500 on every click before)."""
+        other = world.subscription.memberships.get(user=world.client_user)
+        services.membership_set_sysadmin(
+            actor=world.sysadmin,
+            subscription=world.subscription,
+            membership=other,
+            is_sysadmin=True,
+        )
+        other.refresh_from_db()
+        assert other.is_sysadmin
+
     def test_handover_then_remove(self, world):
         other = world.subscription.memberships.get(user=world.client_user)
         services.membership_set_sysadmin(
