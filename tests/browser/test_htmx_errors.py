@@ -288,7 +288,8 @@ def test_sysadmin_forms_show_their_errors(journey, world):
     j.goto(f"/abonnemang/{subscription.number}/behorigheter/")
     with without_page_load(j.page):
         j.select(j.page.get_by_label("Bokföring för Erik Konsult"), "Läs")
-        expect(j.page.get_by_text(re.compile("Det finns ingen ledig licens för Bokföring"))).to_be_visible()
+        no_seat = j.page.get_by_text(re.compile("Det finns ingen ledig licens för Bokföring"))
+        expect(no_seat).to_be_visible()
         j.click(j.page.get_by_label("Systemadministratör: Erik Konsult"))
         message_shown(
             j,
