@@ -8,13 +8,15 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.urls import Resolver404, resolve
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
 
 # Playwright's sync API runs an event loop in this thread; the test's own
 # database set-up is synchronous and safe here.
@@ -75,6 +77,37 @@ PAGE_STATE_JS = """() => [
 ]"""
 
 
+# The focused element and whether it shows a focus indicator (static/css/app.css:
+# an outline on :focus-visible, and on date fields, whose focus sits in their
+# inner parts); null while nothing is focused (after a page load or when HTMX
+# replaced the focused element).
+FOCUS_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+  const shadow = style.boxShadow !== 'none';
+  const box = el.getBoundingClientRect();
+  return {
+    indicator: outline || shadow,
+    shown: box.width > 0 && box.height > 0 && style.visibility !== 'hidden',
+    element: el.outerHTML.slice(0, 160),
+  };
+}"""
+
+
+def evaluate_settled(page: Page, script: str) -> Any:
+    """page.evaluate, once more after the load when a key or click has just
+    started a navigation that destroyed the document being asked."""
+    try:
+        return page.evaluate(script)
+    except PlaywrightError as error:
+        if "Execution context was destroyed" not in error.message:
+            raise
+        page.wait_for_load_state()
+        return page.evaluate(script)
+
+
 def _route(path: str) -> str:
     """The URL pattern a path belongs to (/abonnemang/7/… → abonnemang/<int:number>/…)."""
     try:
@@ -113,7 +146,7 @@ class AccessibilityAudit:
         if page.is_closed() or not page.url.startswith("http"):
             return
         page.wait_for_load_state()
-        path, *state = page.evaluate(PAGE_STATE_JS)
+        path, *state = evaluate_settled(page, PAGE_STATE_JS)
         route = _route(path)
         key = ("sv", route, *state)
         if key in self.checked:
@@ -215,6 +248,38 @@ class Journey:
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         name = settings.SESSION_COOKIE_NAME
         self.page.context.add_cookies([{"name": name, "value": cookie, "url": self.base_url}])
+
+    # Keyboard only: Tab/Shift+Tab to reach things, typing into what has
+    # focus, Enter/Space/arrows to act. After every key the focused element
+    # must show a focus indicator.
+
+    def press(self, key: str) -> None:
+        self.audited()
+        self.interactions += 1
+        self.page.keyboard.press(key)
+        self.focus_is_visible()
+
+    def focus_is_visible(self) -> None:
+        focused = evaluate_settled(self.page, FOCUS_JS)
+        if focused is not None:
+            assert focused["shown"], f"focus on something not shown: {focused['element']}"
+            assert focused["indicator"], f"no visible focus indicator: {focused['element']}"
+
+    def tab_to(self, locator, *, backwards: bool = False, limit: int = 80) -> None:  # type: ignore[no-untyped-def]
+        """Press Tab (Shift+Tab) until `locator` has focus."""
+        expect(locator).to_be_visible()
+        for _ in range(limit):
+            self.press("Shift+Tab" if backwards else "Tab")
+            if locator.evaluate("el => el === document.activeElement"):
+                return
+        raise AssertionError(f"{limit} × Tab never reached {locator}")
+
+    def type(self, text: str) -> None:
+        """Type into the focused field, as a person would."""
+        self.audited()
+        self.interactions += 1
+        self.page.keyboard.type(text)
+        self.focus_is_visible()
 
     def log_in(self, email: str, password: str) -> None:
         two_factor_app(email)
