@@ -67,15 +67,25 @@ AXE_OPTIONS = {
 }
 
 # What makes two moments on the same route different pages to check: the
-# headings, whether an error is shown, how many forms there are. Cheap, so it
-# runs before every interaction; axe runs only when it is new.
+# headings, whether an error is shown, where its forms post to (numbers left
+# out, so the same page for another row or test is no new page). Cheap, so it
+# runs before every interaction; axe runs only when the state is new.
 PAGE_STATE_JS = """() => [
   location.pathname,
   [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()).join('|'),
   document.querySelectorAll('.error, [role=alert], [aria-invalid=true]').length > 0,
-  document.forms.length,
+  [...new Set([...document.forms].map(f => new URL(f.action).pathname.replace(/\\d+/g, 'N')))]
+    .sort().join(' '),
 ]"""
 
+
+REPEATED_IDS_JS = """() => {
+  const seen = new Set(), repeated = new Set();
+  for (const el of document.querySelectorAll('[id]')) {
+    if (seen.has(el.id)) repeated.add(el.id); else seen.add(el.id);
+  }
+  return [...repeated];
+}"""
 
 # The focused element and whether it shows a focus indicator (static/css/app.css:
 # an outline on :focus-visible, and on date fields, whose focus sits in their
@@ -134,13 +144,19 @@ class AccessibilityAudit:
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.axe_script)
         result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+        # axe-core no longer reports repeated ids (WCAG 2.2 dropped 4.1.1), but
+        # a repeated id still breaks every label and aria-* reference to it.
+        repeated = page.evaluate(REPEATED_IDS_JS)
         self.pages += 1
         self.seconds += time.perf_counter() - started
-        return [
+        found = [
             f"{v['id']} ({v['impact']}): {v['help']} — "
             + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
             for v in result["violations"]
         ]
+        if repeated:
+            found.append(f"repeated id: {', '.join(repeated)}")
+        return found
 
     def check(self, page: Page) -> None:
         if page.is_closed() or not page.url.startswith("http"):

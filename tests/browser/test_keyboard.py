@@ -73,17 +73,26 @@ def test_jag_godkanner_to_a_level_by_keyboard(journey, world):
         responsible_consultant=world.consultant,
         requested_by=world.firm_admin.user,
     )
+    # A second firm asks too: "Byråsamarbete" shows two requests (and must
+    # not repeat an id for it, which the accessibility audit checks).
+    factories.CollaborationRequestFactory(
+        firm=world.other_firm_consultant.firm,
+        subscription=world.subscription,
+        responsible_consultant=world.other_firm_consultant,
+        requested_by=world.other_firm_consultant.user,
+    )
     j = journey("tangentbord-godkann")
     log_in_by_keyboard(j, world.sysadmin.email)
 
     j.tab_to(j.page.get_by_role("link", name=re.compile("Förfrågan om samarbete från Revisorerna")))
     j.press("Enter")
     expect(j.page.get_by_role("heading", name="Byråsamarbete")).to_be_visible()
-    j.tab_to(j.page.get_by_role("button", name="Jag godkänner"))
+    ours = j.page.locator("article").filter(has_text="Revisorerna Norr AB")
+    j.tab_to(ours.get_by_role("button", name="Jag godkänner"))
     j.press("Enter")
 
     expect(j.page.get_by_role("heading", name="Tilldela behörigheter")).to_be_visible()
-    assert Coupling.objects.get().status == Coupling.Status.ACTIVE
+    assert Coupling.objects.get(firm=world.firm).status == Coupling.Status.ACTIVE
     j.tab_to(j.page.get_by_label("Bokföring för Erik Konsult"))
     j.press("ArrowDown")  # Ingen → Läs, saved on change
     expect(j.page.get_by_role("status").filter(has_text="Sparat")).to_be_visible()
