@@ -75,11 +75,11 @@ def stamp_session_on_login(
 
 
 class HtmxErrorPageMiddleware:
-    """htmx swaps error answers too (base.html's `responseHandling`): a form's
-    4xx fragment carries its messages and lands where a 2xx one would. A whole
-    page answering an HTMX request with an error — 403/404/500, the CSRF
-    failure, "Du saknar licens" — would land inside a table cell or a wizard,
-    so its <main> replaces the page's <main> instead."""
+    """htmx swaps error answers too (layout.html's `responseHandling`): a
+    form's 4xx fragment carries its messages and lands where a 2xx one would.
+    A whole page answering an HTMX request with an error — 403/404/500, the
+    CSRF failure, "Licens saknas" — would land inside a table cell or a
+    wizard, so its <main> replaces the page's <main> instead."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

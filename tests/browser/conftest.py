@@ -74,7 +74,9 @@ PAGE_STATE_JS = """() => [
   location.pathname,
   [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()).join('|'),
   document.querySelectorAll('.error, [role=alert], [aria-invalid=true]').length > 0,
-  [...new Set([...document.forms].map(f => new URL(f.action).pathname.replace(/\\d+/g, 'N')))]
+  // getAttribute: a control named "action" hides the form's action property.
+  [...new Set([...document.forms].map(f =>
+    new URL(f.getAttribute('action') || '', location.href).pathname.replace(/\\d+/g, 'N')))]
     .sort().join(' '),
 ]"""
 
