@@ -31,7 +31,8 @@ from tests.browser.conftest import Journey
 from tests.collaboration.test_collaborations_fixtures import make_collab
 from tests.licensing.factories import replace_price_list
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# On each browser test (the scan of the sources needs no database).
+browser_db = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications")
@@ -93,6 +94,7 @@ def message_shown(j: Journey, text: str) -> None:
     expect(j.page.get_by_text(text, exact=True)).to_be_visible()
 
 
+@browser_db
 @covers(
     "templates/collaboration/new_client.html: {% url 'collaboration:new_client' %}",
     "templates/collaboration/new_client.html: {% url 'collaboration:consultant_search' %}",
@@ -146,6 +148,7 @@ def test_consultant_forms_show_their_errors(journey, world):
         j.snap("no licences")
 
 
+@browser_db
 def test_the_past_start_date_message_shows_without_javascript_too(browser, live_server, world):
     context = browser.new_context(java_script_enabled=False, locale="sv-SE")
     try:
@@ -163,6 +166,7 @@ def test_the_past_start_date_message_shows_without_javascript_too(browser, live_
         context.close()
 
 
+@browser_db
 def test_an_error_page_answering_htmx_replaces_the_main_content(journey, world):
     """A consultant whose licence was taken away while step 2 was open: the
     "Skicka förfrågan" answer is the whole "Licens saknas" page (403); it
@@ -185,6 +189,7 @@ def test_an_error_page_answering_htmx_replaces_the_main_content(journey, world):
     j.snap("licence missing")
 
 
+@browser_db
 @covers(
     "templates/collaboration/client_list.html: {% url 'collaboration:client_list' %}",
     "templates/collaboration/collaborations.html: {% url 'collaboration:collaborations' %}",
@@ -244,6 +249,7 @@ def test_firm_admin_forms_show_their_errors(journey, world):
         j.snap("assignment search")
 
 
+@browser_db
 def test_bulk_invitation_errors_show(journey, world):
     """Not HTMX (a plain POST answered with 422): listed in the issue with
     the HTMX ones, so shown here too."""
@@ -266,6 +272,7 @@ def test_bulk_invitation_errors_show(journey, world):
     j.snap("e-mail missing")
 
 
+@browser_db
 @covers(
     "clients/templatetags/permissions.py: {url_before}{pk}{url_after}",
     "clients/templatetags/permissions.py: {escape(url)}",
