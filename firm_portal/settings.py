@@ -131,7 +131,21 @@ AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "firm_portal/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
+# The address counted is the client's (firm_portal/client_address.py): behind
+# TRUSTED_PROXY_COUNT reverse proxies (the production TLS proxy: 1) the one the
+# outermost proxy wrote into X-Forwarded-For, otherwise REMOTE_ADDR; without a
+# count the header is ignored, so a client cannot pick its own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+if env.str("AXES_IPWARE_PROXY_COUNT", default=""):
+    # It used to be read here and then ignored by django-axes (no ipware):
+    # refuse it rather than let a deployment believe it is in effect.
+    raise ImproperlyConfigured(
+        "AXES_IPWARE_PROXY_COUNT is replaced by TRUSTED_PROXY_COUNT: the number of reverse "
+        "proxies in front of the app (1 behind one TLS proxy)"
+    )
+AXES_CLIENT_IP_CALLABLE = "firm_portal.client_address.client_address"
 AXES_VERBOSE = False
 
 # Two-factor authentication (django-otp: TOTP apps + recovery codes), required
