@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one, so redirects and error pages of the others get it too.
+    "firm_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "firm_portal.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
