@@ -36,7 +36,7 @@ from collaboration.new_customer_forms import (
 from collaboration.new_customer_selectors import NewCustomerOrder, Offers, new_customer_cost
 from collaboration.services import CollaborationError, require_client_manager_seat
 from collaboration.views import no_seat_page
-from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, require_consultant
 
@@ -316,10 +316,7 @@ def done(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest, number: int) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("collaboration:new_customer_done", number=number)
+    return redirect(next_url(request, fallback=_done_url(number)))
 
 
 @login_required

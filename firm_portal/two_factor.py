@@ -27,7 +27,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -198,15 +198,6 @@ def on_user_logged_in(sender: object, request: HttpRequest, user: User, **kwargs
     if request is not None and hasattr(request, "session"):
         request.session.pop(STATE_KEY, None)
         session_state_refresh(request, user)
-
-
-def safe_next(request: HttpRequest, default: str = "home") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(default)
 
 
 class TwoFactorMiddleware:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from firm_portal import two_factor
-from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.http import AuthenticatedHttpRequest, next_url
 
 
 class CodeForm(forms.Form):
@@ -59,7 +59,7 @@ def _code_error(form: forms.Form, check: two_factor.CodeCheck) -> None:
 def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of the login: an app code or a recovery code."""
     if request.session.get(two_factor.STATE_KEY) != two_factor.VERIFY:
-        return redirect(two_factor.safe_next(request))
+        return redirect(next_url(request, fallback="home"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         check = two_factor.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
@@ -74,12 +74,12 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
                     )
                     % {"count": two_factor.two_factor_recovery_codes_left(user=request.user)},
                 )
-            return redirect(two_factor.safe_next(request))
+            return redirect(next_url(request, fallback="home"))
         _code_error(form, check)
     return render(
         request,
         "firm_portal/two_factor_verify.html",
-        {"form": form, "next": two_factor.safe_next(request)},
+        {"form": form, "next": next_url(request, fallback="home")},
         status=422 if form.errors else 200,
     )
 
@@ -103,7 +103,7 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
             two_factor.session_mark_verified(request, device)
             request.session[two_factor.NEW_CODES_KEY] = codes
             messages.success(request, _("Tvåstegsverifiering är på."))
-            query = urlencode({"next": two_factor.safe_next(request)})
+            query = urlencode({"next": next_url(request, fallback="home")})
             return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
         _code_error(form, check)
     return render(
@@ -114,7 +114,7 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
             "qr_svg": two_factor.totp_qr_svg(device),
             "secret": two_factor.totp_secret_for_display(device),
             "required": two_factor.two_factor_required(user=request.user),
-            "next": two_factor.safe_next(request),
+            "next": next_url(request, fallback="home"),
         },
         status=422 if form.errors else 200,
     )
@@ -158,7 +158,7 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "firm_portal/two_factor_codes.html",
-        {"codes": codes, "next": two_factor.safe_next(request, default="two_factor")},
+        {"codes": codes, "next": next_url(request, fallback="two_factor")},
     )
 
 
