@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 STATE_KEY = "two_factor"
 CHECKED_KEY = "two_factor_checked_at"
 NEW_CODES_KEY = "two_factor_new_codes"
+SETUP_DEVICE_KEY = "two_factor_setup_device"  # the device this session's setup shows
 VERIFIED, VERIFY, SETUP, OPTIONAL = "verified", "verify", "setup", "optional"
 RECHECK_SECONDS = 60
 RECOVERY_CODE_COUNT = 10
@@ -76,12 +77,21 @@ def two_factor_state_for(*, user: User) -> str:
 # --- Writes ------------------------------------------------------------------
 
 
-def two_factor_pending_device(*, user: User) -> TOTPDevice:
-    """The not yet confirmed app device being set up (made on first visit)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
-    return device
+def two_factor_setup_begin(*, user: User) -> TOTPDevice:
+    """A new, unconfirmed app device with a secret nobody has seen yet. The
+    user's other unconfirmed devices go: a secret shown to a setup in another
+    session (someone who knows the password, noting it) can never be the one
+    the user confirms."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+
+
+def two_factor_setup_device(*, user: User, device_id: object) -> TOTPDevice | None:
+    """The unconfirmed device of a setup, if no later setup has replaced it."""
+    if not isinstance(device_id, int):
+        return None
+    return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
 
 
 def two_factor_recovery_codes_replace(*, user: User) -> list[str]:
@@ -150,8 +160,12 @@ def two_factor_confirm_app(*, user: User, device: TOTPDevice, code: str) -> Code
     check = _check(user=user, device=device, code=code)
     if check.device is not None:
         with transaction.atomic():
+            # Replaced by a setup in another session meanwhile: not confirmed.
+            if not TOTPDevice.objects.filter(pk=device.pk, user=user, confirmed=False).update(
+                confirmed=True
+            ):
+                return CodeCheck(device=None)
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-            TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
             device.confirmed = True
     return check
 
@@ -181,6 +195,16 @@ def session_mark_verified(request: HttpRequest, device: Device) -> None:
     request.session[STATE_KEY] = VERIFIED
     request.session[CHECKED_KEY] = int(time.time())
     django_otp.login(request, device)
+
+
+def session_setup_device(request: HttpRequest, user: User) -> TOTPDevice | None:
+    return two_factor_setup_device(user=user, device_id=request.session.get(SETUP_DEVICE_KEY))
+
+
+def session_setup_begin(request: HttpRequest, user: User) -> TOTPDevice:
+    device = two_factor_setup_begin(user=user)
+    request.session[SETUP_DEVICE_KEY] = device.pk
+    return device
 
 
 def session_mark_optional(request: HttpRequest) -> None:

@@ -92,20 +92,34 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if two_factor.two_factor_app_device(user=request.user) is not None:
         messages.info(request, _("Tvåstegsverifiering är redan på."))
         return redirect("two_factor")
-    device = two_factor.two_factor_pending_device(user=request.user)
+    # The secret shown belongs to this session's setup only (see
+    # two_factor_setup_begin); a reload shows the same one.
+    device = two_factor.session_setup_device(request, request.user)
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        check = two_factor.two_factor_confirm_app(
-            user=request.user, device=device, code=form.cleaned_data["code"]
-        )
-        if check.device is not None:
-            codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
-            two_factor.session_mark_verified(request, device)
-            request.session[two_factor.NEW_CODES_KEY] = codes
-            messages.success(request, _("Tvåstegsverifiering är på."))
-            query = urlencode({"next": next_url(request, fallback="home")})
-            return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
-        _code_error(form, check)
+        if device is None:
+            form.add_error(
+                "code",
+                _(
+                    "Inställningen har startats om, kanske i ett annat fönster. Skanna den "
+                    "nya QR-koden nedan och skriv in koden som appen visar."
+                ),
+            )
+        else:
+            check = two_factor.two_factor_confirm_app(
+                user=request.user, device=device, code=form.cleaned_data["code"]
+            )
+            if check.device is not None:
+                codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
+                two_factor.session_mark_verified(request, device)
+                request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
+                request.session[two_factor.NEW_CODES_KEY] = codes
+                messages.success(request, _("Tvåstegsverifiering är på."))
+                query = urlencode({"next": next_url(request, fallback="home")})
+                return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
+            _code_error(form, check)
+    if device is None:
+        device = two_factor.session_setup_begin(request, request.user)
     return render(
         request,
         "firm_portal/two_factor_setup.html",

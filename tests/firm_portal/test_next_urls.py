@@ -4,6 +4,7 @@ stays on this site: other hosts, scheme-relative and backslash tricks and
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
 from tests.collaboration.test_new_customer import create, install_prices
@@ -45,12 +46,7 @@ def test_setup_and_recovery_codes_stay_on_the_site(client, world, target):
     client.force_login(user)
     page = client.get(reverse("two_factor_setup"), {"next": target})
     assert 'name="next" value="/"' in page.text
-    device = app_device(user)
-    device.confirmed = False
-    device.save()
-    session = client.session
-    session["two_factor_setup_device"] = device.pk
-    session.save()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
     response = client.post(reverse("two_factor_setup"), {"code": app_code(device), "next": target})
     assert response.status_code == 302
     codes = client.get(response["Location"])

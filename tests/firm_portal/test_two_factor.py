@@ -4,9 +4,13 @@ Django admin, and nothing secret in the logs."""
 
 import logging
 import re
+import time
+from base64 import b32decode
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -99,6 +103,74 @@ class TestRequiredSetup:
         session.save()
         response = client.get("/")
         assert response.status_code == 302 and response["Location"].startswith(SETUP)
+
+
+def secret_shown(page) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.text)
+    assert match is not None, page.text
+    return match.group(1)
+
+
+def code_for(secret: str, steps_ahead: int = 0) -> str:
+    """What an app given `secret` shows now (or `steps_ahead` periods later)."""
+    key = b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+    totp = TOTP(key)
+    totp.time = time.time() + totp.step * steps_ahead
+    return f"{totp.token():06d}"
+
+
+class TestSetupSecretBelongsToOneSetup:
+    """Someone who knows the password opens the setup page and notes the
+    secret without confirming; the real user sets up their app afterwards."""
+
+    def test_a_secret_noted_in_another_session_does_not_pass_the_code_step(self, world):
+        admin = world.firm_admin.user
+        intruder, owner = Client(), Client()
+        password_login(intruder, admin)
+        noted = secret_shown(intruder.get(SETUP))
+
+        password_login(owner, admin)
+        page = owner.get(SETUP)
+        own = secret_shown(page)
+        assert secret_shown(owner.get(SETUP)) == own  # a reload shows the same
+        done = owner.post(SETUP, {"code": code_for(own)})
+        assert done.status_code == 302 and done["Location"].startswith(CODES)
+        assert TOTPDevice.objects.filter(user=admin).count() == 1
+
+        again = Client()
+        password_login(again, admin)
+        refused = again.post(VERIFY, {"code": code_for(noted, steps_ahead=1)})
+        assert refused.status_code == 422
+        assert "Koden stämmer inte. Försök igen." in refused.text
+        assert again.get("/").status_code == 302
+        # The intruder's own setup page no longer confirms anything either.
+        late = intruder.post(SETUP, {"code": code_for(noted, steps_ahead=1)})
+        assert late.status_code == 302 and late["Location"] == OVERVIEW
+        assert TOTPDevice.objects.filter(user=admin).count() == 1
+
+    def test_a_setup_replaced_in_another_window_says_so(self, world):
+        user = world.client_user
+        first, second = Client(), Client()
+        first.force_login(user)
+        second.force_login(user)
+        old = secret_shown(first.get(SETUP))
+        new = secret_shown(second.get(SETUP))
+        assert old != new
+        response = first.post(SETUP, {"code": code_for(old)})
+        assert response.status_code == 422
+        assert (
+            "Inställningen har startats om, kanske i ett annat fönster. Skanna den nya "
+            "QR-koden nedan och skriv in koden som appen visar."
+        ) in response.text
+        fresh = secret_shown(response)
+        assert fresh not in (old, new)
+        assert first.post(SETUP, {"code": code_for(fresh)}).status_code == 302
+        assert TOTPDevice.objects.get(user=user).confirmed
+        # The other window's secret was replaced: it confirms nothing.
+        assert second.post(SETUP, {"code": code_for(new)})["Location"] == OVERVIEW
+        assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed", flat=True)) == [
+            True
+        ]
 
 
 class TestCodeStep:
