@@ -161,7 +161,7 @@ AXES_CLIENT_IP_CALLABLE = "firm_portal.client_address.client_address"
 AXES_VERBOSE = False
 
 # Two-factor authentication (django-otp: TOTP apps + recovery codes), required
-# for support staff and firm admins (firm_portal/two_factor.py). Wrong codes
+# for everyone who can grant access to others (firm_portal/two_factor.py). Wrong codes
 # back off exponentially per device (1, 2, 4, … seconds).
 OTP_TOTP_ISSUER = "Byråportalen"
 OTP_TOTP_THROTTLE_FACTOR = 1

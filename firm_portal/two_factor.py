@@ -1,15 +1,17 @@
 """Two-factor authentication (TOTP app + single-use recovery codes) on
 django-otp's models.
 
-Required for support staff and firm admins, optional for everyone else. After
-the password step the session is in one of four states, kept in the session
-so an ordinary request costs no query:
+Required for everyone who can grant access to others (support staff, firm
+admins, client-manager program admins, subscription sysadmins: see
+`two_factor_required`), optional for everyone else. After the password step
+the session is in one of four states, kept in the session so an ordinary
+request costs no query:
 
 - ``verified``: a code was entered in this session;
 - ``verify``: the user has an app and must enter a code before anything else;
 - ``setup``: the user must have two-factor authentication and has none yet;
-- ``optional``: neither (rechecked once a minute, so a user made firm admin
-  or staff mid-session is sent to set it up).
+- ``optional``: neither (rechecked once a minute, so a user made firm admin,
+  program admin, sysadmin or staff mid-session is sent to set it up).
 
 Codes and secrets are never logged; django-otp throttles wrong codes per
 device (exponential back-off) and verifies under a row lock.
@@ -24,6 +26,7 @@ from typing import Any
 import django_otp
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -33,6 +36,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clients.selectors import subscriptions_administered_by
 from firm_portal.models import Consultant, User
 
 logger = logging.getLogger(__name__)
@@ -52,12 +56,16 @@ RECOVERY_DEVICE_NAME = "Reservkoder"
 
 
 def two_factor_required(*, user: User) -> bool:
-    """Support staff and firm admins must use two-factor authentication."""
+    """Everyone who can grant access to others must use two-factor
+    authentication: support staff, firm admins, client-manager program admins
+    and the active system administrators of a subscription (client users or
+    consultants)."""
     if user.is_staff:
         return True
-    return Consultant.objects.filter(
-        user=user, is_active=True, is_firm_admin=True, firm__isnull=False
-    ).exists()
+    grants_in_firm = Consultant.objects.filter(
+        Q(is_firm_admin=True) | Q(is_client_manager_admin=True), user=user, is_active=True
+    )
+    return grants_in_firm.exists() or subscriptions_administered_by(user=user).exists()
 
 
 def two_factor_app_device(*, user: User) -> TOTPDevice | None:

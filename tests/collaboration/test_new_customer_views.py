@@ -9,6 +9,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Client, Subscription
 from collaboration.models import AccessEvent, Coupling
@@ -23,6 +24,7 @@ from tests.collaboration.test_new_customer import (
     token_of,
     welcome,
 )
+from tests.two_factor_helpers import app_code
 
 pytestmark = pytest.mark.django_db
 
@@ -480,13 +482,18 @@ class TestAcceptPage:
         assert "Jag godkänner villkoren" in text
         response = client.post(url, ACCEPT)
         assert response.status_code == 302 and response["Location"] == "/"
-        home = client.get("/")
+        # Now a sysadmin, who grants access: an app first (two-factor).
+        setup = client.get("/", follow=True)
+        assert setup.redirect_chain == [(f"{reverse('two_factor_setup')}?next=%2F", 302)]
         assert (
             "Välkommen! Villkoren är godkända och samarbetet med Revisorerna Norr AB är igång "
             "för Nya Kunden AB."
-        ) in home.text
-        assert home.wsgi_request.user.email == "karin@nyakunden.se"
-        assert "Dina abonnemang" in home.text
+        ) in setup.text
+        assert "Din roll kräver tvåstegsverifiering." in setup.text
+        assert setup.wsgi_request.user.email == "karin@nyakunden.se"
+        device = TOTPDevice.objects.get(user__email="karin@nyakunden.se", confirmed=False)
+        client.post(reverse("two_factor_setup"), {"code": app_code(device)})
+        assert "Dina abonnemang" in client.get("/").text
         assert Subscription.objects.get(pk=subscription.pk).status == "active"
 
     def test_terms_must_be_accepted(self, client, world, prices):

@@ -1,6 +1,7 @@
-"""Tvåstegsverifiering: required for firm admins and support staff, optional
-for others; the code step after the password, recovery codes, throttling,
-Django admin, and nothing secret in the logs."""
+"""Tvåstegsverifiering: required for everyone who can grant access (support
+staff, firm admins, program admins, sysadmins), optional for others; the code
+step after the password, recovery codes, throttling, Django admin, and nothing
+secret in the logs."""
 
 import logging
 import re
@@ -10,10 +11,12 @@ from base64 import b32decode
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clients.models import Membership
 from firm_portal import two_factor
 from tests import factories
 from tests.two_factor_helpers import app_code, app_device, wrong_code
@@ -85,12 +88,70 @@ class TestRequiredSetup:
         assert response.status_code == 302
         assert response["Location"].startswith(SETUP)
 
-    def test_optional_user_goes_straight_in(self, client, world):
-        password_login(client, world.sysadmin)
+    @pytest.mark.parametrize("role", ["client_user", "consultant", "no_seat_consultant"])
+    def test_optional_for_those_who_grant_no_access(self, client, world, role):
+        user = getattr(world, role)
+        password_login(client, getattr(user, "user", user))
         assert client.get("/").status_code == 200
         page = client.get(OVERVIEW)
         assert "Tvåstegsverifiering är av." in page.text
         assert "Slå på tvåstegsverifiering" in page.text
+
+    @pytest.mark.parametrize(
+        "role",
+        [
+            "firm admin",
+            "program admin",
+            "client sysadmin",
+            "consultant sysadmin",
+            "sysadmin of another client",
+        ],
+    )
+    def test_required_for_everyone_who_grants_access(self, client, world, role):
+        if role == "program admin":
+            user = factories.ConsultantFactory(firm=world.firm, is_client_manager_admin=True).user
+        elif role == "consultant sysadmin":
+            factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+            Membership.objects.create(
+                subscription=world.subscription,
+                user=world.consultant.user,
+                consultant=world.consultant,
+                is_sysadmin=True,
+            )
+            user = world.consultant.user
+        else:
+            user = {
+                "firm admin": world.firm_admin.user,
+                "client sysadmin": world.sysadmin,
+                "sysadmin of another client": world.other_sysadmin,
+            }[role]
+        password_login(client, user)
+        response = client.get("/")
+        assert response.status_code == 302 and response["Location"] == f"{SETUP}?next=%2F"
+        page = client.get(response["Location"])
+        assert "Din roll kräver tvåstegsverifiering. Slå på den innan du fortsätter." in page.text
+
+    def test_not_required_once_the_access_to_grant_has_ended(self, world):
+        world.sysadmin_membership.suspended_at = timezone.now()
+        world.sysadmin_membership.save(update_fields=["suspended_at"])
+        inactive_admin = factories.ConsultantFactory(firm=world.firm, user__full_name="Före Detta")
+        inactive_admin.is_firm_admin = True
+        inactive_admin.is_active = False
+        inactive_admin.save(update_fields=["is_firm_admin", "is_active"])
+        for user in (world.sysadmin, inactive_admin.user):
+            assert two_factor.two_factor_required(user=user) is False
+
+    def test_user_made_sysadmin_mid_session_must_set_it_up(self, client, world):
+        membership = Membership.objects.get(user=world.client_user)
+        password_login(client, world.client_user)
+        assert client.get("/").status_code == 200
+        membership.is_sysadmin = True
+        membership.save(update_fields=["is_sysadmin"])
+        session = client.session
+        session[two_factor.CHECKED_KEY] -= two_factor.RECHECK_SECONDS + 1
+        session.save()
+        response = client.get("/")
+        assert response.status_code == 302 and response["Location"].startswith(SETUP)
 
     def test_user_made_firm_admin_mid_session_must_set_it_up(self, client, world):
         password_login(client, world.consultant.user)
@@ -278,7 +339,7 @@ class TestCodeStep:
 
 class TestOptional:
     def test_turn_on_and_off_again(self, client, world):
-        user = world.sysadmin
+        user = world.client_user
         client.force_login(user)
         page = client.get(SETUP)
         assert page.status_code == 200
@@ -333,7 +394,7 @@ class TestOptional:
         assert sorted(a + b for a, b in shown) == sorted(new)
 
     def test_recovery_codes_need_a_verified_session(self, client, world):
-        user = world.sysadmin
+        user = world.client_user
         client.force_login(user)  # optional user without an app
         response = client.post(CODES, follow=True)
         assert "Slå på tvåstegsverifiering först." in response.text
@@ -346,7 +407,7 @@ class TestMethodsAndAnonymous:
         [("two_factor_disable", "get"), ("two_factor", "post")],
     )
     def test_wrong_method(self, client, world, name, method):
-        client.force_login(world.sysadmin)
+        client.force_login(world.client_user)
         assert getattr(client, method)(reverse(name)).status_code == 405
 
     @pytest.mark.parametrize("name", ["two_factor", "two_factor_verify", "two_factor_setup"])

@@ -45,6 +45,7 @@ from firm_portal.models import (
     User,
 )
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
+from firm_portal.two_factor import two_factor_required
 from licensing.models import (
     BillingChange,
     ClientManagerSeatChange,
@@ -869,11 +870,15 @@ class Command(BaseCommand):
                 "/admin/",
             ),
         ]
+        # Everyone who can grant access to others must use two-factor
+        # authentication: their first login sets up an app.
+        users = {user.email: user for user in User.objects.filter(email__in=[r[0] for r in rows])}
         out("")
-        out("| E-post | Lösenord | Roll | Prova |")
-        out("|---|---|---|---|")
+        out("| E-post | Lösenord | Roll | Tvåstegsverifiering | Prova |")
+        out("|---|---|---|---|---|")
         for email, role, try_this in rows:
-            out(f"| `{email}` | `{DEMO_PASSWORD}` | {role} | {try_this} |")
+            two_step = "krävs" if two_factor_required(user=users[email]) else "valfri"
+            out(f"| `{email}` | `{DEMO_PASSWORD}` | {role} | {two_step} | {try_this} |")
         out("")
         out("Organisationsnummer för demo:")
         out(f"- {bageriet.org_number}  {bageriet.name}: Lisa is sysadmin, not coupled to Norr")
