@@ -1,8 +1,12 @@
+from collections.abc import Iterator
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
+from firm_portal.selectors import account_ended_by
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -19,6 +23,23 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+        super().confirm_login_allowed(user)
+        # Only after the right password: nobody else learns the account ended.
+        message = ended_account_message(user=user)
+        if message:
+            raise forms.ValidationError(message, code="ended")
+
+
+def ended_account_message(*, user: User) -> str:
+    """Why a person ended with "Avsluta konsult" cannot log in ("" if they can)."""
+    firm = account_ended_by(user=user)
+    if firm is None:
+        return ""
+    return _(
+        "Ditt konto har avslutats av %(firm)s och kan inte längre användas för att logga in."
+    ) % {"firm": firm.name}
 
 
 class ConsultantInviteForm(forms.Form):
@@ -53,7 +74,14 @@ class PasswordSetForm(SetPasswordForm):
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's password reset (single-use tokens that die when the password
-    changes), with the email going through the outbox like every message."""
+    changes, and with firm_portal.tokens when the user's sessions are ended),
+    with the email going through the outbox like every message. Nobody whose
+    account was ended by their firm gets a link; the page says the same."""
+
+    def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
+        for user in super().get_users(email):
+            if account_ended_by(user=user) is None:
+                yield user
 
     def send_mail(  # type: ignore[override]
         self,

@@ -4,17 +4,40 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from clients.models import Subscription
+from clients.models import Membership, Subscription
+from clients.selectors import live_membership_q
 from firm_portal.denials import NotAConsultant
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
     ConsultantOffboarding,
+    Firm,
     Invitation,
     User,
 )
 
 _UNSET = object()
+
+
+def account_ended_by(*, user: User) -> Firm | None:
+    """The firm whose "Avsluta konsult" left the person no way in: no active
+    consultant role and no live membership as a client user. Their login is
+    refused (with this firm's name); None for everyone else."""
+    if user.is_staff:
+        return None
+    ended = (
+        ConsultantOffboarding.objects.filter(consultant__user=user)
+        .select_related("consultant__firm")
+        .order_by("-performed_at", "-pk")
+        .first()
+    )
+    if ended is None:
+        return None
+    if Consultant.objects.filter(user=user, is_active=True).exists():
+        return None
+    if Membership.objects.filter(live_membership_q(), user=user, consultant__isnull=True).exists():
+        return None
+    return ended.consultant.firm
 
 
 def consultant_for_user(*, user: User) -> Consultant | None:

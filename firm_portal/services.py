@@ -107,6 +107,12 @@ def consultant_invite(
 
 def consultant_reinvite(*, actor: Consultant, consultant: Consultant) -> Invitation:
     require_firm_admin(actor=actor)
+    if not consultant.is_active:
+        raise ValidationError(
+            _("%(name)s är avslutad och kan inte bjudas in igen.")
+            % {"name": consultant.user.full_name},
+            code="ended",
+        )
     if consultant.user.has_usable_password():
         raise ValidationError(
             _("%(name)s har redan loggat in och behöver ingen ny inbjudan.")

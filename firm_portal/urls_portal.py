@@ -3,6 +3,7 @@ from django.urls import path
 
 from firm_portal import firm_views, offboarding_views, two_factor_views, views
 from firm_portal.forms import OutboxPasswordResetForm
+from firm_portal.tokens import password_reset_tokens
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,7 +31,9 @@ urlpatterns = [
     path(
         "losenord/aterstall/",
         auth_views.PasswordResetView.as_view(
-            template_name="firm_portal/auth_form.html", form_class=OutboxPasswordResetForm
+            template_name="firm_portal/auth_form.html",
+            form_class=OutboxPasswordResetForm,
+            token_generator=password_reset_tokens,
         ),
         name="password_reset",
     ),
@@ -41,7 +44,9 @@ urlpatterns = [
     ),
     path(
         "losenord/aterstall/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="firm_portal/auth_form.html"),
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="firm_portal/auth_form.html", token_generator=password_reset_tokens
+        ),
         name="password_reset_confirm",
     ),
     path(

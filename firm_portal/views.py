@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
 from firm_portal import invitations
-from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm
+from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm, ended_account_message
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import consultant_for_user
 
@@ -129,6 +129,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             status=410 if checked.problem in ("expired", "used") else 404,
         )
     user = checked.invitation.user
+    ended = ended_account_message(user=user)
+    if ended:
+        # An open link of someone their firm has ended (from another tenant,
+        # for a role that is not live): no password, no login.
+        return render(
+            request,
+            "firm_portal/invitation_invalid.html",
+            {"problem": "ended", "message": ended, "token": token},
+            status=410,
+        )
     form = PasswordSetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         accepted = invitations.invitation_accept(
