@@ -33,6 +33,8 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from firm_portal.metrics import OUTBOX_MESSAGES_FAILED
+from firm_portal.request_context import current_request_id
 from notifications.models import OutboxMessage
 from notifications.sms import Sms, SmsDeliveryError, get_sms_backend
 
@@ -67,6 +69,7 @@ def outbox_batch() -> Iterator[None]:
 
 
 def _store(message: OutboxMessage) -> OutboxMessage:
+    message.request_id = current_request_id()
     pending = _batch.get()
     if pending is not None:
         pending.append(message)
@@ -342,6 +345,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
         logger.warning("Outbox message %s failed after losing its claim: %s", message.pk, text)
         return Delivery(sent=False, error=text)
     if final:
+        OUTBOX_MESSAGES_FAILED.labels(channel=message.channel).inc()
         reason = "permanent error" if permanent else f"gave up after {message.attempts} attempts"
         logger.error("Outbox message %s failed (%s): %s", message.pk, reason, text)
     else:
@@ -427,16 +431,23 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
     worker died on every attempt (one that crashes it, say) is failed."""
     now = timezone.now()
     with transaction.atomic():
-        abandoned = OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.SENDING, claimed_until__lt=now, attempts__gte=MAX_ATTEMPTS
-        ).update(
-            status=OutboxMessage.Status.FAILED,
-            claimed_until=None,
-            last_error=(
-                f"Gave up: the worker stopped (killed or timed out) during attempt "
-                f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
-            ),
-        )
+        abandoned = 0
+        for channel in OutboxMessage.Channel:  # per channel, for the failure counter
+            failed = OutboxMessage.objects.filter(
+                channel=channel,
+                status=OutboxMessage.Status.SENDING,
+                claimed_until__lt=now,
+                attempts__gte=MAX_ATTEMPTS,
+            ).update(
+                status=OutboxMessage.Status.FAILED,
+                claimed_until=None,
+                last_error=(
+                    f"Gave up: the worker stopped (killed or timed out) during attempt "
+                    f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
+                ),
+            )
+            OUTBOX_MESSAGES_FAILED.labels(channel=channel.value).inc(failed)
+            abandoned += failed
         if abandoned:
             logger.error("%s outbox messages failed: their workers died", abandoned)
         ids = list(
