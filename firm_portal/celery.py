@@ -36,6 +36,11 @@ def fresh_metrics_directory(**kwargs: Any) -> None:
     metrics.multiprocess_dir_reset()
 
 
+@signals.worker_process_init.connect(weak=False)
+def counters_from_zero_in_pool_process(**kwargs: Any) -> None:
+    metrics.counters_from_zero()
+
+
 @signals.worker_ready.connect(weak=False)
 def serve_worker_metrics(**kwargs: Any) -> None:
     if settings.WORKER_METRICS_PORT:

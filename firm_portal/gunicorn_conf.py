@@ -7,9 +7,9 @@ transaction and its messages go through the outbox, so nothing a request
 started is lost when a worker is stopped.
 """
 
+from firm_portal import metrics
 from firm_portal.env import StrictEnv
 from firm_portal.log_format import logging_config
-from firm_portal.metrics import multiprocess_dir_reset
 
 env = StrictEnv()
 
@@ -36,4 +36,8 @@ logconfig_dict = logging_config(
 
 def on_starting(server: object) -> None:
     """Before any worker counts anything: this run's metrics start at zero."""
-    multiprocess_dir_reset()
+    metrics.multiprocess_dir_reset()
+
+
+def post_fork(server: object, worker: object) -> None:
+    metrics.counters_from_zero()

@@ -100,12 +100,27 @@ REMINDERS_SENT = Counter(
     "Reminders put in the outbox.",
 )
 
-# Label values that exist before the first event, so a scrape shows zeros
-# (and `increase()` sees the first one) instead of nothing.
-for _channel in CHANNELS:
-    OUTBOX_MESSAGES_FAILED.labels(channel=_channel)
-for _outcome in ("completed", "failed"):
-    INVOICING_RUNS.labels(outcome=_outcome)
+# Every counter shows 0 before its first event (label values included), so
+# a scrape lists it and `increase()` sees the first event.
+_COUNTERS = (
+    LOGIN_FAILURES,
+    LOGIN_LOCKOUTS,
+    INVOICING_PAYERS_FAILED,
+    REMINDERS_SENT,
+    *(OUTBOX_MESSAGES_FAILED.labels(channel=channel) for channel in CHANNELS),
+    *(INVOICING_RUNS.labels(outcome=outcome) for outcome in ("completed", "failed")),
+)
+
+
+def counters_from_zero() -> None:
+    """Makes every counter visible at 0 in this process. At import, and in
+    each forked process (gunicorn worker, Celery pool process), which writes
+    its values to a file of its own in PROMETHEUS_MULTIPROC_DIR."""
+    for counter in _COUNTERS:
+        counter.inc(0)
+
+
+counters_from_zero()
 
 
 def count_login_failure(**kwargs: Any) -> None:
@@ -153,7 +168,7 @@ def _method(request: HttpRequest) -> str:
 def multiprocess_dir_reset() -> None:
     """Empty PROMETHEUS_MULTIPROC_DIR when a server starts (gunicorn's master,
     a Celery worker's main process), before its processes count anything:
-    files of an earlier run would be added to this one's."""
+    the counts of an earlier run (a restarted container) would be added in."""
     if _multiproc_dir:
         shutil.rmtree(_multiproc_dir, ignore_errors=True)
         os.makedirs(_multiproc_dir, exist_ok=True)
