@@ -389,6 +389,11 @@ MIDDLEWARE.insert(
     "firm_portal.request_context.RequestContextMiddleware",
 )
 
+if REDIS_URL:
+    # Sessions fall back to PostgreSQL when Redis fails (cached_db); these
+    # keep a Redis that does not answer from holding every request.
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
 # /readyz: the oldest unsent outbox message may be at most this old.
 READINESS_OUTBOX_MAX_AGE_SECONDS = env.int("READINESS_OUTBOX_MAX_AGE_SECONDS", default=900)
 # /metrics (web) answers only a scraper that sends `Authorization: Bearer
