@@ -431,9 +431,9 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
     worker died on every attempt (one that crashes it, say) is failed."""
     now = timezone.now()
     with transaction.atomic():
-        abandoned = 0
-        for channel in OutboxMessage.Channel:  # per channel, for the failure counter
-            failed = OutboxMessage.objects.filter(
+        # Per channel, for the failure counter (counted once committed).
+        abandoned = {
+            channel: OutboxMessage.objects.filter(
                 channel=channel,
                 status=OutboxMessage.Status.SENDING,
                 claimed_until__lt=now,
@@ -446,10 +446,10 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
                     f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
                 ),
             )
-            OUTBOX_MESSAGES_FAILED.labels(channel=channel.value).inc(failed)
-            abandoned += failed
-        if abandoned:
-            logger.error("%s outbox messages failed: their workers died", abandoned)
+            for channel in OutboxMessage.Channel
+        }
+        if total := sum(abandoned.values()):
+            logger.error("%s outbox messages failed: their workers died", total)
         ids = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .alias(due_at=Coalesce("next_attempt_at", "created_at"))
@@ -463,6 +463,8 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
         OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).update(
             next_attempt_at=now
         )
+    for channel, failed in abandoned.items():
+        OUTBOX_MESSAGES_FAILED.labels(channel=channel.value).inc(failed)
     return ids
 
 

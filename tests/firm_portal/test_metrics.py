@@ -150,3 +150,25 @@ def test_the_reminder_counter_is_scraped(client):
     before = value(scrape(client), "byraportalen_reminders_sent_total")
     REMINDERS_SENT.inc()
     assert value(scrape(client), "byraportalen_reminders_sent_total") == before + 1
+
+
+def test_a_message_whose_worker_died_on_every_attempt_counts_as_failed(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        message = outbox.outbox_enqueue_email(
+            to="kund@example.se",
+            template="collaboration-expired",
+            context={"recipient": {"full_name": "Kund"}, "client": {"name": "Kund AB"}},
+        )
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxMessage.Status.SENDING,
+        attempts=outbox.MAX_ATTEMPTS,
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )
+    failed = "byraportalen_outbox_messages_failed_total"
+    before = scrape(client)
+    outbox.outbox_sweep_overdue(older_than=timedelta(minutes=1))
+    after = scrape(client)
+    assert value(after, failed, channel="email") == value(before, failed, channel="email") + 1
+    assert value(after, failed, channel="sms") == value(before, failed, channel="sms")
