@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -71,6 +72,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_session_auth_hash(self) -> str:
         return f"{super().get_session_auth_hash()}.{self.session_version}"
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        # The same hashes under SECRET_KEY_FALLBACKS, so rotating the key
+        # does not log everyone out (Django then re-signs the session).
+        for fallback in super().get_session_auth_fallback_hash():
+            yield f"{fallback}.{self.session_version}"
 
     def end_all_sessions(self) -> None:
         User.objects.filter(pk=self.pk).update(session_version=models.F("session_version") + 1)

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from firm_portal.env import StrictEnv
+from firm_portal.log_format import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -387,12 +388,61 @@ INVOICE_NUMBER_START = env.int("INVOICE_NUMBER_START", default=100000)
 if INVOICE_PAYMENT_DAYS < 0 or INVOICE_NUMBER_START < 0:
     raise ImproperlyConfigured("INVOICE_PAYMENT_DAYS and INVOICE_NUMBER_START must be >= 0")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # No personal data in logs: emails, personnummer and phone numbers are
-    # replaced in every record (firm_portal/log_redaction.py).
-    "filters": {"personal_data": {"()": "firm_portal.log_redaction.RedactPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["personal_data"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Operations: logs, request ids, health, metrics, rollouts (issue 19) ---
+# Kept together so the rest of this file merges without touching it.
+
+# JSON lines in production, readable text otherwise (firm_portal/log_format.py);
+# both redact personal data and carry the request id and user id.
+LOG_JSON = env.bool("LOG_JSON", default=IS_PRODUCTION)
+LOGGING = logging_config(json_lines=LOG_JSON, level=env.str("LOG_LEVEL", default="INFO"))
+
+# Old keys that still verify sessions, password-reset and invitation links
+# while SECRET_KEY is rotated (README, "Rotating secrets"); comma-separated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+# /healthz, /readyz and /metrics are answered before any other middleware:
+# no host check, HTTPS redirect, session, login, ledger or request log.
+MIDDLEWARE.insert(0, "firm_portal.monitoring.OperatorEndpointsMiddleware")
+# Requests by view, status and time, and queries per request (after static files).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "firm_portal.metrics.RequestMetricsMiddleware",
+)
+# The request id and user id for logs, tasks and outbox rows; the user is
+# already loaded by the session timeout middleware.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("firm_portal.middleware.SessionTimeoutMiddleware") + 1,
+    "firm_portal.request_context.RequestContextMiddleware",
+)
+
+if REDIS_URL:
+    # Sessions fall back to PostgreSQL when Redis fails (cached_db); these
+    # keep a Redis that does not answer from holding every request.
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+# /readyz: the oldest unsent outbox message may be at most this old.
+READINESS_OUTBOX_MAX_AGE_SECONDS = env.int("READINESS_OUTBOX_MAX_AGE_SECONDS", default=900)
+# /metrics (web) answers only a scraper that sends `Authorization: Bearer
+# METRICS_TOKEN` or comes from an address in METRICS_ALLOWED_IPS (exact
+# addresses or networks such as 10.0.0.0/8); with neither set it is 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Celery workers serve their metrics on this port of their own (0: none).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+
+# Shutdown without losing a task: SIGTERM (with REMAP_SIGTERM=SIGQUIT, set in
+# the image) lets running tasks finish for this long, then hands the rest
+# back to the broker (acks_late), where another worker picks them up.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.int("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=45)
+# A lost broker connection cancels running tasks: the broker redelivers them
+# anyway (acks_late), and every task is idempotent.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Redis redelivers a task that is not acknowledged within this time. Longer
+# than the longest task (the invoicing run, 1 h) and the longest retry
+# countdown (1 h), or those would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = 2 * 60 * 60
+
+if DJANGO_ENV == "test":
+    # manage.py lintmigrations (django-migration-linter, a dev dependency):
+    # make test refuses a migration that old code cannot run against.
+    INSTALLED_APPS.append("django_migration_linter")

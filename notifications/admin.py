@@ -25,7 +25,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "sent_at",
     )
     list_filter = ("status", "channel", "template", "created_at")
-    search_fields = ("recipient", "subject")
+    search_fields = ("recipient", "subject", "=request_id")
     fields = (
         "channel",
         "recipient",
@@ -38,6 +38,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "claimed_until",
         "idempotency_key",
+        "request_id",
         "subject",
         "body_text",
         "body_html",

@@ -39,6 +39,12 @@ class OutboxMessage(models.Model):
     # While PENDING after a transient failure: when the retry is due, so the
     # sweeper does not undercut the backoff.
     next_attempt_at = models.DateTimeField(_("nästa försök"), null=True, blank=True)
+    # The web request (or task) whose change caused the message: the same id
+    # is in every log line of that request (firm_portal/request_context.py).
+    # A database default, so code that predates the column can still insert.
+    request_id = models.CharField(
+        _("begäran-id"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
     sent_at = models.DateTimeField(_("skickad"), null=True, blank=True)
 

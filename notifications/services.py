@@ -33,6 +33,8 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from firm_portal.metrics import OUTBOX_MESSAGES_FAILED
+from firm_portal.request_context import current_request_id
 from notifications.models import OutboxMessage
 from notifications.sms import Sms, SmsDeliveryError, get_sms_backend
 
@@ -67,6 +69,7 @@ def outbox_batch() -> Iterator[None]:
 
 
 def _store(message: OutboxMessage) -> OutboxMessage:
+    message.request_id = current_request_id()
     pending = _batch.get()
     if pending is not None:
         pending.append(message)
@@ -342,6 +345,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
         logger.warning("Outbox message %s failed after losing its claim: %s", message.pk, text)
         return Delivery(sent=False, error=text)
     if final:
+        OUTBOX_MESSAGES_FAILED.labels(channel=message.channel).inc()
         reason = "permanent error" if permanent else f"gave up after {message.attempts} attempts"
         logger.error("Outbox message %s failed (%s): %s", message.pk, reason, text)
     else:
@@ -427,18 +431,25 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
     worker died on every attempt (one that crashes it, say) is failed."""
     now = timezone.now()
     with transaction.atomic():
-        abandoned = OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.SENDING, claimed_until__lt=now, attempts__gte=MAX_ATTEMPTS
-        ).update(
-            status=OutboxMessage.Status.FAILED,
-            claimed_until=None,
-            last_error=(
-                f"Gave up: the worker stopped (killed or timed out) during attempt "
-                f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
-            ),
-        )
-        if abandoned:
-            logger.error("%s outbox messages failed: their workers died", abandoned)
+        # Per channel, for the failure counter (counted once committed).
+        abandoned = {
+            channel: OutboxMessage.objects.filter(
+                channel=channel,
+                status=OutboxMessage.Status.SENDING,
+                claimed_until__lt=now,
+                attempts__gte=MAX_ATTEMPTS,
+            ).update(
+                status=OutboxMessage.Status.FAILED,
+                claimed_until=None,
+                last_error=(
+                    f"Gave up: the worker stopped (killed or timed out) during attempt "
+                    f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
+                ),
+            )
+            for channel in OutboxMessage.Channel
+        }
+        if total := sum(abandoned.values()):
+            logger.error("%s outbox messages failed: their workers died", total)
         ids = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .alias(due_at=Coalesce("next_attempt_at", "created_at"))
@@ -452,6 +463,8 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
         OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).update(
             next_attempt_at=now
         )
+    for channel, failed in abandoned.items():
+        OUTBOX_MESSAGES_FAILED.labels(channel=channel.value).inc(failed)
     return ids
 
 
