@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
+from collaboration.ledger import ledger_record_denied
 from collaboration.models import Coupling
 from firm_portal.models import User
 from firm_portal.timeutils import today_in_stockholm
@@ -101,9 +102,9 @@ def record_denied(
     *, user: User, subscription_number: int | None = None, what: str, **extra: object
 ) -> None:
     """A failed authorization attempt goes to the access ledger (when the
-    object exists: probing for numbers that do not is not an attempt on anyone)."""
-    from collaboration.ledger import Kind, ledger_record
-
+    object exists: probing for numbers that do not is not an attempt on
+    anyone), counted per actor, subscription and window so that repeating it
+    does not flood the subscription's ledger (`ledger_record_denied`)."""
     subscription_id = None
     if subscription_number is not None:
         subscription_id = (
@@ -113,11 +114,10 @@ def record_denied(
         )
         if subscription_id is None:
             return
-    ledger_record(
-        kind=Kind.ACCESS_DENIED,
+    ledger_record_denied(
         actor=user if user.is_authenticated else None,
         subscription=subscription_id,
-        after={"what": what, **extra},
+        attempt={"what": what, **extra},
     )
 
 

@@ -340,6 +340,11 @@ if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+# Denied attempts are counted per actor, subscription and window; the ledger
+# gets one "Nekad åtkomst" event per window (collaboration.ledger).
+DENIED_ATTEMPTS_WINDOW_SECONDS = env.int("DENIED_ATTEMPTS_WINDOW_SECONDS", default=3600)
+if DENIED_ATTEMPTS_WINDOW_SECONDS <= 0:
+    raise ImproperlyConfigured("DENIED_ATTEMPTS_WINDOW_SECONDS must be a positive number")
 
 # --- Invoices ---------------------------------------------------------------
 # Our own company as printed on every invoice (copied into each invoice when
