@@ -8,6 +8,7 @@ works without JavaScript; with HTMX only the step fragment is swapped."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -262,7 +263,7 @@ def _create(
     if not isinstance(result, NewCustomerOrder):
         raise TypeError(result)
     try:
-        subscription = new_customer.new_customer_create(consultant=consultant, order=result)
+        welcomed = new_customer.new_customer_create(consultant=consultant, order=result)
     except ValidationError as error:
         # A rule that no longer holds (the agreement ended, the contact's
         # account changed): back to the step it belongs to, message at its field.
@@ -282,6 +283,7 @@ def _create(
         state.save()
         return _render(request, consultant, state, offers, order=result, error=error.message)
     state.clear()
+    subscription = welcomed.subscription
     messages.success(
         request,
         _(
@@ -290,9 +292,23 @@ def _create(
         )
         % {"client": subscription.client.name, "email": result.customer.contact_email},
     )
+    _tell_if_sms_held(request, welcomed)
     if request.htmx:
         return HttpResponseClientRedirect(_done_url(subscription.number))
     return redirect("collaboration:new_customer_done", number=subscription.number)
+
+
+def _tell_if_sms_held(request: HttpRequest, welcomed: new_customer.Welcomed) -> None:
+    if welcomed.sms_held:
+        messages.warning(
+            request,
+            _(
+                "Sms:et med länken skickades inte: byrån har nått gränsen på %(limit)s sms per "
+                "dygn. Välkomstmejlet har gått iväg. Kontakta support om sms:et behöver skickas "
+                "i dag."
+            )
+            % {"limit": settings.SMS_DAILY_LIMIT_PER_FIRM},
+        )
 
 
 def _done_url(number: int) -> str:
@@ -329,7 +345,7 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     consultant = require_consultant(user=request.user)
     coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
     try:
-        invitation = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
+        welcomed = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
     except CollaborationError as error:
         messages.error(request, error.message)
     else:
@@ -339,8 +355,12 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
                 "Välkomstmejlet till %(client)s är skickat igen till %(email)s. "
                 "Den tidigare länken gäller inte längre."
             )
-            % {"client": coupling.subscription.client.name, "email": invitation.user.email},
+            % {
+                "client": coupling.subscription.client.name,
+                "email": welcomed.invitation.user.email,
+            },
         )
+        _tell_if_sms_held(request, welcomed)
     return _back(request, number)
 
 

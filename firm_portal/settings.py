@@ -9,6 +9,7 @@ and provides every secret through the environment (or a `*_FILE` path).
 from datetime import timedelta
 from pathlib import Path
 
+import phonenumbers
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -336,6 +337,25 @@ OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_CLAIM_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
+
+# Countries whose mobile numbers are accepted (ISO 3166 region codes, as
+# phonenumbers names them): a number elsewhere is refused at the field and
+# never texted. Per firm and day (Europe/Stockholm) at most this many SMS go
+# out; beyond it the e-mail still goes and the SMS is held for support.
+SMS_ALLOWED_REGIONS = frozenset(
+    code.strip().upper()
+    for code in env.str("SMS_ALLOWED_REGIONS", default="SE,NO,DK,FI,IS").split(",")
+    if code.strip()
+)
+_unknown_regions = SMS_ALLOWED_REGIONS - phonenumbers.SUPPORTED_REGIONS
+if not SMS_ALLOWED_REGIONS or _unknown_regions:
+    raise ImproperlyConfigured(
+        "SMS_ALLOWED_REGIONS must be region codes such as SE,NO,DK,FI,IS"
+        + (f", not {', '.join(sorted(_unknown_regions))}" if _unknown_regions else "")
+    )
+SMS_DAILY_LIMIT_PER_FIRM = env.int("SMS_DAILY_LIMIT_PER_FIRM", default=200)
+if SMS_DAILY_LIMIT_PER_FIRM < 0:
+    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_FIRM must be 0 or more")
 
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
