@@ -3,8 +3,11 @@ and cancel while the customer has not accepted, and the customer's
 acceptance page (the emailed link).
 
 The wizard keeps what was typed in the session, per step, until "Skapa
-samarbete": nothing is written before. Every step is a full-page POST that
-works without JavaScript; with HTMX only the step fragment is swapped."""
+samarbete": nothing is written before. Only the fields of the step's form are
+kept, each cut at MAX_VALUE_CHARS, so what a POST can add to the session
+(which every later request decodes) is a few kilobytes whatever is posted.
+Every step is a full-page POST that works without JavaScript; with HTMX only
+the step fragment is swapped."""
 
 from typing import Any
 
@@ -50,7 +53,9 @@ STEP_TITLES = {
     "payment": gettext_lazy("Betalning"),
     "summary": gettext_lazy("Sammanfattning"),
 }
-IGNORED_POST_KEYS = {"csrfmiddlewaretoken", "step", "action"}
+# Longer than any field of the steps may be (254 characters at most), so a
+# cut value still fails its field's own check.
+MAX_VALUE_CHARS = 300
 
 
 class Wizard:
@@ -75,7 +80,7 @@ class Wizard:
         return dict(self.state["data"].get(step) or {})
 
     def keep(self, step: str, data: dict[str, str]) -> None:
-        self.state["data"][step] = data
+        self.state["data"][step] = {key: value[:MAX_VALUE_CHARS] for key, value in data.items()}
 
     def save(self) -> None:
         self.request.session[SESSION_KEY] = self.state
@@ -85,10 +90,17 @@ class Wizard:
 
 
 def _forms(
-    wizard: Wizard, consultant: Consultant, offers: Offers, step: str, *, bound: bool
+    wizard: Wizard,
+    consultant: Consultant,
+    offers: Offers,
+    step: str,
+    *,
+    bound: bool,
+    data: dict[str, str] | None = None,
 ) -> Any:
-    """The form of `step`, bound to its stored input (validating) or showing it."""
-    stored = wizard.data(step)
+    """The form of `step`, bound to its stored input (validating) or showing
+    it; `data` instead of the stored input for the step just posted."""
+    stored = wizard.data(step) if data is None else data
     args: dict[str, Any] = {"data": stored} if bound else {"initial": stored}
     if step == "plan":
         return PlanForm(plans=list(offers.plans), **args)
@@ -218,15 +230,12 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
     posted = request.POST.get("step", state.step)
     if posted not in STEPS:
         posted = state.step
+    typed: dict[str, str] | None = None
     if posted != "summary":
-        state.keep(
-            posted,
-            {
-                key: request.POST.get(key) or ""
-                for key in request.POST
-                if key not in IGNORED_POST_KEYS
-            },
-        )
+        # The step's own fields only (a plan's programs for "Licenser").
+        fields = _forms(state, consultant, offers, posted, bound=False).fields
+        typed = {key: request.POST.get(key) or "" for key in fields if key in request.POST}
+        state.keep(posted, typed)
     index = STEPS.index(posted)
     if action == "back":
         state.step = STEPS[max(index - 1, 0)]
@@ -236,7 +245,9 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _create(request, consultant, state, offers)
 
     state.step = posted
-    form = _forms(state, consultant, offers, posted, bound=True)
+    # Checked as typed, not as kept: a value over MAX_VALUE_CHARS is refused
+    # with its real length.
+    form = _forms(state, consultant, offers, posted, bound=True, data=typed)
     if form is not None and not form.is_valid():
         state.save()
         return _render(request, consultant, state, offers, form=form)
