@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.catalogue import PLAN_PROGRAMS
+from clients.catalogue import plan_includes
 from clients.models import Client, Membership, ProgramLevel, Subscription, SubscriptionLicense
 from clients.services import responsible_consultant_join, subscription_create
 from collaboration.ledger import Kind, ledger_record
@@ -193,7 +193,8 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
         starts_on=today,
     )
     if not order.licenses or any(
-        choice.program.code not in PLAN_PROGRAMS[order.plan] for choice in order.licenses
+        not plan_includes(plan=order.plan, program_code=choice.program.code)
+        for choice in order.licenses
     ):
         raise ValidationError(_("Välj licenser för program som ingår i varianten."))
     taken = CollaborationError(
