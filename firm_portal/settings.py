@@ -359,6 +359,11 @@ if SMS_DAILY_LIMIT_PER_FIRM < 0:
 
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
+# Requests a firm may send to one subscription in 24 hours (each e-mails the
+# customer's sysadmins and is logged in their ledger).
+COLLABORATION_REQUESTS_PER_DAY = env.int("COLLABORATION_REQUESTS_PER_DAY", default=3)
+if COLLABORATION_REQUESTS_PER_DAY < 1:
+    raise ImproperlyConfigured("COLLABORATION_REQUESTS_PER_DAY must be 1 or more")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
 # Denied attempts are counted per actor, subscription and window; the ledger
 # gets one "Nekad åtkomst" event per window (collaboration.ledger).
