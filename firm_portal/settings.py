@@ -365,6 +365,10 @@ COLLABORATION_REQUESTS_PER_DAY = env.int("COLLABORATION_REQUESTS_PER_DAY", defau
 if COLLABORATION_REQUESTS_PER_DAY < 1:
     raise ImproperlyConfigured("COLLABORATION_REQUESTS_PER_DAY must be 1 or more")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+# "Glömt lösenordet?" needs no login: at most this many e-mails per account an hour.
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
+if PASSWORD_RESET_EMAILS_PER_HOUR < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_EMAILS_PER_HOUR must be 1 or more")
 # Denied attempts are counted per actor, subscription and window; the ledger
 # gets one "Nekad åtkomst" event per window (collaboration.ledger).
 DENIED_ATTEMPTS_WINDOW_SECONDS = env.int("DENIED_ATTEMPTS_WINDOW_SECONDS", default=3600)
