@@ -28,15 +28,12 @@ class SmsAllowance:
     granted: int
     limit: int
     used: int = 0
-    held: int = 0
 
     def send(self, *, to: str, template: str, context: dict[str, Any]) -> bool:
         """Enqueue the SMS, or hold it once the claim is used up; True if it goes."""
         goes = self.used < self.granted
         if goes:
             self.used += 1
-        else:
-            self.held += 1
         outbox_enqueue_sms(
             to=to,
             template=template,

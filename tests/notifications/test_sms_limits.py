@@ -322,3 +322,35 @@ def test_two_sends_at_once_never_pass_the_limit(world: World, settings: Any) -> 
     assert errors == []
     assert sum(granted) == 5
     assert FirmSmsDay.objects.get(firm=world.firm).sent == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_releasing_held_sms_twice_at_once_releases_each_once(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The release locks the held rows (PostgreSQL): one click takes each."""
+    held = services.outbox_enqueue_sms(
+        to="+46701234567", template="collaboration-request", context=CONTEXT, held_reason="gräns"
+    )
+    barrier = threading.Barrier(2)
+    released: list[int] = []
+    errors: list[BaseException] = []
+
+    def release() -> None:
+        try:
+            barrier.wait(timeout=10)
+            released.append(services.outbox_release_held(message_ids=[held.pk]))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=release) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(released) == [0, 1]
+    held.refresh_from_db()
+    assert held.status == OutboxMessage.Status.SENT
