@@ -354,3 +354,22 @@ def test_support_releasing_held_sms_twice_at_once_releases_each_once(
     assert sorted(released) == [0, 1]
     held.refresh_from_db()
     assert held.status == OutboxMessage.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_invitation_claims_its_sms_in_its_own_transaction(world: World, settings: Any) -> None:
+    """The view's path to the day's row lock, outside a test transaction."""
+    settings.SMS_DAILY_LIMIT_PER_FIRM = 1
+    alfa, beta = invitable(world, 2)
+    client = Client()
+    client.force_login(world.firm_admin.user)
+    response = invite(
+        client,
+        [
+            (alfa, "Åsa Öberg", "asa@alfa.se", "070-123 45 67"),
+            (beta, "Bo Ek", "bo@beta.se", "070-123 45 68"),
+        ],
+    )
+    assert response.status_code == 302
+    assert sms_by_status() == {"sent": ["+46701234567"], "held": ["+46701234568"]}
+    assert FirmSmsDay.objects.get(firm=world.firm).sent == 1
