@@ -23,7 +23,8 @@ from firm_portal.invitations import (
     invitations_create_many,
 )
 from firm_portal.models import Consultant, Invitation, User
-from notifications.services import outbox_batch, outbox_enqueue_email, outbox_enqueue_sms
+from firm_portal.sms_allowance import firm_sms_allowance
+from notifications.services import outbox_batch, outbox_enqueue_email
 
 MAX_ROWS_PER_SEND = 50
 
@@ -129,6 +130,8 @@ class RowResult:
     row: NewUserRow
     outcome: str  # "invited", "added" (existing account), "reinvited"
     sms: bool = False
+    # Over the firm's SMS limit for the day: only the e-mail went (firm_portal/sms_allowance.py).
+    sms_held: bool = False
 
 
 @dataclass
@@ -226,17 +229,20 @@ def _invite_new_users(*, actor: Consultant, rows: list[NewUserRow]) -> list[RowR
     invitations = invitations_create_many(
         users=users, invited_by=actor.user, subscription_ids=[row.subscription.pk for row in rows]
     )
+    sms = firm_sms_allowance(firm_id=actor.firm_id, wanted=sum(1 for row in rows if row.mobile))
     results = []
     for row, user, invitation in zip(rows, users, invitations, strict=True):
         context = _context(actor, row, user)
         invitation_email(invitation=invitation, template="invitation-client-user", context=context)
+        result = RowResult(row=row, outcome="invited")
         if row.mobile:
-            outbox_enqueue_sms(
+            result.sms = sms.send(
                 to=row.mobile,
                 template="invitation-client-user",
                 context={**context, "url": invitation_url(invitation), "invited_by": actor.user},
             )
-        results.append(RowResult(row=row, outcome="invited", sms=bool(row.mobile)))
+            result.sms_held = not result.sms
+        results.append(result)
     return results
 
 
@@ -267,13 +273,15 @@ def _invite_existing_user(*, actor: Consultant, row: NewUserRow, user: User) -> 
         template="invitation-client-user",
         context=context,
     )
+    result = RowResult(row=row, outcome="reinvited")
     if row.mobile:
-        outbox_enqueue_sms(
+        result.sms = firm_sms_allowance(firm_id=actor.firm_id, wanted=1).send(
             to=row.mobile,
             template="invitation-client-user",
             context={**context, "url": invitation_url(invitation), "invited_by": actor.user},
         )
-    return RowResult(row=row, outcome="reinvited", sms=bool(row.mobile))
+        result.sms_held = not result.sms
+    return result
 
 
 def client_users_reinvite(*, actor: Consultant, membership_ids: list[int]) -> list[Membership]:

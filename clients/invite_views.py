@@ -1,5 +1,6 @@
 """Flow 4: "Bjud in klientanvändare" from "Hantera klienter"."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -81,6 +82,7 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     "username": item.row.username,
                     "outcome": item.outcome,
                     "sms": item.sms,
+                    "sms_held": item.sms_held,
                 }
                 for item in result.results
             ]
@@ -152,7 +154,12 @@ def invite_result(request: AuthenticatedHttpRequest) -> HttpResponse:
     results = request.session.pop(RESULTS_SESSION_KEY, None)
     if results is None:
         return redirect("clients:invite_start")
-    return render(request, "clients/invite_result.html", {"results": results})
+    held = any(result.get("sms_held") for result in results)
+    return render(
+        request,
+        "clients/invite_result.html",
+        {"results": results, "sms_limit": settings.SMS_DAILY_LIMIT_PER_FIRM if held else None},
+    )
 
 
 @login_required

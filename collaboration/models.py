@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
@@ -243,6 +244,62 @@ class AccessEvent(models.Model):
         raise PermissionError("Access events are append-only")
 
     get_kind_display = display_method("kind", Kind.choices)
+
+
+class DeniedAttempt(models.Model):
+    """Denied requests on existing objects, counted per actor, subscription
+    and window (settings.DENIED_ATTEMPTS_WINDOW_SECONDS). The append-only
+    ledger gets one "Nekad åtkomst" event per row, written with the window's
+    first attempt; the later ones only count here. So whoever repeats a
+    request that is refused cannot fill another tenant's ledger: at most one
+    event per actor, subscription and window (README, "Security").
+
+    The unique constraint claims the window: two first attempts at once give
+    one row and one event. `subscription` is empty for objects outside any
+    subscription (another firm's consultant or invoice)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("utförd av"),
+    )
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("abonnemang"),
+    )
+    window_start = models.DateTimeField(_("från"))
+    attempts = models.PositiveIntegerField(_("försök"), default=1)
+    last_at = models.DateTimeField(_("senaste försök"))
+    last_attempt = models.JSONField(_("senast försökt"), default=dict)
+    event = models.OneToOneField(
+        AccessEvent,
+        on_delete=models.PROTECT,
+        related_name="denied_attempt",
+        verbose_name=_("händelse i behörighetsloggen"),
+    )
+
+    class Meta:
+        verbose_name = _("nekade försök")
+        verbose_name_plural = _("nekade försök")
+        ordering = ["-window_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Coalesce("actor", Value(0)),
+                Coalesce("subscription", Value(0)),
+                "window_start",
+                name="denied_attempt_one_per_window",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempts} × {self.window_start:%Y-%m-%d %H:%M}"
 
 
 class ManualCoupling(models.Model):

@@ -22,6 +22,7 @@ plain invitation link and the plain invitation page cannot accept it.
 """
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.catalogue import PLAN_PROGRAMS
+from clients.catalogue import plan_includes
 from clients.models import Client, Membership, ProgramLevel, Subscription, SubscriptionLicense
 from clients.services import responsible_consultant_join, subscription_create
 from collaboration.ledger import Kind, ledger_record
@@ -48,11 +49,12 @@ from collaboration.new_customer_selectors import (
 from collaboration.services import CollaborationError, require_client_manager_seat
 from firm_portal.models import Consultant, Invitation, User
 from firm_portal.services import assignment_ensure
+from firm_portal.sms_allowance import firm_sms_allowance
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import billing_validate, subscription_billing_set
 from licensing.models import LicenseChange, Recipient, SubscriptionBilling
 from licensing.pricing import add_months
-from notifications.services import outbox_enqueue_email, outbox_enqueue_sms
+from notifications.services import outbox_enqueue_email
 
 # --- Creating --------------------------------------------------------------------------
 
@@ -139,7 +141,18 @@ def _open_invitation(
     return invitation
 
 
-def _welcome(*, invitation: Invitation, coupling: Coupling, reminder: bool = False) -> None:
+@dataclass(frozen=True)
+class Welcomed:
+    """What "Skapa samarbete" and "Skicka igen" did: the subscription, the
+    link, and whether its SMS was held back by the firm's daily SMS limit
+    (firm_portal/sms_allowance.py; the e-mail went)."""
+
+    subscription: Subscription
+    invitation: Invitation
+    sms_held: bool = False
+
+
+def _welcome(*, invitation: Invitation, coupling: Coupling, reminder: bool = False) -> Welcomed:
     subscription = coupling.subscription
     billing = SubscriptionBilling.objects.select_related("firm").get(subscription=subscription)
     context = {
@@ -156,13 +169,15 @@ def _welcome(*, invitation: Invitation, coupling: Coupling, reminder: bool = Fal
         "reminder": reminder,
     }
     outbox_enqueue_email(to=invitation.user.email, template="new-customer-welcome", context=context)
+    held = False
     if invitation.user.mobile:
-        outbox_enqueue_sms(
+        held = not firm_sms_allowance(firm_id=coupling.firm_id, wanted=1).send(
             to=invitation.user.mobile, template="new-customer-welcome", context=context
         )
+    return Welcomed(subscription=subscription, invitation=invitation, sms_held=held)
 
 
-def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> Subscription:
+def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> Welcomed:
     """ "Skapa samarbete". Raises CollaborationError when the organisationsnummer
     got a subscription meanwhile (also a second click on the button), and
     ValidationError (per field) for a payment choice the rules refuse."""
@@ -178,7 +193,8 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> S
         starts_on=today,
     )
     if not order.licenses or any(
-        choice.program.code not in PLAN_PROGRAMS[order.plan] for choice in order.licenses
+        not plan_includes(plan=order.plan, program_code=choice.program.code)
+        for choice in order.licenses
     ):
         raise ValidationError(_("Välj licenser för program som ingår i varianten."))
     taken = CollaborationError(
@@ -261,11 +277,11 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> S
                 user=contact, invited_by=consultant.user, consultant=consultant,
                 subscription=subscription,
             )  # fmt: skip
-            _welcome(invitation=invitation, coupling=coupling)
+            welcomed = _welcome(invitation=invitation, coupling=coupling)
     except IntegrityError:
         # The same organisationsnummer created at the same moment (a double click).
         raise taken from None
-    return subscription
+    return welcomed
 
 
 def _write_licenses(*, actor: User, subscription: Subscription, order: NewCustomerOrder) -> None:
@@ -322,7 +338,7 @@ def _open_invitation_of(subscription: Subscription) -> Invitation | None:
 
 
 @transaction.atomic
-def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Invitation:
+def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Welcomed:
     """ "Skicka igen": a new link (the old one stops working) by email and SMS."""
     coupling = _lock_awaiting(coupling=coupling)
     invitation = _open_invitation_of(coupling.subscription)
@@ -336,8 +352,7 @@ def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Invita
         consultant=consultant,
         subscription=coupling.subscription,
     )
-    _welcome(invitation=invitation, coupling=coupling, reminder=True)
-    return invitation
+    return _welcome(invitation=invitation, coupling=coupling, reminder=True)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.catalogue import PLAN_PROGRAMS
+from clients.catalogue import plan_program_codes
 from clients.models import (
     Client,
     Level,
@@ -136,7 +136,7 @@ def plan_offers(*, firm_id: int, on: date | None = None) -> Offers:
                 list_price=book.plan(plan.value, on, reseller=False),
                 reseller_price=book.plan(plan.value, on, reseller=True),
             )
-            for code in PLAN_PROGRAMS[plan.value]:
+            for code in plan_program_codes(plan.value):
                 program = programs.get(code)
                 if program is None:
                     continue

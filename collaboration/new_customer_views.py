@@ -3,11 +3,15 @@ and cancel while the customer has not accepted, and the customer's
 acceptance page (the emailed link).
 
 The wizard keeps what was typed in the session, per step, until "Skapa
-samarbete": nothing is written before. Every step is a full-page POST that
-works without JavaScript; with HTMX only the step fragment is swapped."""
+samarbete": nothing is written before. Only the fields of the step's form are
+kept, each cut at MAX_VALUE_CHARS, so what a POST can add to the session
+(which every later request decodes) is a few kilobytes whatever is posted.
+Every step is a full-page POST that works without JavaScript; with HTMX only
+the step fragment is swapped."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -49,7 +53,9 @@ STEP_TITLES = {
     "payment": gettext_lazy("Betalning"),
     "summary": gettext_lazy("Sammanfattning"),
 }
-IGNORED_POST_KEYS = {"csrfmiddlewaretoken", "step", "action"}
+# Longer than any field of the steps may be (254 characters at most), so a
+# cut value still fails its field's own check.
+MAX_VALUE_CHARS = 300
 
 
 class Wizard:
@@ -74,7 +80,7 @@ class Wizard:
         return dict(self.state["data"].get(step) or {})
 
     def keep(self, step: str, data: dict[str, str]) -> None:
-        self.state["data"][step] = data
+        self.state["data"][step] = {key: value[:MAX_VALUE_CHARS] for key, value in data.items()}
 
     def save(self) -> None:
         self.request.session[SESSION_KEY] = self.state
@@ -84,10 +90,17 @@ class Wizard:
 
 
 def _forms(
-    wizard: Wizard, consultant: Consultant, offers: Offers, step: str, *, bound: bool
+    wizard: Wizard,
+    consultant: Consultant,
+    offers: Offers,
+    step: str,
+    *,
+    bound: bool,
+    data: dict[str, str] | None = None,
 ) -> Any:
-    """The form of `step`, bound to its stored input (validating) or showing it."""
-    stored = wizard.data(step)
+    """The form of `step`, bound to its stored input (validating) or showing
+    it; `data` instead of the stored input for the step just posted."""
+    stored = wizard.data(step) if data is None else data
     args: dict[str, Any] = {"data": stored} if bound else {"initial": stored}
     if step == "plan":
         return PlanForm(plans=list(offers.plans), **args)
@@ -217,15 +230,12 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
     posted = request.POST.get("step", state.step)
     if posted not in STEPS:
         posted = state.step
+    typed: dict[str, str] | None = None
     if posted != "summary":
-        state.keep(
-            posted,
-            {
-                key: request.POST.get(key) or ""
-                for key in request.POST
-                if key not in IGNORED_POST_KEYS
-            },
-        )
+        # The step's own fields only (a plan's programs for "Licenser").
+        fields = _forms(state, consultant, offers, posted, bound=False).fields
+        typed = {key: request.POST.get(key) or "" for key in fields if key in request.POST}
+        state.keep(posted, typed)
     index = STEPS.index(posted)
     if action == "back":
         state.step = STEPS[max(index - 1, 0)]
@@ -235,7 +245,9 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _create(request, consultant, state, offers)
 
     state.step = posted
-    form = _forms(state, consultant, offers, posted, bound=True)
+    # Checked as typed, not as kept: a value over MAX_VALUE_CHARS is refused
+    # with its real length.
+    form = _forms(state, consultant, offers, posted, bound=True, data=typed)
     if form is not None and not form.is_valid():
         state.save()
         return _render(request, consultant, state, offers, form=form)
@@ -262,7 +274,7 @@ def _create(
     if not isinstance(result, NewCustomerOrder):
         raise TypeError(result)
     try:
-        subscription = new_customer.new_customer_create(consultant=consultant, order=result)
+        welcomed = new_customer.new_customer_create(consultant=consultant, order=result)
     except ValidationError as error:
         # A rule that no longer holds (the agreement ended, the contact's
         # account changed): back to the step it belongs to, message at its field.
@@ -282,6 +294,7 @@ def _create(
         state.save()
         return _render(request, consultant, state, offers, order=result, error=error.message)
     state.clear()
+    subscription = welcomed.subscription
     messages.success(
         request,
         _(
@@ -290,9 +303,23 @@ def _create(
         )
         % {"client": subscription.client.name, "email": result.customer.contact_email},
     )
+    _tell_if_sms_held(request, welcomed)
     if request.htmx:
         return HttpResponseClientRedirect(_done_url(subscription.number))
     return redirect("collaboration:new_customer_done", number=subscription.number)
+
+
+def _tell_if_sms_held(request: HttpRequest, welcomed: new_customer.Welcomed) -> None:
+    if welcomed.sms_held:
+        messages.warning(
+            request,
+            _(
+                "Sms:et med länken skickades inte: byrån har nått gränsen på %(limit)s sms per "
+                "dygn. Välkomstmejlet har gått iväg. Kontakta support om sms:et behöver skickas "
+                "i dag."
+            )
+            % {"limit": settings.SMS_DAILY_LIMIT_PER_FIRM},
+        )
 
 
 def _done_url(number: int) -> str:
@@ -326,7 +353,7 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     consultant = require_consultant(user=request.user)
     coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
     try:
-        invitation = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
+        welcomed = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
     except CollaborationError as error:
         messages.error(request, error.message)
     else:
@@ -336,8 +363,12 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
                 "Välkomstmejlet till %(client)s är skickat igen till %(email)s. "
                 "Den tidigare länken gäller inte längre."
             )
-            % {"client": coupling.subscription.client.name, "email": invitation.user.email},
+            % {
+                "client": coupling.subscription.client.name,
+                "email": welcomed.invitation.user.email,
+            },
         )
+        _tell_if_sms_held(request, welcomed)
     return _back(request, number)
 
 

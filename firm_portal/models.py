@@ -222,3 +222,23 @@ class ConsultantOffboarding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultant} {self.performed_at:%Y-%m-%d}"
+
+
+class FirmSmsDay(models.Model):
+    """How many SMS a firm's actions sent on one day (Europe/Stockholm),
+    against settings.SMS_DAILY_LIMIT_PER_FIRM (firm_portal/sms_allowance.py).
+    One row per firm and day, locked while a send claims from it."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("dag"))
+    sent = models.PositiveIntegerField(_("skickade sms"), default=0)
+
+    class Meta:
+        verbose_name = _("sms per byrå och dag")
+        verbose_name_plural = _("sms per byrå och dag")
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "day"], name="firm_sms_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} {self.day}: {self.sent}"

@@ -9,6 +9,7 @@ and provides every secret through the environment (or a `*_FILE` path).
 from datetime import timedelta
 from pathlib import Path
 
+import phonenumbers
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -364,9 +365,42 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_CLAIM_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 
+# Countries whose mobile numbers are accepted (ISO 3166 region codes, as
+# phonenumbers names them): a number elsewhere is refused at the field and
+# never texted. Per firm and day (Europe/Stockholm) at most this many SMS go
+# out; beyond it the e-mail still goes and the SMS is held for support.
+SMS_ALLOWED_REGIONS = frozenset(
+    code.strip().upper()
+    for code in env.str("SMS_ALLOWED_REGIONS", default="SE,NO,DK,FI,IS").split(",")
+    if code.strip()
+)
+_unknown_regions = SMS_ALLOWED_REGIONS - phonenumbers.SUPPORTED_REGIONS
+if not SMS_ALLOWED_REGIONS or _unknown_regions:
+    raise ImproperlyConfigured(
+        "SMS_ALLOWED_REGIONS must be region codes such as SE,NO,DK,FI,IS"
+        + (f", not {', '.join(sorted(_unknown_regions))}" if _unknown_regions else "")
+    )
+SMS_DAILY_LIMIT_PER_FIRM = env.int("SMS_DAILY_LIMIT_PER_FIRM", default=200)
+if SMS_DAILY_LIMIT_PER_FIRM < 0:
+    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_FIRM must be 0 or more")
+
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
+# Requests a firm may send to one subscription in 24 hours (each e-mails the
+# customer's sysadmins and is logged in their ledger).
+COLLABORATION_REQUESTS_PER_DAY = env.int("COLLABORATION_REQUESTS_PER_DAY", default=3)
+if COLLABORATION_REQUESTS_PER_DAY < 1:
+    raise ImproperlyConfigured("COLLABORATION_REQUESTS_PER_DAY must be 1 or more")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+# "Glömt lösenordet?" needs no login: at most this many e-mails per account an hour.
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
+if PASSWORD_RESET_EMAILS_PER_HOUR < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_EMAILS_PER_HOUR must be 1 or more")
+# Denied attempts are counted per actor, subscription and window; the ledger
+# gets one "Nekad åtkomst" event per window (collaboration.ledger).
+DENIED_ATTEMPTS_WINDOW_SECONDS = env.int("DENIED_ATTEMPTS_WINDOW_SECONDS", default=3600)
+if DENIED_ATTEMPTS_WINDOW_SECONDS <= 0:
+    raise ImproperlyConfigured("DENIED_ATTEMPTS_WINDOW_SECONDS must be a positive number")
 
 # --- Invoices ---------------------------------------------------------------
 # Our own company as printed on every invoice (copied into each invoice when

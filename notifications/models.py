@@ -18,6 +18,9 @@ class OutboxMessage(models.Model):
         SENDING = "sending", _("Skickas")
         SENT = "sent", _("Skickat")
         FAILED = "failed", _("Misslyckat")
+        # Written but never sent on its own (an SMS over the firm's daily
+        # limit); support sends it with "Skicka hållna sms".
+        HELD = "held", _("Hålls inne")
 
     channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("mottagare"), max_length=254)

@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from firm_portal.metrics import OUTBOX_MESSAGES_FAILED
 from firm_portal.request_context import current_request_id
 from notifications.models import OutboxMessage
-from notifications.sms import Sms, SmsDeliveryError, get_sms_backend
+from notifications.sms import Sms, SmsDeliveryError, get_sms_backend, sms_region_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ def outbox_batch() -> Iterator[None]:
         _batch.reset(token)
     if messages:
         OutboxMessage.objects.bulk_create(messages)
-        _enqueue_after_commit([message.pk for message in messages])
+        to_send = [m.pk for m in messages if m.status == OutboxMessage.Status.PENDING]
+        if to_send:
+            _enqueue_after_commit(to_send)
 
 
 def _store(message: OutboxMessage) -> OutboxMessage:
@@ -75,7 +77,8 @@ def _store(message: OutboxMessage) -> OutboxMessage:
         pending.append(message)
         return message
     message.save()
-    _enqueue_after_commit([message.pk])
+    if message.status == OutboxMessage.Status.PENDING:
+        _enqueue_after_commit([message.pk])
     return message
 
 
@@ -135,7 +138,7 @@ def outbox_enqueue_email(
     )
 
 
-def _require_e164(number: str) -> None:
+def _require_e164(number: str) -> phonenumbers.PhoneNumber:
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
@@ -146,22 +149,49 @@ def _require_e164(number: str) -> None:
         or phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != number
     ):
         raise ValueError(f"Not a phone number in E.164 form (+46701234567): {number!r}")
+    return parsed
 
 
 def outbox_enqueue_sms(
-    *, to: str, template: str, context: dict[str, Any], language: str = "sv"
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str = "sv",
+    held_reason: str = "",
 ) -> OutboxMessage:
     """Render `templates/sms/<template>.txt` for `to`, a number in E.164 form
-    (ValueError otherwise), and store it; it is sent after commit."""
+    (ValueError otherwise), and store it; it is sent after commit. With a
+    `held_reason` it is stored as held instead (the firm's SMS limit,
+    firm_portal/sms_allowance.py) and goes only when support releases it."""
     _require_e164(to)
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
         body = render_to_string(f"sms/{template}.txt", context).strip()
-    return _store(
-        OutboxMessage(
-            channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
-        )
+    message = OutboxMessage(
+        channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
     )
+    if held_reason:
+        message.status = OutboxMessage.Status.HELD
+        message.last_error = held_reason
+    return _store(message)
+
+
+def outbox_release_held(*, message_ids: list[int]) -> int:
+    """Support's "Skicka hållna sms": held messages among `message_ids` go
+    out now (after commit); others are left alone. Returns how many."""
+    with transaction.atomic():
+        released = list(
+            OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.HELD)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=released).update(
+            status=OutboxMessage.Status.PENDING, last_error="", next_attempt_at=None
+        )
+        if released:
+            _enqueue_after_commit(released)
+    return len(released)
 
 
 @dataclass(frozen=True)
@@ -283,7 +313,15 @@ def _send_email(message: OutboxMessage, mail: BaseEmailBackend | None = None) ->
 
 
 def _send_sms(message: OutboxMessage) -> None:
-    _require_e164(message.recipient)
+    number = _require_e164(message.recipient)
+    if not sms_region_allowed(number):
+        # Forms refuse such numbers; one stored before the allow-list changed
+        # fails here for good, with the reason for support.
+        raise SmsDeliveryError(
+            f"Not sent: the number is from {phonenumbers.region_code_for_number(number)}, "
+            f"outside SMS_ALLOWED_REGIONS",
+            permanent=True,
+        )
     provider_id = get_sms_backend().send(
         Sms(
             to=message.recipient,

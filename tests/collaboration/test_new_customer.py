@@ -106,7 +106,7 @@ def make_order(**overrides: object) -> NewCustomerOrder:
 def create(world, **overrides):  # type: ignore[no-untyped-def]
     return new_customer.new_customer_create(
         consultant=world.consultant, order=make_order(**overrides)
-    )
+    ).subscription
 
 
 def token_of(message: OutboxMessage) -> str:

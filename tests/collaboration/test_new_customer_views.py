@@ -2,7 +2,9 @@
 written before "Skapa samarbete"), the result page, resend/cancel and the
 customer's acceptance link."""
 
+import random
 import re
+import string
 from datetime import timedelta
 
 import pytest
@@ -596,3 +598,53 @@ class TestQueryCounts:
         number = Subscription.objects.filter(status="pending").first().number  # type: ignore[union-attr]
         with django_assert_num_queries(9):
             firm_client.get(reverse("collaboration:new_customer_done", kwargs={"number": number}))
+
+
+class TestSessionStaysSmall:
+    """Issue 13: four POSTs once made an 8.8 MB session that every later
+    request decoded. Only the fields of each step are kept, each bounded."""
+
+    @staticmethod
+    def noise(length: int) -> str:
+        # Random letters: the session is compressed, and "xxxx…" would hide its size.
+        return "".join(random.choices(string.ascii_letters + string.digits, k=length))
+
+    def stored_session_size(self) -> int:
+        return len(Session.objects.get().session_data)
+
+    def test_huge_unknown_and_known_fields_leave_the_session_small(self, firm_client):
+        steps = ("plan", "licenses", "customer", "payment")
+        known = {step: dict(STEP_DATA[step]) for step in steps}
+        # Every known field 50,000 characters long (the forms refuse them), plus
+        # 150 unknown fields of 10,000: up to 2 MB per POST (Django's limit is 2.5).
+        for step, fields in known.items():
+            unknown = {f"junk_{n}": self.noise(10_000) for n in range(150)}
+            huge = {name: self.noise(50_000) for name in fields}
+            response = post(firm_client, step, **unknown, **huge)
+            assert response.status_code == 200
+        size = self.stored_session_size()
+        assert size < 12_000, size
+        data = firm_client.session["new_customer_wizard"]["data"]
+        for step, values in data.items():
+            assert not any(key.startswith("junk_") for key in values), step
+            assert all(len(value) <= 300 for value in values.values()), step
+
+    def test_a_too_long_value_is_refused_with_its_real_length(self, firm_client):
+        walk_to(firm_client, "customer")
+        response = post(firm_client, "customer", name="Å" * 5000)
+        assert "Säkerställ att detta värde har som mest 200 tecken (den har 5000)." in response.text
+        stored = firm_client.session["new_customer_wizard"]["data"]["customer"]["name"]
+        assert stored == "Å" * 300
+
+    def test_the_steps_keep_what_was_typed(self, firm_client):
+        walk_to(firm_client, "payment")
+        post(firm_client, "payment", junk="x")
+        data = firm_client.session["new_customer_wizard"]["data"]
+        assert data["plan"] == {"plan": "smart"}
+        assert data["customer"]["contact_email"] == "Karin@Nyakunden.se"
+        assert set(data["licenses"]) <= {
+            f"{kind}_{code}"
+            for kind in ("seats", "role")
+            for code in ("bokforing", "fakturering", "kvitto-resa", "lon", "tid", "arkivplats")
+        }
+        assert "junk" not in data["payment"]

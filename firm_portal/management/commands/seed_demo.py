@@ -183,8 +183,9 @@ LAST_NAMES = (
     "Forsberg", "Sjöberg", "Wallin", "Engström", "Eklund", "Lundin", "Håkansson", "Björk",
 )  # fmt: skip
 
-# Programs a plan always has, and the extras it may have.
-PLAN_PROGRAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
+# Demo licences per plan: programs always licensed, and extras that may be
+# (all within the plan: clients.catalogue.PLAN_PROGRAMS, checked by a test).
+PLAN_LICENSE_MIX: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
     Plan.FAKTURA: (("fakturering",), ("kvitto-resa", "offert-order"), 1),
     Plan.START: (("bokforing", "fakturering"), ("kvitto-resa", "arkivplats"), 1),
     Plan.SMART: (("bokforing", "fakturering", "kvitto-resa"), ("lon", "tid", "arkivplats"), 2),
@@ -368,7 +369,7 @@ class World:
     def create_licenses(self) -> None:
         rows: list[SubscriptionLicense] = []
         for subscription in self.subscriptions:
-            always, extras, max_extras = PLAN_PROGRAMS[subscription.plan]
+            always, extras, max_extras = PLAN_LICENSE_MIX[subscription.plan]
             codes = list(always) + self.rng.sample(extras, self.rng.randint(0, max_extras))
             for code in sorted(codes, key=lambda c: self.programs[c].sort_order):
                 program = self.programs[code]
