@@ -805,9 +805,10 @@ class TestSupportGroup:
         # model added by a later migration fails here until Support is given
         # (or knowingly denied) a view permission on it.
         # The latest migration that runs the group's rule (licensing 0007 runs
-        # it again for the models licensing 0006 added).
+        # it again for the models licensing 0006 added, collaboration 0009 for
+        # JoinOffer and CustomerAcceptance).
         state = MigrationExecutor(connection).loader.project_state(
-            ("licensing", "0007_support_views_plan_and_billing_changes")
+            ("collaboration", "0009_customer_acceptance")
         )
         Group.objects.filter(name="Support").delete()
         support_migration.support_group_ensure(state.apps, "default")
