@@ -287,7 +287,7 @@ class TestResend:
 # --- 2. "Skapa nytt samarbete" ---------------------------------------------------------------
 
 
-def create_new_customer(client: Client, contact_email: str) -> Any:
+def create_new_customer(client: Client, contact_email: str, **customer: str) -> Any:
     walk_to(client, "customer")
     response = wizard_post(
         client,
@@ -296,6 +296,7 @@ def create_new_customer(client: Client, contact_email: str) -> Any:
         contact_email=contact_email,
         contact_mobile=ATTACKER_MOBILE,
         contact_personal_number=ATTACKER_PERSONAL_NUMBER,
+        **customer,
     )
     assert response.status_code == 200 and 'class="error"' not in response.text, response.text
     wizard_post(client, "payment")
@@ -532,3 +533,217 @@ def test_an_invitation_link_never_replaces_a_password_that_is_set(world: World) 
     oskar.refresh_from_db()
     assert oskar.check_password(factories.PASSWORD)
     assert "_auth_user_id" not in client.session
+
+
+# --- The join offer routes, and every new row lock on PostgreSQL ------------------------------
+
+
+def make_offer(world: World, user: User, **fields: Any) -> Any:
+    from firm_portal.models import JoinOffer
+
+    values: dict[str, Any] = {
+        "user": user,
+        "kind": JoinOffer.Kind.CONSULTANT,
+        "firm": world.firm,
+        "invited_by": world.firm_admin.user,
+        "sent_at": timezone.now(),
+    }
+    values.update(fields)
+    return JoinOffer.objects.create(**values)
+
+
+class TestJoinOfferRoutes:
+    def test_answered_unknown_and_wrong_method(self, world: World) -> None:
+        oskar = world.other_sysadmin
+        offer = make_offer(world, oskar)
+        owner = logged_in(oskar)
+        accept = reverse("join_offer_accept", args=[offer.pk])
+        decline = reverse("join_offer_decline", args=[offer.pk])
+        assert owner.get(accept).status_code == 405
+        assert owner.get(decline).status_code == 405
+        assert owner.post(reverse("join_offer_accept", args=[10**30])).status_code == 404
+        assert owner.post(decline).status_code == 302
+        # Answered: gone from the start page, and a second answer is a 404.
+        assert owner.post(accept).status_code == 404
+        assert owner.post(decline).status_code == 404
+        assert not Consultant.objects.filter(user=oskar).exists()
+        assert "Inbjudningar" not in owner.get(HOME).text
+
+    def test_a_client_offer_lapses_when_the_firm_is_no_longer_sysadmin(self, world: World) -> None:
+        (alfa,) = make_invitable(world, ["Alfa AB"])
+        offer = make_offer(world, world.other_sysadmin, kind="client_user", subscription=alfa)
+        Membership.objects.filter(subscription=alfa, consultant=world.consultant).update(
+            is_sysadmin=False
+        )
+        owner = logged_in(world.other_sysadmin)
+        response = owner.post(reverse("join_offer_accept", args=[offer.pk]), follow=True)
+        assert (
+            "Revisorerna Norr AB är inte längre systemadministratör hos Alfa AB, så inbjudan "
+            "gäller inte längre."
+        ) in response.text
+        assert not Membership.objects.filter(subscription=alfa, user=world.other_sysadmin).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestRowLocks:
+    """The paths that lock rows, outside a test transaction (a missing
+    atomic is an error on PostgreSQL there)."""
+
+    def test_answer_resend_and_renew(self, world: World, django_capture_on_commit_callbacks):
+        from firm_portal.models import JoinOffer
+
+        admin = logged_in(world.firm_admin.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(2):  # the second time resends the pending offer
+                admin.post(
+                    reverse("firm_add_consultant"),
+                    {"full_name": "Oskar", "email": world.other_sysadmin.email},
+                )
+            admin.post(reverse("firm_add_consultant"), {"full_name": "Ny", "email": "ny@norr.se"})
+            offer = JoinOffer.objects.get(user=world.other_sysadmin)
+            assert admin.post(reverse("firm_resend_offer", args=[offer.pk])).status_code == 302
+        assert len(mail.outbox) == 4
+        owner = logged_in(world.other_sysadmin)
+        assert owner.post(reverse("join_offer_decline", args=[offer.pk])).status_code == 302
+        assert JoinOffer.objects.get(pk=offer.pk).status == "declined"
+        # The new address's link, expired and renewed, then used.
+        new = JoinOffer.objects.get(user__email="ny@norr.se")
+        Invitation.objects.filter(user=new.user).update(expires_at=timezone.now())
+        link = own_invitation_link(new.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            Client().post(link + "ny-lank/")
+        response = Client().post(own_invitation_link(new.user), SET_PASSWORD, follow=True)
+        assert "Du är nu konsult på Revisorerna Norr AB." in response.text
+
+    def test_client_users_resend_and_accept(
+        self, world: World, django_capture_on_commit_callbacks
+    ) -> None:
+        from firm_portal.models import JoinOffer
+
+        (alfa,) = make_invitable(world, ["Alfa AB"])
+        admin = logged_in(world.firm_admin.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            admin.post(INVITE_NEW, row(alfa, "Oskar", world.other_sysadmin.email))
+            offer = JoinOffer.objects.get(user=world.other_sysadmin)
+            admin.post(INVITE_EXISTING, {"offers": [str(offer.pk)]})
+        assert [m.to for m in mail.outbox] == [[world.other_sysadmin.email]] * 2
+        owner = logged_in(world.other_sysadmin)
+        owner.post(reverse("join_offer_accept", args=[offer.pk]))
+        owner.post(reverse("join_offer_accept", args=[offer.pk]))  # a second click
+        assert Membership.objects.filter(subscription=alfa, user=world.other_sysadmin).count() == 1
+        assert (
+            AccessEvent.objects.filter(kind="member_added", subject=world.other_sysadmin).count()
+            == 1
+        )
+
+    def test_new_customer_resend_cancel_and_accept(
+        self, world: World, django_capture_on_commit_callbacks
+    ) -> None:
+        install_prices()
+        consultant = logged_in(world.consultant.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            create_new_customer(consultant, world.other_sysadmin.email)
+            number = Subscription.objects.get(client__name="Nya Kunden AB").number
+            consultant.post(reverse("collaboration:new_customer_resend", args=[number]))
+        link = accept_link(world.other_sysadmin)
+        owner = logged_in(world.other_sysadmin)
+        assert owner.post(link, {"accept_terms": "on"}).status_code == 302
+        assert Subscription.objects.get(number=number).status == "active"
+        assert owner.post(link, {"accept_terms": "on"}).status_code == 410
+        with django_capture_on_commit_callbacks(execute=True):
+            create_new_customer(consultant, "ny@andra.se", org_number="5561417071", name="Andra AB")
+        other = Subscription.objects.get(client__name="Andra AB")
+        consultant.post(reverse("collaboration:new_customer_cancel", args=[other.number]))
+        assert Subscription.objects.get(pk=other.pk).status == "ended"
+        assert Client().get(accept_link(User.objects.get(email="ny@andra.se"))).status_code == 410
+        # A legacy consultant's link: only the firm's own invitation is renewed.
+        legacy = make_user(email="gammal@norr.se")
+        legacy.set_unusable_password()
+        legacy.save(update_fields=["password"])
+        colleague = Consultant.objects.create(user=legacy, firm=world.firm)
+        Invitation.objects.create(
+            user=legacy,
+            invited_by=world.firm_admin.user,
+            firm=world.firm,
+            nonce="byrans-egen",
+            sent_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        admin = logged_in(world.firm_admin.user)
+        admin.post(reverse("firm_reinvite", args=[colleague.pk]))
+        assert Invitation.objects.get(user=legacy).nonce != "byrans-egen"
+
+
+class TestMigratingOpenLinks:
+    """Rows made before join offers and acceptance rows existed."""
+
+    def test_an_awaiting_customers_invitation_becomes_its_acceptance(self, world: World) -> None:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        from collaboration.models import CustomerAcceptance
+
+        migration = import_module("collaboration.migrations.0009_customer_acceptance")
+        coupling = factories.CouplingFactory(
+            firm=world.firm,
+            subscription__status="pending",
+            status=Coupling.Status.AWAITING_CUSTOMER,
+            activated_at=None,
+        )
+        contact = make_user(email="kontakt@gammal.se", is_active=False)
+        contact.set_unusable_password()
+        contact.save(update_fields=["password"])
+        membership = Membership.objects.create(
+            subscription=coupling.subscription, user=contact, is_sysadmin=True
+        )
+        factories.give_level(membership, "bokforing", "admin")
+        now = timezone.now()
+        Invitation.objects.create(
+            user=contact,
+            invited_by=world.consultant.user,
+            firm=world.firm,
+            subscription=coupling.subscription,
+            nonce="gammal",
+            sent_at=now,
+            expires_at=now + timedelta(days=3),
+        )
+        migration.acceptances_for_awaiting_customers(apps, None)
+        acceptance = CustomerAcceptance.objects.get(coupling=coupling)
+        assert (acceptance.contact, acceptance.created_contact, acceptance.levels) == (
+            contact,
+            True,
+            {"bokforing": "admin"},
+        )
+        assert acceptance.nonce not in ("", "gammal")
+        assert not Invitation.objects.filter(user=contact).exists()
+
+    def test_an_open_client_user_invitation_gets_its_offer(self, world: World) -> None:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        from firm_portal.models import JoinOffer
+
+        migration = import_module("firm_portal.migrations.0006_join_offers")
+        (alfa,) = make_invitable(world, ["Alfa AB"])
+        invited = make_user(email="inbjuden@alfa.se")
+        Membership.objects.create(subscription=alfa, user=invited)
+        now = timezone.now()
+        Invitation.objects.create(
+            user=invited,
+            invited_by=world.firm_admin.user,
+            subscription=alfa,
+            nonce="gammal",
+            sent_at=now,
+            expires_at=now + timedelta(days=3),
+        )
+        migration.offers_for_open_client_user_invitations(apps, None)
+        offer = JoinOffer.objects.get(user=invited)
+        assert (offer.kind, offer.firm, offer.subscription, offer.status) == (
+            "client_user",
+            world.firm,
+            alfa,
+            "pending",
+        )
+        assert Invitation.objects.get(user=invited).nonce == "gammal"
