@@ -131,7 +131,7 @@ class NewUserRow:
     mobile: str = ""
 
 
-def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> list[NewUserRow]:
+def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> None:
     """Ask the person on every row to join the row's client, in one
     transaction. A new address gets an account (the name, username and
     mobile typed on the row), an invitation link to choose a password (by
@@ -191,7 +191,6 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> list[Ne
                 "Ladda om sidan och försök igen."
             )
         ) from None
-    return rows
 
 
 def _create_users(rows: list[NewUserRow]) -> dict[str, User]:

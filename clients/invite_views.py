@@ -66,8 +66,9 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if rows_gone:
         form.errors.append(str(bulk_invitations.ROWS_GONE_MESSAGE))
     if request.method == "POST" and not rows_gone and form.is_valid():
+        rows = form.new_user_rows()
         try:
-            rows = bulk_invitations.client_users_invite(actor=consultant, rows=form.new_user_rows())
+            bulk_invitations.client_users_invite(actor=consultant, rows=rows)
         except BulkInviteError as error:
             form.errors.append(error.message)
         else:

@@ -63,7 +63,6 @@ def join_offer_email(*, offer: JoinOffer, reminder: bool = False) -> None:
         template="join-offer",
         context={
             **offer_context(offer),
-            "offer": offer,
             "recipient": offer.user,
             "invited_by": offer.invited_by,
             "url": settings.SITE_URL + reverse("home"),
@@ -88,7 +87,7 @@ def _own_open_invitation(offer: JoinOffer) -> Invitation | None:
     )
 
 
-def join_offer_resend(*, offer: JoinOffer, context: dict[str, object] | None = None) -> None:
+def join_offer_resend(*, offer: JoinOffer) -> None:
     """ "Skicka igen": an account still without a password gets a new link of
     the invitation issued with this offer (earlier links stop working);
     anyone else gets the offer again. Never a new invitation. In the
@@ -99,7 +98,7 @@ def join_offer_resend(*, offer: JoinOffer, context: dict[str, object] | None = N
         invitation_email(
             invitation=invitation,
             template=INVITATION_TEMPLATES[JoinOffer.Kind(offer.kind)],
-            context={**offer_context(offer), "reminder": True, **(context or {})},
+            context={**offer_context(offer), "reminder": True},
         )
     else:
         join_offer_email(offer=offer, reminder=True)
