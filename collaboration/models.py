@@ -147,6 +147,47 @@ class Coupling(models.Model):
     get_status_display = display_method("status", Status.choices)
 
 
+class CustomerAcceptance(models.Model):
+    """The new customer's acceptance of the terms ("Skapa nytt samarbete"):
+    a single-use, expiring link of its own, e-mailed to the primary
+    contact's own address. It never touches the contact's `Invitation` (the
+    person's own link): a contact account that this collaboration created
+    chooses its password through this link; an account that existed before
+    is only asked, and accepts while logged in as itself. The contact
+    becomes the subscription's system administrator, with `levels`, only on
+    acceptance."""
+
+    coupling = models.OneToOneField(
+        Coupling, on_delete=models.CASCADE, related_name="customer_acceptance"
+    )
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="customer_acceptances",
+        verbose_name=_("primärkontakt"),
+    )
+    # Whether this collaboration made the contact's account (then, and only
+    # then, the link may set its first password).
+    created_contact = models.BooleanField(default=False)
+    # The contact's level per program once accepted: {program code: level}.
+    levels = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    nonce = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    expires_at = models.DateTimeField(_("går ut"))
+    accepted_at = models.DateTimeField(_("godkänd"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kundens godkännande")
+        verbose_name_plural = _("kundernas godkännanden")
+
+    def __str__(self) -> str:
+        return f"{self.coupling_id} ({'godkänd' if self.accepted_at else 'öppen'})"
+
+
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
     def update(self, **kwargs: object) -> int:
         raise PermissionError("Access events are append-only")

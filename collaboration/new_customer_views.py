@@ -28,6 +28,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.validators import normalize_org_number
 from collaboration import new_customer
 from collaboration import new_customer_selectors as selectors
+from collaboration.models import CustomerAcceptance
 from collaboration.new_customer import AcceptanceError
 from collaboration.new_customer_forms import (
     AcceptTermsForm,
@@ -365,7 +366,7 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
             )
             % {
                 "client": coupling.subscription.client.name,
-                "email": welcomed.invitation.user.email,
+                "email": welcomed.acceptance.contact.email,
             },
         )
         _tell_if_sms_held(request, welcomed)
@@ -394,48 +395,36 @@ def cancel(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def accept(request: HttpRequest, token: str) -> HttpResponse:
-    """The welcome link: the terms, "Jag godkänner villkoren" and a password;
-    then logged in on the start page."""
+    """The welcome link: the terms and "Jag godkänner villkoren"; a contact
+    account made with the collaboration also chooses its password here (and
+    is then logged in), any other account logs in as itself first."""
     checked = selectors.acceptance_check(token=token)
-    invitation = checked.invitation
-    if checked.problem or invitation is None:
-        return render(
-            request,
-            "collaboration/new_customer_link_invalid.html",
-            {"problem": checked.problem or "invalid", "invitation": invitation},
-            status=404 if checked.problem in ("", "invalid") else 410,
-        )
-    contact = invitation.user
+    acceptance = checked.acceptance
+    if checked.problem or acceptance is None:
+        return _link_problem(request, checked.problem or "invalid", acceptance)
+    contact = acceptance.contact
     signed_in = request.user if request.user.is_authenticated else None
     if signed_in is not None and signed_in.pk != contact.pk:
-        return render(
-            request,
-            "collaboration/new_customer_link_invalid.html",
-            {"problem": "wrong_user", "invitation": invitation},
-            status=403,
-        )
-    has_password = contact.has_usable_password()
-    if has_password and signed_in is None:
-        return redirect_to_login(request.get_full_path())
+        return _link_problem(request, "wrong_user", acceptance)
+    chooses_password = selectors.sets_password(acceptance)
+    if not chooses_password and signed_in is None:
+        if contact.is_active and contact.has_usable_password():
+            return redirect_to_login(request.get_full_path())
+        return _link_problem(request, "log_in_first", acceptance)
     form: AcceptTermsForm | AcceptWithPasswordForm = (
-        AcceptTermsForm(request.POST or None)
-        if has_password
-        else AcceptWithPasswordForm(contact, request.POST or None)
+        AcceptWithPasswordForm(contact, request.POST or None)
+        if chooses_password
+        else AcceptTermsForm(request.POST or None)
     )
     if request.method == "POST" and form.is_valid():
         try:
             subscription = new_customer.new_customer_accept(
                 token=token,
                 user=signed_in,  # type: ignore[arg-type]
-                password=None if has_password else form.cleaned_data["new_password1"],
+                password=form.cleaned_data["new_password1"] if chooses_password else None,
             )
         except AcceptanceError as error:
-            return render(
-                request,
-                "collaboration/new_customer_link_invalid.html",
-                {"problem": error.problem, "invitation": invitation},
-                status=410,
-            )
+            return _link_problem(request, error.problem, acceptance)
         if signed_in is None:
             contact.refresh_from_db()
             login(request, contact, backend="django.contrib.auth.backends.ModelBackend")
@@ -445,10 +434,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 "Välkommen! Villkoren är godkända och samarbetet med %(firm)s är igång för "
                 "%(client)s."
             )
-            % {
-                "firm": invitation.firm.name if invitation.firm else "",
-                "client": subscription.client.name,
-            },
+            % {"firm": acceptance.coupling.firm.name, "client": subscription.client.name},
         )
         return redirect("home")
     return render(
@@ -456,8 +442,22 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         "collaboration/new_customer_accept.html",
         {
             "form": form,
-            "invitation": invitation,
-            "terms": selectors.acceptance_terms(invitation=invitation),
-            "has_password": has_password,
+            "acceptance": acceptance,
+            "terms": selectors.acceptance_terms(acceptance=acceptance),
+            "sets_password": chooses_password,
         },
+    )
+
+
+LINK_PROBLEM_STATUS = {"invalid": 404, "wrong_user": 403, "log_in_first": 403}
+
+
+def _link_problem(
+    request: HttpRequest, problem: str, acceptance: CustomerAcceptance | None
+) -> HttpResponse:
+    return render(
+        request,
+        "collaboration/new_customer_link_invalid.html",
+        {"problem": problem, "acceptance": acceptance},
+        status=LINK_PROBLEM_STATUS.get(problem, 410),
     )

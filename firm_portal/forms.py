@@ -65,6 +65,9 @@ class ConsultantInviteForm(forms.Form):
             raise forms.ValidationError(_("Namnet innehåller otillåtna tecken."))
         return name
 
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
     def clean_mobile(self) -> str:
         return normalize_mobile(self.cleaned_data["mobile"])
 

@@ -184,6 +184,75 @@ class Invitation(models.Model):
         return f"{self.user.email} ({'accepterad' if self.accepted_at else 'öppen'})"
 
 
+class JoinOffer(models.Model):
+    """A person *asked* to join a client's subscription (as a client user,
+    "Bjud in klientanvändare") or a firm (as a consultant, "Lägg till
+    användare"). Nothing about the account changes when it is made: the
+    membership or consultant role exists only once the person accepts,
+    logged in as themselves ("Inbjudningar" on their start page), or, for an
+    account made with the offer, by choosing a password through the
+    invitation link that went to their own e-mail address."""
+
+    class Kind(models.TextChoices):
+        CLIENT_USER = "client_user", _("Klientanvändare")
+        CONSULTANT = "consultant", _("Konsult")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar på svar")
+        ACCEPTED = "accepted", _("Accepterad")
+        DECLINED = "declined", _("Avböjd")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_offers")
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    # The firm that asks; for a consultant the firm to join as well.
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="join_offers")
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.CASCADE,
+        related_name="join_offers",
+        null=True,
+        blank=True,
+    )
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("inbjuden av")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    decided_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbjudan att gå med")
+        verbose_name_plural = _("inbjudningar att gå med")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "subscription"],
+                condition=Q(status="pending", kind="client_user"),
+                name="join_offer_one_pending_per_subscription",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "firm"],
+                condition=Q(status="pending", kind="consultant"),
+                name="join_offer_one_pending_per_firm",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="client_user", subscription__isnull=False)
+                | Q(kind="consultant", subscription__isnull=True),
+                name="join_offer_target_matches_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=Q(status="pending"), name="join_offer_pending_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} → {self.subscription_id or self.firm_id} ({self.status})"
+
+
 class ClientAssignment(models.Model):
     """Which of the firm's clients (subscriptions) a consultant works with."""
 

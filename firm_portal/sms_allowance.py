@@ -27,7 +27,13 @@ class SmsAllowance:
 
     granted: int
     limit: int
+    wanted: int = 0
     used: int = 0
+
+    @property
+    def short(self) -> bool:
+        """Fewer SMS granted than were wanted: the rest are held."""
+        return self.granted < self.wanted
 
     def send(self, *, to: str, template: str, context: dict[str, Any]) -> bool:
         """Enqueue the SMS, or hold it once the claim is used up; True if it goes."""
@@ -57,7 +63,7 @@ def firm_sms_allowance(*, firm_id: int, wanted: int) -> SmsAllowance:
     and a rolled-back send gives its SMS back."""
     limit = settings.SMS_DAILY_LIMIT_PER_FIRM
     if wanted <= 0:
-        return SmsAllowance(granted=0, limit=limit)
+        return SmsAllowance(granted=0, limit=limit, wanted=0)
     day = today_in_stockholm()
     FirmSmsDay.objects.bulk_create([FirmSmsDay(firm_id=firm_id, day=day)], ignore_conflicts=True)
     sent = (
@@ -69,4 +75,4 @@ def firm_sms_allowance(*, firm_id: int, wanted: int) -> SmsAllowance:
     granted = max(0, min(wanted, limit - sent))
     if granted:
         FirmSmsDay.objects.filter(firm_id=firm_id, day=day).update(sent=F("sent") + granted)
-    return SmsAllowance(granted=granted, limit=limit)
+    return SmsAllowance(granted=granted, limit=limit, wanted=wanted)

@@ -60,6 +60,13 @@ urlpatterns = [
     path("byra/licenser/", firm_views.change_seats, name="firm_seats"),
     path("byra/anvandare/ny/", firm_views.add_consultant, name="firm_add_consultant"),
     path(
+        "byra/inbjudningar/<int:offer_id>/skicka-igen/",
+        firm_views.resend_offer,
+        name="firm_resend_offer",
+    ),
+    path("inbjudningar/<int:offer_id>/ga-med/", views.join_offer_accept, name="join_offer_accept"),
+    path("inbjudningar/<int:offer_id>/avboj/", views.join_offer_decline, name="join_offer_decline"),
+    path(
         "byra/konsulter/<int:consultant_id>/inbjudan/",
         firm_views.reinvite,
         name="firm_reinvite",

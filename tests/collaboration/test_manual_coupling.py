@@ -806,9 +806,9 @@ class TestSupportGroup:
         # (or knowingly denied) a view permission on it.
         # The latest migration that runs the group's rule (licensing 0007,
         # collaboration 0009 and firm_portal 0006 run it again for the models
-        # they add).
+        # they add, collaboration 0010 for JoinOffer and CustomerAcceptance).
         state = MigrationExecutor(connection).loader.project_state(
-            ("firm_portal", "0006_firm_sms_day")
+            ("collaboration", "0010_customer_acceptance")
         )
         Group.objects.filter(name="Support").delete()
         support_migration.support_group_ensure(state.apps, "default")

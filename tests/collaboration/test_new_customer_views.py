@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Client, Subscription
-from collaboration.models import AccessEvent, Coupling
-from firm_portal.models import Invitation, User
+from collaboration.models import AccessEvent, Coupling, CustomerAcceptance
+from firm_portal.models import User
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_new_customer import (
@@ -526,7 +526,7 @@ class TestAcceptPage:
 
     def test_expired_link(self, client, world, prices):
         create(world)
-        Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+        CustomerAcceptance.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
         response = client.get(accept_url(token_of(welcome())))
         assert response.status_code == 410
         assert "Länken har gått ut" in response.text
@@ -590,13 +590,14 @@ class TestQueryCounts:
                     "contact_email": f"kontakt{n}@example.se",
                 },
             )
-        with django_assert_num_queries(9):
+        # The waiting list is one query (each with its acceptance joined).
+        with django_assert_num_queries(8):
             firm_client.get(WIZARD)
         walk_to(firm_client, "payment")
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(11):
             post(firm_client, "payment")  # to the summary
         number = Subscription.objects.filter(status="pending").first().number  # type: ignore[union-attr]
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(6):
             firm_client.get(reverse("collaboration:new_customer_done", kwargs={"number": number}))
 
 

@@ -198,9 +198,11 @@ class TestDailyLimitPerFirm:
         assert FirmSmsDay.objects.get(firm=world.firm).sent == 3
 
         page = client.get(response["Location"]).text
-        assert page.count("(e-post och sms)") == 3
-        assert page.count("(e-post; sms:et hålls inne)") == 2
+        # One notice for the send, nothing per row: which rows got an SMS
+        # would tell which addresses had no account before.
         assert "Byrån har nått gränsen på 3 sms per dygn" in page
+        assert page.count("<td>Inbjuden</td>") == 5
+        assert "hålls inne)" not in page
 
         # The sweeper leaves held messages alone.
         assert services.outbox_sweep_overdue(older_than=timedelta(0)) == []
@@ -373,3 +375,28 @@ def test_bulk_invitation_claims_its_sms_in_its_own_transaction(world: World, set
     assert response.status_code == 302
     assert sms_by_status() == {"sent": ["+46701234567"], "held": ["+46701234568"]}
     assert FirmSmsDay.objects.get(firm=world.firm).sent == 1
+
+
+@pytest.mark.django_db
+def test_the_limit_notice_does_not_tell_which_rows_had_an_account(
+    client: Client, world: World, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """An existing account gets no SMS, but its typed number still counts
+    against the day's allowance: otherwise the notice would appear or not
+    depending on whether the addresses already had accounts."""
+    settings.SMS_DAILY_LIMIT_PER_FIRM = 1
+    existing = factories.UserFactory(email="finns@example.se")
+    subscriptions = invitable(world, 2)
+    client.force_login(world.firm_admin.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(
+            client,
+            [
+                (subscriptions[0], "Finns Redan", existing.email, "+46701234500"),
+                (subscriptions[1], "Helt Ny", "ny@example.se", "+46701234501"),
+            ],
+        )
+    assert response.status_code == 302
+    assert [sms.to for sms in locmem.outbox] == ["+46701234501"]
+    page = client.get(response["Location"]).text
+    assert "Byrån har nått gränsen på 1 sms per dygn" in page

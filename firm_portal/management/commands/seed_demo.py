@@ -35,13 +35,14 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import subscription_create
-from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
+from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
     ConsultantOffboarding,
     Firm,
     Invitation,
+    JoinOffer,
     User,
 )
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
@@ -739,6 +740,7 @@ def delete_demo_data() -> None:
     ).delete()
     ResellerAgreement.objects.filter(firm__in=firms).delete()
     FirmBillingDetails.objects.filter(firm__in=firms).delete()
+    CustomerAcceptance.objects.filter(Q(contact__in=users) | Q(created_by__in=users)).delete()
     Coupling.objects.filter(
         Q(firm__in=firms)
         | Q(subscription__in=subscriptions)
@@ -758,6 +760,12 @@ def delete_demo_data() -> None:
     ).delete()
     ConsultantOffboarding.objects.filter(consultant__in=consultants).delete()
     Invitation.objects.filter(Q(user__in=users) | Q(invited_by__in=users)).delete()
+    JoinOffer.objects.filter(
+        Q(user__in=users)
+        | Q(invited_by__in=users)
+        | Q(firm__in=firms)
+        | Q(subscription__in=subscriptions)
+    ).delete()
     Membership.objects.filter(
         Q(subscription__in=subscriptions) | Q(user__in=users) | Q(consultant__in=consultants)
     ).delete()
