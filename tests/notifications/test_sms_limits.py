@@ -385,14 +385,14 @@ def test_the_limit_notice_does_not_tell_which_rows_had_an_account(
     against the day's allowance: otherwise the notice would appear or not
     depending on whether the addresses already had accounts."""
     settings.SMS_DAILY_LIMIT_PER_FIRM = 1
-    existing = factories.UserFactory(email="finns@example.se")
+    factories.UserFactory(email="finns@example.se")
     subscriptions = invitable(world, 2)
     client.force_login(world.firm_admin.user)
     with django_capture_on_commit_callbacks(execute=True):
         response = invite(
             client,
             [
-                (subscriptions[0], "Finns Redan", existing.email, "+46701234500"),
+                (subscriptions[0], "Finns Redan", "finns@example.se", "+46701234500"),
                 (subscriptions[1], "Helt Ny", "ny@example.se", "+46701234501"),
             ],
         )
