@@ -155,9 +155,11 @@ FORMS: dict[str, Form] = {
             "bad mobile": ({"mobile": "070-12"}, "är inte ett giltigt mobilnummer"),
             "landline": ({"mobile": "08-123 456 78"}, "är inte ett mobilnummer"),
             "huge mobile": ({"mobile": HUGE[:30]}, "är inte ett giltigt mobilnummer"),
-            "taken email": (
+            # An address of the firm's own consultant (its own data); any
+            # other address answers alike whether or not an account exists.
+            "own consultant's email": (
                 lambda w, o: {"email": w.consultant.user.email},
-                "Det finns redan en användare med e-postadressen",
+                "är redan konsult på byrån.",
             ),
         },
     ),
@@ -312,8 +314,8 @@ FORMS: dict[str, Form] = {
         cases={**CODE_CASES, "recovery code": ({"code": "abcd-efgh"}, "Koden stämmer inte")},
     ),
     "two_factor_disable": Form(
-        actor="sysadmin",
-        prepare=lambda c, w, o: app_device(w.sysadmin) and None,
+        actor="client_user",  # optional for them, so they may turn it off
+        prepare=lambda c, w, o: app_device(w.client_user) and None,
         valid=lambda w, o: {"code": "000000"},
         cases=CODE_CASES,
     ),
@@ -331,6 +333,9 @@ NO_TYPED_INPUT = {
     "invitation_accept": "Django's SetPasswordForm, the same as password_change's new password",
     "password_reset_confirm": "Django's SetPasswordForm behind a single-use token",
     "firm_reinvite": "a button",
+    "firm_resend_offer": "a button",
+    "join_offer_accept": "a button (the person asked)",
+    "join_offer_decline": "a button (the person asked)",
     "firm_set_seat": "a checkbox",
     "firm_set_roles": "two checkboxes",
     "firm_assignments": "checkboxes of the firm's clients; other ids are ignored",
@@ -346,7 +351,7 @@ NO_TYPED_INPUT = {
     "clients:suspend_member": "a button",
     "clients:resume_member": "a button",
     "clients:invite_username": "writes nothing (suggests a username)",
-    "clients:invite_existing": "checkboxes of the firm's pending users",
+    "clients:invite_existing": "checkboxes of the firm's pending join offers",
     "collaboration:new_customer_resend": "a button",
     "collaboration:new_customer_cancel": "a button",
     "collaboration:new_customer_accept": (
