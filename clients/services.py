@@ -146,6 +146,7 @@ def responsible_consultant_join(
     return created
 
 
+@transaction.atomic
 def membership_set_sysadmin(
     *, actor: User, subscription: Subscription, membership: Membership, is_sysadmin: bool
 ) -> Membership:

@@ -235,6 +235,7 @@ class TestUsersPage:
 
 
 class TestEndDateView:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_sets_date_without_javascript(self, sysadmin_client, world, erik):
         response = sysadmin_client.post(
             url("set_end_date", erik), {"ends_on": "2099-12-31"}, follow=True
@@ -299,6 +300,7 @@ class TestEndDateView:
 
 
 class TestSuspendViews:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_pause_and_resume_without_javascript(self, sysadmin_client, world, erik):
         response = sysadmin_client.post(url("suspend_member", erik), follow=True)
         assert response.redirect_chain == [(users_url(world), 302)]
@@ -427,6 +429,7 @@ class TestEndExpired:
         assert len(mail.outbox) == 1
         assert OutboxMessage.objects.filter(template="access-ended").count() == 1
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_one_mail_per_admin_listing_every_ending(
         self, world, expired, django_capture_on_commit_callbacks
     ):

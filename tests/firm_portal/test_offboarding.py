@@ -202,6 +202,7 @@ class TestPreview:
 
 
 class TestPerform:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_removes_everything_in_one_go_and_stores_report(self, admin_client, world, unblocked):
         erik = unblocked
         seats_before = seats_used(firm_id=world.firm.pk)

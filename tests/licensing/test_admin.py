@@ -106,6 +106,7 @@ def _billing_form(subscription_id: int, firm_id: int) -> dict[str, object]:
     }
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_admin_refuses_samlingsfaktura_without_an_agreement(support: Client) -> None:
     programs_ensure()
     firm = factories.FirmFactory(name="Revisorerna Norr AB")
