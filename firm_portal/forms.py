@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.utils.translation import gettext_lazy as _
 
 from firm_portal.phone import normalize_mobile
+from firm_portal.request_data import StrictIntegerField
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -44,7 +45,7 @@ class ConsultantInviteForm(forms.Form):
 
 
 class SeatChangeForm(forms.Form):
-    count = forms.IntegerField(label=_("Antal licenser"), min_value=1, max_value=500, initial=1)
+    count = StrictIntegerField(label=_("Antal licenser"), min_value=1, max_value=500, initial=1)
 
 
 class PasswordSetForm(SetPasswordForm):

@@ -201,8 +201,10 @@ def on_user_logged_in(sender: object, request: HttpRequest, user: User, **kwargs
 
 
 def safe_next(request: HttpRequest, default: str = "home") -> str:
+    """`next` if it is a path on this site, else the `default` page. Only a
+    path: anything else given to redirect() is looked up as a view name."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
