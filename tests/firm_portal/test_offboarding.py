@@ -149,6 +149,24 @@ class TestPreview:
         assert [row.client for row in preview.blockers] == ["Åkeriet Östra AB"]
         assert not preview.can_perform
 
+    def test_another_sysadmin_with_an_end_date_does_not_unblock(self, world, erik):
+        # The client's other sysadmin leaves in a week: ending Erik now would
+        # leave the client without one then.
+        colleague = factories.ConsultantFactory(firm=world.firm)
+        factories.MembershipFactory(
+            subscription=erik["sole"],
+            user=colleague.user,
+            consultant=colleague,
+            is_sysadmin=True,
+            ends_on=today_in_stockholm() + timedelta(days=7),
+        )
+        preview = offboarding_preview(actor=world.firm_admin, consultant=world.consultant)
+        assert [row.client for row in preview.blockers] == ["Åkeriet Östra AB"]
+        with pytest.raises(ValidationError) as error:
+            consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
+        assert error.value.messages == [blocked_message(erik)]
+        assert Membership.objects.filter(pk=erik["in_sole"].pk).exists()
+
     def test_paused_consultant_is_no_blocker(self, world, erik):
         # Erik's own sysadmin role in `sole` is paused: he is not what keeps
         # the subscription administered, so removing him changes nothing.
