@@ -109,7 +109,7 @@ class TestEndDateService:
 def sysadmin_colleague(world: World, name: str, **extra: object) -> Membership:
     """Another consultant of firm A, sysadmin in S."""
     colleague = factories.ConsultantFactory(firm=world.firm, user__full_name=name)
-    return factories.MembershipFactory(
+    return Membership.objects.create(
         subscription=world.subscription,
         user=colleague.user,
         consultant=colleague,
