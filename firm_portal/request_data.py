@@ -8,7 +8,8 @@ raises, a number past a bigint overflows the database, a date near year 1 or
 refuses text with a NUL in it. Views never call `int()` on request data or
 read a GET filter by hand: ids go through `parse_id`/`parse_ids`, and every
 GET filter is a field of a `FilterForm` (search text through `SearchField`,
-dates through `BoundedDateField`)."""
+dates through `BoundedDateField`; model date fields people type into carry
+`validate_date_in_range`)."""
 
 import re
 import unicodedata
@@ -110,22 +111,26 @@ class StrictIntegerField(forms.IntegerField):
         return number
 
 
+def validate_date_in_range(value: date) -> None:
+    """Dates between DATE_MIN and DATE_MAX: the model fields people type
+    dates into carry it too, so admin's forms refuse far dates in Swedish."""
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise ValidationError(
+            _("Ange ett datum mellan %(min)s och %(max)s.")
+            % {"min": date_format(DATE_MIN, "Y-m-d"), "max": date_format(DATE_MAX, "Y-m-d")},
+            code="out_of_range",
+        )
+
+
 class BoundedDateField(forms.DateField):
     """A date between DATE_MIN and DATE_MAX (optional unless told)."""
+
+    default_validators = [validate_date_in_range]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         super().__init__(**kwargs)
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value is not None and not DATE_MIN <= value <= DATE_MAX:
-            raise ValidationError(
-                _("Ange ett datum mellan %(min)s och %(max)s.")
-                % {"min": date_format(DATE_MIN, "Y-m-d"), "max": date_format(DATE_MAX, "Y-m-d")},
-                code="out_of_range",
-            )
 
 
 class FilterForm(forms.Form):
