@@ -423,7 +423,8 @@ FORMS: dict[str, Form] = {
 # Routes that take a POST without typed input (buttons, checkboxes, choices
 # among the caller's own objects) or whose input is only a token. Unknown
 # values there mean "not ticked" or 404; tests/test_fuzz_forms.py still posts
-# garbage to them and requires no server error.
+# garbage in every field they read and requires no server error. A field
+# typed into, or an id parsed from the POST, belongs in FORMS instead.
 NO_TYPED_INPUT = {
     "set_language": "a language choice; an unknown code is ignored",
     "logout": "a button",

@@ -1,10 +1,11 @@
 """Fuzzing the form endpoints and the query strings with hypothesis: every
-field of every form in tests/test_bad_input.FORMS, and every query parameter
-of every page in tests/test_bad_input.GET_PAGES, gets generated text (any
-unicode, control characters and NUL included), Unicode and superscript
-digits, numbers up to 5,000 digits, dates from year 1 to 9999 and known
-nasties. No answer may be a server error, a form that is shown again
-(refused) must have written nothing, and a GET writes nothing.
+field of every form in tests/test_bad_input.FORMS, every field the routes in
+NO_TYPED_INPUT read (recorded while posting to them as each role), and every
+query parameter of every page in tests/test_bad_input.GET_PAGES, gets
+generated text (any unicode, control characters and NUL included), Unicode
+and superscript digits, numbers up to 5,000 digits, dates from year 1 to 9999
+and known nasties. No answer may be a server error, a form that is shown
+again (refused) must have written nothing, and a GET writes nothing.
 
 `make test` runs the short "ci" profile (30 inputs per form); `make fuzz`
 the long one (HYPOTHESIS_PROFILE=long, several minutes) and reports how many
@@ -18,14 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.http import request as http_request
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import World
+from tests.test_access_matrix import RULES, all_routes
 from tests.test_bad_input import (
     FORMS,
     GET_PAGES,
+    NO_TYPED_INPUT,
     QUERY_VALUES,
+    ROLES,
+    _dummy_kwargs,
+    _RecordingQueryDict,
     form_objects,
     form_url,
     logged_in_client,
@@ -166,4 +174,49 @@ def test_fuzzed_query_strings_never_fail_and_write_nothing(world: World, label: 
     fetch()
     assert snapshot() == before
     _report(f"GET {label}", tried, time.monotonic() - started)
+    assert tried > 0
+
+
+def _post_fields_read(
+    world: World, url: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, set[str]]:
+    """The role whose POST the route reads most of, and the fields it reads."""
+    monkeypatch.setattr(http_request, "QueryDict", _RecordingQueryDict)
+    found: tuple[str, set[str]] = ("firm_admin", set())
+    for role in ROLES[1:]:
+        _RecordingQueryDict.asked.clear()
+        role_client(world, role).post(url, "", content_type="application/x-www-form-urlencoded")
+        if len(_RecordingQueryDict.asked) > len(found[1]):
+            found = (role, set(_RecordingQueryDict.asked))
+    monkeypatch.undo()
+    return found
+
+
+@pytest.mark.parametrize("route", sorted(NO_TYPED_INPUT))
+def test_fuzzed_posts_without_typed_input_never_fail(
+    world: World, route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Buttons, checkboxes and choices still get garbage in every field."""
+    pattern = dict(all_routes())[route]
+    matrix = matrix_objects(world)
+    kwargs = RULES[route](world, matrix) if route in RULES else _dummy_kwargs(pattern)
+    url = reverse(route, kwargs=kwargs)
+    role, fields = _post_fields_read(world, url, monkeypatch)
+    client = role_client(world, role)
+    tried = 0
+    started = time.monotonic()
+
+    @settings(settings.get_profile(PROFILE))
+    @given(
+        data=st.fixed_dictionaries({name: field_values("on") for name in sorted(fields)}),
+        extra=st.dictionaries(st.text(max_size=20), st.text(max_size=50), max_size=2),
+    )
+    def post(data: dict[str, str], extra: dict[str, str]) -> None:
+        nonlocal tried
+        tried += 1
+        response = client.post(url, {**extra, **data})
+        assert response.status_code < 500, (response.status_code, data, extra)
+
+    post()
+    _report(f"POST {route}", tried, time.monotonic() - started)
     assert tried > 0
