@@ -42,8 +42,7 @@ class ConsultantSearchForm(FilterForm):
 
     @property
     def query(self) -> str:
-        filters = self.filters
-        return filters["consultant_query"] if filters else ""
+        return self.text("consultant_query")
 
 
 class CollaborationRequestForm(forms.Form):

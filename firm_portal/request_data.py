@@ -60,17 +60,17 @@ def parse_ids(values: Iterable[object]) -> set[int]:
     return {number for number in map(parse_id, values) if number is not None}
 
 
-def search_number(query: str) -> int | None:
-    """The number a search text may stand for (an abonnemangsnummer typed
-    with spaces or dashes): its ASCII digits, the first 18 of them."""
-    digits = "".join(_DIGIT.findall(query))[:18]
-    return int(digits) if digits else None
-
-
 def search_digits(query: str) -> str:
     """The ASCII digits of a search text (an organisationsnummer with or
     without its dash)."""
     return "".join(_DIGIT.findall(query))
+
+
+def search_number(query: str) -> int | None:
+    """The number a search text may stand for (an abonnemangsnummer typed
+    with spaces or dashes): its ASCII digits, the first 18 of them."""
+    digits = search_digits(query)[:18]
+    return int(digits) if digits else None
 
 
 def has_control_characters(text: str) -> bool:
@@ -150,6 +150,12 @@ class FilterForm(forms.Form):
         """Every message, for a fragment that does not show the fields."""
         return [str(message) for messages in self.errors.values() for message in messages]
 
+    def text(self, name: str) -> str:
+        """A search field's text, "" when the filters are refused (the page
+        then shows nothing)."""
+        filters = self.filters
+        return filters[name] if filters else ""
+
 
 class SearchForm(FilterForm):
     """A page whose one filter is a search box named `q`."""
@@ -158,6 +164,4 @@ class SearchForm(FilterForm):
 
     @property
     def query(self) -> str:
-        """The search text, "" when invalid (the page then shows nothing)."""
-        filters = self.filters
-        return filters["q"] if filters else ""
+        return self.text("q")

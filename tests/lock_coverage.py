@@ -270,12 +270,14 @@ run = RunState()
 
 
 def selects_everything(config: Any) -> bool:
-    """Whether the command line asks for the whole suite: no paths of its
-    own (the configured test paths), and no -k, -m, --lf, --sw or --deselect."""
-    return config.args_source == pytest.Config.ArgsSource.TESTPATHS and not any(
-        config.getoption(option, None)
-        for option in ("keyword", "markexpr", "lf", "stepwise", "deselect")
-    )
+    """Whether the command line asks for the whole suite: the configured test
+    paths (none given, or exactly those), and no -k, -m, --lf, --sw or
+    --deselect."""
+    paths = config.args_source == pytest.Config.ArgsSource.TESTPATHS or sorted(
+        Path(arg).resolve() for arg in config.args
+    ) == sorted((ROOT / path).resolve() for path in config.getini("testpaths"))
+    options = ("keyword", "markexpr", "lf", "stepwise", "deselect")
+    return paths and not any(config.getoption(option, None) for option in options)
 
 
 def report_lines(sites: list[Site], recorded: Records) -> list[str]:

@@ -104,16 +104,22 @@ def test_xdist_workers_records_merge() -> None:
     assert merged.functions_real == {"a/services.py::_lock"}
 
 
-def _config(args_source: object = None, **options: object) -> SimpleNamespace:
+def _config(args: list[str] | None = None, **options: object) -> SimpleNamespace:
     return SimpleNamespace(
-        args_source=args_source or pytest.Config.ArgsSource.TESTPATHS,
+        args_source=(
+            pytest.Config.ArgsSource.TESTPATHS if args is None else pytest.Config.ArgsSource.ARGS
+        ),
+        args=args or [],
+        getini=lambda name: ["tests"],
         getoption=lambda name, default=None: options.get(name, default),
     )
 
 
 def test_only_the_whole_suite_is_judged() -> None:
     assert selects_everything(_config())
-    assert not selects_everything(_config(pytest.Config.ArgsSource.ARGS))
+    assert selects_everything(_config([str(lock_coverage.ROOT / "tests")]))
+    assert not selects_everything(_config([str(lock_coverage.ROOT / "tests" / "clients")]))
+    assert not selects_everything(_config(["tests/test_lock_coverage.py::test_x"]))
     assert not selects_everything(_config(keyword="sysadmin"))
     assert not selects_everything(_config(markexpr="not browser"))
     assert not selects_everything(_config(lf=True))
