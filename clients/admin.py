@@ -1,5 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from clients.catalogue import require_plan_includes_all, require_program_in_plan
 from clients.models import (
     Client,
     Counter,
@@ -36,13 +42,49 @@ class MembershipInline(admin.TabularInline):
     show_change_link = True
 
 
+def _check_license(form: forms.ModelForm, plan: str) -> None:  # type: ignore[type-arg]
+    """More seats (or a new row) only for a program the plan includes; fewer
+    are always fine. The same rule as "Lägg till licens" (clients.catalogue)."""
+    program = form.cleaned_data.get("program")
+    seats = form.cleaned_data.get("seats") or 0
+    before = form.initial.get("seats", 0) if form.instance.pk else 0
+    if program is None or seats <= before or form.cleaned_data.get("DELETE"):
+        return
+    try:
+        require_program_in_plan(plan=plan, program=program)
+    except ValidationError as error:
+        form.add_error("program", error)
+
+
+class LicenseInlineFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        super().clean()
+        # Against the subscription as submitted on the same page (its new plan).
+        for form in self.forms:
+            if form.has_changed() and form.is_valid():
+                _check_license(form, self.instance.plan)
+
+
 class LicenseInline(admin.TabularInline):
     model = SubscriptionLicense
+    formset = LicenseInlineFormSet
     extra = 0
+
+
+class SubscriptionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean_plan(self) -> str:
+        """Like "Ändra abonnemang": not to a plan without a program the
+        subscription has licences of."""
+        plan: str = self.cleaned_data["plan"]
+        if self.instance.pk is not None and plan != self.instance.plan:
+            licensed = self.instance.licenses.filter(seats__gt=0).select_related("program")
+            require_plan_includes_all(plan=plan, programs=(row.program for row in licensed))
+        return plan
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionAdminForm
     list_display = ("number", "client", "plan", "status", "created_at")
     list_filter = ("status", "plan")
     list_select_related = ("client",)
@@ -81,8 +123,18 @@ class ProgramAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
 
 
+class SubscriptionLicenseAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        subscription = cleaned.get("subscription")
+        if subscription is not None:
+            _check_license(self, subscription.plan)
+        return cleaned
+
+
 @admin.register(SubscriptionLicense)
 class SubscriptionLicenseAdmin(admin.ModelAdmin):
+    form = SubscriptionLicenseAdminForm
     list_display = ("subscription", "program", "seats")
     list_select_related = ("subscription__client", "program")
     search_fields = (

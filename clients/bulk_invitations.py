@@ -1,30 +1,26 @@
-"""Flow 4, "Bjud in klientanvändare": a firm invites client users in bulk to
-the clients where it has system-administrator rights and the client has no
-users of its own."""
+"""Flow 4, "Bjud in klientanvändare": a firm asks people in bulk to join the
+clients where it has system-administrator rights and the client has no
+users of its own (join offers: firm_portal/join_offers.py)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
 from clients.selectors import live_membership_q
-from collaboration.ledger import Kind, ledger_record
-from collaboration.models import AccessEvent
 from collaboration.selectors import consultant_clients
-from firm_portal.invitations import (
-    invitation_email,
-    invitation_send,
-    invitation_url,
-    invitations_create_many,
-)
-from firm_portal.models import Consultant, Invitation, User
+from firm_portal.invitations import invitation_email, invitations_create_many
+from firm_portal.join_offers import join_offer_email, join_offer_resend
+from firm_portal.models import Consultant, JoinOffer, User
 from firm_portal.request_data import parse_id
-from notifications.services import outbox_batch, outbox_enqueue_email, outbox_enqueue_sms
+from firm_portal.sms_allowance import SmsAllowance, firm_sms_allowance
+from notifications.services import outbox_batch
 
 MAX_ROWS_PER_SEND = 50
 
@@ -79,14 +75,30 @@ def _has_client_users() -> Exists:
     )
 
 
+def _has_invited_users() -> Exists:
+    """Someone has been asked to join as a client user and has not answered."""
+    return Exists(
+        JoinOffer.objects.filter(
+            subscription_id=OuterRef("pk"),
+            kind=JoinOffer.Kind.CLIENT_USER,
+            status=JoinOffer.Status.PENDING,
+        )
+    )
+
+
+def _firm_sysadmin_subscriptions(*, consultant: Consultant) -> QuerySet[Subscription]:
+    """The consultant's clients where the firm has sysadmin rights."""
+    visible = consultant_clients(consultant=consultant).values("subscription_id")
+    return Subscription.objects.filter(pk__in=visible).filter(_firm_is_sysadmin(consultant))
+
+
 def invitable_subscriptions(*, consultant: Consultant, query: str = "") -> QuerySet[Subscription]:
     """The consultant's clients where the firm has sysadmin rights and the
-    client has no users of its own."""
-    visible = consultant_clients(consultant=consultant).values("subscription_id")
+    client has no users of its own, nor anyone invited who has not answered."""
     qs = (
-        Subscription.objects.filter(pk__in=visible)
-        .filter(_firm_is_sysadmin(consultant))
+        _firm_sysadmin_subscriptions(consultant=consultant)
         .exclude(_has_client_users())
+        .exclude(_has_invited_users())
         .select_related("client")
         .order_by("client__name", "number")
     )
@@ -98,22 +110,18 @@ def invitable_subscriptions(*, consultant: Consultant, query: str = "") -> Query
     return qs
 
 
-def pending_client_users(*, consultant: Consultant) -> QuerySet[Membership]:
-    """Client users of the consultant's clients (where the firm is sysadmin)
-    who have not yet accepted their invitation."""
-    visible = consultant_clients(consultant=consultant).values("subscription_id")
-    subscriptions = Subscription.objects.filter(pk__in=visible).filter(
-        _firm_is_sysadmin(consultant)
-    )
+def pending_client_offers(*, consultant: Consultant) -> QuerySet[JoinOffer]:
+    """ "Bjud in befintliga användare": those asked to join one of the
+    consultant's clients (where the firm is sysadmin) as a client user who
+    have not answered yet."""
     return (
-        Membership.objects.filter(
-            subscription__in=subscriptions,
-            consultant__isnull=True,
-            user__invitations__accepted_at__isnull=True,
+        JoinOffer.objects.filter(
+            subscription__in=_firm_sysadmin_subscriptions(consultant=consultant),
+            kind=JoinOffer.Kind.CLIENT_USER,
+            status=JoinOffer.Status.PENDING,
         )
-        .select_related("user", "subscription__client")
-        .order_by("subscription__client__name", "user__full_name")
-        .distinct()
+        .select_related("user", "subscription__client", "firm", "invited_by")
+        .order_by("subscription__client__name", "user__email")
     )
 
 
@@ -126,28 +134,30 @@ class NewUserRow:
     mobile: str = ""
 
 
-@dataclass
-class RowResult:
-    row: NewUserRow
-    outcome: str  # "invited", "added" (existing account), "reinvited"
-    sms: bool = False
+@dataclass(frozen=True)
+class BulkInviteSent:
+    # The firm's SMS limit for the day was reached: some SMS are held
+    # (firm_portal/sms_allowance.py); the e-mails all went.
+    sms_held: bool
 
 
-@dataclass
-class BulkResult:
-    results: list[RowResult] = field(default_factory=list)
+def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInviteSent:
+    """Ask the person on every row to join the row's client, in one
+    transaction. A new address gets an account (the name, username and
+    mobile typed on the row), an invitation link to choose a password (by
+    e-mail; a mobile number gets a heads-up without the link) which accepts;
+    an account that exists is not changed, gets no invitation and no SMS,
+    and is asked by e-mail to log in and answer. Either way the membership
+    exists only once the person accepts. Every table is written with one
+    INSERT, so 50 rows cost a fixed number of queries.
 
-
-def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkResult:
-    """Create users, memberships and invitations for every row in one
-    transaction; email each (and SMS those with a mobile number). New users
-    are written with one INSERT per table, so 50 rows cost a fixed number of
-    queries; a row for an existing account is handled on its own."""
+    The firm's SMS allowance is claimed for every row with a mobile number,
+    an existing account's too (which gets none): whether the day's limit was
+    reached must not tell which addresses already had an account."""
     if len(rows) > MAX_ROWS_PER_SEND:
         raise BulkInviteError(
             _("Du kan bjuda in högst %(max)s användare per utskick.") % {"max": MAX_ROWS_PER_SEND}
         )
-    result = BulkResult()
     try:
         with transaction.atomic(), outbox_batch():
             eligible = set(
@@ -170,37 +180,40 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkRes
                 for user in User.objects.filter(email__in=[row.email for row in rows])
             }
             new_rows = [row for row in rows if row.email not in existing]
-            result.results.extend(_invite_new_users(actor=actor, rows=new_rows))
-            for row in rows:
-                if row.email in existing:
-                    result.results.append(
-                        _invite_existing_user(actor=actor, row=row, user=existing[row.email])
-                    )
+            users = {**existing, **_create_users(new_rows)}
+            now = timezone.now()
+            offers = JoinOffer.objects.bulk_create(
+                JoinOffer(
+                    user=users[row.email],
+                    kind=JoinOffer.Kind.CLIENT_USER,
+                    firm=actor.firm,
+                    subscription=row.subscription,
+                    invited_by=actor.user,
+                    sent_at=now,
+                )
+                for row in rows
+            )
+            sms = firm_sms_allowance(
+                firm_id=actor.firm_id, wanted=sum(1 for row in rows if row.mobile)
+            )
+            _invite_new_users(actor=actor, rows=new_rows, users=users, sms=sms)
+            for offer in offers:
+                if offer.user.email in existing:
+                    join_offer_email(offer=offer)
     except IntegrityError:
-        # Someone created the same user or membership at the same moment.
+        # Someone created the same user or offer at the same moment.
         raise BulkInviteError(
             _(
                 "Några av användarna skapades samtidigt av någon annan. "
                 "Ladda om sidan och försök igen."
             )
         ) from None
-    return result
+    return BulkInviteSent(sms_held=sms.short)
 
 
-def _context(actor: Consultant, row: NewUserRow, user: User) -> dict[str, object]:
-    return {
-        "firm": actor.firm,
-        "client": row.subscription.client,
-        "subscription": row.subscription,
-        "username": user.username,
-    }
-
-
-def _invite_new_users(*, actor: Consultant, rows: list[NewUserRow]) -> list[RowResult]:
-    if not rows:
-        return []
+def _create_users(rows: list[NewUserRow]) -> dict[str, User]:
     unusable = make_password(None)
-    users = User.objects.bulk_create(
+    created = User.objects.bulk_create(
         User(
             email=row.email,
             full_name=row.full_name,
@@ -210,97 +223,52 @@ def _invite_new_users(*, actor: Consultant, rows: list[NewUserRow]) -> list[RowR
         )
         for row in rows
     )
-    Membership.objects.bulk_create(
-        Membership(subscription=row.subscription, user=user)
-        for row, user in zip(rows, users, strict=True)
-    )
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
-            kind=Kind.MEMBER_ADDED,
-            actor_id=actor.user_id,
-            firm_id=actor.firm_id,
-            subscription_id=row.subscription.pk,
-            subject_id=user.pk,
-            detail=_("Bjud in klientanvändare"),
-        )
-        for row, user in zip(rows, users, strict=True)
-    )
+    return {user.email: user for user in created}
+
+
+def _invite_new_users(
+    *, actor: Consultant, rows: list[NewUserRow], users: dict[str, User], sms: SmsAllowance
+) -> None:
+    """Their invitation links (one INSERT), by e-mail; an SMS heads-up to a
+    new account's own mobile number, without the link."""
+    if not rows:
+        return
     invitations = invitations_create_many(
-        users=users, invited_by=actor.user, subscription_ids=[row.subscription.pk for row in rows]
+        users=[users[row.email] for row in rows],
+        invited_by=actor.user,
+        subscription_ids=[row.subscription.pk for row in rows],
     )
-    results = []
-    for row, user, invitation in zip(rows, users, invitations, strict=True):
-        context = _context(actor, row, user)
+    for row, invitation in zip(rows, invitations, strict=True):
+        context = {
+            "firm": actor.firm,
+            "client": row.subscription.client,
+            "subscription": row.subscription,
+            "username": invitation.user.username,
+        }
         invitation_email(invitation=invitation, template="invitation-client-user", context=context)
         if row.mobile:
-            outbox_enqueue_sms(
+            sms.send(
                 to=row.mobile,
                 template="invitation-client-user",
-                context={**context, "url": invitation_url(invitation), "invited_by": actor.user},
+                context={**context, "invited_by": actor.user},
             )
-        results.append(RowResult(row=row, outcome="invited", sms=bool(row.mobile)))
-    return results
 
 
-def _invite_existing_user(*, actor: Consultant, row: NewUserRow, user: User) -> RowResult:
-    """An account that already exists elsewhere: add it to the client; it
-    keeps its username and password (or gets a fresh link if it never set one)."""
-    Membership.objects.create(subscription=row.subscription, user=user)
-    ledger_record(
-        kind=Kind.MEMBER_ADDED,
-        actor=actor.user,
-        firm=actor.firm_id,
-        subscription=row.subscription,
-        subject=user,
-        detail=_("Bjud in klientanvändare"),
-    )
-    context = _context(actor, row, user)
-    if user.has_usable_password():
-        outbox_enqueue_email(
-            to=user.email,
-            template="client-user-added",
-            context={**context, "recipient": user, "invited_by": actor.user},
-        )
-        return RowResult(row=row, outcome="added")
-    invitation = invitation_send(
-        user=user,
-        invited_by=actor.user,
-        subscription_id=row.subscription.pk,
-        template="invitation-client-user",
-        context=context,
-    )
-    if row.mobile:
-        outbox_enqueue_sms(
-            to=row.mobile,
-            template="invitation-client-user",
-            context={**context, "url": invitation_url(invitation), "invited_by": actor.user},
-        )
-    return RowResult(row=row, outcome="reinvited", sms=bool(row.mobile))
-
-
-def client_users_reinvite(*, actor: Consultant, membership_ids: list[int]) -> list[Membership]:
-    """ "Bjud in befintliga användare": a new link to those who have not accepted."""
-    if len(membership_ids) > MAX_ROWS_PER_SEND:
+def client_users_reinvite(*, actor: Consultant, offer_ids: list[int]) -> list[JoinOffer]:
+    """ "Bjud in befintliga användare": again to those who have not answered.
+    Only the invitation this subscription issued gets a new link (and only
+    while no password is set); everyone else is asked again. Never a new
+    invitation."""
+    if len(offer_ids) > MAX_ROWS_PER_SEND:
         raise BulkInviteError(
             _("Du kan bjuda in högst %(max)s användare per utskick.") % {"max": MAX_ROWS_PER_SEND}
         )
-    memberships = list(pending_client_users(consultant=actor).filter(pk__in=membership_ids))
     with transaction.atomic():
-        for membership in memberships:
-            invitation = Invitation.objects.filter(
-                user=membership.user, accepted_at__isnull=True
-            ).first()
-            invitation_send(
-                user=membership.user,
-                invited_by=actor.user,
-                subscription_id=membership.subscription_id,
-                template="invitation-client-user",
-                context={
-                    "firm": actor.firm,
-                    "client": membership.subscription.client,
-                    "subscription": membership.subscription,
-                    "username": membership.user.username,
-                    "reminder": invitation is not None,
-                },
-            )
-    return memberships
+        offers = list(
+            pending_client_offers(consultant=actor)
+            .filter(pk__in=offer_ids)
+            .select_for_update(of=("self",))
+        )
+        for offer in offers:
+            join_offer_resend(offer=offer)
+    return offers

@@ -1,7 +1,19 @@
 """The program catalogue. Migration 0003 loads it; `programs_ensure` restores
-it where a database was emptied (transactional tests flush every table)."""
+it where a database was emptied (transactional tests flush every table).
 
-from clients.models import Program
+Which programs a plan includes is one rule, here (PLAN_PROGRAMS): every
+place that sells or shows licences asks `plan_includes`, or the two checks
+with their message, `require_program_in_plan` (before a licence is added:
+"Lägg till licens", "Ändra abonnemang", "Skapa nytt samarbete", the licence
+forms in Django admin) and `require_plan_includes_all` (before a plan
+changes). The price list prices programs per plan but does not decide this."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from clients.models import Plan, Program
 
 PROGRAMS = [
     ("bokforing", "Bokföring"),
@@ -29,3 +41,41 @@ PLAN_PROGRAMS: dict[str, tuple[str, ...]] = {
     "smart": ("bokforing", "fakturering", "kvitto-resa", "lon", "tid", "arkivplats"),
     "pro": tuple(code for code, _name in PROGRAMS),
 }
+
+
+def plan_program_codes(plan: str) -> tuple[str, ...]:
+    """The codes of the programs `plan` includes, in catalogue order (none
+    for an unknown plan)."""
+    return PLAN_PROGRAMS.get(plan, ())
+
+
+def plan_includes(*, plan: str, program_code: str) -> bool:
+    """Whether licences of the program can be bought on the plan."""
+    return program_code in plan_program_codes(plan)
+
+
+def _label(plan: str) -> str:
+    return str(Plan(plan).label) if plan in Plan.values else plan
+
+
+def require_program_in_plan(*, plan: str, program: Program) -> None:
+    """ValidationError "<program> ingår inte i varianten <plan>." unless the
+    plan includes the program: before any licence of it is added."""
+    if not plan_includes(plan=plan, program_code=program.code):
+        raise ValidationError(
+            _("%(program)s ingår inte i varianten %(plan)s.")
+            % {"program": program.name, "plan": _label(plan)},
+            code="not_in_plan",
+        )
+
+
+def require_plan_includes_all(*, plan: str, programs: Iterable[Program]) -> None:
+    """ValidationError unless `plan` includes every one of `programs` (a
+    subscription's licences, before its plan changes)."""
+    outside = [p.name for p in programs if not plan_includes(plan=plan, program_code=p.code)]
+    if outside:
+        raise ValidationError(
+            _("Varianten %(plan)s omfattar inte %(programs)s. Ta bort de licenserna först.")
+            % {"plan": _label(plan), "programs": ", ".join(outside)},
+            code="not_in_plan",
+        )

@@ -132,7 +132,6 @@ class BulkInviteForm:
                 user__email__in=emails, subscription__in=[row.subscription for row in marked]
             ).values_list("subscription_id", "user__email")
         )
-        existing_emails = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
         usernames = [
             row.form.cleaned_data["username"] for row in marked if row.form.cleaned_data["username"]
         ]
@@ -153,8 +152,9 @@ class BulkInviteForm:
                     % {"email": data["email"], "client": row.subscription.client.name},
                 )
                 continue  # add_error took the e-mail out of cleaned_data
-            if data["email"] in existing_emails:
-                continue  # an existing account is added; its username stays
+            # Checked the same way whether or not an account exists for the
+            # e-mail (an existing account keeps its own username): the form
+            # must not tell which addresses have accounts.
             if data["username"] in taken:
                 row.form.add_error(
                     "username",

@@ -1,5 +1,6 @@
 """Flow 4: "Bjud in klientanvändare" from "Hantera klienter"."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -70,24 +71,24 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if rows_gone:
         form.errors.append(str(bulk_invitations.ROWS_GONE_MESSAGE))
     if request.method == "POST" and not rows_gone and form.is_valid():
+        rows = form.new_user_rows()
         try:
-            result = bulk_invitations.client_users_invite(
-                actor=consultant, rows=form.new_user_rows()
-            )
+            sent = bulk_invitations.client_users_invite(actor=consultant, rows=rows)
         except BulkInviteError as error:
             form.errors.append(error.message)
         else:
-            request.session[RESULTS_SESSION_KEY] = [
-                {
-                    "client": item.row.subscription.client.name,
-                    "name": item.row.full_name,
-                    "email": item.row.email,
-                    "username": item.row.username,
-                    "outcome": item.outcome,
-                    "sms": item.sms,
-                }
-                for item in result.results
-            ]
+            # The same for every row: nothing tells whether an account existed.
+            request.session[RESULTS_SESSION_KEY] = {
+                "rows": [
+                    {
+                        "client": row.subscription.client.name,
+                        "name": row.full_name,
+                        "email": row.email,
+                    }
+                    for row in rows
+                ],
+                "sms_held": sent.sms_held,
+            }
             return redirect("clients:invite_result")
     return render(
         request,
@@ -155,26 +156,33 @@ def invite_result(request: AuthenticatedHttpRequest) -> HttpResponse:
     if seated_consultant(user=request.user) is None:
         return no_seat_page(request)
     results = request.session.pop(RESULTS_SESSION_KEY, None)
-    if results is None:
+    if not isinstance(results, dict):
         return redirect("clients:invite_start")
-    return render(request, "clients/invite_result.html", {"results": results})
+    return render(
+        request,
+        "clients/invite_result.html",
+        {
+            "results": results["rows"],
+            "sms_limit": settings.SMS_DAILY_LIMIT_PER_FIRM if results["sms_held"] else None,
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """ "Bjud in befintliga användare": resend to those who have not accepted."""
+    """ "Bjud in befintliga användare": again to those who have not answered."""
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    pending = list(bulk_invitations.pending_client_users(consultant=consultant)[:ROW_LIMIT])
+    pending = list(bulk_invitations.pending_client_offers(consultant=consultant)[:ROW_LIMIT])
     if request.method == "POST":
-        ids = sorted(parse_ids(request.POST.getlist("memberships")))
+        ids = sorted(parse_ids(request.POST.getlist("offers")))
         if not ids:
             messages.error(request, _("Markera minst en användare."))
         else:
             try:
-                sent = bulk_invitations.client_users_reinvite(actor=consultant, membership_ids=ids)
+                sent = bulk_invitations.client_users_reinvite(actor=consultant, offer_ids=ids)
             except BulkInviteError as error:
                 messages.error(request, error.message)
             else:

@@ -11,7 +11,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from clients.catalogue import plan_program_codes
 from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
+from collaboration.ledger import ledger_record_denied
 from collaboration.models import Coupling
 from firm_portal.models import User
 from firm_portal.timeutils import today_in_stockholm
@@ -134,9 +136,9 @@ def record_denied(
     *, user: User, subscription_number: int | None = None, what: str, **extra: object
 ) -> None:
     """A failed authorization attempt goes to the access ledger (when the
-    object exists: probing for numbers that do not is not an attempt on anyone)."""
-    from collaboration.ledger import Kind, ledger_record
-
+    object exists: probing for numbers that do not is not an attempt on
+    anyone), counted per actor, subscription and window so that repeating it
+    does not flood the subscription's ledger (`ledger_record_denied`)."""
     subscription_id = None
     if subscription_number is not None:
         subscription_id = (
@@ -146,11 +148,10 @@ def record_denied(
         )
         if subscription_id is None:
             return
-    ledger_record(
-        kind=Kind.ACCESS_DENIED,
+    ledger_record_denied(
         actor=user if user.is_authenticated else None,
         subscription=subscription_id,
-        after={"what": what, **extra},
+        attempt={"what": what, **extra},
     )
 
 
@@ -177,6 +178,8 @@ class LicenseUsage:
     program: Program
     seats: int
     used: int
+    # The plan includes the program, so "Lägg till licens" is offered.
+    addable: bool = True
 
     @property
     def free(self) -> int:
@@ -219,13 +222,16 @@ def license_usage(*, subscription: Subscription, program: Program) -> LicenseUsa
 
 
 def permission_grid(*, subscription: Subscription) -> PermissionGrid:
-    """Members × programs with their levels, and seat usage per program.
+    """Members × programs with their levels, and seat usage per program: the
+    programs the plan includes, and any other the subscription still has
+    seats or levels in (from before a rule or by support), shown without
+    "Lägg till licens".
 
     Four queries whatever the size of the subscription: programs, members,
     the levels in the subscription (each member's, and counted per program
     they are the seats used), and the seats bought.
     """
-    programs = list(Program.objects.all())
+    catalogue = list(Program.objects.all())
     memberships = list(
         Membership.objects.filter(subscription=subscription)
         .select_related("user", "consultant__firm")
@@ -243,6 +249,8 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
     )
     for membership in memberships:
         membership.level_by_program = level_by_member[membership.pk]  # type: ignore[attr-defined]
+    included = set(plan_program_codes(subscription.plan))
+    programs = [p for p in catalogue if p.code in included or seats.get(p.id) or used.get(p.id)]
     return PermissionGrid(
         subscription=subscription,
         programs=programs,
@@ -252,7 +260,12 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
             key=lambda m: (m.consultant.firm.name, m.user.full_name),  # type: ignore[union-attr]
         ),
         licenses={
-            p.id: LicenseUsage(program=p, seats=seats.get(p.id, 0), used=used.get(p.id, 0))
+            p.id: LicenseUsage(
+                program=p,
+                seats=seats.get(p.id, 0),
+                used=used.get(p.id, 0),
+                addable=p.code in included,
+            )
             for p in programs
         },
     )

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.catalogue import require_program_in_plan
 from clients.models import (
     Counter,
     Level,
@@ -182,10 +183,17 @@ def membership_set_sysadmin(
 def license_add(
     *, actor: User, subscription: Subscription, program: Program, count: int = 1
 ) -> SubscriptionLicense:
-    """Add seats ("Lägg till licens"): more seats, recorded as a billable change."""
+    """Add seats ("Lägg till licens"): more seats, recorded as a billable
+    change; only for a program the plan includes (as it stands under the lock)."""
     if count < 1 or count > 100:
         raise ValidationError(_("Ange ett antal mellan 1 och 100."), code="invalid_count")
-    _lock(subscription)
+    plan = (
+        Subscription.objects.select_for_update()
+        .filter(pk=subscription.pk)
+        .values_list("plan", flat=True)
+        .get()
+    )
+    require_program_in_plan(plan=plan, program=program)
     license_row, _created = SubscriptionLicense.objects.get_or_create(
         subscription=subscription, program=program
     )

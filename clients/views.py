@@ -201,16 +201,20 @@ def add_license(request: AuthenticatedHttpRequest, number: int, program_code: st
     """Add a licence ("Lägg till licens") for one program (billed)."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     program = selectors.program_by_code(code=program_code)
-    license_row = services.license_add(
-        actor=request.user,
-        subscription=subscription,
-        program=program,
-    )
-    messages.success(
-        request,
-        _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.")
-        % {"program": program.name, "seats": license_row.seats},
-    )
+    try:
+        license_row = services.license_add(
+            actor=request.user,
+            subscription=subscription,
+            program=program,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.")
+            % {"program": program.name, "seats": license_row.seats},
+        )
     return redirect("clients:permissions", number=subscription.number)
 
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from clients.catalogue import plan_includes
 from clients.models import Plan, Program, ProgramLevel, Subscription, SubscriptionLicense
 from clients.selectors import subscription_for_sysadmin
 from collaboration import collaboration_selectors as selectors
@@ -156,12 +157,17 @@ def _client_target(request: AuthenticatedHttpRequest, number: int) -> Target:
 
 def _forms(target: Target, data: Any = None, bound: str = "") -> dict[str, Form]:
     subscription = target.subscription
-    programs = list(Program.objects.all())
     seats = dict(
         SubscriptionLicense.objects.filter(subscription=subscription).values_list(
             "program_id", "seats"
         )
     )
+    # The plan's programs, and any other it still has licences of (to lower them).
+    programs = [
+        program
+        for program in Program.objects.all()
+        if plan_includes(plan=subscription.plan, program_code=program.code) or seats.get(program.pk)
+    ]
     used = dict(
         ProgramLevel.objects.filter(membership__subscription=subscription)
         .values_list("program_id")

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.catalogue import require_plan_includes_all, require_program_in_plan
 from clients.models import Membership, Plan, Program, ProgramLevel, Subscription
 from clients.models import SubscriptionLicense as License
 from clients.selectors import active_sysadmins, subscriptions_left_without_sysadmin
@@ -110,7 +111,6 @@ def collaboration_licenses_set(
             "program_id", flat=True
         )
     )
-    sold: set[str] | None = None
     errors: dict[str, list[str]] = {}
     changes: list[LicenseChangeResult] = []
     for program_id, wanted in seats.items():
@@ -134,13 +134,10 @@ def collaboration_licenses_set(
             ]
             continue
         if wanted > before:
-            if sold is None:
-                sold = _programs_sold(subscription.plan)
-            if program.code not in sold:
-                errors[field] = [
-                    _("%(program)s ingår inte i varianten %(plan)s.")
-                    % {"program": program.name, "plan": Plan(subscription.plan).label}
-                ]
+            try:
+                require_program_in_plan(plan=subscription.plan, program=program)
+            except ValidationError as error:
+                errors[field] = error.messages
                 continue
         changes.append(LicenseChangeResult(program=program, before=before, after=wanted))
     if errors:
@@ -167,14 +164,6 @@ def collaboration_licenses_set(
     return changes
 
 
-def _programs_sold(plan: str) -> set[str]:
-    """Codes of the programs with a licence price on `plan` today."""
-    try:
-        return set(price_quote(plan=plan, on=today_in_stockholm(), reseller=False).program_prices)
-    except PriceMissing:
-        return set()
-
-
 # --- Plan --------------------------------------------------------------------------
 
 
@@ -189,8 +178,9 @@ def collaboration_plan_change(
 ) -> PlanChange:
     """Change the plan ("Variant"), in force from today: the invoicing run
     bills the days before today on the old plan and from today on the new
-    one. Refused when the new plan does not sell a program the subscription
-    has licences of. Raises ValidationError (field `plan`)."""
+    one. Refused when the new plan does not include a program the
+    subscription has licences of (`clients.catalogue`), or has no price
+    today. Raises ValidationError (field `plan`)."""
     if plan not in Plan.values:
         raise ValidationError({"plan": [_("Välj en variant.")]})
     subscription = _lock(subscription)
@@ -202,7 +192,7 @@ def collaboration_plan_change(
             {"plan": [_("Abonnemanget har redan varianten %(plan)s.") % {"plan": label}]}
         )
     try:
-        sold = set(price_quote(plan=plan, on=today_in_stockholm(), reseller=False).program_prices)
+        price_quote(plan=plan, on=today_in_stockholm(), reseller=False)
     except PriceMissing:
         raise ValidationError(
             {
@@ -212,22 +202,15 @@ def collaboration_plan_change(
                 ]
             }
         ) from None
-    not_sold = [
-        row.program.name
-        for row in License.objects.filter(subscription=subscription, seats__gt=0)
+    licensed = (
+        License.objects.filter(subscription=subscription, seats__gt=0)
         .select_related("program")
         .order_by("program__sort_order")
-        if row.program.code not in sold
-    ]
-    if not_sold:
-        raise ValidationError(
-            {
-                "plan": [
-                    _("Varianten %(plan)s omfattar inte %(programs)s. Ta bort de licenserna först.")
-                    % {"plan": label, "programs": ", ".join(not_sold)}
-                ]
-            }
-        )
+    )
+    try:
+        require_plan_includes_all(plan=plan, programs=(row.program for row in licensed))
+    except ValidationError as error:
+        raise ValidationError({"plan": error.messages}) from None
     subscription.plan = plan
     subscription.save(update_fields=["plan"])
     change = PlanChange.objects.create(

@@ -1,12 +1,20 @@
 """The access ledger: one append-only event per change of access.
 
 Services call `ledger_record` inside their transaction, so an event exists
-exactly when the change does."""
+exactly when the change does. Denied attempts are the exception to "one
+event each": `ledger_record_denied` counts them and writes one event per
+actor, subscription and window."""
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from collaboration.models import AccessEvent
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from collaboration.models import AccessEvent, DeniedAttempt
 
 Kind = AccessEvent.Kind
 
@@ -64,6 +72,48 @@ def ledger_event(
         before=dict(before) if before is not None else None,
         after=dict(after) if after is not None else None,
         detail=detail[:300],
+    )
+
+
+def ledger_record_denied(
+    *, actor: Any, subscription: Any = None, attempt: Mapping[str, object]
+) -> None:
+    """A failed authorization attempt on an existing object. Every attempt
+    is counted (`DeniedAttempt.attempts`); only the first of its window
+    writes a ledger event, so a refused request repeated in a loop leaves one
+    event, not one per request, in the ledger the subscription's
+    administrators read. `attempt` describes what was tried (the event keeps
+    the first, the counter the latest)."""
+    now = timezone.now()
+    window = settings.DENIED_ATTEMPTS_WINDOW_SECONDS
+    key = {
+        "actor_id": _id(actor),
+        "subscription_id": _id(subscription),
+        "window_start": datetime.fromtimestamp(now.timestamp() // window * window, tz=UTC),
+    }
+    details = dict(attempt)
+    if _denied_count(key, now, details):
+        return
+    try:
+        with transaction.atomic():
+            event = ledger_record(
+                kind=Kind.ACCESS_DENIED,
+                actor=key["actor_id"],
+                subscription=key["subscription_id"],
+                after=details,
+            )
+            DeniedAttempt.objects.create(**key, last_at=now, last_attempt=details, event=event)
+    except IntegrityError:
+        # Another request claimed this window a moment ago: count with it.
+        _denied_count(key, now, details)
+
+
+def _denied_count(key: dict[str, Any], now: datetime, details: dict[str, object]) -> bool:
+    """Count one more attempt in the window's row; False when there is none yet."""
+    return bool(
+        DeniedAttempt.objects.filter(**key).update(
+            attempts=F("attempts") + 1, last_at=now, last_attempt=details
+        )
     )
 
 

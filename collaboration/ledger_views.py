@@ -111,9 +111,9 @@ class LedgerFilterForm(FilterForm):
 
 
 def _events(qs: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
-    return qs.select_related("actor", "subject", "firm", "subscription__client").order_by(
-        "-occurred_at", "-pk"
-    )
+    return qs.select_related(
+        "actor", "subject", "firm", "subscription__client", "denied_attempt"
+    ).order_by("-occurred_at", "-pk")
 
 
 # The columns the HTML page shows: plain values, no model instances.
@@ -128,6 +128,9 @@ ROW_FIELDS = (
     "subscription_id",
     "subscription__number",
     "subscription__client__name",
+    # A "Nekad åtkomst" event stands for every attempt of its window.
+    "denied_attempt__attempts",
+    "denied_attempt__last_at",
 )
 
 
@@ -192,10 +195,27 @@ def _rows(events: Iterable[dict[str, Any]]) -> list[dict[str, object]]:
                 "client": event["subscription__client__name"],
                 "number": event["subscription__number"],
                 "before": _values_cell(event["before"]),
-                "after": _values_cell(event["after"]),
+                "after": _values_cell(
+                    _with_attempts(
+                        event["after"],
+                        event["denied_attempt__attempts"],
+                        event["denied_attempt__last_at"],
+                    )
+                ),
             }
         )
     return rows
+
+
+def _with_attempts(
+    after: dict[str, object] | None, attempts: int | None, last_at: datetime | None
+) -> dict[str, object] | None:
+    """A denied event's values with how many attempts its window counted
+    (collaboration.ledger.ledger_record_denied) and when the latest was."""
+    if attempts is None or last_at is None:
+        return after
+    last = timezone.localtime(last_at).strftime("%Y-%m-%d %H:%M")
+    return {**(after or {}), _("försök"): attempts, _("senast"): last}
 
 
 def _values_cell(values: object) -> SafeString:
@@ -244,12 +264,19 @@ def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
             event.subscription.client.name if event.subscription else "",
             event.subscription.number if event.subscription else "",
             _describe(event.before),
-            _describe(event.after),
+            _describe(_after_with_attempts(event)),
             event.detail,
         ]
         for event in events
     )
     return excel_csv_response(filename, header, rows)
+
+
+def _after_with_attempts(event: AccessEvent) -> dict[str, object] | None:
+    counted = getattr(event, "denied_attempt", None)
+    if counted is None:
+        return event.after
+    return _with_attempts(event.after, counted.attempts, counted.last_at)
 
 
 def _describe(values: dict[str, object] | None) -> str:

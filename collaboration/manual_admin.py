@@ -30,7 +30,7 @@ from collaboration.manual import (
     manual_coupling_override_note,
     manual_coupling_perform,
 )
-from collaboration.models import AccessEvent, ManualCoupling
+from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
 from licensing.models import FirmCharge
 
 
@@ -447,6 +447,27 @@ class AccessEventAdmin(admin.ModelAdmin):
         "=subscription__number",
         "firm__org_number",
     )
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DeniedAttempt)
+class DeniedAttemptAdmin(admin.ModelAdmin):
+    """Denied attempts per actor, subscription and window, with their count
+    (the ledger has one event per row): read-only, like the ledger."""
+
+    list_display = ("window_start", "actor", "subscription", "attempts", "last_at", "event")
+    list_select_related = ("actor", "subscription__client", "event")
+    search_fields = ("actor__email", "=subscription__number", "subscription__client__org_number")
+    date_hierarchy = "window_start"
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

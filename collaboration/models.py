@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
@@ -151,6 +152,47 @@ class Coupling(models.Model):
     get_status_display = display_method("status", Status.choices)
 
 
+class CustomerAcceptance(models.Model):
+    """The new customer's acceptance of the terms ("Skapa nytt samarbete"):
+    a single-use, expiring link of its own, e-mailed to the primary
+    contact's own address. It never touches the contact's `Invitation` (the
+    person's own link): a contact account that this collaboration created
+    chooses its password through this link; an account that existed before
+    is only asked, and accepts while logged in as itself. The contact
+    becomes the subscription's system administrator, with `levels`, only on
+    acceptance."""
+
+    coupling = models.OneToOneField(
+        Coupling, on_delete=models.CASCADE, related_name="customer_acceptance"
+    )
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="customer_acceptances",
+        verbose_name=_("primärkontakt"),
+    )
+    # Whether this collaboration made the contact's account (then, and only
+    # then, the link may set its first password).
+    created_contact = models.BooleanField(default=False)
+    # The contact's level per program once accepted: {program code: level}.
+    levels = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    nonce = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    expires_at = models.DateTimeField(_("går ut"))
+    accepted_at = models.DateTimeField(_("godkänd"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kundens godkännande")
+        verbose_name_plural = _("kundernas godkännanden")
+
+    def __str__(self) -> str:
+        return f"{self.coupling_id} ({'godkänd' if self.accepted_at else 'öppen'})"
+
+
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
     def update(self, **kwargs: object) -> int:
         raise PermissionError("Access events are append-only")
@@ -248,6 +290,62 @@ class AccessEvent(models.Model):
         raise PermissionError("Access events are append-only")
 
     get_kind_display = display_method("kind", Kind.choices)
+
+
+class DeniedAttempt(models.Model):
+    """Denied requests on existing objects, counted per actor, subscription
+    and window (settings.DENIED_ATTEMPTS_WINDOW_SECONDS). The append-only
+    ledger gets one "Nekad åtkomst" event per row, written with the window's
+    first attempt; the later ones only count here. So whoever repeats a
+    request that is refused cannot fill another tenant's ledger: at most one
+    event per actor, subscription and window (README, "Security").
+
+    The unique constraint claims the window: two first attempts at once give
+    one row and one event. `subscription` is empty for objects outside any
+    subscription (another firm's consultant or invoice)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("utförd av"),
+    )
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("abonnemang"),
+    )
+    window_start = models.DateTimeField(_("från"))
+    attempts = models.PositiveIntegerField(_("försök"), default=1)
+    last_at = models.DateTimeField(_("senaste försök"))
+    last_attempt = models.JSONField(_("senast försökt"), default=dict)
+    event = models.OneToOneField(
+        AccessEvent,
+        on_delete=models.PROTECT,
+        related_name="denied_attempt",
+        verbose_name=_("händelse i behörighetsloggen"),
+    )
+
+    class Meta:
+        verbose_name = _("nekade försök")
+        verbose_name_plural = _("nekade försök")
+        ordering = ["-window_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Coalesce("actor", Value(0)),
+                Coalesce("subscription", Value(0)),
+                "window_start",
+                name="denied_attempt_one_per_window",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempts} × {self.window_start:%Y-%m-%d %H:%M}"
 
 
 class ManualCoupling(models.Model):

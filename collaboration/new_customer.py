@@ -4,24 +4,33 @@ accepts the terms through a single-use link.
 
 Nothing is written until `new_customer_create`, which does everything in one
 transaction: client, subscription (pending), licences (with their billable
-history), who pays, the coupling (awaiting the customer), the primary contact
-as system administrator, ledger events and the welcome email (and SMS).
+history), who pays, the coupling (awaiting the customer), the acceptance
+link, ledger events and the welcome email (and an SMS heads-up).
+
+The primary contact is *asked*. An e-mail address without an account gets
+one (inactive, no password, the name, mobile and personnummer typed here);
+an account that exists is never changed, whoever it belongs to, and the
+form answers the same either way. The contact becomes the subscription's
+system administrator only by accepting: a contact account made here
+chooses its password through the link (sent by e-mail only, to its own
+address), an account that existed logs in as itself first.
 
 The role chosen per program in step 2 ("Rapportör", "Attestansvarig",
-"Administratör") is stored as the primary contact's level on that program:
-the contact takes one of the program's licences with that level, and the
-other licences stay free for the users the contact or the firm invites. All
-roles cost the same.
+"Administratör") becomes the primary contact's level on that program when
+they accept: the contact takes one of the program's licences with that
+level, and the other licences stay free for the users the contact or the
+firm invites. All roles cost the same.
 
 Reads (offers, prices, the waiting list, the link's state) are in
 collaboration/new_customer_selectors.py.
 
-The acceptance link is an `Invitation` row (nonce rotated on resend, cleared
-on acceptance, 14-day expiry) signed with a salt of its own, so it is not a
-plain invitation link and the plain invitation page cannot accept it.
+The acceptance link is a `CustomerAcceptance` row of its own (nonce rotated
+on resend, cleared on acceptance, 14-day expiry), never the contact's
+`Invitation`, signed with a salt of its own.
 """
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,136 +42,124 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.catalogue import PLAN_PROGRAMS
-from clients.models import Client, Membership, ProgramLevel, Subscription, SubscriptionLicense
+from clients.catalogue import plan_includes
+from clients.models import (
+    Client,
+    Membership,
+    Program,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+)
 from clients.services import responsible_consultant_join, subscription_create
 from collaboration.ledger import Kind, ledger_record
-from collaboration.models import Coupling
+from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer_selectors import (
     SALT,
     CustomerDetails,
     NewCustomerOrder,
     acceptance_check,
     license_summary,
+    sets_password,
 )
 from collaboration.services import CollaborationError, require_client_manager_seat
-from firm_portal.models import Consultant, Invitation, User
+from firm_portal.models import Consultant, User
 from firm_portal.services import assignment_ensure
+from firm_portal.sms_allowance import firm_sms_allowance
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import billing_validate, subscription_billing_set
 from licensing.models import LicenseChange, Recipient, SubscriptionBilling
 from licensing.pricing import add_months
-from notifications.services import outbox_enqueue_email, outbox_enqueue_sms
+from notifications.services import outbox_enqueue_email
 
 # --- Creating --------------------------------------------------------------------------
 
 
-def _invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=SALT)
+def _acceptance_token(acceptance: CustomerAcceptance) -> str:
+    return signing.dumps({"a": acceptance.pk, "n": acceptance.nonce}, salt=SALT)
 
 
-def acceptance_url(invitation: Invitation) -> str:
+def acceptance_url(acceptance: CustomerAcceptance) -> str:
     return settings.SITE_URL + reverse(
-        "collaboration:new_customer_accept", args=[_invitation_token(invitation)]
+        "collaboration:new_customer_accept", args=[_acceptance_token(acceptance)]
     )
 
 
-def _contact_user(customer: CustomerDetails) -> User:
-    """The primary contact's account: a new inactive one without a password,
-    or an existing account. An account that never set a password is reused
-    and updated; a closed one cannot be used."""
+def _contact_user(customer: CustomerDetails) -> tuple[User, bool]:
+    """The primary contact's account and whether it was made here. An
+    account that exists is used as it is: nothing typed here is written to
+    it. A new one is inactive and has no password until its owner accepts;
+    it gets no personnummer that another account already holds."""
     email = customer.contact_email.strip().lower()
-    user = User.objects.select_for_update().filter(email=email).first()
-    if user is None:
-        return User.objects.create(
-            email=email,
-            full_name=customer.contact_name,
-            mobile=customer.contact_mobile,
-            personal_number=customer.contact_personal_number,
-            password=make_password(None),
-            is_active=False,
-        )
-    if user.has_usable_password():
-        if not user.is_active or user.is_staff:
-            raise ValidationError(
-                {
-                    "contact_email": _(
-                        "Kontot med e-postadressen %(email)s kan inte bli primärkontakt. "
-                        "Ange en annan e-postadress."
-                    )
-                    % {"email": email}
-                }
-            )
-        return user  # a working account: its details are the person's own
-    user.full_name = customer.contact_name
-    user.mobile = customer.contact_mobile or user.mobile
-    user.personal_number = customer.contact_personal_number or user.personal_number
-    user.save(update_fields=["full_name", "mobile", "personal_number"])
-    return user
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing, False
+    personal_number = customer.contact_personal_number
+    if personal_number and User.objects.filter(personal_number=personal_number).exists():
+        personal_number = ""
+    try:
+        with transaction.atomic():
+            return User.objects.create(
+                email=email,
+                full_name=customer.contact_name,
+                mobile=customer.contact_mobile,
+                personal_number=personal_number,
+                password=make_password(None),
+                is_active=False,
+            ), True
+    except IntegrityError:
+        # Made by someone else at this very moment: it is theirs, not ours.
+        return User.objects.get(email=email), False
 
 
-def _open_invitation(
-    *, user: User, invited_by: User, consultant: Consultant, subscription: Subscription
-) -> Invitation:
-    """The contact's one open invitation, (re)pointed at this subscription
-    with a fresh nonce: every earlier link stops working."""
+def _renew(acceptance: CustomerAcceptance) -> None:
     now = timezone.now()
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("subscription")
-        .filter(user=user, accepted_at__isnull=True)
-        .first()
-    ) or Invitation(user=user)
-    other = invitation.subscription
-    if (
-        other is not None
-        and other.pk != subscription.pk
-        and other.status == Subscription.Status.PENDING
-    ):
-        # One open link per person: taking it would strand the other customer.
-        raise ValidationError(
-            {
-                "contact_email": _(
-                    "%(email)s är redan primärkontakt för ett annat nytt samarbete som inte "
-                    "är godkänt ännu. Ange en annan primärkontakt."
-                )
-                % {"email": user.email}
-            }
-        )
-    invitation.invited_by = invited_by
-    invitation.firm_id = consultant.firm_id
-    invitation.subscription = subscription
-    invitation.nonce = secrets.token_urlsafe(24)
-    invitation.sent_at = now
-    invitation.expires_at = now + timedelta(days=settings.INVITATION_TTL_DAYS)
-    invitation.save()
-    return invitation
+    acceptance.nonce = secrets.token_urlsafe(24)
+    acceptance.sent_at = now
+    acceptance.expires_at = now + timedelta(days=settings.INVITATION_TTL_DAYS)
 
 
-def _welcome(*, invitation: Invitation, coupling: Coupling, reminder: bool = False) -> None:
+@dataclass(frozen=True)
+class Welcomed:
+    """What "Skapa samarbete" and "Skicka igen" did: the subscription, the
+    link, and whether its SMS was held back by the firm's daily SMS limit
+    (firm_portal/sms_allowance.py; the e-mail went)."""
+
+    subscription: Subscription
+    acceptance: CustomerAcceptance
+    sms_held: bool = False
+
+
+def _welcome(*, acceptance: CustomerAcceptance, reminder: bool = False) -> Welcomed:
+    """To the contact account's own address; the SMS, to its own mobile
+    number, only says that the e-mail is there."""
+    coupling = acceptance.coupling
     subscription = coupling.subscription
+    contact = acceptance.contact
     billing = SubscriptionBilling.objects.select_related("firm").get(subscription=subscription)
     context = {
-        "recipient": invitation.user,
+        "recipient": contact,
         "firm": coupling.firm,
-        "created_by": invitation.invited_by,
+        "created_by": acceptance.created_by,
         "client": subscription.client,
         "subscription": subscription,
-        "licenses": license_summary(subscription=subscription, contact=invitation.user),
+        "licenses": license_summary(subscription=subscription, levels=acceptance.levels),
         "billing": billing,
-        "url": acceptance_url(invitation),
-        "expires_at": invitation.expires_at,
-        "has_password": invitation.user.has_usable_password(),
+        "url": acceptance_url(acceptance),
+        "expires_at": acceptance.expires_at,
+        "sets_password": sets_password(acceptance),
         "reminder": reminder,
     }
-    outbox_enqueue_email(to=invitation.user.email, template="new-customer-welcome", context=context)
-    if invitation.user.mobile:
-        outbox_enqueue_sms(
-            to=invitation.user.mobile, template="new-customer-welcome", context=context
+    outbox_enqueue_email(to=contact.email, template="new-customer-welcome", context=context)
+    held = False
+    if contact.mobile:
+        held = not firm_sms_allowance(firm_id=coupling.firm_id, wanted=1).send(
+            to=contact.mobile, template="new-customer-welcome", context=context
         )
+    return Welcomed(subscription=subscription, acceptance=acceptance, sms_held=held)
 
 
-def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> Subscription:
+def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> Welcomed:
     """ "Skapa samarbete". Raises CollaborationError when the organisationsnummer
     got a subscription meanwhile (also a second click on the button), and
     ValidationError (per field) for a payment choice the rules refuse."""
@@ -178,7 +175,8 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> S
         starts_on=today,
     )
     if not order.licenses or any(
-        choice.program.code not in PLAN_PROGRAMS[order.plan] for choice in order.licenses
+        not plan_includes(plan=order.plan, program_code=choice.program.code)
+        for choice in order.licenses
     ):
         raise ValidationError(_("Välj licenser för program som ingår i varianten."))
     taken = CollaborationError(
@@ -215,26 +213,6 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> S
                 city=customer.city,
                 invoice_email=customer.email,
             )
-            contact = _contact_user(customer)
-            membership = Membership.objects.create(
-                subscription=subscription, user=contact, is_sysadmin=True
-            )
-            ProgramLevel.objects.bulk_create(
-                ProgramLevel(membership=membership, program=choice.program, level=choice.level)
-                for choice in order.licenses
-            )
-            ledger_record(
-                kind=Kind.MEMBER_ADDED,
-                actor=consultant.user,
-                firm=firm,
-                subscription=subscription,
-                subject=contact,
-                after={
-                    "sysadmin": True,
-                    "levels": {choice.program.code: choice.level for choice in order.licenses},
-                },
-                detail=_("Primärkontakt i Skapa nytt samarbete."),
-            )
             coupling = Coupling.objects.create(
                 firm=firm,
                 subscription=subscription,
@@ -243,12 +221,12 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> S
                 starts_on=today,
             )
             assignment_ensure(consultant=consultant, subscription_id=subscription.pk)
+            # No subject: the firm's ledger does not learn whose the address is.
             ledger_record(
                 kind=Kind.COLLABORATION_CREATED,
                 actor=consultant.user,
                 firm=firm,
                 subscription=subscription,
-                subject=contact,
                 after={
                     "plan": order.plan,
                     "licenses": {choice.program.code: choice.seats for choice in order.licenses},
@@ -257,15 +235,21 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> S
                     "period_months": payment.period_months,
                 },
             )
-            invitation = _open_invitation(
-                user=contact, invited_by=consultant.user, consultant=consultant,
-                subscription=subscription,
-            )  # fmt: skip
-            _welcome(invitation=invitation, coupling=coupling)
+            contact, created = _contact_user(customer)
+            acceptance = CustomerAcceptance(
+                coupling=coupling,
+                contact=contact,
+                created_contact=created,
+                levels={choice.program.code: choice.level for choice in order.licenses},
+                created_by=consultant.user,
+            )
+            _renew(acceptance)
+            acceptance.save()
+            welcomed = _welcome(acceptance=acceptance)
     except IntegrityError:
         # The same organisationsnummer created at the same moment (a double click).
         raise taken from None
-    return subscription
+    return welcomed
 
 
 def _write_licenses(*, actor: User, subscription: Subscription, order: NewCustomerOrder) -> None:
@@ -312,38 +296,36 @@ def _lock_awaiting(*, coupling: Coupling) -> Coupling:
     return locked
 
 
-def _open_invitation_of(subscription: Subscription) -> Invitation | None:
+def _open_acceptance(coupling: Coupling) -> CustomerAcceptance | None:
     return (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("user", "invited_by")
-        .filter(subscription=subscription, accepted_at__isnull=True)
+        CustomerAcceptance.objects.select_for_update(of=("self",))
+        .select_related("contact", "created_by")
+        .filter(coupling=coupling, accepted_at__isnull=True)
         .first()
     )
 
 
 @transaction.atomic
-def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Invitation:
-    """ "Skicka igen": a new link (the old one stops working) by email and SMS."""
+def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Welcomed:
+    """ "Skicka igen": a new link (the old one stops working), to the same
+    contact's own address."""
     coupling = _lock_awaiting(coupling=coupling)
-    invitation = _open_invitation_of(coupling.subscription)
-    if invitation is None:
+    acceptance = _open_acceptance(coupling)
+    if acceptance is None:
         raise CollaborationError(
             _("Det finns ingen primärkontakt att skicka till."), code="no_contact"
         )
-    invitation = _open_invitation(
-        user=invitation.user,
-        invited_by=consultant.user,
-        consultant=consultant,
-        subscription=coupling.subscription,
-    )
-    _welcome(invitation=invitation, coupling=coupling, reminder=True)
-    return invitation
+    acceptance.coupling = coupling
+    _renew(acceptance)
+    acceptance.save(update_fields=["nonce", "sent_at", "expires_at"])
+    return _welcome(acceptance=acceptance, reminder=True)
 
 
 @transaction.atomic
 def new_customer_cancel(*, consultant: Consultant, coupling: Coupling) -> Coupling:
-    """ "Avbryt": the coupling and the subscription end, the link stops working
-    and a contact who never got going is deactivated."""
+    """ "Avbryt": the coupling and the subscription end and the link stops
+    working. The contact's account is left as it is (one made here stays
+    inactive, without a password)."""
     coupling = _lock_awaiting(coupling=coupling)
     now = timezone.now()
     coupling.status = Coupling.Status.ENDED
@@ -354,25 +336,14 @@ def new_customer_cancel(*, consultant: Consultant, coupling: Coupling) -> Coupli
         status=Subscription.Status.ENDED
     )
     subscription.status = Subscription.Status.ENDED
-    invitation = _open_invitation_of(subscription)
-    contact = invitation.user if invitation is not None else None
-    if invitation is not None:
-        invitation.nonce = ""
-        invitation.expires_at = now
-        invitation.save(update_fields=["nonce", "expires_at"])
-        elsewhere = (
-            Membership.objects.filter(user=contact)
-            .exclude(subscription__status=Subscription.Status.ENDED)
-            .exists()
-        )
-        if contact is not None and not contact.has_usable_password() and not elsewhere:
-            User.objects.filter(pk=contact.pk).update(is_active=False)
+    CustomerAcceptance.objects.filter(coupling=coupling, accepted_at__isnull=True).update(
+        nonce="", expires_at=now
+    )
     ledger_record(
         kind=Kind.COLLABORATION_CANCELLED,
         actor=consultant.user,
         firm=coupling.firm_id,
         subscription=subscription,
-        subject=contact,
         before={"coupling": Coupling.Status.AWAITING_CUSTOMER},
         after={"coupling": Coupling.Status.ENDED, "subscription": Subscription.Status.ENDED},
     )
@@ -386,50 +357,46 @@ class AcceptanceError(Exception):
 
 
 def new_customer_accept(*, token: str, user: User | None, password: str | None) -> Subscription:
-    """The customer accepts the terms. One transaction with the invitation
+    """The customer accepts the terms. One transaction with the acceptance
     and the coupling locked: a second click, a second tab or a replaced link
-    raises AcceptanceError and changes nothing. `password` is required for a
-    contact without one; a contact with an account must be `user`."""
+    raises AcceptanceError and changes nothing. A contact account made with
+    this collaboration sets its first `password` here; any other account
+    must be `user` (logged in as itself), else PermissionDenied."""
     checked = acceptance_check(token=token)
-    if checked.problem or checked.invitation is None:
+    if checked.problem or checked.acceptance is None:
         raise AcceptanceError(checked.problem or "invalid")
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update(of=("self",))
-            .select_related("user", "firm", "subscription__client")
-            .get(pk=checked.invitation.pk)
+        acceptance = (
+            CustomerAcceptance.objects.select_for_update(of=("self",))
+            .select_related("contact", "created_by")
+            .get(pk=checked.acceptance.pk)
         )
-        if invitation.accepted_at is not None or invitation.nonce != checked.invitation.nonce:
+        if acceptance.accepted_at is not None or acceptance.nonce != checked.acceptance.nonce:
             raise AcceptanceError("used")
-        contact = invitation.user
-        if contact.has_usable_password():
-            if user is None or user.pk != contact.pk:
-                raise PermissionDenied(
-                    _("Logga in som %(email)s först.") % {"email": contact.email}
-                )
-        elif not password:
-            raise AcceptanceError("password_missing")
-        subscription, firm_id = invitation.subscription, invitation.firm_id
-        if subscription is None or firm_id is None:
-            raise AcceptanceError("invalid")
+        contact = User.objects.select_for_update().get(pk=acceptance.contact_id)
+        acceptance.contact = contact
+        if sets_password(acceptance):
+            if user is not None and user.pk != contact.pk:
+                raise PermissionDenied(_("Logga ut först: länken är till någon annan."))
+            if not password:
+                raise AcceptanceError("password_missing")
+        elif user is None or user.pk != contact.pk:
+            raise PermissionDenied(_("Logga in som %(email)s först.") % {"email": contact.email})
         coupling = (
             Coupling.objects.select_for_update(of=("self",))
-            .select_related("responsible_consultant__user", "firm")
-            .filter(
-                subscription=subscription,
-                firm_id=firm_id,
-                status=Coupling.Status.AWAITING_CUSTOMER,
-            )
+            .select_related("responsible_consultant__user", "firm", "subscription__client")
+            .filter(pk=acceptance.coupling_id, status=Coupling.Status.AWAITING_CUSTOMER)
             .first()
         )
         if coupling is None:
             raise AcceptanceError("cancelled")
+        subscription = coupling.subscription
         now = timezone.now()
         today = today_in_stockholm()
-        invitation.accepted_at = now
-        invitation.nonce = ""
-        invitation.save(update_fields=["accepted_at", "nonce"])
-        if password:
+        acceptance.accepted_at = now
+        acceptance.nonce = ""
+        acceptance.save(update_fields=["accepted_at", "nonce"])
+        if sets_password(acceptance) and password:
             contact.set_password(password)
             contact.is_active = True
             contact.save(update_fields=["password", "is_active"])
@@ -443,6 +410,7 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
         billing.starts_on = today
         billing.renews_on = add_months(today, billing.period_months)
         billing.save(update_fields=["starts_on", "renews_on", "updated_at"])
+        _contact_joins(acceptance=acceptance, subscription=subscription, firm_id=coupling.firm_id)
         ledger_record(
             kind=Kind.COLLABORATION_ACCEPTED,
             actor=contact,
@@ -461,7 +429,7 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
                 detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
             )
             recipients = {responsible.user.email: responsible.user}
-            recipients.setdefault(invitation.invited_by.email, invitation.invited_by)
+            recipients.setdefault(acceptance.created_by.email, acceptance.created_by)
             for recipient in recipients.values():
                 outbox_enqueue_email(
                     to=recipient.email,
@@ -476,3 +444,35 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
                     },
                 )
     return subscription
+
+
+def _contact_joins(
+    *, acceptance: CustomerAcceptance, subscription: Subscription, firm_id: int
+) -> None:
+    """The contact becomes system administrator with the chosen levels
+    (a collaboration created before acceptance rows existed already made
+    the membership)."""
+    contact = acceptance.contact
+    membership, created = Membership.objects.get_or_create(
+        subscription=subscription, user=contact, defaults={"is_sysadmin": True}
+    )
+    if not created:
+        return
+    programs = {
+        program.code: program
+        for program in Program.objects.filter(code__in=list(acceptance.levels))
+    }
+    ProgramLevel.objects.bulk_create(
+        ProgramLevel(membership=membership, program=programs[code], level=level)
+        for code, level in acceptance.levels.items()
+        if code in programs
+    )
+    ledger_record(
+        kind=Kind.MEMBER_ADDED,
+        actor=contact,
+        firm=firm_id,
+        subscription=subscription,
+        subject=contact,
+        after={"sysadmin": True, "levels": acceptance.levels},
+        detail=_("Primärkontakt i Skapa nytt samarbete."),
+    )

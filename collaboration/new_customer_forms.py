@@ -210,7 +210,9 @@ class CustomerForm(forms.Form):
         label=_lazy("Mobilnummer"),
         max_length=30,
         required=False,
-        help_text=_lazy("Valfritt, t.ex. 070-123 45 67. Då skickas länken även med SMS."),
+        help_text=_lazy(
+            "Valfritt, t.ex. 070-123 45 67. Då får kontakten också ett sms om välkomstmejlet."
+        ),
     )
     contact_personal_number = forms.CharField(
         label=_lazy("Personnummer"),

@@ -4,17 +4,18 @@ the firm's collaborations awaiting the customer (fetching is checking: 404
 for anyone outside the firm or not working with the client), and the
 acceptance link's state. Writes are in collaboration/new_customer.py."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.core import signing
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.catalogue import PLAN_PROGRAMS
+from clients.catalogue import plan_program_codes
 from clients.models import (
     Client,
     Level,
@@ -26,14 +27,14 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.selectors import record_denied
-from collaboration.models import Coupling
-from firm_portal.models import ClientAssignment, Consultant, Invitation, User
+from collaboration.models import Coupling, CustomerAcceptance
+from firm_portal.models import ClientAssignment, Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import reseller_agreement_active
 from licensing.models import Recipient, SubscriptionBilling
 from licensing.pricing import Month, PriceBook, PriceMissing
 
-SALT = "collaboration.new_customer"
+SALT = "collaboration.customer_acceptance"
 ROLE_LEVELS = (Level.REPORTER, Level.APPROVER, Level.ADMIN)
 MAX_SEATS_PER_PROGRAM = 100
 
@@ -136,7 +137,7 @@ def plan_offers(*, firm_id: int, on: date | None = None) -> Offers:
                 list_price=book.plan(plan.value, on, reseller=False),
                 reseller_price=book.plan(plan.value, on, reseller=True),
             )
-            for code in PLAN_PROGRAMS[plan.value]:
+            for code in plan_program_codes(plan.value):
                 program = programs.get(code)
                 if program is None:
                     continue
@@ -278,26 +279,29 @@ class LicenseLine:
     level_label: str
 
 
-def license_summary(*, subscription: Subscription, contact: User | None) -> list[LicenseLine]:
-    levels = {}
-    if contact is not None:
-        levels = dict(
-            ProgramLevel.objects.filter(
-                membership__subscription=subscription, membership__user=contact
-            ).values_list("program_id", "level")
-        )
+def license_summary(*, subscription: Subscription, levels: Mapping[str, str]) -> list[LicenseLine]:
+    """The subscription's licences per program, each with the primary
+    contact's level there (`levels`: {program code: level})."""
     return [
         LicenseLine(
             program=row.program,
             seats=row.seats,
-            level_label=str(Level(levels[row.program_id]).label)
-            if row.program_id in levels
+            level_label=str(Level(levels[row.program.code]).label)
+            if row.program.code in levels
             else "",
         )
         for row in SubscriptionLicense.objects.filter(subscription=subscription)
         .select_related("program")
         .order_by("program__sort_order")
     ]
+
+
+def _member_levels(*, subscription: Subscription, user: User) -> dict[str, str]:
+    return dict(
+        ProgramLevel.objects.filter(
+            membership__subscription=subscription, membership__user=user
+        ).values_list("program__code", "level")
+    )
 
 
 def _visible_to(consultant: Consultant) -> Q:
@@ -314,20 +318,18 @@ def _visible_to(consultant: Consultant) -> Q:
 
 def awaiting_collaborations(*, consultant: Consultant, limit: int = 50) -> list[Coupling]:
     """The firm's new customers that have not accepted yet, newest first, each
-    with `contact_invitations` (the open link). Two queries."""
+    with its `customer_acceptance` (the contact's address and the link's
+    expiry). One query."""
     return list(
         Coupling.objects.filter(
             _visible_to(consultant),
             firm_id=consultant.firm_id,
             status=Coupling.Status.AWAITING_CUSTOMER,
         )
-        .select_related("subscription__client", "responsible_consultant__user")
-        .prefetch_related(
-            Prefetch(
-                "subscription__invitations",
-                queryset=Invitation.objects.filter(accepted_at__isnull=True).select_related("user"),
-                to_attr="contact_invitations",
-            )
+        .select_related(
+            "subscription__client",
+            "responsible_consultant__user",
+            "customer_acceptance__contact",
         )
         .order_by("-created_at", "-pk")[:limit]
     )
@@ -357,14 +359,18 @@ class CollaborationSummary:
     coupling: Coupling
     billing: SubscriptionBilling | None
     licenses: list[LicenseLine]
-    contact: User | None
+    contact: User | None  # once they have accepted
+    contact_email: str  # the address the welcome went to
 
 
 def created_collaboration(*, consultant: Consultant, number: int) -> CollaborationSummary:
-    """A collaboration the firm created through the wizard (any status), else 404."""
+    """A collaboration the firm created through the wizard (any status), else
+    404. Until the customer accepts, the contact is only the address the
+    firm typed: the page does not tell whose account it is."""
     coupling = (
         _firm_couplings(consultant=consultant, number=number)
         .filter(request__isnull=True, manual_coupling__isnull=True)
+        .select_related("customer_acceptance__contact")
         .order_by("-created_at")
         .first()
     )
@@ -372,20 +378,31 @@ def created_collaboration(*, consultant: Consultant, number: int) -> Collaborati
         record_denied(user=consultant.user, subscription_number=number, what="new_customer")
         raise Http404("No such collaboration")
     subscription = coupling.subscription
-    first_sysadmin = (
-        Membership.objects.filter(subscription=subscription, is_sysadmin=True, consultant=None)
-        .select_related("user")
-        .order_by("created_at", "pk")
-        .first()
-    )
-    contact = first_sysadmin.user if first_sysadmin is not None else None
+    acceptance = getattr(coupling, "customer_acceptance", None)
+    contact: User | None = None
+    levels: dict[str, str] = {}
+    if acceptance is None or acceptance.accepted_at is not None:
+        first_sysadmin = (
+            Membership.objects.filter(subscription=subscription, is_sysadmin=True, consultant=None)
+            .select_related("user")
+            .order_by("created_at", "pk")
+            .first()
+        )
+        contact = first_sysadmin.user if first_sysadmin is not None else None
+        if contact is not None:
+            levels = _member_levels(subscription=subscription, user=contact)
+    else:
+        levels = acceptance.levels
     return CollaborationSummary(
         coupling=coupling,
         billing=SubscriptionBilling.objects.select_related("firm")
         .filter(subscription=subscription)
         .first(),
-        licenses=license_summary(subscription=subscription, contact=contact),
+        licenses=license_summary(subscription=subscription, levels=levels),
         contact=contact,
+        contact_email=contact.email
+        if contact is not None
+        else (acceptance.contact.email if acceptance is not None else ""),
     )
 
 
@@ -394,32 +411,41 @@ def created_collaboration(*, consultant: Consultant, number: int) -> Collaborati
 
 @dataclass(frozen=True)
 class Acceptance:
-    invitation: Invitation | None
+    acceptance: CustomerAcceptance | None
     problem: str = ""  # "", "invalid", "expired", "used", "cancelled"
 
 
 def acceptance_check(*, token: str) -> Acceptance:
     try:
         data = signing.loads(token, salt=SALT)
-        invitation_id, nonce = int(data["i"]), str(data["n"])
+        acceptance_id, nonce = int(data["a"]), str(data["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return Acceptance(None, "invalid")
-    invitation = (
-        Invitation.objects.select_related("user", "invited_by", "firm", "subscription__client")
-        .filter(pk=invitation_id)
+    acceptance = (
+        CustomerAcceptance.objects.select_related(
+            "contact", "created_by", "coupling__firm", "coupling__subscription__client"
+        )
+        .filter(pk=acceptance_id)
         .first()
     )
-    if invitation is None or invitation.subscription is None or invitation.firm is None:
+    if acceptance is None:
         return Acceptance(None, "invalid")
-    if invitation.accepted_at is not None or not nonce or invitation.nonce != nonce:
+    if acceptance.accepted_at is not None or not nonce or acceptance.nonce != nonce:
         cancelled = (
-            invitation.accepted_at is None
-            and invitation.subscription.status == Subscription.Status.ENDED
+            acceptance.accepted_at is None
+            and acceptance.coupling.subscription.status == Subscription.Status.ENDED
         )
-        return Acceptance(invitation, "cancelled" if cancelled else "used")
-    if invitation.expires_at <= timezone.now():
-        return Acceptance(invitation, "expired")
-    return Acceptance(invitation)
+        return Acceptance(acceptance, "cancelled" if cancelled else "used")
+    if acceptance.expires_at <= timezone.now():
+        return Acceptance(acceptance, "expired")
+    return Acceptance(acceptance)
+
+
+def sets_password(acceptance: CustomerAcceptance) -> bool:
+    """Whether the link chooses the contact's first password: only for an
+    account made with this collaboration (its owner proves the address by
+    opening the e-mail). Every other account logs in as itself first."""
+    return acceptance.created_contact and not acceptance.contact.has_usable_password()
 
 
 @dataclass
@@ -434,16 +460,15 @@ class Terms:
     billing: SubscriptionBilling | None
 
 
-def acceptance_terms(*, invitation: Invitation) -> Terms:
-    subscription, firm = invitation.subscription, invitation.firm
-    if subscription is None or firm is None:
-        raise Http404("Not a new customer's link")
+def acceptance_terms(*, acceptance: CustomerAcceptance) -> Terms:
+    coupling = acceptance.coupling
+    subscription = coupling.subscription
     return Terms(
-        firm_name=firm.name,
-        created_by=invitation.invited_by,
+        firm_name=coupling.firm.name,
+        created_by=acceptance.created_by,
         client=subscription.client,
         subscription=subscription,
-        licenses=license_summary(subscription=subscription, contact=invitation.user),
+        licenses=license_summary(subscription=subscription, levels=acceptance.levels),
         billing=SubscriptionBilling.objects.select_related("firm")
         .filter(subscription=subscription)
         .first(),

@@ -3,11 +3,15 @@ and cancel while the customer has not accepted, and the customer's
 acceptance page (the emailed link).
 
 The wizard keeps what was typed in the session, per step, until "Skapa
-samarbete": nothing is written before. Every step is a full-page POST that
-works without JavaScript; with HTMX only the step fragment is swapped."""
+samarbete": nothing is written before. Only the fields of the step's form are
+kept, each cut at MAX_VALUE_CHARS, so what a POST can add to the session
+(which every later request decodes) is a few kilobytes whatever is posted.
+Every step is a full-page POST that works without JavaScript; with HTMX only
+the step fragment is swapped."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -24,6 +28,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.validators import normalize_org_number
 from collaboration import new_customer
 from collaboration import new_customer_selectors as selectors
+from collaboration.models import CustomerAcceptance
 from collaboration.new_customer import AcceptanceError
 from collaboration.new_customer_forms import (
     AcceptTermsForm,
@@ -36,7 +41,7 @@ from collaboration.new_customer_forms import (
 from collaboration.new_customer_selectors import NewCustomerOrder, Offers, new_customer_cost
 from collaboration.services import CollaborationError, require_client_manager_seat
 from collaboration.views import no_seat_page
-from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, require_consultant
 
@@ -49,7 +54,9 @@ STEP_TITLES = {
     "payment": gettext_lazy("Betalning"),
     "summary": gettext_lazy("Sammanfattning"),
 }
-IGNORED_POST_KEYS = {"csrfmiddlewaretoken", "step", "action"}
+# Longer than any field of the steps may be (254 characters at most), so a
+# cut value still fails its field's own check.
+MAX_VALUE_CHARS = 300
 
 
 class Wizard:
@@ -74,7 +81,7 @@ class Wizard:
         return dict(self.state["data"].get(step) or {})
 
     def keep(self, step: str, data: dict[str, str]) -> None:
-        self.state["data"][step] = data
+        self.state["data"][step] = {key: value[:MAX_VALUE_CHARS] for key, value in data.items()}
 
     def save(self) -> None:
         self.request.session[SESSION_KEY] = self.state
@@ -84,10 +91,17 @@ class Wizard:
 
 
 def _forms(
-    wizard: Wizard, consultant: Consultant, offers: Offers, step: str, *, bound: bool
+    wizard: Wizard,
+    consultant: Consultant,
+    offers: Offers,
+    step: str,
+    *,
+    bound: bool,
+    data: dict[str, str] | None = None,
 ) -> Any:
-    """The form of `step`, bound to its stored input (validating) or showing it."""
-    stored = wizard.data(step)
+    """The form of `step`, bound to its stored input (validating) or showing
+    it; `data` instead of the stored input for the step just posted."""
+    stored = wizard.data(step) if data is None else data
     args: dict[str, Any] = {"data": stored} if bound else {"initial": stored}
     if step == "plan":
         return PlanForm(plans=list(offers.plans), **args)
@@ -217,15 +231,12 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
     posted = request.POST.get("step", state.step)
     if posted not in STEPS:
         posted = state.step
+    typed: dict[str, str] | None = None
     if posted != "summary":
-        state.keep(
-            posted,
-            {
-                key: request.POST.get(key) or ""
-                for key in request.POST
-                if key not in IGNORED_POST_KEYS
-            },
-        )
+        # The step's own fields only (a plan's programs for "Licenser").
+        fields = _forms(state, consultant, offers, posted, bound=False).fields
+        typed = {key: request.POST.get(key) or "" for key in fields if key in request.POST}
+        state.keep(posted, typed)
     index = STEPS.index(posted)
     if action == "back":
         state.step = STEPS[max(index - 1, 0)]
@@ -235,7 +246,9 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _create(request, consultant, state, offers)
 
     state.step = posted
-    form = _forms(state, consultant, offers, posted, bound=True)
+    # Checked as typed, not as kept: a value over MAX_VALUE_CHARS is refused
+    # with its real length.
+    form = _forms(state, consultant, offers, posted, bound=True, data=typed)
     if form is not None and not form.is_valid():
         state.save()
         return _render(request, consultant, state, offers, form=form)
@@ -262,7 +275,7 @@ def _create(
     if not isinstance(result, NewCustomerOrder):
         raise TypeError(result)
     try:
-        subscription = new_customer.new_customer_create(consultant=consultant, order=result)
+        welcomed = new_customer.new_customer_create(consultant=consultant, order=result)
     except ValidationError as error:
         # A rule that no longer holds (the agreement ended, the contact's
         # account changed): back to the step it belongs to, message at its field.
@@ -282,6 +295,7 @@ def _create(
         state.save()
         return _render(request, consultant, state, offers, order=result, error=error.message)
     state.clear()
+    subscription = welcomed.subscription
     messages.success(
         request,
         _(
@@ -290,9 +304,23 @@ def _create(
         )
         % {"client": subscription.client.name, "email": result.customer.contact_email},
     )
+    _tell_if_sms_held(request, welcomed)
     if request.htmx:
         return HttpResponseClientRedirect(_done_url(subscription.number))
     return redirect("collaboration:new_customer_done", number=subscription.number)
+
+
+def _tell_if_sms_held(request: HttpRequest, welcomed: new_customer.Welcomed) -> None:
+    if welcomed.sms_held:
+        messages.warning(
+            request,
+            _(
+                "Sms:et med länken skickades inte: byrån har nått gränsen på %(limit)s sms per "
+                "dygn. Välkomstmejlet har gått iväg. Kontakta support om sms:et behöver skickas "
+                "i dag."
+            )
+            % {"limit": settings.SMS_DAILY_LIMIT_PER_FIRM},
+        )
 
 
 def _done_url(number: int) -> str:
@@ -316,10 +344,7 @@ def done(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest, number: int) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("collaboration:new_customer_done", number=number)
+    return redirect(next_url(request, fallback=_done_url(number)))
 
 
 @login_required
@@ -329,7 +354,7 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     consultant = require_consultant(user=request.user)
     coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
     try:
-        invitation = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
+        welcomed = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
     except CollaborationError as error:
         messages.error(request, error.message)
     else:
@@ -339,8 +364,12 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
                 "Välkomstmejlet till %(client)s är skickat igen till %(email)s. "
                 "Den tidigare länken gäller inte längre."
             )
-            % {"client": coupling.subscription.client.name, "email": invitation.user.email},
+            % {
+                "client": coupling.subscription.client.name,
+                "email": welcomed.acceptance.contact.email,
+            },
         )
+        _tell_if_sms_held(request, welcomed)
     return _back(request, number)
 
 
@@ -366,48 +395,36 @@ def cancel(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def accept(request: HttpRequest, token: str) -> HttpResponse:
-    """The welcome link: the terms, "Jag godkänner villkoren" and a password;
-    then logged in on the start page."""
+    """The welcome link: the terms and "Jag godkänner villkoren"; a contact
+    account made with the collaboration also chooses its password here (and
+    is then logged in), any other account logs in as itself first."""
     checked = selectors.acceptance_check(token=token)
-    invitation = checked.invitation
-    if checked.problem or invitation is None:
-        return render(
-            request,
-            "collaboration/new_customer_link_invalid.html",
-            {"problem": checked.problem or "invalid", "invitation": invitation},
-            status=404 if checked.problem in ("", "invalid") else 410,
-        )
-    contact = invitation.user
+    acceptance = checked.acceptance
+    if checked.problem or acceptance is None:
+        return _link_problem(request, checked.problem or "invalid", acceptance)
+    contact = acceptance.contact
     signed_in = request.user if request.user.is_authenticated else None
     if signed_in is not None and signed_in.pk != contact.pk:
-        return render(
-            request,
-            "collaboration/new_customer_link_invalid.html",
-            {"problem": "wrong_user", "invitation": invitation},
-            status=403,
-        )
-    has_password = contact.has_usable_password()
-    if has_password and signed_in is None:
-        return redirect_to_login(request.get_full_path())
+        return _link_problem(request, "wrong_user", acceptance)
+    chooses_password = selectors.sets_password(acceptance)
+    if not chooses_password and signed_in is None:
+        if contact.is_active and contact.has_usable_password():
+            return redirect_to_login(request.get_full_path())
+        return _link_problem(request, "log_in_first", acceptance)
     form: AcceptTermsForm | AcceptWithPasswordForm = (
-        AcceptTermsForm(request.POST or None)
-        if has_password
-        else AcceptWithPasswordForm(contact, request.POST or None)
+        AcceptWithPasswordForm(contact, request.POST or None)
+        if chooses_password
+        else AcceptTermsForm(request.POST or None)
     )
     if request.method == "POST" and form.is_valid():
         try:
             subscription = new_customer.new_customer_accept(
                 token=token,
                 user=signed_in,  # type: ignore[arg-type]
-                password=None if has_password else form.cleaned_data["new_password1"],
+                password=form.cleaned_data["new_password1"] if chooses_password else None,
             )
         except AcceptanceError as error:
-            return render(
-                request,
-                "collaboration/new_customer_link_invalid.html",
-                {"problem": error.problem, "invitation": invitation},
-                status=410,
-            )
+            return _link_problem(request, error.problem, acceptance)
         if signed_in is None:
             contact.refresh_from_db()
             login(request, contact, backend="django.contrib.auth.backends.ModelBackend")
@@ -417,10 +434,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 "Välkommen! Villkoren är godkända och samarbetet med %(firm)s är igång för "
                 "%(client)s."
             )
-            % {
-                "firm": invitation.firm.name if invitation.firm else "",
-                "client": subscription.client.name,
-            },
+            % {"firm": acceptance.coupling.firm.name, "client": subscription.client.name},
         )
         return redirect("home")
     return render(
@@ -428,8 +442,22 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         "collaboration/new_customer_accept.html",
         {
             "form": form,
-            "invitation": invitation,
-            "terms": selectors.acceptance_terms(invitation=invitation),
-            "has_password": has_password,
+            "acceptance": acceptance,
+            "terms": selectors.acceptance_terms(acceptance=acceptance),
+            "sets_password": chooses_password,
         },
+    )
+
+
+LINK_PROBLEM_STATUS = {"invalid": 404, "wrong_user": 403, "log_in_first": 403}
+
+
+def _link_problem(
+    request: HttpRequest, problem: str, acceptance: CustomerAcceptance | None
+) -> HttpResponse:
+    return render(
+        request,
+        "collaboration/new_customer_link_invalid.html",
+        {"problem": problem, "acceptance": acceptance},
+        status=LINK_PROBLEM_STATUS.get(problem, 410),
     )

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.models import Client, Membership, Subscription
 from clients.selectors import active_sysadmins, live_membership_q
@@ -253,6 +254,7 @@ def collaboration_request_send(
 
     try:
         with transaction.atomic():
+            _require_request_allowance(firm_id=consultant.firm_id, subscription=subscription)
             request = CollaborationRequest.objects.create(
                 firm_id=consultant.firm_id,
                 subscription=subscription,
@@ -297,6 +299,34 @@ def collaboration_request_send(
             code=LookupOutcome.ALREADY_PENDING.value,
         ) from None
     return request
+
+
+def _require_request_allowance(*, firm_id: int, subscription: Subscription) -> None:
+    """At most COLLABORATION_REQUESTS_PER_DAY requests from a firm to one
+    subscription in 24 hours, whatever became of them: sending and
+    withdrawing in a loop would otherwise e-mail the customer's sysadmins and
+    fill their ledger without end. (The pending-request constraint means two
+    sends at once cannot both pass this count.)"""
+    limit = settings.COLLABORATION_REQUESTS_PER_DAY
+    sent = CollaborationRequest.objects.filter(
+        firm_id=firm_id,
+        subscription=subscription,
+        created_at__gt=timezone.now() - timedelta(hours=24),
+    ).count()
+    if sent >= limit:
+        raise CollaborationError(
+            ngettext(
+                "Er byrå har skickat %(count)s förfrågan till %(client)s det senaste dygnet. "
+                "Vänta ett dygn innan ni skickar nästa: kundens systemadministratörer får ett "
+                "mejl för varje.",
+                "Er byrå har skickat %(count)s förfrågningar till %(client)s det senaste dygnet. "
+                "Vänta ett dygn innan ni skickar nästa: kundens systemadministratörer får ett "
+                "mejl för varje.",
+                sent,
+            )
+            % {"count": sent, "client": subscription.client.name},
+            code="too_many_requests",
+        )
 
 
 def _already_decided_message(request: CollaborationRequest) -> str:

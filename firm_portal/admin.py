@@ -1,13 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from firm_portal.models import Consultant, Firm, User
+from firm_portal.phone import normalize_mobile
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
+
+
+class SupportUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    """The mobile number as every other form takes it: E.164, a country we text."""
+
+    def clean_mobile(self) -> str:
+        return normalize_mobile(self.cleaned_data["mobile"])
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = SupportUserChangeForm
     ordering = ("email",)
     list_display = (
         "email",

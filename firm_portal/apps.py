@@ -17,3 +17,11 @@ class FirmPortalConfig(AppConfig):
         from firm_portal.two_factor import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="two_factor_on_login")
+
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_login_failed
+
+        from firm_portal import metrics
+
+        user_login_failed.connect(metrics.count_login_failure, dispatch_uid="metrics_login_failed")
+        user_locked_out.connect(metrics.count_lockout, dispatch_uid="metrics_lockout")

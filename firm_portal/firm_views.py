@@ -74,6 +74,7 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
         "seats_total": actor.firm.client_manager_seats,
         "seat_form": SeatChangeForm(),
         "invite_form": ConsultantInviteForm(),
+        "join_offers": selectors.firm_join_offers(actor=actor) if actor.is_firm_admin else [],
         # The rows' forms take this once-made field: {% csrf_token %} in
         # each of them cost the page over a millisecond.
         "csrf_input": csrf_input(request),
@@ -189,12 +190,13 @@ def change_seats(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def add_consultant(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """ "Lägg till användare": create the account and email the invitation."""
+    """ "Lägg till användare": ask the person to join the firm, by e-mail.
+    The same answer whether or not an account exists for the address."""
     actor = _firm_staff(request)
     form = ConsultantInviteForm(request.POST)
     if form.is_valid():
         try:
-            consultant = services.consultant_invite(
+            services.consultant_invite(
                 actor=actor,
                 full_name=form.cleaned_data["full_name"],
                 email=form.cleaned_data["email"],
@@ -205,11 +207,30 @@ def add_consultant(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(name)s är tillagd och har fått en inbjudan till %(email)s.")
-                % {"name": consultant.user.full_name, "email": consultant.user.email},
+                _("%(name)s har fått en inbjudan till byrån. Den har skickats till %(email)s.")
+                % {"name": form.cleaned_data["full_name"], "email": form.cleaned_data["email"]},
             )
             return redirect("firm_users")
     return _page(request, actor, invite_form=form, open_invite=True)
+
+
+@login_required
+@require_POST
+def resend_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
+    """ "Skicka inbjudan igen" to someone the firm has asked to join."""
+    actor = selectors.require_consultant(user=request.user)
+    offer = selectors.firm_join_offer(actor=actor, offer_id=offer_id)
+    _require_staff(actor)
+    try:
+        services.consultant_offer_resend(actor=actor, offer=offer)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Inbjudan har skickats igen till %(email)s.") % {"email": offer.user.email},
+        )
+    return redirect("firm_users")
 
 
 @login_required

@@ -1,9 +1,18 @@
+import logging
+from collections.abc import Iterator
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 from firm_portal.request_data import StrictIntegerField
+from firm_portal.selectors import account_ended_by
+
+logger = logging.getLogger(__name__)
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -20,6 +29,23 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
+        super().confirm_login_allowed(user)
+        # Only after the right password: nobody else learns the account ended.
+        message = ended_account_message(user=user)
+        if message:
+            raise forms.ValidationError(message, code="ended")
+
+
+def ended_account_message(*, user: User) -> str:
+    """Why a person ended with "Avsluta konsult" cannot log in ("" if they can)."""
+    firm = account_ended_by(user=user)
+    if firm is None:
+        return ""
+    return _(
+        "Ditt konto har avslutats av %(firm)s och kan inte längre användas för att logga in."
+    ) % {"firm": firm.name}
 
 
 class ConsultantInviteForm(forms.Form):
@@ -40,6 +66,9 @@ class ConsultantInviteForm(forms.Form):
             raise forms.ValidationError(_("Namnet innehåller otillåtna tecken."))
         return name
 
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
     def clean_mobile(self) -> str:
         return normalize_mobile(self.cleaned_data["mobile"])
 
@@ -52,9 +81,37 @@ class PasswordSetForm(SetPasswordForm):
     """Django's set-password form with the user's own validators."""
 
 
+def password_reset_counter_key(user_id: int) -> str:
+    return f"password-reset-emails:{user_id}"
+
+
+def password_reset_email_allowed(user_id: int) -> bool:
+    """Whether one more reset e-mail may go to the account this hour: at most
+    PASSWORD_RESET_EMAILS_PER_HOUR, counted in the cache (Redis in
+    production, shared by every worker) from the first of them."""
+    key = password_reset_counter_key(user_id)
+    cache.add(key, 0, timeout=60 * 60)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new hour
+        cache.add(key, 1, timeout=60 * 60)
+        sent = 1
+    return sent <= settings.PASSWORD_RESET_EMAILS_PER_HOUR
+
+
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's password reset (single-use tokens that die when the password
-    changes), with the email going through the outbox like every message."""
+    changes, and with firm_portal.tokens when the user's sessions are ended),
+    with the email going through the outbox like every message, and at most
+    PASSWORD_RESET_EMAILS_PER_HOUR to one account: the form needs no login,
+    so without it anyone could mail an account without end. Nobody whose
+    account was ended by their firm gets a link. The page says the same
+    either way."""
+
+    def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
+        for user in super().get_users(email):
+            if account_ended_by(user=user) is None:
+                yield user
 
     def send_mail(  # type: ignore[override]
         self,
@@ -67,4 +124,8 @@ class OutboxPasswordResetForm(PasswordResetForm):
     ) -> None:
         from notifications.services import outbox_enqueue_email
 
+        user_id = context["user"].pk  # type: ignore[attr-defined]
+        if not password_reset_email_allowed(user_id):
+            logger.info("Password reset e-mail to user %s not sent: hourly limit", user_id)
+            return
         outbox_enqueue_email(to=to_email, template="password-reset", context=context)

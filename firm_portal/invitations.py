@@ -1,4 +1,8 @@
-"""Single-use, expiring invitation links (consultants and client users)."""
+"""Single-use, expiring invitation links: an account made together with a
+join offer (firm_portal/join_offers.py) chooses its first password through
+one. The link goes by e-mail only, to the account's own address, so using it
+proves control of that address; it never replaces a password that is set,
+and only the invitation's own issuer renews it."""
 
 import secrets
 from collections.abc import Mapping
@@ -25,31 +29,24 @@ def invitation_url(invitation: Invitation) -> str:
     return settings.SITE_URL + reverse("invitation_accept", args=[_token(invitation)])
 
 
-def invitation_send(
-    *,
-    user: User,
-    invited_by: User,
-    template: str,
-    context: Mapping[str, object],
-    firm: Firm | None = None,
-    subscription_id: int | None = None,
+def invitation_create(
+    *, user: User, invited_by: User, firm: Firm | None = None, subscription_id: int | None = None
 ) -> Invitation:
-    """Create (or renew) the user's open invitation and email the link.
-    Renewing rotates the nonce: earlier links stop working."""
-    now = timezone.now()
-    with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .filter(user=user, accepted_at__isnull=True)
-            .first()
-        )
-        if invitation is None:
-            invitation = Invitation(
-                user=user, invited_by=invited_by, firm=firm, subscription_id=subscription_id
-            )
-        _renew(invitation, now)
-        invitation.save()
-        invitation_email(invitation=invitation, template=template, context=context)
+    """The first invitation of an account made a moment ago (no other tenant
+    can have issued one yet)."""
+    invitation = Invitation(
+        user=user, invited_by=invited_by, firm=firm, subscription_id=subscription_id
+    )
+    _renew(invitation, timezone.now())
+    invitation.save()
+    return invitation
+
+
+def invitation_renew(*, invitation: Invitation) -> Invitation:
+    """A new link for this very invitation (the caller has checked it is its
+    own to renew, and holds its row lock): earlier links stop working."""
+    _renew(invitation, timezone.now())
+    invitation.save(update_fields=["nonce", "sent_at", "expires_at"])
     return invitation
 
 
@@ -107,25 +104,52 @@ def invitation_check(*, token: str) -> Checked:
         return Checked(None, "invalid")
     if invitation.accepted_at is not None or not nonce or invitation.nonce != nonce:
         return Checked(invitation, "used")
+    if invitation.user.has_usable_password():
+        # Left open on an account that has a password since: nothing to set.
+        return Checked(invitation, "used")
     if invitation.expires_at <= timezone.now():
         return Checked(invitation, "expired")
     return Checked(invitation)
 
 
-def invitation_accept(*, token: str, password: str) -> User | None:
-    """Set the password and close the invitation; None if the link is no
-    longer valid (used, replaced or expired) — also when two tabs race."""
+def invitation_claim(*, token: str, password: str) -> Invitation | None:
+    """Set the first password and close the invitation, in the caller's
+    transaction; None if the link is no longer valid (used, replaced or
+    expired, also when two tabs race) or the account already has a password:
+    an invitation link never replaces a password that is set."""
     checked = invitation_check(token=token)
     if checked.problem or checked.invitation is None:
         return None
     invitation = checked.invitation
+    user = User.objects.select_for_update().get(pk=invitation.user_id)
+    if user.has_usable_password():
+        return None
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
+    ).update(accepted_at=timezone.now(), nonce="")
+    if not claimed:
+        return None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    invitation.user = user
+    return invitation
+
+
+def invitation_renew_expired(*, token: str) -> None:
+    """ "Skicka en ny länk" from an expired link: the same invitation gets a
+    new link, to the account's own address. Does nothing for any other link."""
+    checked = invitation_check(token=token)
+    if checked.problem != "expired" or checked.invitation is None:
+        return
     with transaction.atomic():
-        claimed = Invitation.objects.filter(
-            pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
-        ).update(accepted_at=timezone.now(), nonce="")
-        if not claimed:
-            return None
-        user = invitation.user
-        user.set_password(password)
-        user.save(update_fields=["password"])
-    return user
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("user", "invited_by")
+            .filter(pk=checked.invitation.pk, nonce=checked.invitation.nonce)
+            .filter(accepted_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            return
+        invitation_renew(invitation=invitation)
+        invitation_email(invitation=invitation, template="invitation-renewed", context={})

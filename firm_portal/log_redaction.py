@@ -9,9 +9,13 @@ import re
 REDACTIONS = [
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-post]"),
     # Personnummer / samordningsnummer: YYYYMMDD-NNNN, YYMMDD-NNNN, 10 or 12 digits.
-    (re.compile(r"(?<![\d])(?:19|20)?\d{6}[-+]?\d{4}(?![\d])"), "[personnummer]"),
+    # Never the decimals of a number ("succeeded in 0.0123456789s", Celery's timing).
+    (re.compile(r"(?<![\d])(?<!\d\.)(?:19|20)?\d{6}[-+]?\d{4}(?![\d])"), "[personnummer]"),
     # Phone numbers: +46 70 123 45 67, 070-123 45 67, +46701234567 …
-    (re.compile(r"(?<![\w])(?:\+\d{1,3}[ -]?|0)\d{1,3}(?:[ -]?\d{2,4}){2,4}(?![\d])"), "[telefon]"),
+    (
+        re.compile(r"(?<![\w])(?<!\d\.)(?:\+\d{1,3}[ -]?|0)\d{1,3}(?:[ -]?\d{2,4}){2,4}(?![\d])"),
+        "[telefon]",
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 
@@ -29,6 +30,25 @@ class ChosenLanguageMiddleware:
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class PrivateNoStoreMiddleware:
+    """`Cache-Control: private, no-store` on every response the app makes.
+
+    Logged-in pages and every export (CSV, PDF) hold personal data; the pages
+    anyone may open carry a CSRF token or the personal data behind a
+    single-use link (invitations, password reset, the customer's acceptance).
+    None may be kept by a shared cache or on the disk of a shared computer,
+    where the back button would show them after logout. Static files are
+    served before this runs (whitenoise) and stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_cache_control(response, private=True, no_store=True)
         return response
 
 

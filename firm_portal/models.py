@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -71,6 +72,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_session_auth_hash(self) -> str:
         return f"{super().get_session_auth_hash()}.{self.session_version}"
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        # The same hashes under SECRET_KEY_FALLBACKS, so rotating the key
+        # does not log everyone out (Django then re-signs the session).
+        for fallback in super().get_session_auth_fallback_hash():
+            yield f"{fallback}.{self.session_version}"
 
     def end_all_sessions(self) -> None:
         User.objects.filter(pk=self.pk).update(session_version=models.F("session_version") + 1)
@@ -177,6 +184,75 @@ class Invitation(models.Model):
         return f"{self.user.email} ({'accepterad' if self.accepted_at else 'öppen'})"
 
 
+class JoinOffer(models.Model):
+    """A person *asked* to join a client's subscription (as a client user,
+    "Bjud in klientanvändare") or a firm (as a consultant, "Lägg till
+    användare"). Nothing about the account changes when it is made: the
+    membership or consultant role exists only once the person accepts,
+    logged in as themselves ("Inbjudningar" on their start page), or, for an
+    account made with the offer, by choosing a password through the
+    invitation link that went to their own e-mail address."""
+
+    class Kind(models.TextChoices):
+        CLIENT_USER = "client_user", _("Klientanvändare")
+        CONSULTANT = "consultant", _("Konsult")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar på svar")
+        ACCEPTED = "accepted", _("Accepterad")
+        DECLINED = "declined", _("Avböjd")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_offers")
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    # The firm that asks; for a consultant the firm to join as well.
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="join_offers")
+    subscription = models.ForeignKey(
+        "clients.Subscription",
+        on_delete=models.CASCADE,
+        related_name="join_offers",
+        null=True,
+        blank=True,
+    )
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("inbjuden av")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    decided_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbjudan att gå med")
+        verbose_name_plural = _("inbjudningar att gå med")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "subscription"],
+                condition=Q(status="pending", kind="client_user"),
+                name="join_offer_one_pending_per_subscription",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "firm"],
+                condition=Q(status="pending", kind="consultant"),
+                name="join_offer_one_pending_per_firm",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="client_user", subscription__isnull=False)
+                | Q(kind="consultant", subscription__isnull=True),
+                name="join_offer_target_matches_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=Q(status="pending"), name="join_offer_pending_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} → {self.subscription_id or self.firm_id} ({self.status})"
+
+
 class ClientAssignment(models.Model):
     """Which of the firm's clients (subscriptions) a consultant works with."""
 
@@ -215,3 +291,23 @@ class ConsultantOffboarding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultant} {self.performed_at:%Y-%m-%d}"
+
+
+class FirmSmsDay(models.Model):
+    """How many SMS a firm's actions sent on one day (Europe/Stockholm),
+    against settings.SMS_DAILY_LIMIT_PER_FIRM (firm_portal/sms_allowance.py).
+    One row per firm and day, locked while a send claims from it."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("dag"))
+    sent = models.PositiveIntegerField(_("skickade sms"), default=0)
+
+    class Meta:
+        verbose_name = _("sms per byrå och dag")
+        verbose_name_plural = _("sms per byrå och dag")
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "day"], name="firm_sms_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} {self.day}: {self.sent}"

@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from clients.models import Membership, ProgramLevel, Subscription
 from clients.selectors import subscriptions_left_without_sysadmin
 from collaboration.ledger import Kind, ledger_record
-from firm_portal.models import ClientAssignment, Consultant, ConsultantOffboarding, Firm
+from firm_portal.models import (
+    ClientAssignment,
+    Consultant,
+    ConsultantOffboarding,
+    Firm,
+    Invitation,
+)
 from firm_portal.services import require_firm_admin
 
 
@@ -140,8 +146,8 @@ def offboarding_preview(*, actor: Consultant, consultant: Consultant) -> Offboar
 def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> ConsultantOffboarding:
     """End the consultant: out of every subscription (their levels go with the
     membership, freeing the licence seats), no client-manager seat, no client
-    assignments, inactive; all or nothing. Raises ValidationError with the
-    Swedish reason when refused."""
+    assignments, inactive, logged out, no open invitation; all or nothing.
+    Raises ValidationError with the Swedish reason when refused."""
     _require_same_firm(actor=actor, consultant=consultant)
     # The firm lock serialises this with seat changes and with offboarding a
     # colleague; the subscription locks (the same ones every membership change
@@ -165,7 +171,13 @@ def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> Consult
     consultant.is_active = False
     consultant.has_client_manager_seat = False
     consultant.save(update_fields=["is_active", "has_client_manager_seat"])
+    # Out of every session, and the firm's open invitation link goes; password
+    # reset links die with the sessions (firm_portal/tokens.py). Without another
+    # role the login is refused from now on (selectors.account_ended_by).
     consultant.user.end_all_sessions()
+    Invitation.objects.filter(
+        user_id=consultant.user_id, firm_id=consultant.firm_id, accepted_at__isnull=True
+    ).delete()
     for membership in memberships:
         ledger_record(
             kind=Kind.MEMBER_REMOVED,

@@ -4,18 +4,42 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from clients.models import Subscription
+from clients.models import Membership, Subscription
+from clients.selectors import live_membership_q
 from firm_portal.denials import NotAConsultant
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
     ConsultantOffboarding,
+    Firm,
     Invitation,
+    JoinOffer,
     User,
 )
 from firm_portal.request_data import search_number
 
 _UNSET = object()
+
+
+def account_ended_by(*, user: User) -> Firm | None:
+    """The firm whose "Avsluta konsult" left the person no way in: no active
+    consultant role and no live membership as a client user. Their login is
+    refused (with this firm's name); None for everyone else."""
+    if user.is_staff:
+        return None
+    ended = (
+        ConsultantOffboarding.objects.filter(consultant__user=user)
+        .select_related("consultant__firm")
+        .order_by("-performed_at", "-pk")
+        .first()
+    )
+    if ended is None:
+        return None
+    if Consultant.objects.filter(user=user, is_active=True).exists():
+        return None
+    if Membership.objects.filter(live_membership_q(), user=user, consultant__isnull=True).exists():
+        return None
+    return ended.consultant.firm
 
 
 def consultant_for_user(*, user: User) -> Consultant | None:
@@ -94,12 +118,12 @@ def consultant_in_firm(*, actor: Consultant, consultant_id: int) -> Consultant:
 
 def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
     """ "Administrera användare" for the firm: every consultant with an
-    `invited` flag (invitation not yet accepted), `assigned_count` and
+    `invited` flag (the firm's own invitation not yet accepted), `assigned_count` and
     `offboarded` (ended with "Avsluta konsult", so there is a report). For
     paging: the counts are correlated subqueries, so a page of 25 counts 25
     consultants' clients, not the whole firm's."""
     open_invitation = Invitation.objects.filter(
-        user_id=OuterRef("user_id"), accepted_at__isnull=True
+        user_id=OuterRef("user_id"), firm_id=OuterRef("firm_id"), accepted_at__isnull=True
     )
     assigned = (
         ClientAssignment.objects.filter(consultant_id=OuterRef("pk"))
@@ -155,3 +179,65 @@ def assignment_matches(*, actor: Consultant, query: str) -> list[int]:
     return list(
         _search(firm_subscriptions(firm_id=actor.firm_id), query).values_list("pk", flat=True)
     )
+
+
+def join_offers_for_user(*, user: User) -> list[JoinOffer]:
+    """ "Inbjudningar" on the start page: the offers waiting for the user's
+    answer, oldest first. One query."""
+    return list(
+        JoinOffer.objects.filter(user=user, status=JoinOffer.Status.PENDING)
+        .select_related("firm", "subscription__client", "invited_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def join_offer_for_user(*, user: User, offer_id: int) -> JoinOffer:
+    """The user's own pending offer, else 404 (someone else's is an attempt
+    on it: it goes to the ledger)."""
+    offer = (
+        JoinOffer.objects.filter(pk=offer_id).select_related("firm", "subscription__client").first()
+    )
+    if offer is None or offer.user_id != user.pk or offer.status != JoinOffer.Status.PENDING:
+        if offer is not None and offer.user_id != user.pk:
+            from clients.selectors import record_denied
+
+            record_denied(
+                user=user,
+                subscription_number=offer.subscription.number if offer.subscription else None,
+                what="join_offer",
+                offer_id=offer.pk,
+            )
+        raise Http404("No such offer")
+    return offer
+
+
+def firm_join_offers(*, actor: Consultant, limit: int = 50) -> list[JoinOffer]:
+    """The firm's consultant offers nobody has answered yet ("Inbjudna"),
+    newest first. Only the e-mail address the firm typed is shown: whether
+    an account existed for it is nobody's business but its owner's."""
+    return list(
+        JoinOffer.objects.filter(
+            firm_id=actor.firm_id,
+            kind=JoinOffer.Kind.CONSULTANT,
+            status=JoinOffer.Status.PENDING,
+        )
+        .select_related("user")
+        .order_by("-sent_at", "-pk")[:limit]
+    )
+
+
+def firm_join_offer(*, actor: Consultant, offer_id: int) -> JoinOffer:
+    """One of the firm's pending consultant offers, else 404."""
+    offer = JoinOffer.objects.filter(pk=offer_id).select_related("user", "firm").first()
+    if (
+        offer is None
+        or offer.firm_id != actor.firm_id
+        or offer.kind != JoinOffer.Kind.CONSULTANT
+        or offer.status != JoinOffer.Status.PENDING
+    ):
+        if offer is not None and offer.firm_id != actor.firm_id:
+            from clients.selectors import record_denied
+
+            record_denied(user=actor.user, what="join_offer", offer_id=offer.pk)
+        raise Http404("No such offer")
+    return offer

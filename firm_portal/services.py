@@ -4,13 +4,15 @@ consultant accounts and their flags, client assignments, "Lägg till konsult".""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Membership, Subscription
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import AccessEvent, Coupling
-from firm_portal.invitations import invitation_send
-from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, User
+from firm_portal.invitations import invitation_create, invitation_email, invitation_renew
+from firm_portal.join_offers import join_offer_email, join_offer_resend, offer_context
+from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
 from licensing.models import ClientManagerSeatChange
 
 MAX_SEAT_CHANGE = 500
@@ -72,54 +74,130 @@ def firm_seats_change(*, actor: Consultant, delta: int) -> Firm:
     return firm
 
 
-def consultant_invite(
-    *, actor: Consultant, full_name: str, email: str, mobile: str = ""
-) -> Consultant:
-    """ "Lägg till användare": a consultant account, invited by email to set a password."""
+def consultant_invite(*, actor: Consultant, full_name: str, email: str, mobile: str = "") -> None:
+    """ "Lägg till användare": the person is asked to join the firm as a
+    consultant. A new address gets an account (the name and mobile typed
+    here) and an invitation link to choose a password, which accepts; an
+    account that exists is not changed and gets the offer, which it accepts
+    while logged in. The firm sees both alike (invited): the answer does not
+    tell whether an account existed. Asking again resends."""
     require_firm_admin(actor=actor)
     email = email.strip().lower()
     try:
         with transaction.atomic():
-            if User.objects.filter(email=email).exists():
-                raise ValidationError(
-                    _("Det finns redan en användare med e-postadressen %(email)s.")
-                    % {"email": email},
-                    code="email_taken",
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email, password=None, full_name=full_name.strip(), mobile=mobile
                 )
-            user = User.objects.create_user(
-                email, password=None, full_name=full_name.strip(), mobile=mobile
+                offer = _consultant_offer(actor=actor, user=user)
+                invitation = invitation_create(user=user, invited_by=actor.user, firm=actor.firm)
+                invitation_email(
+                    invitation=invitation,
+                    template="invitation-consultant",
+                    context=offer_context(offer),
+                )
+                return
+            _refuse_own_consultant(actor=actor, user=user)
+            pending = (
+                JoinOffer.objects.select_for_update(of=("self",))
+                .select_related("user", "firm", "invited_by")
+                .filter(
+                    user=user,
+                    firm_id=actor.firm_id,
+                    kind=JoinOffer.Kind.CONSULTANT,
+                    status=JoinOffer.Status.PENDING,
+                )
+                .first()
             )
-            consultant = Consultant.objects.create(user=user, firm_id=actor.firm_id)
-            invitation_send(
-                user=user,
-                invited_by=actor.user,
-                firm=actor.firm,
-                template="invitation-consultant",
-                context={"firm": actor.firm},
-            )
+            if pending is not None:
+                join_offer_resend(offer=pending)
+            else:
+                join_offer_email(offer=_consultant_offer(actor=actor, user=user))
     except IntegrityError:
+        # The same address invited at this very moment by someone else.
         raise ValidationError(
-            _("Det finns redan en användare med e-postadressen %(email)s.") % {"email": email},
-            code="email_taken",
+            _("Inbjudan kunde inte skickas just nu. Försök igen."), code="busy"
         ) from None
-    return consultant
 
 
-def consultant_reinvite(*, actor: Consultant, consultant: Consultant) -> Invitation:
+def _consultant_offer(*, actor: Consultant, user: User) -> JoinOffer:
+    return JoinOffer.objects.create(
+        user=user,
+        kind=JoinOffer.Kind.CONSULTANT,
+        firm=actor.firm,
+        invited_by=actor.user,
+        sent_at=timezone.now(),
+    )
+
+
+def _refuse_own_consultant(*, actor: Consultant, user: User) -> None:
+    """The firm's own consultants (its own data, no one else's) cannot be
+    invited again."""
+    own = Consultant.objects.filter(firm_id=actor.firm_id, user=user).first()
+    if own is None:
+        return
+    if own.is_active:
+        message = _("%(email)s är redan konsult på byrån.")
+    else:
+        message = _("%(email)s är avslutad som konsult på byrån och kan inte bjudas in igen.")
+    raise ValidationError(message % {"email": user.email}, code="own_consultant")
+
+
+@transaction.atomic
+def consultant_offer_resend(*, actor: Consultant, offer: JoinOffer) -> JoinOffer:
+    """ "Skicka inbjudan igen" for someone the firm has asked to join."""
     require_firm_admin(actor=actor)
+    offer = (
+        JoinOffer.objects.select_for_update(of=("self",))
+        .select_related("user", "firm", "invited_by")
+        .get(pk=offer.pk)
+    )
+    if offer.status != JoinOffer.Status.PENDING:
+        raise ValidationError(_("Inbjudan är redan besvarad."), code="answered")
+    join_offer_resend(offer=offer)
+    return offer
+
+
+@transaction.atomic
+def consultant_reinvite(*, actor: Consultant, consultant: Consultant) -> Invitation:
+    """A new link for a consultant the firm added before join offers existed:
+    only the firm's own open invitation, and only while no password is set."""
+    require_firm_admin(actor=actor)
+    if not consultant.is_active:
+        raise ValidationError(
+            _("%(name)s är avslutad och kan inte bjudas in igen.")
+            % {"name": consultant.user.full_name},
+            code="ended",
+        )
     if consultant.user.has_usable_password():
         raise ValidationError(
             _("%(name)s har redan loggat in och behöver ingen ny inbjudan.")
             % {"name": consultant.user.full_name},
             code="already_accepted",
         )
-    return invitation_send(
-        user=consultant.user,
-        invited_by=actor.user,
-        firm=actor.firm,
-        template="invitation-consultant",
-        context={"firm": actor.firm},
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("user", "invited_by")
+        .filter(
+            user=consultant.user,
+            firm_id=actor.firm_id,
+            subscription__isnull=True,
+            accepted_at__isnull=True,
+        )
+        .first()
     )
+    if invitation is None:
+        raise ValidationError(
+            _("%(name)s har ingen öppen inbjudan från byrån att skicka igen.")
+            % {"name": consultant.user.full_name},
+            code="no_invitation",
+        )
+    invitation_renew(invitation=invitation)
+    invitation_email(
+        invitation=invitation, template="invitation-consultant", context={"firm": actor.firm}
+    )
+    return invitation
 
 
 @transaction.atomic

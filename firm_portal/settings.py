@@ -9,11 +9,13 @@ and provides every secret through the environment (or a `*_FILE` path).
 from datetime import timedelta
 from pathlib import Path
 
+import phonenumbers
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from firm_portal.env import StrictEnv
+from firm_portal.log_format import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but one, so redirects and error pages of the others get it too.
+    "firm_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "firm_portal.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,9 +106,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
-}
+# Production runs on PostgreSQL only: SQLite ignores the row locks, and the
+# ledger's append-only trigger and the search indexes are PostgreSQL's. A
+# missing DATABASE_URL stops the process instead of writing to a file in var/.
+if IS_PRODUCTION:
+    if not env.str("DATABASE_URL", default=""):
+        raise ImproperlyConfigured("DATABASE_URL is required in production (a PostgreSQL URL)")
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL in production")
+else:
+    DATABASES = {
+        "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -131,11 +145,25 @@ AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "firm_portal/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
+# The address counted is the client's (firm_portal/client_address.py): behind
+# TRUSTED_PROXY_COUNT reverse proxies (the production TLS proxy: 1) the one the
+# outermost proxy wrote into X-Forwarded-For, otherwise REMOTE_ADDR; without a
+# count the header is ignored, so a client cannot pick its own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+if env.str("AXES_IPWARE_PROXY_COUNT", default=""):
+    # It used to be read here and then ignored by django-axes (no ipware):
+    # refuse it rather than let a deployment believe it is in effect.
+    raise ImproperlyConfigured(
+        "AXES_IPWARE_PROXY_COUNT is replaced by TRUSTED_PROXY_COUNT: the number of reverse "
+        "proxies in front of the app (1 behind one TLS proxy)"
+    )
+AXES_CLIENT_IP_CALLABLE = "firm_portal.client_address.client_address"
 AXES_VERBOSE = False
 
 # Two-factor authentication (django-otp: TOTP apps + recovery codes), required
-# for support staff and firm admins (firm_portal/two_factor.py). Wrong codes
+# for everyone who can grant access to others (firm_portal/two_factor.py). Wrong codes
 # back off exponentially per device (1, 2, 4, … seconds).
 OTP_TOTP_ISSUER = "Byråportalen"
 OTP_TOTP_THROTTLE_FACTOR = 1
@@ -337,9 +365,42 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_CLAIM_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 
+# Countries whose mobile numbers are accepted (ISO 3166 region codes, as
+# phonenumbers names them): a number elsewhere is refused at the field and
+# never texted. Per firm and day (Europe/Stockholm) at most this many SMS go
+# out; beyond it the e-mail still goes and the SMS is held for support.
+SMS_ALLOWED_REGIONS = frozenset(
+    code.strip().upper()
+    for code in env.str("SMS_ALLOWED_REGIONS", default="SE,NO,DK,FI,IS").split(",")
+    if code.strip()
+)
+_unknown_regions = SMS_ALLOWED_REGIONS - phonenumbers.SUPPORTED_REGIONS
+if not SMS_ALLOWED_REGIONS or _unknown_regions:
+    raise ImproperlyConfigured(
+        "SMS_ALLOWED_REGIONS must be region codes such as SE,NO,DK,FI,IS"
+        + (f", not {', '.join(sorted(_unknown_regions))}" if _unknown_regions else "")
+    )
+SMS_DAILY_LIMIT_PER_FIRM = env.int("SMS_DAILY_LIMIT_PER_FIRM", default=200)
+if SMS_DAILY_LIMIT_PER_FIRM < 0:
+    raise ImproperlyConfigured("SMS_DAILY_LIMIT_PER_FIRM must be 0 or more")
+
 # --- Domain settings ------------------------------------------------------
 COLLABORATION_REQUEST_TTL_DAYS = env.int("COLLABORATION_REQUEST_TTL_DAYS", default=30)
+# Requests a firm may send to one subscription in 24 hours (each e-mails the
+# customer's sysadmins and is logged in their ledger).
+COLLABORATION_REQUESTS_PER_DAY = env.int("COLLABORATION_REQUESTS_PER_DAY", default=3)
+if COLLABORATION_REQUESTS_PER_DAY < 1:
+    raise ImproperlyConfigured("COLLABORATION_REQUESTS_PER_DAY must be 1 or more")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+# "Glömt lösenordet?" needs no login: at most this many e-mails per account an hour.
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
+if PASSWORD_RESET_EMAILS_PER_HOUR < 1:
+    raise ImproperlyConfigured("PASSWORD_RESET_EMAILS_PER_HOUR must be 1 or more")
+# Denied attempts are counted per actor, subscription and window; the ledger
+# gets one "Nekad åtkomst" event per window (collaboration.ledger).
+DENIED_ATTEMPTS_WINDOW_SECONDS = env.int("DENIED_ATTEMPTS_WINDOW_SECONDS", default=3600)
+if DENIED_ATTEMPTS_WINDOW_SECONDS <= 0:
+    raise ImproperlyConfigured("DENIED_ATTEMPTS_WINDOW_SECONDS must be a positive number")
 
 # --- Invoices ---------------------------------------------------------------
 # Our own company as printed on every invoice (copied into each invoice when
@@ -361,12 +422,61 @@ INVOICE_NUMBER_START = env.int("INVOICE_NUMBER_START", default=100000)
 if INVOICE_PAYMENT_DAYS < 0 or INVOICE_NUMBER_START < 0:
     raise ImproperlyConfigured("INVOICE_PAYMENT_DAYS and INVOICE_NUMBER_START must be >= 0")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # No personal data in logs: emails, personnummer and phone numbers are
-    # replaced in every record (firm_portal/log_redaction.py).
-    "filters": {"personal_data": {"()": "firm_portal.log_redaction.RedactPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["personal_data"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Operations: logs, request ids, health, metrics, rollouts (issue 19) ---
+# Kept together so the rest of this file merges without touching it.
+
+# JSON lines in production, readable text otherwise (firm_portal/log_format.py);
+# both redact personal data and carry the request id and user id.
+LOG_JSON = env.bool("LOG_JSON", default=IS_PRODUCTION)
+LOGGING = logging_config(json_lines=LOG_JSON, level=env.str("LOG_LEVEL", default="INFO"))
+
+# Old keys that still verify sessions, password-reset and invitation links
+# while SECRET_KEY is rotated (README, "Rotating secrets"); comma-separated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
+# /healthz, /readyz and /metrics are answered before any other middleware:
+# no host check, HTTPS redirect, session, login, ledger or request log.
+MIDDLEWARE.insert(0, "firm_portal.monitoring.OperatorEndpointsMiddleware")
+# Requests by view, status and time, and queries per request (after static files).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "firm_portal.metrics.RequestMetricsMiddleware",
+)
+# The request id and user id for logs, tasks and outbox rows; the user is
+# already loaded by the session timeout middleware.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("firm_portal.middleware.SessionTimeoutMiddleware") + 1,
+    "firm_portal.request_context.RequestContextMiddleware",
+)
+
+if REDIS_URL:
+    # Sessions fall back to PostgreSQL when Redis fails (cached_db); these
+    # keep a Redis that does not answer from holding every request.
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+# /readyz: the oldest unsent outbox message may be at most this old.
+READINESS_OUTBOX_MAX_AGE_SECONDS = env.int("READINESS_OUTBOX_MAX_AGE_SECONDS", default=900)
+# /metrics (web) answers only a scraper that sends `Authorization: Bearer
+# METRICS_TOKEN` or comes from an address in METRICS_ALLOWED_IPS (exact
+# addresses or networks such as 10.0.0.0/8); with neither set it is 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Celery workers serve their metrics on this port of their own (0: none).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+
+# Shutdown without losing a task: SIGTERM (with REMAP_SIGTERM=SIGQUIT, set in
+# the image) lets running tasks finish for this long, then hands the rest
+# back to the broker (acks_late), where another worker picks them up.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.int("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=45)
+# A lost broker connection cancels running tasks: the broker redelivers them
+# anyway (acks_late), and every task is idempotent.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Redis redelivers a task that is not acknowledged within this time. Longer
+# than the longest task (the invoicing run, 1 h) and the longest retry
+# countdown (1 h), or those would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = 2 * 60 * 60
+
+if DJANGO_ENV == "test":
+    # manage.py lintmigrations (django-migration-linter, a dev dependency):
+    # make test refuses a migration that old code cannot run against.
+    INSTALLED_APPS.append("django_migration_linter")

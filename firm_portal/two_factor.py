@@ -1,15 +1,17 @@
 """Two-factor authentication (TOTP app + single-use recovery codes) on
 django-otp's models.
 
-Required for support staff and firm admins, optional for everyone else. After
-the password step the session is in one of four states, kept in the session
-so an ordinary request costs no query:
+Required for everyone who can grant access to others (support staff, firm
+admins, client-manager program admins, subscription sysadmins: see
+`two_factor_required`), optional for everyone else. After the password step
+the session is in one of four states, kept in the session so an ordinary
+request costs no query:
 
 - ``verified``: a code was entered in this session;
 - ``verify``: the user has an app and must enter a code before anything else;
 - ``setup``: the user must have two-factor authentication and has none yet;
-- ``optional``: neither (rechecked once a minute, so a user made firm admin
-  or staff mid-session is sent to set it up).
+- ``optional``: neither (rechecked once a minute, so a user made firm admin,
+  program admin, sysadmin or staff mid-session is sent to set it up).
 
 Codes and secrets are never logged; django-otp throttles wrong codes per
 device (exponential back-off) and verifies under a row lock.
@@ -24,15 +26,17 @@ from typing import Any
 import django_otp
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clients.selectors import subscriptions_administered_by
 from firm_portal.models import Consultant, User
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 STATE_KEY = "two_factor"
 CHECKED_KEY = "two_factor_checked_at"
 NEW_CODES_KEY = "two_factor_new_codes"
+SETUP_DEVICE_KEY = "two_factor_setup_device"  # the device this session's setup shows
 VERIFIED, VERIFY, SETUP, OPTIONAL = "verified", "verify", "setup", "optional"
 RECHECK_SECONDS = 60
 RECOVERY_CODE_COUNT = 10
@@ -51,12 +56,16 @@ RECOVERY_DEVICE_NAME = "Reservkoder"
 
 
 def two_factor_required(*, user: User) -> bool:
-    """Support staff and firm admins must use two-factor authentication."""
+    """Everyone who can grant access to others must use two-factor
+    authentication: support staff, firm admins, client-manager program admins
+    and the active system administrators of a subscription (client users or
+    consultants)."""
     if user.is_staff:
         return True
-    return Consultant.objects.filter(
-        user=user, is_active=True, is_firm_admin=True, firm__isnull=False
-    ).exists()
+    grants_in_firm = Consultant.objects.filter(
+        Q(is_firm_admin=True) | Q(is_client_manager_admin=True), user=user, is_active=True
+    )
+    return grants_in_firm.exists() or subscriptions_administered_by(user=user).exists()
 
 
 def two_factor_app_device(*, user: User) -> TOTPDevice | None:
@@ -76,12 +85,21 @@ def two_factor_state_for(*, user: User) -> str:
 # --- Writes ------------------------------------------------------------------
 
 
-def two_factor_pending_device(*, user: User) -> TOTPDevice:
-    """The not yet confirmed app device being set up (made on first visit)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
-    return device
+def two_factor_setup_begin(*, user: User) -> TOTPDevice:
+    """A new, unconfirmed app device with a secret nobody has seen yet. The
+    user's other unconfirmed devices go: a secret shown to a setup in another
+    session (someone who knows the password, noting it) can never be the one
+    the user confirms."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+
+
+def two_factor_setup_device(*, user: User, device_id: object) -> TOTPDevice | None:
+    """The unconfirmed device of a setup, if no later setup has replaced it."""
+    if not isinstance(device_id, int):
+        return None
+    return TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
 
 
 def two_factor_recovery_codes_replace(*, user: User) -> list[str]:
@@ -150,8 +168,12 @@ def two_factor_confirm_app(*, user: User, device: TOTPDevice, code: str) -> Code
     check = _check(user=user, device=device, code=code)
     if check.device is not None:
         with transaction.atomic():
+            # Replaced by a setup in another session meanwhile: not confirmed.
+            if not TOTPDevice.objects.filter(pk=device.pk, user=user, confirmed=False).update(
+                confirmed=True
+            ):
+                return CodeCheck(device=None)
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-            TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
             device.confirmed = True
     return check
 
@@ -183,6 +205,16 @@ def session_mark_verified(request: HttpRequest, device: Device) -> None:
     django_otp.login(request, device)
 
 
+def session_setup_device(request: HttpRequest, user: User) -> TOTPDevice | None:
+    return two_factor_setup_device(user=user, device_id=request.session.get(SETUP_DEVICE_KEY))
+
+
+def session_setup_begin(request: HttpRequest, user: User) -> TOTPDevice:
+    device = two_factor_setup_begin(user=user)
+    request.session[SETUP_DEVICE_KEY] = device.pk
+    return device
+
+
 def session_mark_optional(request: HttpRequest) -> None:
     request.session[STATE_KEY] = OPTIONAL
     request.session[CHECKED_KEY] = int(time.time())
@@ -198,17 +230,6 @@ def on_user_logged_in(sender: object, request: HttpRequest, user: User, **kwargs
     if request is not None and hasattr(request, "session"):
         request.session.pop(STATE_KEY, None)
         session_state_refresh(request, user)
-
-
-def safe_next(request: HttpRequest, default: str = "home") -> str:
-    """`next` if it is a path on this site, else the `default` page. Only a
-    path: anything else given to redirect() is looked up as a view name."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(default)
 
 
 class TwoFactorMiddleware:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from firm_portal import two_factor
-from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.http import AuthenticatedHttpRequest, next_url
 
 
 class CodeForm(forms.Form):
@@ -59,7 +59,7 @@ def _code_error(form: forms.Form, check: two_factor.CodeCheck) -> None:
 def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of the login: an app code or a recovery code."""
     if request.session.get(two_factor.STATE_KEY) != two_factor.VERIFY:
-        return redirect(two_factor.safe_next(request))
+        return redirect(next_url(request, fallback="home"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         check = two_factor.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
@@ -74,12 +74,12 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
                     )
                     % {"count": two_factor.two_factor_recovery_codes_left(user=request.user)},
                 )
-            return redirect(two_factor.safe_next(request))
+            return redirect(next_url(request, fallback="home"))
         _code_error(form, check)
     return render(
         request,
         "firm_portal/two_factor_verify.html",
-        {"form": form, "next": two_factor.safe_next(request)},
+        {"form": form, "next": next_url(request, fallback="home")},
         status=422 if form.errors else 200,
     )
 
@@ -92,20 +92,34 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if two_factor.two_factor_app_device(user=request.user) is not None:
         messages.info(request, _("Tvåstegsverifiering är redan på."))
         return redirect("two_factor")
-    device = two_factor.two_factor_pending_device(user=request.user)
+    # The secret shown belongs to this session's setup only (see
+    # two_factor_setup_begin); a reload shows the same one.
+    device = two_factor.session_setup_device(request, request.user)
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        check = two_factor.two_factor_confirm_app(
-            user=request.user, device=device, code=form.cleaned_data["code"]
-        )
-        if check.device is not None:
-            codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
-            two_factor.session_mark_verified(request, device)
-            request.session[two_factor.NEW_CODES_KEY] = codes
-            messages.success(request, _("Tvåstegsverifiering är på."))
-            query = urlencode({"next": two_factor.safe_next(request)})
-            return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
-        _code_error(form, check)
+        if device is None:
+            form.add_error(
+                "code",
+                _(
+                    "Inställningen har startats om, kanske i ett annat fönster. Skanna den "
+                    "nya QR-koden nedan och skriv in koden som appen visar."
+                ),
+            )
+        else:
+            check = two_factor.two_factor_confirm_app(
+                user=request.user, device=device, code=form.cleaned_data["code"]
+            )
+            if check.device is not None:
+                codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
+                two_factor.session_mark_verified(request, device)
+                request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
+                request.session[two_factor.NEW_CODES_KEY] = codes
+                messages.success(request, _("Tvåstegsverifiering är på."))
+                query = urlencode({"next": next_url(request, fallback="home")})
+                return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
+            _code_error(form, check)
+    if device is None:
+        device = two_factor.session_setup_begin(request, request.user)
     return render(
         request,
         "firm_portal/two_factor_setup.html",
@@ -114,7 +128,7 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
             "qr_svg": two_factor.totp_qr_svg(device),
             "secret": two_factor.totp_secret_for_display(device),
             "required": two_factor.two_factor_required(user=request.user),
-            "next": two_factor.safe_next(request),
+            "next": next_url(request, fallback="home"),
         },
         status=422 if form.errors else 200,
     )
@@ -158,7 +172,7 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "firm_portal/two_factor_codes.html",
-        {"codes": codes, "next": two_factor.safe_next(request, default="two_factor")},
+        {"codes": codes, "next": next_url(request, fallback="two_factor")},
     )
 
 

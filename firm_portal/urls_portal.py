@@ -3,6 +3,7 @@ from django.urls import path
 
 from firm_portal import firm_views, offboarding_views, two_factor_views, views
 from firm_portal.forms import OutboxPasswordResetForm
+from firm_portal.tokens import password_reset_tokens
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,7 +31,9 @@ urlpatterns = [
     path(
         "losenord/aterstall/",
         auth_views.PasswordResetView.as_view(
-            template_name="firm_portal/auth_form.html", form_class=OutboxPasswordResetForm
+            template_name="firm_portal/auth_form.html",
+            form_class=OutboxPasswordResetForm,
+            token_generator=password_reset_tokens,
         ),
         name="password_reset",
     ),
@@ -41,7 +44,9 @@ urlpatterns = [
     ),
     path(
         "losenord/aterstall/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(template_name="firm_portal/auth_form.html"),
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="firm_portal/auth_form.html", token_generator=password_reset_tokens
+        ),
         name="password_reset_confirm",
     ),
     path(
@@ -54,6 +59,13 @@ urlpatterns = [
     path("byra/anvandare/", firm_views.firm_users, name="firm_users"),
     path("byra/licenser/", firm_views.change_seats, name="firm_seats"),
     path("byra/anvandare/ny/", firm_views.add_consultant, name="firm_add_consultant"),
+    path(
+        "byra/inbjudningar/<int:offer_id>/skicka-igen/",
+        firm_views.resend_offer,
+        name="firm_resend_offer",
+    ),
+    path("inbjudningar/<int:offer_id>/ga-med/", views.join_offer_accept, name="join_offer_accept"),
+    path("inbjudningar/<int:offer_id>/avboj/", views.join_offer_decline, name="join_offer_decline"),
     path(
         "byra/konsulter/<int:consultant_id>/inbjudan/",
         firm_views.reinvite,

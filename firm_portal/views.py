@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
-from firm_portal import invitations
-from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm
+from firm_portal import invitations, join_offers
+from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm, ended_account_message
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.selectors import consultant_for_user
+from firm_portal.selectors import consultant_for_user, join_offer_for_user, join_offers_for_user
 
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
@@ -45,6 +45,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "consultant": consultant,
         "administered": access.administered,
         "memberships": access.memberships,
+        "join_offers": join_offers_for_user(user=request.user),
     }
     if consultant is not None:
         client_page = Paginator(
@@ -119,7 +120,8 @@ def _without(request: HttpRequest, param: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """The invitation link: set a password, get logged in, land on the start page."""
+    """The invitation link: choose a password (which accepts the invitation
+    to join that came with it), get logged in, land on the start page."""
     checked = invitations.invitation_check(token=token)
     if checked.problem or checked.invitation is None:
         return render(
@@ -129,20 +131,34 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             status=410 if checked.problem in ("expired", "used") else 404,
         )
     user = checked.invitation.user
+    ended = ended_account_message(user=user)
+    if ended:
+        # An open link of someone their firm has ended (from another tenant,
+        # for a role that is not live): no password, no login.
+        return render(
+            request,
+            "firm_portal/invitation_invalid.html",
+            {"problem": "ended", "message": ended, "token": token},
+            status=410,
+        )
     form = PasswordSetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        accepted = invitations.invitation_accept(
+        claimed = join_offers.join_offer_accept_by_invitation(
             token=token, password=form.cleaned_data["new_password1"]
         )
-        if accepted is None:
+        if claimed is None:
             return render(
                 request,
                 "firm_portal/invitation_invalid.html",
                 {"problem": "used", "token": token},
                 status=410,
             )
-        login(request, accepted, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Välkommen! Ditt lösenord är sparat och du är inloggad."))
+        if claimed.joined:
+            messages.success(request, claimed.joined)
+        if claimed.refused:
+            messages.error(request, claimed.refused)
         return redirect("home")
     return render(
         request,
@@ -155,19 +171,37 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def invitation_renew(request: HttpRequest, token: str) -> HttpResponse:
     """ "Skicka en ny länk" from an expired link. Says the same whatever
     happened, so the page tells nobody whether an account exists."""
-    checked = invitations.invitation_check(token=token)
-    if checked.problem == "expired" and checked.invitation is not None:
-        invitation = checked.invitation
-        invitations.invitation_send(
-            user=invitation.user,
-            invited_by=invitation.invited_by,
-            firm=invitation.firm,
-            subscription_id=invitation.subscription_id,
-            template="invitation-renewed",
-            context={},
-        )
+    invitations.invitation_renew_expired(token=token)
     messages.info(
         request,
         _("Om inbjudan fortfarande väntar på dig har vi skickat en ny länk till din e-post."),
     )
     return redirect("login")
+
+
+@login_required
+@require_POST
+def join_offer_accept(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
+    """ "Gå med" on the start page's "Inbjudningar", as the person asked."""
+    offer = join_offer_for_user(user=request.user, offer_id=offer_id)
+    try:
+        joined = join_offers.join_offer_accept(offer_id=offer.pk, user=request.user)
+    except join_offers.JoinOfferRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, joined)
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def join_offer_decline(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
+    """ "Avböj": nothing about the account or its access changes."""
+    offer = join_offer_for_user(user=request.user, offer_id=offer_id)
+    try:
+        declined = join_offers.join_offer_decline(offer_id=offer.pk, user=request.user)
+    except join_offers.JoinOfferRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, declined)
+    return redirect("home")

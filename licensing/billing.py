@@ -63,6 +63,12 @@ from django.utils.translation import override
 from stdnum import luhn
 
 from clients.models import Counter, Plan, Program, Subscription, SubscriptionLicense
+from firm_portal.metrics import (
+    INVOICING_PAYERS_FAILED,
+    INVOICING_RUN_PAYERS,
+    INVOICING_RUN_PAYERS_DONE,
+    INVOICING_RUNS,
+)
 from firm_portal.models import Firm
 from firm_portal.timeutils import today_in_stockholm
 from licensing.invoice_lines import (
@@ -547,6 +553,19 @@ def _issue(*, draft: PayerDraft, month: Month, issued_on: date) -> Invoice | Non
         return invoice
 
 
+def _issue_once(*, draft: PayerDraft, month: Month, issued_on: date) -> Invoice | None:
+    try:
+        return _issue(draft=draft, month=month, issued_on=issued_on)
+    except IntegrityError:
+        # Another run wrote it between our read and our lock.
+        invoice = Invoice.objects.filter(
+            payer_kind=draft.payer_kind, payer_id=draft.payer_id, month=month.first
+        ).first()
+        if invoice is None:
+            raise
+        return invoice
+
+
 def invoicing_run(*, month: date, issued_on: date | None = None) -> list[Invoice]:
     """Invoice every payer for `month` (any day in it) and return the month's
     invoices, new and existing. A month that has not ended is refused.
@@ -561,24 +580,26 @@ def invoicing_run(*, month: date, issued_on: date | None = None) -> list[Invoice
     if target.last >= today or issued_on <= target.last:
         raise ValueError(f"{target.first:%Y-%m} has not ended; it cannot be invoiced yet")
     invoices: list[Invoice] = []
-    # Invoice texts are Swedish whatever language the caller uses.
-    with override("sv"):
-        drafts = _drafts(_RunData(target))
-        for entry in drafts.entries:
-            if isinstance(entry, Invoice):
-                invoices.append(entry)
-                continue
-            try:
-                invoice = _issue(draft=entry, month=target, issued_on=issued_on)
-            except IntegrityError:
-                # Another run wrote it between our read and our lock.
-                invoice = Invoice.objects.filter(
-                    payer_kind=entry.payer_kind, payer_id=entry.payer_id, month=target.first
-                ).first()
-                if invoice is None:
-                    raise
-            if invoice is not None:
-                invoices.append(invoice)
+    try:
+        # Invoice texts are Swedish whatever language the caller uses.
+        with override("sv"):
+            drafts = _drafts(_RunData(target))
+            INVOICING_RUN_PAYERS.set(len(drafts.entries))
+            INVOICING_RUN_PAYERS_DONE.set(0)
+            for done, entry in enumerate(drafts.entries, start=1):
+                invoice = (
+                    entry
+                    if isinstance(entry, Invoice)
+                    else _issue_once(draft=entry, month=target, issued_on=issued_on)
+                )
+                if invoice is not None:
+                    invoices.append(invoice)
+                INVOICING_RUN_PAYERS_DONE.set(done)
+    except Exception:
+        INVOICING_RUNS.labels(outcome="failed").inc()
+        raise
+    INVOICING_RUNS.labels(outcome="completed").inc()
+    INVOICING_PAYERS_FAILED.inc(len(drafts.failed))
     logger.info(
         "Invoicing %s: %d invoices; payers waiting for a price: %s",
         f"{target.first:%Y-%m}",

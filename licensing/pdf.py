@@ -7,7 +7,6 @@ call the network.
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils.cache import patch_cache_control
 from django.utils.translation import override
 
 from licensing.models import Invoice
@@ -41,8 +40,7 @@ def invoice_filename(invoice: Invoice) -> str:
 
 
 def invoice_pdf_response(invoice: Invoice) -> HttpResponse:
-    """The PDF as a download that no shared cache keeps."""
+    """The PDF as a download (kept by no cache: firm_portal.middleware.PrivateNoStoreMiddleware)."""
     response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
-    patch_cache_control(response, private=True, no_store=True)
     return response

@@ -11,8 +11,8 @@ from notifications.models import OutboxMessage
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    """Support sees every message and can send failed ones again; nothing
-    else can be changed here."""
+    """Support sees every message, can send failed ones again and send SMS
+    held back by a firm's daily limit; nothing else can be changed here."""
 
     list_display = (
         "created_at",
@@ -25,7 +25,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "sent_at",
     )
     list_filter = ("status", "channel", "template", "created_at")
-    search_fields = ("recipient", "subject")
+    search_fields = ("recipient", "subject", "=request_id")
     fields = (
         "channel",
         "recipient",
@@ -38,6 +38,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "claimed_until",
         "idempotency_key",
+        "request_id",
         "subject",
         "body_text",
         "body_html",
@@ -45,7 +46,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = fields
     date_hierarchy = "created_at"
     show_full_result_count = False
-    actions = ["retry_failed"]
+    actions = ["retry_failed", "release_held"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxMessage]:
         # The list never shows the bodies; the detail page loads them when read.
@@ -88,6 +89,33 @@ class OutboxMessageAdmin(admin.ModelAdmin):
                 ngettext(
                     "%(count)d valt meddelande hade inte misslyckats och lämnades orört.",
                     "%(count)d valda meddelanden hade inte misslyckats och lämnades orörda.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Skicka hållna sms"), permissions=["retry"])
+    def release_held(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        selected = list(queryset.values_list("pk", flat=True))
+        released = services.outbox_release_held(message_ids=selected)
+        if released:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d hållet sms skickas nu.",
+                    "%(count)d hållna sms skickas nu.",
+                    released,
+                )
+                % {"count": released},
+                messages.SUCCESS,
+            )
+        if skipped := len(selected) - released:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d valt meddelande hölls inte inne och lämnades orört.",
+                    "%(count)d valda meddelanden hölls inte inne och lämnades orörda.",
                     skipped,
                 )
                 % {"count": skipped},

@@ -18,6 +18,9 @@ class OutboxMessage(models.Model):
         SENDING = "sending", _("Skickas")
         SENT = "sent", _("Skickat")
         FAILED = "failed", _("Misslyckat")
+        # Written but never sent on its own (an SMS over the firm's daily
+        # limit); support sends it with "Skicka hållna sms".
+        HELD = "held", _("Hålls inne")
 
     channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("mottagare"), max_length=254)
@@ -39,6 +42,12 @@ class OutboxMessage(models.Model):
     # While PENDING after a transient failure: when the retry is due, so the
     # sweeper does not undercut the backoff.
     next_attempt_at = models.DateTimeField(_("nästa försök"), null=True, blank=True)
+    # The web request (or task) whose change caused the message: the same id
+    # is in every log line of that request (firm_portal/request_context.py).
+    # A database default, so code that predates the column can still insert.
+    request_id = models.CharField(
+        _("begäran-id"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
     sent_at = models.DateTimeField(_("skickad"), null=True, blank=True)
 

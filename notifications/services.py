@@ -33,8 +33,10 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from firm_portal.metrics import OUTBOX_MESSAGES_FAILED
+from firm_portal.request_context import current_request_id
 from notifications.models import OutboxMessage
-from notifications.sms import Sms, SmsDeliveryError, get_sms_backend
+from notifications.sms import Sms, SmsDeliveryError, get_sms_backend, sms_region_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +65,20 @@ def outbox_batch() -> Iterator[None]:
         _batch.reset(token)
     if messages:
         OutboxMessage.objects.bulk_create(messages)
-        _enqueue_after_commit([message.pk for message in messages])
+        to_send = [m.pk for m in messages if m.status == OutboxMessage.Status.PENDING]
+        if to_send:
+            _enqueue_after_commit(to_send)
 
 
 def _store(message: OutboxMessage) -> OutboxMessage:
+    message.request_id = current_request_id()
     pending = _batch.get()
     if pending is not None:
         pending.append(message)
         return message
     message.save()
-    _enqueue_after_commit([message.pk])
+    if message.status == OutboxMessage.Status.PENDING:
+        _enqueue_after_commit([message.pk])
     return message
 
 
@@ -132,7 +138,7 @@ def outbox_enqueue_email(
     )
 
 
-def _require_e164(number: str) -> None:
+def _require_e164(number: str) -> phonenumbers.PhoneNumber:
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
@@ -143,22 +149,49 @@ def _require_e164(number: str) -> None:
         or phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != number
     ):
         raise ValueError(f"Not a phone number in E.164 form (+46701234567): {number!r}")
+    return parsed
 
 
 def outbox_enqueue_sms(
-    *, to: str, template: str, context: dict[str, Any], language: str = "sv"
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    language: str = "sv",
+    held_reason: str = "",
 ) -> OutboxMessage:
     """Render `templates/sms/<template>.txt` for `to`, a number in E.164 form
-    (ValueError otherwise), and store it; it is sent after commit."""
+    (ValueError otherwise), and store it; it is sent after commit. With a
+    `held_reason` it is stored as held instead (the firm's SMS limit,
+    firm_portal/sms_allowance.py) and goes only when support releases it."""
     _require_e164(to)
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
         body = render_to_string(f"sms/{template}.txt", context).strip()
-    return _store(
-        OutboxMessage(
-            channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
-        )
+    message = OutboxMessage(
+        channel=OutboxMessage.Channel.SMS, recipient=to, template=template, body_text=body
     )
+    if held_reason:
+        message.status = OutboxMessage.Status.HELD
+        message.last_error = held_reason
+    return _store(message)
+
+
+def outbox_release_held(*, message_ids: list[int]) -> int:
+    """Support's "Skicka hållna sms": held messages among `message_ids` go
+    out now (after commit); others are left alone. Returns how many."""
+    with transaction.atomic():
+        released = list(
+            OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.HELD)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=released).update(
+            status=OutboxMessage.Status.PENDING, last_error="", next_attempt_at=None
+        )
+        if released:
+            _enqueue_after_commit(released)
+    return len(released)
 
 
 @dataclass(frozen=True)
@@ -280,7 +313,15 @@ def _send_email(message: OutboxMessage, mail: BaseEmailBackend | None = None) ->
 
 
 def _send_sms(message: OutboxMessage) -> None:
-    _require_e164(message.recipient)
+    number = _require_e164(message.recipient)
+    if not sms_region_allowed(number):
+        # Forms refuse such numbers; one stored before the allow-list changed
+        # fails here for good, with the reason for support.
+        raise SmsDeliveryError(
+            f"Not sent: the number is from {phonenumbers.region_code_for_number(number)}, "
+            f"outside SMS_ALLOWED_REGIONS",
+            permanent=True,
+        )
     provider_id = get_sms_backend().send(
         Sms(
             to=message.recipient,
@@ -342,6 +383,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
         logger.warning("Outbox message %s failed after losing its claim: %s", message.pk, text)
         return Delivery(sent=False, error=text)
     if final:
+        OUTBOX_MESSAGES_FAILED.labels(channel=message.channel).inc()
         reason = "permanent error" if permanent else f"gave up after {message.attempts} attempts"
         logger.error("Outbox message %s failed (%s): %s", message.pk, reason, text)
     else:
@@ -427,18 +469,25 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
     worker died on every attempt (one that crashes it, say) is failed."""
     now = timezone.now()
     with transaction.atomic():
-        abandoned = OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.SENDING, claimed_until__lt=now, attempts__gte=MAX_ATTEMPTS
-        ).update(
-            status=OutboxMessage.Status.FAILED,
-            claimed_until=None,
-            last_error=(
-                f"Gave up: the worker stopped (killed or timed out) during attempt "
-                f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
-            ),
-        )
-        if abandoned:
-            logger.error("%s outbox messages failed: their workers died", abandoned)
+        # Per channel, for the failure counter (counted once committed).
+        abandoned = {
+            channel: OutboxMessage.objects.filter(
+                channel=channel,
+                status=OutboxMessage.Status.SENDING,
+                claimed_until__lt=now,
+                attempts__gte=MAX_ATTEMPTS,
+            ).update(
+                status=OutboxMessage.Status.FAILED,
+                claimed_until=None,
+                last_error=(
+                    f"Gave up: the worker stopped (killed or timed out) during attempt "
+                    f"{MAX_ATTEMPTS} of {MAX_ATTEMPTS}, which may have gone out."
+                ),
+            )
+            for channel in OutboxMessage.Channel
+        }
+        if total := sum(abandoned.values()):
+            logger.error("%s outbox messages failed: their workers died", total)
         ids = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .alias(due_at=Coalesce("next_attempt_at", "created_at"))
@@ -452,6 +501,8 @@ def outbox_sweep_overdue(*, older_than: timedelta, limit: int = 500) -> list[int
         OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).update(
             next_attempt_at=now
         )
+    for channel, failed in abandoned.items():
+        OUTBOX_MESSAGES_FAILED.labels(channel=channel.value).inc(failed)
     return ids
 
 

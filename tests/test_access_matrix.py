@@ -12,9 +12,11 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from clients.models import Membership
-from collaboration.models import AccessEvent, Coupling
+from collaboration.models import AccessEvent, Coupling, DeniedAttempt
+from firm_portal.models import JoinOffer
 from tests import factories
 from tests.conftest import World
 from tests.licensing.factories import make_invoice
@@ -138,6 +140,10 @@ RULES: dict[str, Rule] = {
     "collaboration:new_customer_done": lambda w, o: {"number": o["waiting"].number},
     "collaboration:new_customer_resend": lambda w, o: {"number": o["waiting"].number},
     "collaboration:new_customer_cancel": lambda w, o: {"number": o["waiting"].number},
+    # Join offers: only the person asked answers; only the asking firm resends.
+    "join_offer_accept": lambda w, o: {"offer_id": o["offer"].pk},
+    "join_offer_decline": lambda w, o: {"offer_id": o["offer"].pk},
+    "firm_resend_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
 }
 
 
@@ -173,7 +179,7 @@ def snapshot() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     state = {}
     for label in ("firm_portal", "clients", "collaboration", "licensing", "notifications"):
         for model in apps.get_app_config(label).get_models():
-            if model is AccessEvent:
+            if model in (AccessEvent, DeniedAttempt):
                 continue  # denied attempts are logged there, see below
             state[model._meta.label] = sorted(tuple(row.values()) for row in model.objects.values())
     return state
@@ -204,7 +210,25 @@ def matrix_objects(world: World) -> dict[str, object]:
     consultant_membership = Membership.objects.create(
         subscription=world.subscription, user=world.consultant.user, consultant=world.consultant
     )
+    now = timezone.now()
     return {
+        # Firm A asks S's sysadmin to join one of its clients, and someone to
+        # join the firm.
+        "offer": JoinOffer.objects.create(
+            user=world.sysadmin,
+            kind=JoinOffer.Kind.CLIENT_USER,
+            firm=world.firm,
+            subscription=invitable,
+            invited_by=world.firm_admin.user,
+            sent_at=now,
+        ),
+        "consultant_offer": JoinOffer.objects.create(
+            user=factories.UserFactory(),
+            kind=JoinOffer.Kind.CONSULTANT,
+            firm=world.firm,
+            invited_by=world.firm_admin.user,
+            sent_at=now,
+        ),
         "request": request,
         "invitable": invitable,
         "consultant_membership": consultant_membership,

@@ -171,9 +171,11 @@ FORMS: dict[str, Form] = {
             "bad mobile": ({"mobile": "070-12"}, "är inte ett giltigt mobilnummer"),
             "landline": ({"mobile": "08-123 456 78"}, "är inte ett mobilnummer"),
             "huge mobile": ({"mobile": HUGE[:30]}, "är inte ett giltigt mobilnummer"),
-            "taken email": (
+            # An address of the firm's own consultant (its own data); any
+            # other address answers alike whether or not an account exists.
+            "own consultant's email": (
                 lambda w, o: {"email": w.consultant.user.email},
-                "Det finns redan en användare med e-postadressen",
+                "är redan konsult på byrån.",
             ),
         },
     ),
@@ -359,11 +361,12 @@ FORMS: dict[str, Form] = {
     ),
     "clients:invite_existing": Form(
         actor="consultant",
-        valid=lambda w, o: {"memberships": str(o["consultant_membership"].pk)},
+        # Ids of pending join offers; none of these is one.
+        valid=lambda w, o: {"offers": "1"},
         cases={
-            "superscript id": ({"memberships": SUPERSCRIPT_DIGITS}, "Markera minst en användare."),
-            "5,000-digit id": ({"memberships": DIGITS_5000}, "Markera minst en användare."),
-            "NUL": ({"memberships": NUL}, "Markera minst en användare."),
+            "superscript id": ({"offers": SUPERSCRIPT_DIGITS}, "Markera minst en användare."),
+            "5,000-digit id": ({"offers": DIGITS_5000}, "Markera minst en användare."),
+            "NUL": ({"offers": NUL}, "Markera minst en användare."),
         },
     ),
     # Flow 5 (helper A's wizard): its first step; the later steps are
@@ -413,8 +416,8 @@ FORMS: dict[str, Form] = {
         cases={**CODE_CASES, "recovery code": ({"code": "abcd-efgh"}, "Koden stämmer inte")},
     ),
     "two_factor_disable": Form(
-        actor="sysadmin",
-        prepare=lambda c, w, o: app_device(w.sysadmin) and None,
+        actor="client_user",  # optional for them, so they may turn it off
+        prepare=lambda c, w, o: app_device(w.client_user) and None,
         valid=lambda w, o: {"code": "000000"},
         cases=CODE_CASES,
     ),
@@ -433,6 +436,9 @@ NO_TYPED_INPUT = {
     "invitation_accept": "Django's SetPasswordForm, the same as password_change's new password",
     "password_reset_confirm": "Django's SetPasswordForm behind a single-use token",
     "firm_reinvite": "a button",
+    "firm_resend_offer": "a button",
+    "join_offer_accept": "a button (the person asked)",
+    "join_offer_decline": "a button (the person asked)",
     "firm_set_seat": "a checkbox",
     "firm_set_roles": "two checkboxes",
     "firm_offboard": "a confirmation button",

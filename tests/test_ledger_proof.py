@@ -1,16 +1,23 @@
-"""Issue 8, point 4: every failed authorization on an existing object writes
-exactly one ledger event, on every route with an object in it (walked from
-the URL resolver through the access matrix's rules). Approvals, permission
-changes and couplings, one event each: tests/collaboration/test_ledger.py (TestOneEventPerChange)
-and tests/collaboration/test_manual_coupling.py ("Genomför koppling")."""
+"""Issue 8, point 4, and issue 13: every failed authorization on an existing
+object is recorded, on every route with an object in it (walked from the URL
+resolver through the access matrix's rules), and the ledger of the
+subscription it was aimed at gets one "Nekad åtkomst" event per actor and
+window however many there were (collaboration.ledger.ledger_record_denied;
+the flood itself: tests/collaboration/test_denied_attempts.py). Approvals,
+permission changes and couplings, one event each:
+tests/collaboration/test_ledger.py (TestOneEventPerChange) and
+tests/collaboration/test_manual_coupling.py ("Genomför koppling")."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.db.models import Count, Sum
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from collaboration.models import AccessEvent
+from collaboration.models import AccessEvent, DeniedAttempt
 from tests.conftest import World
 from tests.test_access_matrix import RULES, all_routes
 from tests.test_access_matrix import objects as objects
@@ -19,20 +26,22 @@ pytestmark = pytest.mark.django_db
 Kind = AccessEvent.Kind
 
 
-# Every denial on an existing object writes one event, also when the person
-# is no consultant at all and is turned away before the object is looked up
+# Every denial on an existing object is counted, also when the person is no
+# consultant at all and is turned away before the object is looked up
 # (firm_portal/denials.py).
 KNOWN_GAPS: dict[str, set[str]] = {"other_firm_consultant": set(), "other_sysadmin": set()}
 
 
-def denied_count() -> int:
-    return AccessEvent.objects.filter(kind=Kind.ACCESS_DENIED).count()
+def counted() -> int:
+    return DeniedAttempt.objects.aggregate(total=Sum("attempts", default=0))["total"]
 
 
 @pytest.mark.parametrize("role", ["other_firm_consultant", "other_sysadmin"])
-def test_each_denied_request_writes_exactly_one_event(
-    world: World, objects: dict[str, Any], role: str
+def test_each_denied_request_is_counted_once_and_logged_once_per_window(
+    world: World, objects: dict[str, Any], role: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One window for the whole walk (it takes seconds; an hour's end could fall in it).
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 2, 11, 30, tzinfo=UTC))
     actor = getattr(world, role)
     user = getattr(actor, "user", actor)
     client = Client()
@@ -45,20 +54,30 @@ def test_each_denied_request_writes_exactly_one_event(
             continue
         url = reverse(name, kwargs=RULES[name](world, objects))
         for method in ("get", "post"):
-            before = denied_count()
+            before = counted()
             response = getattr(client, method)(url, HTTP_HX_REQUEST="true")
-            written = denied_count() - before
+            written = counted() - before
             if response.status_code == 404:
                 tried += 1
                 if written == 0:
                     missing.add(f"{method.upper()} {name}")
                 elif written != 1:
-                    wrong.append(f"{method.upper()} {name}: {written} events")
+                    wrong.append(f"{method.upper()} {name}: counted {written} times")
             elif written:
-                wrong.append(f"{method.upper()} {name}: {response.status_code} with {written}")
+                wrong.append(f"{method.upper()} {name}: {response.status_code} counted {written}")
     assert tried >= len(RULES)
-    assert wrong == []  # never two events for one denial
+    assert wrong == []  # never two counts for one denial
     assert missing == KNOWN_GAPS[role]
+    assert counted() == tried - len(missing)
+    # One event per actor and subscription (one window here), each the one
+    # its counter row was claimed with, whatever the number of attempts.
     events = AccessEvent.objects.filter(kind=Kind.ACCESS_DENIED)
-    assert events.count() >= tried - len(missing)
+    per_subscription = dict(
+        events.values_list("subscription").annotate(n=Count("id")).values_list("subscription", "n")
+    )
+    assert set(per_subscription.values()) == {1}
+    assert sorted(DeniedAttempt.objects.values_list("event_id", flat=True)) == sorted(
+        events.values_list("pk", flat=True)
+    )
+    assert events.count() < tried
     assert set(events.values_list("actor", flat=True)) == {user.pk}

@@ -1,10 +1,12 @@
 """Every HTML page carries the Content-Security-Policy and the usual
-security headers: each GET route is fetched by the insiders who may see it."""
+security headers: each GET route is fetched by the insiders who may see it.
+No response of the app may be cached: every route, for every role."""
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests import factories
 from tests.test_access_matrix import NO_OBJECT_ROUTES, RULES, all_routes, objects  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +50,40 @@ def test_every_html_page_has_csp_and_security_headers(world, objects):  # noqa: 
 def test_login_page_headers(client, db):
     response = client.get(reverse("login"))
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_no_response_is_kept_by_a_cache(world, objects):  # noqa: F811
+    """Every route the URL resolver knows, fetched by each role and by nobody:
+    pages, exports (CSV, PDF), redirects, 404s and 405s alike say
+    `private, no-store`."""
+    staff = factories.UserFactory(is_staff=True, is_superuser=True)
+    users = [
+        world.firm_admin.user,
+        world.consultant.user,
+        world.sysadmin,
+        world.client_user,
+        world.other_firm_consultant.user,
+        staff,
+        None,
+    ]
+    urls = ["/admin/", "/admin/firm_portal/user/", "/en-okand-sida/"]
+    for name, pattern in all_routes():
+        if name in RULES:
+            urls.append(reverse(name, kwargs=RULES[name](world, objects)))
+        elif not pattern.pattern.converters:
+            urls.append(reverse(name))
+    problems, exports = [], set()
+    for user in users:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        for url in urls:
+            response = client.get(url)
+            directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+            if not {"private", "no-store"} <= directives:
+                problems.append(f"{url} ({user}): {response.status_code} {directives}")
+            content_type = response.get("Content-Type", "")
+            if response.status_code == 200 and "html" not in content_type:
+                exports.add(content_type.split(";")[0])
+    assert problems == []
+    assert {"text/csv", "application/pdf"} <= exports

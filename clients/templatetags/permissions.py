@@ -11,6 +11,7 @@ from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from clients.catalogue import plan_includes
 from clients.models import Level, Membership, Program
 from clients.selectors import LicenseUsage, PermissionGrid
 
@@ -155,9 +156,16 @@ def _level_cells(
     pk = member.pk
     language = get_language()
     levels = member.level_by_program  # type: ignore[attr-defined]
+    subscription = context["subscription"]
+    # An error (no free seat) offers "Lägg till licens" where the plan includes the program.
+    addable = (
+        {p.id for p in programs if plan_includes(plan=subscription.plan, program_code=p.code)}
+        if cell_error
+        else set()
+    )
     cells = []
     for program_id, code, program_name, url_before, url_after in _program_cells(
-        context, context["subscription"].number, programs
+        context, subscription.number, programs
     ):
         field_id = f"level-{pk}-{code}"
         label = label_format % {"program": program_name, "name": name}
@@ -165,11 +173,12 @@ def _level_cells(
         options = _level_options(language, level.level if level else "")
         after = saved
         if cell_error:
-            after += (
-                f"{_alert(cell_error)}"
-                f'<button type="submit" form="add-license-{code}"'
-                f' class="secondary small">{escape(_("Lägg till licens"))}</button>'
-            )
+            after += _alert(cell_error)
+            if program_id in addable:
+                after += (
+                    f'<button type="submit" form="add-license-{code}"'
+                    f' class="secondary small">{escape(_("Lägg till licens"))}</button>'
+                )
         cells.append(
             f'<td class="{td_class}">'
             f'<label class="visually-hidden" for="{field_id}">{label}</label>'

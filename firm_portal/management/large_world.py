@@ -48,7 +48,7 @@ from firm_portal.management.large_world_names import (
     LAST_NAMES,
     LEGAL_FORMS,
     OUTBOX_TEMPLATES,
-    PLAN_PROGRAMS,
+    PLAN_LICENSE_MIX,
     PLAN_WEIGHTS,
     ROLE_ORDER,
     TOWNS,
@@ -391,7 +391,7 @@ class LargeWorld:
         ]
         batched_create(Subscription, self.subscriptions)
         for index, subscription in enumerate(self.subscriptions):
-            always, extras, max_extras = PLAN_PROGRAMS[subscription.plan]
+            always, extras, max_extras = PLAN_LICENSE_MIX[subscription.plan]
             codes = [*always, *self.rng.sample(extras, self.rng.randint(0, max_extras))]
             self.licensed[index] = sorted(
                 (self.programs[code] for code in codes), key=lambda p: p.sort_order

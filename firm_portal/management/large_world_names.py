@@ -47,8 +47,9 @@ FIRM_KINDS = (
     "Ekonomikonsult",
 )
 
-# Programs a plan always has, the extras it may have and how many of them.
-PLAN_PROGRAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
+# Licences per plan: programs always licensed, the extras that may be and how
+# many (all within the plan: clients.catalogue.PLAN_PROGRAMS, checked by a test).
+PLAN_LICENSE_MIX: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
     Plan.FAKTURA: (("fakturering",), ("kvitto-resa", "offert-order"), 1),
     Plan.START: (("bokforing", "fakturering"), ("kvitto-resa", "arkivplats"), 1),
     Plan.SMART: (("bokforing", "fakturering", "kvitto-resa"), ("lon", "tid", "arkivplats"), 2),

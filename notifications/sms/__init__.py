@@ -7,6 +7,7 @@ what happens next; backends never retry on their own.
 
 from dataclasses import dataclass
 
+import phonenumbers
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -15,6 +16,12 @@ BACKENDS = {
     "locmem": "notifications.sms.locmem.SmsBackend",
     "46elks": "notifications.sms.elks46.SmsBackend",
 }
+
+
+def sms_region_allowed(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether we text numbers of this country (settings.SMS_ALLOWED_REGIONS,
+    the Nordic countries unless configured otherwise)."""
+    return phonenumbers.region_code_for_number(number) in settings.SMS_ALLOWED_REGIONS
 
 
 class SmsDeliveryError(Exception):

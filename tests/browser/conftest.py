@@ -42,8 +42,10 @@ def browser_context_args(browser_context_args: dict) -> dict:  # type: ignore[ty
 
 
 def two_factor_app(email: str) -> None:
-    """Give a user who must use two-factor authentication an app device, as
-    if they had set it up on an earlier visit."""
+    """Give a user who must use two-factor authentication (support staff,
+    firm admins, program admins, sysadmins: `two_factor_required`) an app
+    device, as if they had set it up on an earlier visit. Someone who becomes
+    one during a journey sets it up on the page instead (`Journey.set_up_app`)."""
     from firm_portal.models import User
     from firm_portal.two_factor import two_factor_required
     from tests.two_factor_helpers import app_device
@@ -97,8 +99,8 @@ class Journey:
         self.second_step(email)
 
     def second_step(self, email: str) -> None:
-        """Firm admins and support staff enter the code from their app (set
-        up earlier: see two_factor_app)."""
+        """Those who must use two-factor authentication enter the code from
+        their app (set up earlier: see two_factor_app)."""
         from firm_portal.models import User
         from firm_portal.two_factor import two_factor_required
         from tests.two_factor_helpers import app_code, app_device
@@ -110,6 +112,22 @@ class Journey:
         self.page.wait_for_url("**/tvastegsverifiering/verifiera/**")
         self.fill(self.page.get_by_label("Verifieringskod"), app_code(device))
         self.click(self.page.get_by_role("button", name="Verifiera"))
+
+    def set_up_app(self) -> None:
+        """On "Slå på tvåstegsverifiering": type the key shown under the QR
+        code into an app (here: compute its code), confirm, keep the codes."""
+        import time
+        from base64 import b32decode
+
+        from django_otp.oath import TOTP
+
+        self.page.wait_for_url("**/tvastegsverifiering/aktivera/**")
+        key = self.page.locator("code.secret").inner_text().replace(" ", "")
+        totp = TOTP(b32decode(key + "=" * (-len(key) % 8)))
+        totp.time = time.time()
+        self.fill(self.page.get_by_label("Verifieringskod"), f"{totp.token():06d}")
+        self.click(self.page.get_by_role("button", name="Verifiera"))
+        self.click(self.page.get_by_role("link", name="Jag har sparat koderna"))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Flow 3: a firm admin adds a seat and a consultant, a program admin assigns
-two clients, the consultant accepts the invitation and sees exactly those."""
+"""Flow 3: a firm admin adds a seat and invites a consultant, who joins by
+choosing a password through the e-mailed link; the admin gives her a seat,
+a program admin assigns two clients, and she sees exactly those."""
 
 import re
 
@@ -34,10 +35,27 @@ def test_seat_consultant_assignment_and_first_login(journey, world):
     j.fill(j.page.get_by_label("Namn"), "Sara Ny")
     j.fill(j.page.get_by_label("E-post"), "sara@byran.se")
     j.click(j.page.get_by_role("button", name="Lägg till och skicka inbjudan"))
-    expect(j.page.get_by_text("Sara Ny är tillagd och har fått en inbjudan")).to_be_visible()
+    expect(j.page.get_by_text("Sara Ny har fått en inbjudan till byrån.")).to_be_visible()
+    expect(j.page.get_by_role("cell", name="sara@byran.se", exact=True)).to_be_visible()
+    j.snap("consultant invited")
+    j.click(j.page.get_by_role("button", name="Logga ut"))
+
+    # Sara chooses her password through the e-mailed link: she has joined.
+    [invitation] = [m for m in mail.outbox if m.to == ["sara@byran.se"]]
+    link = re.search(r"http://[^/]+(/inbjudan/\S+/)", invitation.body).group(1)
+    j.goto(link)
+    j.fill(j.page.get_by_label("Nytt lösenord", exact=True), "Ett-långt-lösen-42")
+    j.fill(j.page.get_by_label("Bekräfta nytt lösenord"), "Ett-långt-lösen-42")
+    j.click(j.page.get_by_role("button", name="Spara lösenord och logga in"))
+    expect(j.page.get_by_text("Ditt lösenord är sparat och du är inloggad.")).to_be_visible()
+    expect(j.page.get_by_text("Du är nu konsult på Revisorerna Norr AB.")).to_be_visible()
+    j.click(j.page.get_by_role("button", name="Logga ut"))
+
+    j.log_in(world.firm_admin.user.email, factories.PASSWORD)
+    j.click(j.page.get_by_role("link", name="Byråns användare"))
     j.click(j.page.get_by_role("button", name="Ge licens till Sara Ny"))
     expect(j.page.get_by_text("Sara Ny har fått en licens för Klienthanteraren.")).to_be_visible()
-    j.snap("consultant invited")
+    j.snap("seat given")
     j.click(j.page.get_by_role("button", name="Logga ut"))
 
     j.log_in(program_admin.user.email, factories.PASSWORD)
@@ -51,13 +69,7 @@ def test_seat_consultant_assignment_and_first_login(journey, world):
     j.snap("assigned")
     j.click(j.page.get_by_role("button", name="Logga ut"))
 
-    [invitation] = [m for m in mail.outbox if m.to == ["sara@byran.se"]]
-    link = re.search(r"http://[^/]+(/inbjudan/\S+/)", invitation.body).group(1)
-    j.goto(link)
-    j.fill(j.page.get_by_label("Nytt lösenord", exact=True), "Ett-långt-lösen-42")
-    j.fill(j.page.get_by_label("Bekräfta nytt lösenord"), "Ett-långt-lösen-42")
-    j.click(j.page.get_by_role("button", name="Spara lösenord och logga in"))
-    expect(j.page.get_by_text("Ditt lösenord är sparat och du är inloggad.")).to_be_visible()
+    j.log_in("sara@byran.se", "Ett-långt-lösen-42")
     j.click(j.page.get_by_role("link", name="Hantera klienter", exact=True))
     expect(j.page.get_by_text("2 klienter")).to_be_visible()
     j.snap("consultant sees two clients")

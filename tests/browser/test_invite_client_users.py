@@ -1,5 +1,6 @@
 """Flow 4: three client users invited in one submit (one with a mobile
-number); one opens the emailed link, sets a password and lands on the
+number, who gets an SMS heads-up without the link); one opens the emailed
+link, sets a password, which accepts the invitation, and lands on the
 client's start page."""
 
 import re
@@ -48,10 +49,11 @@ def test_invite_three_and_accept(journey, world):
     j.snap("rows filled")
     j.click(j.page.get_by_role("button", name="Skapa och bjud in användare"))
     expect(j.page.get_by_role("heading", name="Inbjudningar skickade")).to_be_visible()
-    expect(j.page.get_by_text("Skapad och inbjuden")).to_have_count(3)
+    expect(j.page.get_by_role("cell", name="Inbjuden", exact=True)).to_have_count(3)
     j.snap("result")
     assert sorted(m.to[0] for m in mail.outbox) == ["asa@alfa.se", "bo@beta.se", "cia@gamma.se"]
     assert [s.to for s in sms.outbox] == ["+46701234567"]
+    assert "http" not in sms.outbox[0].body
     j.click(j.page.get_by_role("button", name="Logga ut"))
 
     [invitation] = [m for m in mail.outbox if m.to == ["asa@alfa.se"]]
@@ -59,6 +61,8 @@ def test_invite_three_and_accept(journey, world):
     j.fill(j.page.get_by_label("Nytt lösenord", exact=True), "Ett-långt-lösen-42")
     j.fill(j.page.get_by_label("Bekräfta nytt lösenord"), "Ett-långt-lösen-42")
     j.click(j.page.get_by_role("button", name="Spara lösenord och logga in"))
+    # Choosing the password through her own e-mailed link accepts the invitation.
+    expect(j.page.get_by_text("Du är nu användare hos Alfa AB.")).to_be_visible()
     expect(j.page.get_by_role("heading", name="Företag du har tillgång till")).to_be_visible()
     expect(j.page.get_by_role("heading", name=re.compile("Alfa AB"))).to_be_visible()
     j.snap("client start page")

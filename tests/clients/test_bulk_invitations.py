@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from clients.models import Membership
 from clients.usernames import username_suggest
-from firm_portal.models import Invitation, User
+from collaboration.models import AccessEvent
+from firm_portal.models import Invitation, JoinOffer, User
 from notifications.sms import locmem as sms
 from tests import factories
 
@@ -103,28 +104,38 @@ class TestSend:
             )
         assert response.status_code == 302
         result = admin.get(response["Location"])
-        assert "Skapad och inbjuden" in result.text
-        assert "(e-post och sms)" in result.text
+        assert result.text.count("<td>Inbjuden</td>") == 3
         asa = User.objects.get(email="asa@alfa.se")
         assert (asa.username, asa.mobile) == ("asa.oberg", "+46701234567")
         assert not asa.has_usable_password()
-        membership = Membership.objects.get(user=asa)
-        assert (membership.subscription, membership.is_sysadmin, membership.consultant) == (
+        # Asked, not added: the membership comes when Åsa accepts.
+        assert not Membership.objects.filter(user=asa).exists()
+        offer = JoinOffer.objects.get(user=asa)
+        assert (offer.kind, offer.status, offer.subscription, offer.firm) == (
+            "client_user",
+            "pending",
             alfa,
-            False,
-            None,
+            world.firm,
         )
-        assert not membership.levels.exists()  # no program permission until granted
         assert Invitation.objects.filter(accepted_at__isnull=True).count() == 3
+        assert Invitation.objects.get(user=asa).subscription == alfa
         assert sorted(m.to[0] for m in mail.outbox) == ["asa@alfa.se", "bo@beta.se", "cia@gamma.se"]
         message = next(m for m in mail.outbox if m.to == ["asa@alfa.se"])
         assert message.subject == "Välkommen till Byråportalen – Alfa AB"
-        assert "Anna Admin på Revisorerna Norr AB har lagt till dig som användare hos Alfa AB" in (
-            message.body
+        assert (
+            "Anna Admin på Revisorerna Norr AB har bjudit in dig som användare hos Alfa AB"
+            in message.body
         )
         assert "asa.oberg" in message.body
+        assert "/inbjudan/" in message.body
+        # The SMS is a heads-up: the link that sets a password goes by e-mail only.
         assert [s.to for s in sms.outbox] == ["+46701234567"]
-        assert "/inbjudan/" in sms.outbox[0].body
+        assert sms.outbox[0].body == (
+            "Byråportalen: Anna Admin på Revisorerna Norr AB har bjudit in dig som användare "
+            "hos Alfa AB. Öppna e-posten från Byråportalen för att komma igång."
+        )
+        # Alfa has someone invited now: it leaves the list like the others.
+        assert "Alfa AB" not in admin.get(NEW).text
 
     def test_51st_row_is_refused_not_truncated(self, admin, world):
         subscriptions = make_invitable(world, [f"Kund {n:02d} AB" for n in range(51)])
@@ -184,18 +195,24 @@ class TestSend:
         assert f"{world.consultant.user.email} är redan användare hos Alfa AB." in response.text
         assert User.objects.count() == users
 
-    def test_existing_account_is_added_without_new_password(
+    def test_existing_account_is_asked_not_added(
         self, admin, world, invitable, django_capture_on_commit_callbacks
     ):
         existing = factories.UserFactory(email="finns@annan.se", username="finns")
         with django_capture_on_commit_callbacks(execute=True):
             response = post(admin, row(invitable[0], "Finns Redan", "finns@annan.se"))
         assert response.status_code == 302
-        assert Membership.objects.filter(user=existing, subscription=invitable[0]).exists()
-        assert [m.subject for m in mail.outbox] == [
-            "Du har fått tillgång till Alfa AB i Byråportalen"
-        ]
+        assert "<td>Inbjuden</td>" in admin.get(response["Location"]).text
+        assert not Membership.objects.filter(user=existing).exists()
+        assert JoinOffer.objects.filter(user=existing, status="pending").count() == 1
+        assert not Invitation.objects.filter(user=existing).exists()
+        [message] = mail.outbox
+        assert message.subject == "Anna Admin bjuder in dig till Alfa AB i Byråportalen"
+        assert "välj ”Gå med” under ”Inbjudningar” på startsidan" in message.body
+        assert "/inbjudan/" not in message.body
+        existing.refresh_from_db()
         assert existing.check_password(factories.PASSWORD)
+        assert existing.full_name != "Finns Redan"
 
     def test_taken_username_is_refused_with_suggestion(self, admin, world, invitable):
         factories.UserFactory(username="bo.ek")
@@ -300,18 +317,38 @@ class TestAcceptance:
     ):
         client.force_login(world.firm_admin.user)
         page = client.get(reverse("clients:invite_existing"))
-        assert "Åsa Öberg" in page.text
-        membership = Membership.objects.get(user__email="asa@alfa.se")
+        assert "asa@alfa.se" in page.text
+        offer = JoinOffer.objects.get(user__email="asa@alfa.se")
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
-                reverse("clients:invite_existing"), {"memberships": [membership.pk]}, follow=True
+                reverse("clients:invite_existing"), {"offers": [offer.pk]}, follow=True
             )
         assert "Nya inbjudningar har skickats till 1 användare." in response.text
         assert [m.to for m in mail.outbox] == [["asa@alfa.se"]]
         client.logout()
         assert client.get(invited).status_code == 410
         assert client.get(link_from(mail.outbox[0])).status_code == 200
+        assert Invitation.objects.filter(user__email="asa@alfa.se").count() == 1
+
+    def test_accepting_the_link_makes_the_membership(self, client, world, invited):
+        asa = User.objects.get(email="asa@alfa.se")
+        assert not Membership.objects.filter(user=asa).exists()
+        response = client.post(
+            invited,
+            {"new_password1": "Ett-långt-lösen-42", "new_password2": "Ett-långt-lösen-42"},
+            follow=True,
+        )
+        assert "Du är nu användare hos Alfa AB." in response.text
+        membership = Membership.objects.get(user=asa)
+        assert (membership.is_sysadmin, membership.consultant) == (False, None)
+        assert JoinOffer.objects.get(user=asa).status == "accepted"
+        event = AccessEvent.objects.get(kind="member_added", subject=asa)
+        assert (event.actor, event.firm, event.detail) == (
+            asa,
+            world.firm,
+            "Bjud in klientanvändare",
+        )
 
 
 def test_bulk_send_query_count_is_constant(admin, world):

@@ -804,10 +804,11 @@ class TestSupportGroup:
         # Built the way the migration builds it, on its historical models: a
         # model added by a later migration fails here until Support is given
         # (or knowingly denied) a view permission on it.
-        # The latest migration that runs the group's rule (licensing 0007 runs
-        # it again for the models licensing 0006 added).
+        # The latest migration that runs the group's rule (licensing 0007,
+        # collaboration 0009 and firm_portal 0006 run it again for the models
+        # they add, collaboration 0010 for JoinOffer and CustomerAcceptance).
         state = MigrationExecutor(connection).loader.project_state(
-            ("licensing", "0007_support_views_plan_and_billing_changes")
+            ("collaboration", "0010_customer_acceptance")
         )
         Group.objects.filter(name="Support").delete()
         support_migration.support_group_ensure(state.apps, "default")

@@ -2,17 +2,20 @@
 written before "Skapa samarbete"), the result page, resend/cancel and the
 customer's acceptance link."""
 
+import random
 import re
+import string
 from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Client, Subscription
-from collaboration.models import AccessEvent, Coupling
-from firm_portal.models import Invitation, User
+from collaboration.models import AccessEvent, Coupling, CustomerAcceptance
+from firm_portal.models import User
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_new_customer import (
@@ -23,6 +26,7 @@ from tests.collaboration.test_new_customer import (
     token_of,
     welcome,
 )
+from tests.two_factor_helpers import app_code
 
 pytestmark = pytest.mark.django_db
 
@@ -482,13 +486,18 @@ class TestAcceptPage:
         assert "Jag godkänner villkoren" in text
         response = client.post(url, ACCEPT)
         assert response.status_code == 302 and response["Location"] == "/"
-        home = client.get("/")
+        # Now a sysadmin, who grants access: an app first (two-factor).
+        setup = client.get("/", follow=True)
+        assert setup.redirect_chain == [(f"{reverse('two_factor_setup')}?next=%2F", 302)]
         assert (
             "Välkommen! Villkoren är godkända och samarbetet med Revisorerna Norr AB är igång "
             "för Nya Kunden AB."
-        ) in home.text
-        assert home.wsgi_request.user.email == "karin@nyakunden.se"
-        assert "Dina abonnemang" in home.text
+        ) in setup.text
+        assert "Din roll kräver tvåstegsverifiering." in setup.text
+        assert setup.wsgi_request.user.email == "karin@nyakunden.se"
+        device = TOTPDevice.objects.get(user__email="karin@nyakunden.se", confirmed=False)
+        client.post(reverse("two_factor_setup"), {"code": app_code(device)})
+        assert "Dina abonnemang" in client.get("/").text
         assert Subscription.objects.get(pk=subscription.pk).status == "active"
 
     def test_terms_must_be_accepted(self, client, world, prices):
@@ -519,7 +528,7 @@ class TestAcceptPage:
 
     def test_expired_link(self, client, world, prices):
         create(world)
-        Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+        CustomerAcceptance.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
         response = client.get(accept_url(token_of(welcome())))
         assert response.status_code == 410
         assert "Länken har gått ut" in response.text
@@ -583,11 +592,62 @@ class TestQueryCounts:
                     "contact_email": f"kontakt{n}@example.se",
                 },
             )
-        with django_assert_num_queries(9):
+        # The waiting list is one query (each with its acceptance joined).
+        with django_assert_num_queries(8):
             firm_client.get(WIZARD)
         walk_to(firm_client, "payment")
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(11):
             post(firm_client, "payment")  # to the summary
         number = Subscription.objects.filter(status="pending").first().number  # type: ignore[union-attr]
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(6):
             firm_client.get(reverse("collaboration:new_customer_done", kwargs={"number": number}))
+
+
+class TestSessionStaysSmall:
+    """Issue 13: four POSTs once made an 8.8 MB session that every later
+    request decoded. Only the fields of each step are kept, each bounded."""
+
+    @staticmethod
+    def noise(length: int) -> str:
+        # Random letters: the session is compressed, and "xxxx…" would hide its size.
+        return "".join(random.choices(string.ascii_letters + string.digits, k=length))
+
+    def stored_session_size(self) -> int:
+        return len(Session.objects.get().session_data)
+
+    def test_huge_unknown_and_known_fields_leave_the_session_small(self, firm_client):
+        steps = ("plan", "licenses", "customer", "payment")
+        known = {step: dict(STEP_DATA[step]) for step in steps}
+        # Every known field 50,000 characters long (the forms refuse them), plus
+        # 150 unknown fields of 10,000: up to 2 MB per POST (Django's limit is 2.5).
+        for step, fields in known.items():
+            unknown = {f"junk_{n}": self.noise(10_000) for n in range(150)}
+            huge = {name: self.noise(50_000) for name in fields}
+            response = post(firm_client, step, **unknown, **huge)
+            assert response.status_code == 200
+        size = self.stored_session_size()
+        assert size < 12_000, size
+        data = firm_client.session["new_customer_wizard"]["data"]
+        for step, values in data.items():
+            assert not any(key.startswith("junk_") for key in values), step
+            assert all(len(value) <= 300 for value in values.values()), step
+
+    def test_a_too_long_value_is_refused_with_its_real_length(self, firm_client):
+        walk_to(firm_client, "customer")
+        response = post(firm_client, "customer", name="Å" * 5000)
+        assert "Säkerställ att detta värde har som mest 200 tecken (den har 5000)." in response.text
+        stored = firm_client.session["new_customer_wizard"]["data"]["customer"]["name"]
+        assert stored == "Å" * 300
+
+    def test_the_steps_keep_what_was_typed(self, firm_client):
+        walk_to(firm_client, "payment")
+        post(firm_client, "payment", junk="x")
+        data = firm_client.session["new_customer_wizard"]["data"]
+        assert data["plan"] == {"plan": "smart"}
+        assert data["customer"]["contact_email"] == "Karin@Nyakunden.se"
+        assert set(data["licenses"]) <= {
+            f"{kind}_{code}"
+            for kind in ("seats", "role")
+            for code in ("bokforing", "fakturering", "kvitto-resa", "lon", "tid", "arkivplats")
+        }
+        assert "junk" not in data["payment"]

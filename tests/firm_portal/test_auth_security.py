@@ -129,3 +129,136 @@ def test_password_reset_for_unknown_address_says_the_same(client, db):
     response = client.post(reverse("password_reset"), {"email": "ingen@example.se"}, follow=True)
     assert "Om adressen hör till ett konto har vi skickat en länk" in response.text
     assert mail.outbox == []
+
+
+# --- Behind the production TLS proxy -----------------------------------------
+# Run under production settings (DJANGO_ENV=production, tests/firm_portal/
+# test_settings.py) in a subprocess, on this test run's database and Redis,
+# inside one transaction that is rolled back. Requests come from the proxy
+# (REMOTE_ADDR 10.0.0.2) with the headers it sets. Static files are served
+# unhashed (collectstatic has not run); nothing else is changed.
+PROXIED_LOGINS = r"""
+import json, sys
+import django
+from django.conf import settings
+django.setup()
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.test import Client
+from django.test.utils import override_settings
+from firm_portal.models import User
+
+def login(forwarded_for, email, password):
+    return Client().post(
+        "/logga-in/",
+        {"username": email, "password": password},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_HOST="portal.example.se",
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    ).status_code
+
+storages = {**settings.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+with override_settings(STORAGES=storages), transaction.atomic():
+    hashed = make_password("Rätt-lösen-123")
+    for email in ("offer@example.se", "annan@example.se", "tredje@example.se"):
+        User.objects.create(email=email, full_name=email, password=hashed)
+    results = {}
+    for step in json.loads(sys.argv[1]):
+        forwarded_for, email, password = step
+        results.setdefault(forwarded_for + " " + email, []).append(
+            login(forwarded_for, email, password)
+        )
+    transaction.set_rollback(True)
+print(json.dumps(results))
+"""
+
+
+def proxied_logins(steps: list[tuple[str, str, str]], **env: str) -> dict[str, list[int]]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.firm_portal.test_settings import PRODUCTION_ENV, ROOT
+
+    db = connection.settings_dict
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", PROXIED_LOGINS, json.dumps(steps)],
+        cwd=ROOT,
+        env={
+            **clean,
+            **PRODUCTION_ENV,
+            "DJANGO_SETTINGS_MODULE": "firm_portal.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@"
+            f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "CACHE_KEY_PREFIX": "proxied-logins-test",
+            "AXES_FAILURE_LIMIT": "2",
+            "LOG_LEVEL": "ERROR",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+WRONG, RIGHT = "fel-lösen", "Rätt-lösen-123"
+ATTACKER, OFFICE = "198.51.100.7", "203.0.113.20"
+
+
+def test_behind_the_proxy_each_client_address_is_counted_on_its_own(db):
+    results = proxied_logins(
+        [
+            (ATTACKER, "offer@example.se", WRONG),
+            (ATTACKER, "offer@example.se", WRONG),
+            # Another client behind the same proxy logs in as usual…
+            (OFFICE, "annan@example.se", RIGHT),
+            # …while the attacker's address is locked for every account, also
+            # when it puts a made-up address in front of the one the proxy wrote.
+            (ATTACKER, "tredje@example.se", RIGHT),
+            (f"{OFFICE}, {ATTACKER}", "tredje@example.se", RIGHT),
+            # A lone quote (RFC 7239 quoting) does not hide the proxy's entry.
+            (f'", {ATTACKER}', "tredje@example.se", RIGHT),
+        ],
+        TRUSTED_PROXY_COUNT="1",
+    )
+    assert results == {
+        f"{ATTACKER} offer@example.se": [200, 429],
+        f"{OFFICE} annan@example.se": [302],
+        f"{ATTACKER} tredje@example.se": [429],
+        f"{OFFICE}, {ATTACKER} tredje@example.se": [429],
+        f'", {ATTACKER} tredje@example.se': [429],
+    }
+
+
+def test_without_a_proxy_count_the_forwarded_header_is_ignored(db):
+    results = proxied_logins(
+        [
+            (ATTACKER, "offer@example.se", WRONG),
+            (ATTACKER, "offer@example.se", WRONG),
+            # Claiming another address does not escape the lockout.
+            (OFFICE, "annan@example.se", RIGHT),
+        ]
+    )
+    assert results == {
+        f"{ATTACKER} offer@example.se": [200, 429],
+        f"{OFFICE} annan@example.se": [429],
+    }
+
+
+def test_the_old_proxy_setting_is_refused():
+    from tests.firm_portal.test_settings import PRODUCTION_ENV, run_manage
+
+    result = run_manage("check", env={**PRODUCTION_ENV, "AXES_IPWARE_PROXY_COUNT": "1"})
+    assert result.returncode != 0
+    assert "AXES_IPWARE_PROXY_COUNT is replaced by TRUSTED_PROXY_COUNT" in result.stderr

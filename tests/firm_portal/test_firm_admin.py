@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from firm_portal.models import ClientAssignment, Consultant, Invitation, User
+from firm_portal.models import ClientAssignment, Consultant, Invitation, JoinOffer, User
 from licensing.models import ClientManagerSeatChange
 from tests import factories
 
@@ -43,9 +43,18 @@ class TestPage:
     @pytest.mark.parametrize("size", [3, 30])
     def test_query_count_constant(self, admin_client, world, django_assert_num_queries, size):
         factories.ConsultantFactory.create_batch(size, firm=world.firm)
+        for _n in range(size):
+            JoinOffer.objects.create(
+                user=factories.UserFactory(),
+                kind="consultant",
+                firm=world.firm,
+                invited_by=world.firm_admin.user,
+                sent_at=timezone.now(),
+            )
         # user, consultant, seats in use, consultants counted for paging, one
-        # page of consultants with their state (the session is in Redis)
-        with django_assert_num_queries(5):
+        # page of consultants with their state, the invited (the session is
+        # in Redis)
+        with django_assert_num_queries(6):
             assert admin_client.get(USERS).status_code == 200
 
     def test_consultants_are_paged(self, admin_client, world):
@@ -158,27 +167,28 @@ class TestAddConsultant:
         payload.update(data)
         return client.post(reverse("firm_add_consultant"), payload, follow=True)
 
-    def test_creates_invited_consultant_and_emails_link(
+    def test_invites_a_new_address_and_emails_the_link(
         self, admin_client, world, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
             response = self.add(admin_client, mobile="070-123 45 67")
-        assert "Sara Ny är tillagd och har fått en inbjudan till sara.ny@byran.se." in (
-            response.text
-        )
-        assert "Inbjuden" in response.text
+        assert (
+            "Sara Ny har fått en inbjudan till byrån. Den har skickats till sara.ny@byran.se."
+        ) in response.text
+        assert "Inbjudna" in response.text and "sara.ny@byran.se" in response.text
         user = User.objects.get(email="sara.ny@byran.se")
         assert user.mobile == "+46701234567"
         assert not user.has_usable_password()
-        consultant = Consultant.objects.get(user=user)
-        assert consultant.firm == world.firm
-        assert not consultant.has_client_manager_seat
+        # A consultant once Sara accepts (by choosing her password).
+        assert not Consultant.objects.filter(user=user).exists()
+        offer = JoinOffer.objects.get(user=user)
+        assert (offer.kind, offer.firm, offer.status) == ("consultant", world.firm, "pending")
         [message] = mail.outbox
         assert message.to == ["sara.ny@byran.se"]
         assert message.subject == (
-            "Du har lagts till som konsult på Revisorerna Norr AB i Byråportalen"
+            "Du är inbjuden som konsult på Revisorerna Norr AB i Byråportalen"
         )
-        assert "Anna Admin har lagt till dig" in message.body
+        assert "Anna Admin har bjudit in dig" in message.body
         assert "/inbjudan/" in message.body
 
     def test_bad_input_keeps_form_with_messages(self, admin_client, world):
@@ -189,12 +199,34 @@ class TestAddConsultant:
         assert 'value="Sara Ny"' in response.text
         assert not User.objects.filter(full_name="Sara Ny").exists()
 
-    def test_existing_email_refused(self, admin_client, world):
-        response = self.add(admin_client, email=world.sysadmin.email.upper())
-        assert f"Det finns redan en användare med e-postadressen {world.sysadmin.email}." in (
-            response.text
-        )
+    def test_existing_account_is_asked_with_the_same_answer(
+        self, admin_client, world, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = self.add(admin_client, email=world.sysadmin.email.upper())
+        assert (
+            f"Sara Ny har fått en inbjudan till byrån. Den har skickats till "
+            f"{world.sysadmin.email}."
+        ) in response.text
         assert Consultant.objects.filter(firm=world.firm).count() == 3
+        world.sysadmin.refresh_from_db()
+        assert world.sysadmin.full_name == "Lisa Sysadmin"
+        [message] = mail.outbox
+        assert message.subject == (
+            "Anna Admin bjuder in dig att bli konsult på Revisorerna Norr AB i Byråportalen"
+        )
+        assert "/inbjudan/" not in message.body
+        # Asking again sends again, with the same answer; still one offer.
+        with django_capture_on_commit_callbacks(execute=True):
+            again = self.add(admin_client, email=world.sysadmin.email)
+        assert "har fått en inbjudan till byrån" in again.text
+        assert JoinOffer.objects.filter(user=world.sysadmin).count() == 1
+        assert len(mail.outbox) == 2
+
+    def test_own_consultant_cannot_be_invited_again(self, admin_client, world):
+        response = self.add(admin_client, email=world.consultant.user.email)
+        assert f"{world.consultant.user.email} är redan konsult på byrån." in response.text
+        assert not JoinOffer.objects.exists()
 
     def test_only_firm_admin(self, client, world):
         client.force_login(world.consultant.user)
@@ -216,7 +248,7 @@ class TestInvitation:
         admin_client.logout()
         return invitation_link(mail.outbox[-1])
 
-    def test_accept_sets_password_logs_in_and_is_single_use(self, client, link):
+    def test_accept_sets_password_logs_in_and_is_single_use(self, client, world, link):
         page = client.get(link)
         assert "Sara Ny" in page.text
         response = client.post(
@@ -226,9 +258,17 @@ class TestInvitation:
         )
         assert response.redirect_chain == [("/", 302)]
         assert "Välkommen! Ditt lösenord är sparat och du är inloggad." in response.text
+        assert "Du är nu konsult på Revisorerna Norr AB." in response.text
         user = User.objects.get(email="sara@byran.se")
         assert user.check_password("Ett-långt-lösen-42")
         assert Invitation.objects.get(user=user).accepted_at is not None
+        consultant = Consultant.objects.get(user=user)
+        assert (consultant.firm, consultant.is_active, consultant.has_client_manager_seat) == (
+            world.firm,
+            True,
+            False,
+        )
+        assert JoinOffer.objects.get(user=user).status == "accepted"
         client.logout()
         again = client.get(link)
         assert again.status_code == 410
@@ -261,13 +301,66 @@ class TestInvitation:
         self, client, world, link, django_capture_on_commit_callbacks
     ):
         client.force_login(world.firm_admin.user)
-        consultant = Consultant.objects.get(user__email="sara@byran.se")
+        offer = JoinOffer.objects.get(user__email="sara@byran.se")
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("firm_reinvite", args=[consultant.pk]), follow=True)
-        assert "En ny inbjudan har skickats till sara@byran.se." in response.text
+            response = client.post(reverse("firm_resend_offer", args=[offer.pk]), follow=True)
+        assert "Inbjudan har skickats igen till sara@byran.se." in response.text
         client.logout()
         assert client.get(link).status_code == 410
         assert client.get(invitation_link(mail.outbox[-1])).status_code == 200
+        assert Invitation.objects.filter(user__email="sara@byran.se").count() == 1
+
+    def test_resend_for_an_existing_account_sends_the_offer_again(
+        self, client, world, django_capture_on_commit_callbacks
+    ):
+        client.force_login(world.firm_admin.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("firm_add_consultant"),
+                {"full_name": "X", "email": world.other_sysadmin.email},
+            )
+            offer = JoinOffer.objects.get(user=world.other_sysadmin)
+            client.post(reverse("firm_resend_offer", args=[offer.pk]))
+        assert [m.to for m in mail.outbox] == [[world.other_sysadmin.email]] * 2
+        assert all("/inbjudan/" not in m.body for m in mail.outbox)
+        assert not Invitation.objects.filter(user=world.other_sysadmin).exists()
+
+    def test_resend_of_another_firms_offer_is_404(self, client, world):
+        offer = JoinOffer.objects.create(
+            user=factories.UserFactory(),
+            kind="consultant",
+            firm=world.other_firm_consultant.firm,
+            invited_by=world.other_firm_consultant.user,
+            sent_at=timezone.now(),
+        )
+        client.force_login(world.firm_admin.user)
+        assert client.post(reverse("firm_resend_offer", args=[offer.pk])).status_code == 404
+        assert client.get(reverse("firm_resend_offer", args=[offer.pk])).status_code == 405
+
+    def test_legacy_reinvite_renews_only_the_firms_own_invitation(
+        self, client, world, django_capture_on_commit_callbacks
+    ):
+        """A consultant added before join offers: only the invitation this
+        firm issued gets a new link; none is made when there is none."""
+        user = factories.UserFactory(email="gammal@byran.se")
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        consultant = Consultant.objects.create(user=user, firm=world.firm)
+        other = Invitation.objects.create(
+            user=user,
+            invited_by=world.other_firm_consultant.user,
+            firm=world.other_firm_consultant.firm,
+            nonce="annan-byras",
+            sent_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=14),
+        )
+        client.force_login(world.firm_admin.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("firm_reinvite", args=[consultant.pk]), follow=True)
+        assert "har ingen öppen inbjudan från byrån att skicka igen" in response.text
+        assert Invitation.objects.get(pk=other.pk).nonce == "annan-byras"
+        assert Invitation.objects.filter(user=user).count() == 1
+        assert mail.outbox == []
 
     def test_tampered_token_is_404(self, client, link):
         response = client.get(link.replace("/inbjudan/", "/inbjudan/x"))

@@ -128,7 +128,8 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
     client.force_login(world.firm_admin.user)
     # user, consultant, the user's memberships (administered subscriptions
     # and client memberships in one) + the administered ones' pending
-    # requests, client count + page, firm pending requests.
-    with django_assert_num_queries(7):
+    # requests, client count + page, firm pending requests, the user's
+    # invitations to join ("Inbjudningar").
+    with django_assert_num_queries(8):
         response = client.get(HOME)
     assert response.status_code == 200

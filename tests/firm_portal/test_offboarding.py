@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from clients.models import Level, Membership, ProgramLevel, Subscription
 from clients.selectors import active_sysadmins
-from firm_portal import offboarding
-from firm_portal.models import ClientAssignment, Consultant, ConsultantOffboarding
+from firm_portal import invitations, offboarding
+from firm_portal.models import ClientAssignment, Consultant, ConsultantOffboarding, Invitation
 from firm_portal.offboarding import consultant_offboard, offboarding_preview
 from firm_portal.services import seats_used
 from firm_portal.timeutils import today_in_stockholm
@@ -423,6 +423,99 @@ class TestFirmUsersPage:
         response = admin_client.get(reverse("firm_users"))
         assert "Visa vad som togs bort" in response.text
         assert response.text.count(f'href="{offboard_url(world.no_seat_consultant)}"') == 1
+
+
+ENDED = (
+    "Ditt konto har avslutats av Revisorerna Norr AB och kan inte längre användas för att logga in."
+)
+
+
+def log_in(client: Client, user, password: str = factories.PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post(reverse("login"), {"username": user.email, "password": password})
+
+
+class TestEndedLogin:
+    """An ended consultant's way in ends with the role: the login, the firm's
+    open invitation link and any password reset link."""
+
+    def test_login_is_refused_and_says_the_firm_ended_the_account(self, client, world):
+        consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
+        response = log_in(client, world.consultant.user)
+        assert response.status_code == 200
+        assert ENDED in response.text
+        assert "Kontakta den som bjöd in dig" not in response.text
+        assert client.get("/").status_code == 302  # not logged in
+
+    def test_a_wrong_password_says_nothing_about_the_account(self, client, world):
+        consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
+        response = log_in(client, world.consultant.user, password="fel-lösen")
+        assert "Fel e-post eller lösenord. Försök igen." in response.text
+        assert "avslutats" not in response.text
+
+    def test_someone_who_is_also_a_client_user_still_logs_in(self, client, world):
+        factories.MembershipFactory(subscription=world.subscription, user=world.consultant.user)
+        consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
+        response = log_in(client, world.consultant.user)
+        assert response.status_code == 302
+        assert client.get("/").status_code == 200
+
+    def test_someone_hired_by_another_firm_logs_in_again(self, client, world):
+        consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
+        factories.ConsultantFactory(
+            firm=world.other_firm_consultant.firm, user=world.consultant.user
+        )
+        assert log_in(client, world.consultant.user).status_code == 302
+
+    def test_the_open_invitation_link_stops_working(self, client, admin_client, world):
+        from django.core import mail
+
+        admin_client.post(
+            reverse("firm_add_consultant"),
+            {"full_name": "Nina Ny", "email": "nina@norr.se", "mobile": ""},
+        )
+        nina = Consultant.objects.get(user__email="nina@norr.se")
+        [invitation] = Invitation.objects.filter(user=nina.user)
+        link = reverse("invitation_accept", args=[invitations._token(invitation)])
+        assert client.get(link).status_code == 200
+        mail.outbox.clear()
+
+        admin_client.post(offboard_url(nina))
+        assert not Invitation.objects.filter(user=nina.user).exists()
+        page = client.get(link)
+        assert page.status_code == 404
+        accept = client.post(
+            link, {"new_password1": "Ett-långt-lösen-42", "new_password2": "Ett-långt-lösen-42"}
+        )
+        assert accept.status_code == 404
+        nina.user.refresh_from_db()
+        assert not nina.user.has_usable_password()
+        # Nor can the firm send a new one.
+        again = admin_client.post(reverse("firm_reinvite", args=[nina.pk]), follow=True)
+        assert "Nina Ny är avslutad och kan inte bjudas in igen." in again.text
+        assert not Invitation.objects.filter(user=nina.user).exists()
+        assert mail.outbox == []
+
+    def test_a_password_reset_link_mailed_before_stops_working(
+        self, client, world, django_capture_on_commit_callbacks
+    ):
+        import re
+
+        from django.core import mail
+
+        user = world.consultant.user
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("password_reset"), {"email": user.email})
+        [message] = mail.outbox
+        link = re.search(r"http://[^/]+(/losenord/aterstall/\S+/)", message.body).group(1)
+        consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
+        response = client.get(link, follow=True)
+        assert "Länken för att återställa lösenordet gäller inte längre" in response.text
+        # A new request sends nothing, and says what it says to anyone.
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("password_reset"), {"email": user.email}, follow=True)
+        assert "Om adressen hör till ett konto har vi skickat en länk" in response.text
+        assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -71,3 +71,16 @@ def test_bad_number_refuses(monkeypatch):
     monkeypatch.setenv("A_NUMBER", "ten")
     with pytest.raises(ImproperlyConfigured, match="A_NUMBER must be a whole number"):
         StrictEnv().int("A_NUMBER")
+
+
+def test_production_refuses_to_start_without_database_url():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DATABASE_URL"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DATABASE_URL is required in production (a PostgreSQL URL)" in result.stderr
+
+
+def test_production_refuses_sqlite():
+    result = run_manage("check", env={**PRODUCTION_ENV, "DATABASE_URL": "sqlite:////tmp/x.db"})
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a PostgreSQL URL in production" in result.stderr

@@ -1,15 +1,22 @@
-"""Tvåstegsverifiering: required for firm admins and support staff, optional
-for others; the code step after the password, recovery codes, throttling,
-Django admin, and nothing secret in the logs."""
+"""Tvåstegsverifiering: required for everyone who can grant access (support
+staff, firm admins, program admins, sysadmins), optional for others; the code
+step after the password, recovery codes, throttling, Django admin, and nothing
+secret in the logs."""
 
 import logging
 import re
+import time
+from base64 import b32decode
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clients.models import Membership
 from firm_portal import two_factor
 from tests import factories
 from tests.two_factor_helpers import app_code, app_device, wrong_code
@@ -82,12 +89,70 @@ class TestRequiredSetup:
         assert response.status_code == 302
         assert response["Location"].startswith(SETUP)
 
-    def test_optional_user_goes_straight_in(self, client, world):
-        password_login(client, world.sysadmin)
+    @pytest.mark.parametrize("role", ["client_user", "consultant", "no_seat_consultant"])
+    def test_optional_for_those_who_grant_no_access(self, client, world, role):
+        user = getattr(world, role)
+        password_login(client, getattr(user, "user", user))
         assert client.get("/").status_code == 200
         page = client.get(OVERVIEW)
         assert "Tvåstegsverifiering är av." in page.text
         assert "Slå på tvåstegsverifiering" in page.text
+
+    @pytest.mark.parametrize(
+        "role",
+        [
+            "firm admin",
+            "program admin",
+            "client sysadmin",
+            "consultant sysadmin",
+            "sysadmin of another client",
+        ],
+    )
+    def test_required_for_everyone_who_grants_access(self, client, world, role):
+        if role == "program admin":
+            user = factories.ConsultantFactory(firm=world.firm, is_client_manager_admin=True).user
+        elif role == "consultant sysadmin":
+            factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+            Membership.objects.create(
+                subscription=world.subscription,
+                user=world.consultant.user,
+                consultant=world.consultant,
+                is_sysadmin=True,
+            )
+            user = world.consultant.user
+        else:
+            user = {
+                "firm admin": world.firm_admin.user,
+                "client sysadmin": world.sysadmin,
+                "sysadmin of another client": world.other_sysadmin,
+            }[role]
+        password_login(client, user)
+        response = client.get("/")
+        assert response.status_code == 302 and response["Location"] == f"{SETUP}?next=%2F"
+        page = client.get(response["Location"])
+        assert "Din roll kräver tvåstegsverifiering. Slå på den innan du fortsätter." in page.text
+
+    def test_not_required_once_the_access_to_grant_has_ended(self, world):
+        world.sysadmin_membership.suspended_at = timezone.now()
+        world.sysadmin_membership.save(update_fields=["suspended_at"])
+        inactive_admin = factories.ConsultantFactory(firm=world.firm, user__full_name="Före Detta")
+        inactive_admin.is_firm_admin = True
+        inactive_admin.is_active = False
+        inactive_admin.save(update_fields=["is_firm_admin", "is_active"])
+        for user in (world.sysadmin, inactive_admin.user):
+            assert two_factor.two_factor_required(user=user) is False
+
+    def test_user_made_sysadmin_mid_session_must_set_it_up(self, client, world):
+        membership = Membership.objects.get(user=world.client_user)
+        password_login(client, world.client_user)
+        assert client.get("/").status_code == 200
+        membership.is_sysadmin = True
+        membership.save(update_fields=["is_sysadmin"])
+        session = client.session
+        session[two_factor.CHECKED_KEY] -= two_factor.RECHECK_SECONDS + 1
+        session.save()
+        response = client.get("/")
+        assert response.status_code == 302 and response["Location"].startswith(SETUP)
 
     def test_user_made_firm_admin_mid_session_must_set_it_up(self, client, world):
         password_login(client, world.consultant.user)
@@ -100,6 +165,74 @@ class TestRequiredSetup:
         session.save()
         response = client.get("/")
         assert response.status_code == 302 and response["Location"].startswith(SETUP)
+
+
+def secret_shown(page) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.text)
+    assert match is not None, page.text
+    return match.group(1)
+
+
+def code_for(secret: str, steps_ahead: int = 0) -> str:
+    """What an app given `secret` shows now (or `steps_ahead` periods later)."""
+    key = b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+    totp = TOTP(key)
+    totp.time = time.time() + totp.step * steps_ahead
+    return f"{totp.token():06d}"
+
+
+class TestSetupSecretBelongsToOneSetup:
+    """Someone who knows the password opens the setup page and notes the
+    secret without confirming; the real user sets up their app afterwards."""
+
+    def test_a_secret_noted_in_another_session_does_not_pass_the_code_step(self, world):
+        admin = world.firm_admin.user
+        intruder, owner = Client(), Client()
+        password_login(intruder, admin)
+        noted = secret_shown(intruder.get(SETUP))
+
+        password_login(owner, admin)
+        page = owner.get(SETUP)
+        own = secret_shown(page)
+        assert secret_shown(owner.get(SETUP)) == own  # a reload shows the same
+        done = owner.post(SETUP, {"code": code_for(own)})
+        assert done.status_code == 302 and done["Location"].startswith(CODES)
+        assert TOTPDevice.objects.filter(user=admin).count() == 1
+
+        again = Client()
+        password_login(again, admin)
+        refused = again.post(VERIFY, {"code": code_for(noted, steps_ahead=1)})
+        assert refused.status_code == 422
+        assert "Koden stämmer inte. Försök igen." in refused.text
+        assert again.get("/").status_code == 302
+        # The intruder's own setup page no longer confirms anything either.
+        late = intruder.post(SETUP, {"code": code_for(noted, steps_ahead=1)})
+        assert late.status_code == 302 and late["Location"] == OVERVIEW
+        assert TOTPDevice.objects.filter(user=admin).count() == 1
+
+    def test_a_setup_replaced_in_another_window_says_so(self, world):
+        user = world.client_user
+        first, second = Client(), Client()
+        first.force_login(user)
+        second.force_login(user)
+        old = secret_shown(first.get(SETUP))
+        new = secret_shown(second.get(SETUP))
+        assert old != new
+        response = first.post(SETUP, {"code": code_for(old)})
+        assert response.status_code == 422
+        assert (
+            "Inställningen har startats om, kanske i ett annat fönster. Skanna den nya "
+            "QR-koden nedan och skriv in koden som appen visar."
+        ) in response.text
+        fresh = secret_shown(response)
+        assert fresh not in (old, new)
+        assert first.post(SETUP, {"code": code_for(fresh)}).status_code == 302
+        assert TOTPDevice.objects.get(user=user).confirmed
+        # The other window's secret was replaced: it confirms nothing.
+        assert second.post(SETUP, {"code": code_for(new)})["Location"] == OVERVIEW
+        assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed", flat=True)) == [
+            True
+        ]
 
 
 class TestCodeStep:
@@ -208,7 +341,7 @@ class TestCodeStep:
 class TestOptional:
     @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_turn_on_and_off_again(self, client, world):
-        user = world.sysadmin
+        user = world.client_user
         client.force_login(user)
         page = client.get(SETUP)
         assert page.status_code == 200
@@ -264,7 +397,7 @@ class TestOptional:
         assert sorted(a + b for a, b in shown) == sorted(new)
 
     def test_recovery_codes_need_a_verified_session(self, client, world):
-        user = world.sysadmin
+        user = world.client_user
         client.force_login(user)  # optional user without an app
         response = client.post(CODES, follow=True)
         assert "Slå på tvåstegsverifiering först." in response.text
@@ -277,7 +410,7 @@ class TestMethodsAndAnonymous:
         [("two_factor_disable", "get"), ("two_factor", "post")],
     )
     def test_wrong_method(self, client, world, name, method):
-        client.force_login(world.sysadmin)
+        client.force_login(world.client_user)
         assert getattr(client, method)(reverse(name)).status_code == 405
 
     @pytest.mark.parametrize("name", ["two_factor", "two_factor_verify", "two_factor_setup"])

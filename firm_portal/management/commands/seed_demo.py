@@ -35,16 +35,18 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import subscription_create
-from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
+from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
     ConsultantOffboarding,
     Firm,
     Invitation,
+    JoinOffer,
     User,
 )
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
+from firm_portal.two_factor import two_factor_required
 from licensing.models import (
     BillingChange,
     ClientManagerSeatChange,
@@ -182,8 +184,9 @@ LAST_NAMES = (
     "Forsberg", "Sjöberg", "Wallin", "Engström", "Eklund", "Lundin", "Håkansson", "Björk",
 )  # fmt: skip
 
-# Programs a plan always has, and the extras it may have.
-PLAN_PROGRAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
+# Demo licences per plan: programs always licensed, and extras that may be
+# (all within the plan: clients.catalogue.PLAN_PROGRAMS, checked by a test).
+PLAN_LICENSE_MIX: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
     Plan.FAKTURA: (("fakturering",), ("kvitto-resa", "offert-order"), 1),
     Plan.START: (("bokforing", "fakturering"), ("kvitto-resa", "arkivplats"), 1),
     Plan.SMART: (("bokforing", "fakturering", "kvitto-resa"), ("lon", "tid", "arkivplats"), 2),
@@ -367,7 +370,7 @@ class World:
     def create_licenses(self) -> None:
         rows: list[SubscriptionLicense] = []
         for subscription in self.subscriptions:
-            always, extras, max_extras = PLAN_PROGRAMS[subscription.plan]
+            always, extras, max_extras = PLAN_LICENSE_MIX[subscription.plan]
             codes = list(always) + self.rng.sample(extras, self.rng.randint(0, max_extras))
             for code in sorted(codes, key=lambda c: self.programs[c].sort_order):
                 program = self.programs[code]
@@ -737,6 +740,7 @@ def delete_demo_data() -> None:
     ).delete()
     ResellerAgreement.objects.filter(firm__in=firms).delete()
     FirmBillingDetails.objects.filter(firm__in=firms).delete()
+    CustomerAcceptance.objects.filter(Q(contact__in=users) | Q(created_by__in=users)).delete()
     Coupling.objects.filter(
         Q(firm__in=firms)
         | Q(subscription__in=subscriptions)
@@ -756,6 +760,12 @@ def delete_demo_data() -> None:
     ).delete()
     ConsultantOffboarding.objects.filter(consultant__in=consultants).delete()
     Invitation.objects.filter(Q(user__in=users) | Q(invited_by__in=users)).delete()
+    JoinOffer.objects.filter(
+        Q(user__in=users)
+        | Q(invited_by__in=users)
+        | Q(firm__in=firms)
+        | Q(subscription__in=subscriptions)
+    ).delete()
     Membership.objects.filter(
         Q(subscription__in=subscriptions) | Q(user__in=users) | Q(consultant__in=consultants)
     ).delete()
@@ -869,11 +879,15 @@ class Command(BaseCommand):
                 "/admin/",
             ),
         ]
+        # Everyone who can grant access to others must use two-factor
+        # authentication: their first login sets up an app.
+        users = {user.email: user for user in User.objects.filter(email__in=[r[0] for r in rows])}
         out("")
-        out("| E-post | Lösenord | Roll | Prova |")
-        out("|---|---|---|---|")
+        out("| E-post | Lösenord | Roll | Tvåstegsverifiering | Prova |")
+        out("|---|---|---|---|---|")
         for email, role, try_this in rows:
-            out(f"| `{email}` | `{DEMO_PASSWORD}` | {role} | {try_this} |")
+            two_step = "krävs" if two_factor_required(user=users[email]) else "valfri"
+            out(f"| `{email}` | `{DEMO_PASSWORD}` | {role} | {two_step} | {try_this} |")
         out("")
         out("Organisationsnummer för demo:")
         out(f"- {bageriet.org_number}  {bageriet.name}: Lisa is sysadmin, not coupled to Norr")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collaboration', '0008_home_perf'),
+        ('collaboration', '0010_customer_acceptance'),
     ]
 
     operations = [

@@ -1,0 +1,261 @@
+"""Join offers: a person is *asked* to join a client's subscription or a
+firm, and only their own "Gå med" (logged in as themselves) or their own
+invitation link (sent to their own address) makes them a member.
+
+Whoever asks never changes the account: not its name, mobile, personnummer,
+password or open invitations. An account made together with the offer gets
+an invitation link to choose its first password; choosing it accepts the
+offer. An account that existed before gets an e-mail asking it to log in
+and answer under "Inbjudningar" on its start page. Reads are in
+firm_portal/selectors.py (`join_offers_for_user`, `join_offer_for_user`).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clients.models import Membership, Subscription
+from clients.selectors import active_sysadmins
+from collaboration.ledger import Kind, ledger_record
+from firm_portal.invitations import invitation_claim, invitation_email, invitation_renew
+from firm_portal.models import Consultant, Invitation, JoinOffer, User
+from notifications.services import outbox_enqueue_email
+
+# The e-mail of an account made with the offer: its invitation link.
+INVITATION_TEMPLATES = {
+    JoinOffer.Kind.CLIENT_USER: "invitation-client-user",
+    JoinOffer.Kind.CONSULTANT: "invitation-consultant",
+}
+
+
+BUSY = gettext_lazy("Inbjudan kunde inte tas emot just nu. Ladda om sidan och försök igen.")
+
+
+class JoinOfferRefused(Exception):
+    """The offer cannot be accepted (any more); the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def offer_context(offer: JoinOffer) -> dict[str, object]:
+    """What the offer's e-mails say: who asks, and to join what."""
+    subscription = offer.subscription
+    return {
+        "firm": offer.firm,
+        "client": subscription.client if subscription is not None else None,
+        "subscription": subscription,
+        "username": offer.user.username,
+    }
+
+
+def join_offer_email(*, offer: JoinOffer, reminder: bool = False) -> None:
+    """Ask an account that exists: log in and answer on the start page. No
+    link in it sets a password or logs anyone in."""
+    outbox_enqueue_email(
+        to=offer.user.email,
+        template="join-offer",
+        context={
+            **offer_context(offer),
+            "recipient": offer.user,
+            "invited_by": offer.invited_by,
+            "url": settings.SITE_URL + reverse("home"),
+            "reminder": reminder,
+        },
+    )
+
+
+def _own_open_invitation(offer: JoinOffer) -> Invitation | None:
+    """The open invitation issued together with this offer (same subscription,
+    or same firm for a consultant), locked; never anyone else's."""
+    target = (
+        {"subscription_id": offer.subscription_id}
+        if offer.kind == JoinOffer.Kind.CLIENT_USER
+        else {"firm_id": offer.firm_id, "subscription__isnull": True}
+    )
+    return (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("user", "invited_by")
+        .filter(user_id=offer.user_id, accepted_at__isnull=True, **target)
+        .first()
+    )
+
+
+def join_offer_resend(*, offer: JoinOffer) -> None:
+    """ "Skicka igen": an account still without a password gets a new link of
+    the invitation issued with this offer (earlier links stop working);
+    anyone else gets the offer again. Never a new invitation. In the
+    caller's transaction."""
+    invitation = _own_open_invitation(offer)
+    if invitation is not None and not invitation.user.has_usable_password():
+        invitation_renew(invitation=invitation)
+        invitation_email(
+            invitation=invitation,
+            template=INVITATION_TEMPLATES[JoinOffer.Kind(offer.kind)],
+            context={**offer_context(offer), "reminder": True},
+        )
+    else:
+        join_offer_email(offer=offer, reminder=True)
+    offer.sent_at = timezone.now()
+    offer.save(update_fields=["sent_at"])
+
+
+# --- Answering -------------------------------------------------------------------------
+
+
+def _lock_pending(*, offer_id: int, user: User) -> JoinOffer:
+    offer = (
+        JoinOffer.objects.select_for_update(of=("self",))
+        .select_related("firm", "subscription__client", "user")
+        .filter(pk=offer_id, user=user)
+        .first()
+    )
+    if offer is None or offer.status != JoinOffer.Status.PENDING:
+        raise JoinOfferRefused(_("Inbjudan är redan besvarad."))
+    return offer
+
+
+def _target_name(offer: JoinOffer) -> str:
+    if offer.subscription is not None:
+        return offer.subscription.client.name
+    return offer.firm.name
+
+
+def _join_subscription(offer: JoinOffer) -> str:
+    subscription = offer.subscription
+    assert subscription is not None  # noqa: S101 – a database constraint
+    joined = _("Du är nu användare hos %(client)s.") % {"client": subscription.client.name}
+    if Membership.objects.filter(subscription=subscription, user=offer.user).exists():
+        return joined
+    if subscription.status == Subscription.Status.ENDED:
+        raise JoinOfferRefused(
+            _("Abonnemanget för %(client)s är avslutat, så inbjudan gäller inte längre.")
+            % {"client": subscription.client.name}
+        )
+    if (
+        not active_sysadmins(subscription=subscription)
+        .filter(consultant__firm_id=offer.firm_id)
+        .exists()
+    ):
+        raise JoinOfferRefused(
+            _(
+                "%(firm)s är inte längre systemadministratör hos %(client)s, så inbjudan "
+                "gäller inte längre."
+            )
+            % {"firm": offer.firm.name, "client": subscription.client.name}
+        )
+    Membership.objects.create(subscription=subscription, user=offer.user)
+    ledger_record(
+        kind=Kind.MEMBER_ADDED,
+        actor=offer.user,
+        firm=offer.firm_id,
+        subscription=subscription,
+        subject=offer.user,
+        detail=_("Bjud in klientanvändare"),
+    )
+    return joined
+
+
+def _join_firm(offer: JoinOffer) -> str:
+    firm = offer.firm
+    roles = list(Consultant.objects.filter(user=offer.user).select_related("firm"))
+    elsewhere = next((c for c in roles if c.is_active and c.firm_id != firm.pk), None)
+    if elsewhere is not None:
+        raise JoinOfferRefused(
+            _(
+                "Du är redan konsult på %(other)s. Man kan vara konsult på en byrå i taget: "
+                "be %(other)s avsluta dig som konsult först, eller tacka nej till inbjudan."
+            )
+            % {"other": elsewhere.firm.name}
+        )
+    here = next((c for c in roles if c.firm_id == firm.pk), None)
+    if here is not None and not here.is_active:
+        raise JoinOfferRefused(
+            _(
+                "Du har avslutats som konsult på %(firm)s och kan inte gå med igen genom en "
+                "inbjudan. Kontakta byrån."
+            )
+            % {"firm": firm.name}
+        )
+    if here is None:
+        Consultant.objects.create(user=offer.user, firm=firm)
+    return _("Du är nu konsult på %(firm)s.") % {"firm": firm.name}
+
+
+def _accept(offer: JoinOffer) -> str:
+    if offer.kind == JoinOffer.Kind.CLIENT_USER:
+        message = _join_subscription(offer)
+    else:
+        message = _join_firm(offer)
+    offer.status = JoinOffer.Status.ACCEPTED
+    offer.decided_at = timezone.now()
+    offer.save(update_fields=["status", "decided_at"])
+    return message
+
+
+def join_offer_accept(*, offer_id: int, user: User) -> str:
+    """ "Gå med", logged in as the person asked. Returns the message to show;
+    raises JoinOfferRefused (nothing changed) when it cannot be done."""
+    try:
+        with transaction.atomic():
+            return _accept(_lock_pending(offer_id=offer_id, user=user))
+    except IntegrityError:
+        # Made a consultant elsewhere at this very moment (one active firm each).
+        raise JoinOfferRefused(str(BUSY)) from None
+
+
+@transaction.atomic
+def join_offer_decline(*, offer_id: int, user: User) -> str:
+    """ "Avböj": nothing about the account or its access changes."""
+    offer = _lock_pending(offer_id=offer_id, user=user)
+    offer.status = JoinOffer.Status.DECLINED
+    offer.decided_at = timezone.now()
+    offer.save(update_fields=["status", "decided_at"])
+    return _("Du har tackat nej till inbjudan till %(target)s.") % {"target": _target_name(offer)}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    user: User
+    joined: str = ""  # the message of the offer accepted with it
+    refused: str = ""  # why it could not be (it stays on the start page)
+
+
+def join_offer_accept_by_invitation(*, token: str, password: str) -> Claimed | None:
+    """The invitation link of an account made with an offer: choose the
+    first password and accept the offer it came with, in one transaction.
+    None when the link is not valid (any more). An offer that cannot be
+    accepted any more stays pending on the start page; the password is set."""
+    with transaction.atomic():
+        invitation = invitation_claim(token=token, password=password)
+        if invitation is None:
+            return None
+        target = (
+            {"subscription_id": invitation.subscription_id}
+            if invitation.subscription_id is not None
+            else {"firm_id": invitation.firm_id, "kind": JoinOffer.Kind.CONSULTANT}
+        )
+        offer_id = (
+            JoinOffer.objects.filter(
+                user_id=invitation.user_id, status=JoinOffer.Status.PENDING, **target
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        user = invitation.user
+        if offer_id is None:
+            return Claimed(user)
+        try:
+            with transaction.atomic():
+                joined = _accept(_lock_pending(offer_id=offer_id, user=user))
+        except JoinOfferRefused as refused:
+            return Claimed(user, refused=refused.message)
+        except IntegrityError:
+            return Claimed(user, refused=str(BUSY))
+        return Claimed(user, joined=joined)
