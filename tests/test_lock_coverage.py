@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
 from clients import services
-from clients.models import Subscription
+from clients.models import Membership, Subscription
 from tests import lock_coverage
 from tests.conftest import World
 from tests.lock_coverage import (
@@ -148,12 +148,13 @@ def test_locks_in_the_tests_transaction_do_not_count_as_real(
 ) -> None:
     recorded = Records()
     monkeypatch.setattr(lock_coverage, "records", recorded)
-    services.license_add(
+    services.membership_set_sysadmin(
         actor=world.sysadmin,
         subscription=world.subscription,
-        program=services.Program.objects.get(code="lon"),
+        membership=Membership.objects.get(user=world.client_user),
+        is_sysadmin=True,
     )
-    assert "clients/services.py::license_add" in recorded.functions_any
+    assert "clients/services.py::membership_set_sysadmin" in recorded.functions_any
     assert "clients/services.py::_lock" in recorded.functions_any
     assert recorded.functions_real == set()
     assert recorded.real_sites == set()
@@ -165,12 +166,13 @@ def test_locks_under_real_transactions_are_recorded(
 ) -> None:
     recorded = Records()
     monkeypatch.setattr(lock_coverage, "records", recorded)
-    services.license_add(
+    services.membership_set_sysadmin(
         actor=world.sysadmin,
         subscription=world.subscription,
-        program=services.Program.objects.get(code="lon"),
+        membership=Membership.objects.get(user=world.client_user),
+        is_sysadmin=True,
     )
-    assert {"clients/services.py::license_add", "clients/services.py::_lock"} <= (
+    assert {"clients/services.py::membership_set_sysadmin", "clients/services.py::_lock"} <= (
         recorded.functions_real
     )
     (site,) = [s for s in app_sites() if s.path == "clients/services.py" and s.function == "_lock"]
