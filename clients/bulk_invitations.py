@@ -18,6 +18,7 @@ from collaboration.selectors import consultant_clients
 from firm_portal.invitations import invitation_email, invitations_create_many
 from firm_portal.join_offers import join_offer_email, join_offer_resend
 from firm_portal.models import Consultant, JoinOffer, User
+from firm_portal.request_data import parse_id
 from firm_portal.sms_allowance import SmsAllowance, firm_sms_allowance
 from notifications.services import outbox_batch
 
@@ -31,21 +32,22 @@ ROWS_GONE_MESSAGE = gettext_lazy(
 )
 
 
+def row_id(key: str) -> int | None:
+    """The subscription id of a posted row field (`r<id>-<field>`), or None."""
+    prefix, _sep, _field = key.partition("-")
+    return parse_id(prefix[1:]) if prefix.startswith("r") else None
+
+
 def filled_rows_gone(*, data: Mapping[str, str], invitable_ids: set[int]) -> bool:
     """Whether a posted row with Namn or e-post filled in is not among the
     clients that can still be invited to (user-scoped: ids outside the
     caller's reach count as gone too, and nothing about them is told)."""
     for key, value in data.items():
-        prefix, _sep, field_name = key.partition("-")
+        _prefix, _sep, field_name = key.partition("-")
         if field_name not in ("full_name", "email") or not str(value).strip():
             continue
-        number = prefix[1:]
-        if (
-            prefix.startswith("r")
-            and number.isdigit()
-            and len(number) < 19
-            and int(number) not in invitable_ids
-        ):
+        subscription_id = row_id(key)
+        if subscription_id is not None and subscription_id not in invitable_ids:
             return True
     return False
 

@@ -16,6 +16,7 @@ from clients.selectors import record_denied
 from clients.usernames import username_suggest
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.request_data import SearchForm, parse_ids
 from firm_portal.selectors import seated_consultant
 
 ROW_LIMIT = 200
@@ -42,18 +43,21 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    query = request.GET.get("q", "")[:100]
-    invitable = bulk_invitations.invitable_subscriptions(consultant=consultant, query=query)
-    total = invitable.count()
-    subscriptions = list(invitable[:ROW_LIMIT])
+    search = SearchForm(request.GET)
+    if search.is_valid():
+        invitable = bulk_invitations.invitable_subscriptions(
+            consultant=consultant, query=search.query
+        )
+        total = invitable.count()
+        subscriptions = list(invitable[:ROW_LIMIT])
+    else:
+        total, subscriptions = 0, []
     if request.method == "POST":
         # Rows are the posted ones that are still invitable (user-scoped).
         posted = {
-            int(key[1:].split("-")[0])
+            subscription_id
             for key in request.POST
-            if key.startswith("r")
-            and key[1:].split("-")[0].isdigit()
-            and len(key[1:].split("-")[0]) < 19  # a bigint, or no row of ours
+            if (subscription_id := bulk_invitations.row_id(key)) is not None
         }
         subscriptions = list(
             bulk_invitations.invitable_subscriptions(consultant=consultant).filter(pk__in=posted)
@@ -91,7 +95,8 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         "clients/invite_new.html",
         {
             "form": form,
-            "query": query,
+            "query": search.query,
+            "search_errors": search.error_list,
             "total": total,
             "limit": ROW_LIMIT,
             "max_rows": bulk_invitations.MAX_ROWS_PER_SEND,
@@ -172,11 +177,7 @@ def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
         return no_seat_page(request)
     pending = list(bulk_invitations.pending_client_offers(consultant=consultant)[:ROW_LIMIT])
     if request.method == "POST":
-        ids = [
-            int(v)
-            for v in request.POST.getlist("offers")
-            if v.isascii() and v.isdigit() and len(v) < 19
-        ]
+        ids = sorted(parse_ids(request.POST.getlist("offers")))
         if not ids:
             messages.error(request, _("Markera minst en användare."))
         else:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
 from firm_portal.choices import display_method
+from firm_portal.request_data import validate_date_in_range
 
 
 class Client(models.Model):
@@ -106,6 +107,7 @@ class Membership(models.Model):
         _("åtkomst till och med"),
         null=True,
         blank=True,
+        validators=[validate_date_in_range],
         help_text=_("Tomt: tills vidare. Efter datumet tas åtkomsten bort automatiskt."),
     )
     suspended_at = models.DateTimeField(_("pausad"), null=True, blank=True)

@@ -4,6 +4,7 @@ Fetching is checking: every function that takes a user returns only what that
 user may see, and the `*_for_*` getters raise Http404 for anything else.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -39,6 +40,38 @@ def live_membership_q(prefix: str = "") -> Q:
             | (Q(**{f"{prefix}consultant__is_active": True}) & Q(Exists(live_coupling)))
         )
     )
+
+
+def subscriptions_left_without_sysadmin(*, leaving: Iterable[Membership]) -> set[int]:
+    """The "last live sysadmin" rule, its one home: the ids of the
+    subscriptions that would be left without a system administrator if the
+    memberships `leaving` lost their access — removed, paused, given an end
+    date or stripped of the flag. Every change of that kind is refused for
+    these subscriptions.
+
+    That is where one of them is a live sysadmin now (`live_membership_q`)
+    and no other live sysadmin has access tills vidare: one with an end date
+    only puts off the day the subscription has none. Two queries, whatever
+    the number of memberships."""
+    own = {m.pk for m in leaving}
+    own_live = set(
+        Membership.objects.filter(live_membership_q(), pk__in=own, is_sysadmin=True).values_list(
+            "subscription_id", flat=True
+        )
+    )
+    if not own_live:
+        return set()
+    lasting = set(
+        Membership.objects.filter(
+            live_membership_q(),
+            subscription_id__in=own_live,
+            is_sysadmin=True,
+            ends_on__isnull=True,
+        )
+        .exclude(pk__in=own)
+        .values_list("subscription_id", flat=True)
+    )
+    return own_live - lasting
 
 
 def active_sysadmins(*, subscription: Subscription) -> QuerySet[Membership]:

@@ -24,7 +24,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
-from clients.selectors import live_membership_q
+from clients.selectors import live_membership_q, subscriptions_left_without_sysadmin
 from collaboration.ledger import Kind, ledger_record
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
@@ -156,16 +156,14 @@ def membership_set_sysadmin(
     membership.refresh_from_db(fields=["is_sysadmin"])
     if membership.is_sysadmin == is_sysadmin:
         return membership
-    if not is_sysadmin and not _other_live_sysadmin_exists(
-        subscription=subscription, membership=membership
-    ):
-        raise ValidationError(
-            _(
+    if not is_sysadmin:
+        _refuse_last_sysadmin(
+            subscription=subscription,
+            membership=membership,
+            message=_(
                 "%(name)s är den enda systemadministratören. Gör någon annan till "
                 "systemadministratör först."
-            )
-            % {"name": membership.user.full_name},
-            code="last_sysadmin",
+            ),
         )
     membership.is_sysadmin = is_sysadmin
     membership.save(update_fields=["is_sysadmin"])
@@ -230,12 +228,28 @@ def _require_consultant_membership(membership: Membership) -> None:
         )
 
 
-def _other_live_sysadmin_exists(*, subscription: Subscription, membership: Membership) -> bool:
-    return (
+def _refuse_last_sysadmin(
+    *, subscription: Subscription, membership: Membership, message: str
+) -> None:
+    """Raise ValidationError when taking `membership`'s access away would
+    leave the subscription without a system administrator (the rule:
+    `subscriptions_left_without_sysadmin`). `message` says so when no other
+    sysadmin is live; when the others all have an end date, one message says
+    that instead. Call with the subscription locked."""
+    if subscription.pk not in subscriptions_left_without_sysadmin(leaving=[membership]):
+        return
+    others_end = (
         Membership.objects.filter(live_membership_q(), subscription=subscription, is_sysadmin=True)
         .exclude(pk=membership.pk)
         .exists()
     )
+    if others_end:
+        message = _(
+            "%(name)s är den enda systemadministratören med åtkomst tills vidare – de andra har "
+            "ett slutdatum. Ta bort ett slutdatum eller gör någon annan till "
+            "systemadministratör först."
+        )
+    raise ValidationError(message % {"name": membership.user.full_name}, code="last_sysadmin")
 
 
 @transaction.atomic
@@ -248,6 +262,16 @@ def membership_set_end_date(
     if ends_on is not None and ends_on < today_in_stockholm():
         raise ValidationError(_("Datumet kan inte ligga i det förflutna."), code="ends_on_past")
     _lock(subscription)
+    membership.refresh_from_db(fields=["ends_on"])
+    if ends_on is not None:
+        _refuse_last_sysadmin(
+            subscription=subscription,
+            membership=membership,
+            message=_(
+                "%(name)s är den enda systemadministratören. Gör någon annan till "
+                "systemadministratör innan du sätter ett slutdatum."
+            ),
+        )
     before = membership.ends_on
     membership.ends_on = ends_on
     membership.save(update_fields=["ends_on"])
@@ -275,17 +299,14 @@ def membership_suspend(
     membership.refresh_from_db(fields=["is_sysadmin", "suspended_at"])
     if membership.suspended_at is not None:
         return membership
-    if membership.is_sysadmin and not _other_live_sysadmin_exists(
-        subscription=subscription, membership=membership
-    ):
-        raise ValidationError(
-            _(
-                "%(name)s är den enda systemadministratören. Gör någon annan till "
-                "systemadministratör innan du pausar åtkomsten."
-            )
-            % {"name": membership.user.full_name},
-            code="last_sysadmin",
-        )
+    _refuse_last_sysadmin(
+        subscription=subscription,
+        membership=membership,
+        message=_(
+            "%(name)s är den enda systemadministratören. Gör någon annan till "
+            "systemadministratör innan du pausar åtkomsten."
+        ),
+    )
     membership.suspended_at = timezone.now()
     membership.save(update_fields=["suspended_at"])
     ledger_record(

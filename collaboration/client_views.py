@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +23,7 @@ from collaboration import selectors
 from collaboration.selectors import ClientFilter
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.request_data import FilterForm, SearchField, parse_id
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
 from firm_portal.services import consultant_add_to_subscription
 from firm_portal.widgets import PlainCheckboxInput, PlainChoices, PlainSelect, PlainTextInput
@@ -32,13 +33,11 @@ CLIENTS_PER_PAGE = 25
 _NUMBER_MARK = 987654321987
 
 
-class ClientSearchForm(forms.Form):
+class ClientSearchForm(FilterForm):
     """ "Utökad sökning", on every request of the list: its widgets build
     their HTML in Python (firm_portal/widgets.py)."""
 
-    q = forms.CharField(
-        label=gettext_lazy("Sök"), required=False, max_length=100, widget=PlainTextInput
-    )
+    q = SearchField(label=gettext_lazy("Sök"), widget=PlainTextInput)
     konsult = forms.TypedChoiceField(
         label=gettext_lazy("Konsult"),
         required=False,
@@ -71,12 +70,15 @@ class ClientSearchForm(forms.Form):
         widget=PlainSelect,
     )
 
-    def __init__(self, *args: object, consultants: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, data: QueryDict, *, consultants: list[tuple[int, str]]) -> None:
+        super().__init__(data)
         self.fields["konsult"].choices = PlainChoices([("", _("Alla")), *consultants])  # type: ignore[attr-defined]
 
-    def to_filter(self) -> ClientFilter:
-        data = self.cleaned_data if self.is_valid() else {}
+    def to_filter(self) -> ClientFilter | None:
+        """The search asked for; None when it is refused (the list is then empty)."""
+        data = self.filters
+        if data is None:
+            return None
         return ClientFilter(
             query=data.get("q") or "",
             consultant_id=data.get("konsult"),
@@ -126,10 +128,13 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         .order_by("user__full_name")
         .values_list("pk", "user__full_name")
     )
-    form = ClientSearchForm(request.GET or None, consultants=consultants)
-    filters = form.to_filter() if request.GET else ClientFilter()
+    form = ClientSearchForm(request.GET, consultants=consultants)
+    filters = form.to_filter()
     page = Paginator(
-        selectors.client_list(consultant=consultant, filters=filters), CLIENTS_PER_PAGE
+        selectors.client_list(consultant=consultant, filters=filters)
+        if filters is not None
+        else [],
+        CLIENTS_PER_PAGE,
     ).get_page(request.GET.get("sida"))
     query_string = request.GET.copy()
     query_string.pop("sida", None)
@@ -195,11 +200,11 @@ def client_add_consultant(request: AuthenticatedHttpRequest, number: int) -> Htt
     if consultant is None:
         return no_seat_page(request)
     coupling = selectors.client_for_consultant(consultant=consultant, number=number)
-    raw_id = request.POST.get("consultant", "")
-    if not raw_id.isdigit():
+    colleague_id = parse_id(request.POST.get("consultant", ""))
+    if colleague_id is None:
         messages.error(request, _("Välj en konsult."))
         return redirect("collaboration:client_detail", number=number)
-    colleague = consultant_in_firm(actor=consultant, consultant_id=int(raw_id))
+    colleague = consultant_in_firm(actor=consultant, consultant_id=colleague_id)
     try:
         consultant_add_to_subscription(
             actor_user=request.user, subscription=coupling.subscription, consultant=colleague

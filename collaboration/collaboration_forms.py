@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from clients.models import Plan, Program, Subscription
 from collaboration.collaborations import MAX_SEATS, RecipientChoice, recipient_choice_of
 from firm_portal.models import Firm
+from firm_portal.request_data import StrictIntegerField
 from licensing.models import SubscriptionBilling
 
 
@@ -28,7 +29,7 @@ class LicensesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.programs = programs
         for program in programs:
-            self.fields[f"seats_{program.code}"] = forms.IntegerField(
+            self.fields[f"seats_{program.code}"] = StrictIntegerField(
                 label=program.name,
                 min_value=0,
                 max_value=MAX_SEATS,

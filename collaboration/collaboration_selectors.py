@@ -14,6 +14,7 @@ from clients.selectors import record_denied
 from collaboration.models import Coupling
 from collaboration.selectors import consultant_clients
 from firm_portal.models import Consultant
+from firm_portal.request_data import search_number
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import BillingChange, Recipient, SubscriptionBilling
 
@@ -62,11 +63,11 @@ def collaborations_for_consultant(*, consultant: Consultant, query: str = "") ->
     qs = consultant_clients(consultant=consultant, statuses=OVERVIEW_STATUSES)
     query = query.strip()
     if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
         condition = Q(subscription__client__name__icontains=query)
-        if digits:
+        number = search_number(query)
+        if number is not None:
             condition |= Q(subscription__client__org_number__startswith=query)
-            condition |= Q(subscription__number=int(digits[:18]))
+            condition |= Q(subscription__number=number)
         qs = qs.filter(condition)
     return with_collaboration_details(qs)
 

@@ -37,6 +37,7 @@ from collaboration.collaboration_forms import LicensesForm, PlanForm, RecipientF
 from collaboration.models import Coupling
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant, Firm
+from firm_portal.request_data import SearchForm
 from firm_portal.selectors import require_consultant
 from licensing.reports import collaboration_cost
 
@@ -50,10 +51,12 @@ END_TEMPLATE = "collaboration/collaborations_end.html"
 def collaborations(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Samarbeten" for the whole firm, paged, with search."""
     consultant = require_consultant(user=request.user)
-    query = request.GET.get("q", "")[:100]
-    page = Paginator(
-        selectors.collaborations_for_consultant(consultant=consultant, query=query), PER_PAGE
-    ).get_page(request.GET.get("sida"))
+    search = SearchForm(request.GET)
+    query = search.query
+    couplings = selectors.collaborations_for_consultant(consultant=consultant, query=query)
+    if not search.is_valid():
+        couplings = couplings.none()
+    page = Paginator(couplings, PER_PAGE).get_page(request.GET.get("sida"))
     template = "collaboration/collaborations.html"
     if request.htmx and request.htmx.target == "collaboration-results":
         template += "#results"
@@ -63,6 +66,7 @@ def collaborations(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "query": query,
+            "search_errors": search.error_list,
             "query_string": urlencode({"q": query}) if query else "",
             "consultant": consultant,
         },

@@ -29,11 +29,10 @@ from django.utils.translation import gettext as _
 from clients.catalogue import require_plan_includes_all, require_program_in_plan
 from clients.models import Membership, Plan, Program, ProgramLevel, Subscription
 from clients.models import SubscriptionLicense as License
-from clients.selectors import active_sysadmins
+from clients.selectors import active_sysadmins, subscriptions_left_without_sysadmin
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import Coupling
 from firm_portal.models import ClientAssignment, Consultant, Firm, User
-from firm_portal.offboarding import only_sysadmin_in
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import billing_validate
 from licensing.models import (
@@ -405,7 +404,7 @@ def collaboration_end_preview(*, coupling: Coupling) -> EndPreview:
         ).values_list("program__code", flat=True)
     )
     refusal = ""
-    if coupling.subscription_id in only_sysadmin_in(memberships):
+    if coupling.subscription_id in subscriptions_left_without_sysadmin(leaving=memberships):
         refusal = _(
             "Det går inte att avsluta samarbetet: konsulter från %(firm)s är de enda "
             "systemadministratörerna i abonnemanget %(number)s. Kunden behöver först göra någon "

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.validators import normalize_org_number
 from firm_portal.models import Consultant
+from firm_portal.request_data import FilterForm, SearchField, StrictIntegerField
 from firm_portal.timeutils import today_in_stockholm
 
 MAX_SUBSCRIPTION_NUMBER = 10**12
@@ -22,7 +23,7 @@ class ClientLookupForm(forms.Form):
         help_text=_("10 siffror, med eller utan bindestreck, t.ex. 556036-0793."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
-    subscription_number = forms.IntegerField(
+    subscription_number = StrictIntegerField(
         label=_("Abonnemangsnummer"),
         required=False,
         min_value=1,
@@ -34,6 +35,16 @@ class ClientLookupForm(forms.Form):
         return normalize_org_number(self.cleaned_data["org_number"])
 
 
+class ConsultantSearchForm(FilterForm):
+    """The live search for the responsible consultant in step 2."""
+
+    consultant_query = SearchField(label=_("Sök ansvarig konsult"))
+
+    @property
+    def query(self) -> str:
+        return self.text("consultant_query")
+
+
 class CollaborationRequestForm(forms.Form):
     """Step 2: "Sammankoppling med befintligt abonnemang"."""
 
@@ -41,7 +52,7 @@ class CollaborationRequestForm(forms.Form):
     START_DATE = "date"
 
     org_number = forms.CharField(widget=forms.HiddenInput, max_length=20)
-    subscription_number = forms.IntegerField(
+    subscription_number = StrictIntegerField(
         widget=forms.HiddenInput, min_value=1, max_value=MAX_SUBSCRIPTION_NUMBER
     )
     kind = forms.ChoiceField(
@@ -50,9 +61,7 @@ class CollaborationRequestForm(forms.Form):
         initial="existing",
         widget=forms.RadioSelect,
     )
-    consultant_query = forms.CharField(
-        label=_("Sök ansvarig konsult"), required=False, max_length=100
-    )
+    consultant_query = SearchField(label=_("Sök ansvarig konsult"))
     responsible_consultant = forms.ModelChoiceField(
         label=_("Ansvarig konsult"),
         queryset=Consultant.objects.none(),

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import localize
@@ -24,6 +24,7 @@ from clients.selectors import subscription_for_sysadmin
 from collaboration.models import AccessEvent
 from collaboration.selectors import PagedRows
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.request_data import BoundedDateField, FilterForm, StrictIntegerField
 from firm_portal.selectors import firm_consultants, require_consultant
 from firm_portal.spreadsheet import excel_csv_response
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
@@ -44,15 +45,9 @@ class ConsultantChoiceField(forms.TypedChoiceField):
         return str(value) in self.valid_keys
 
 
-class LedgerFilterForm(forms.Form):
-    fran = forms.DateField(
-        label=gettext_lazy("Från"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    till = forms.DateField(
-        label=gettext_lazy("Till och med"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+class LedgerFilterForm(FilterForm):
+    fran = BoundedDateField(label=gettext_lazy("Från"))
+    till = BoundedDateField(label=gettext_lazy("Till och med"))
     typ = forms.ChoiceField(
         label=gettext_lazy("Händelse"),
         required=False,
@@ -66,12 +61,12 @@ class LedgerFilterForm(forms.Form):
         empty_value=None,
         widget=PlainSelect,  # one option per consultant of the firm
     )
-    klient = forms.IntegerField(
+    klient = StrictIntegerField(
         label=gettext_lazy("Abonnemangsnummer"), required=False, min_value=1, max_value=10**12
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict) -> None:
+        super().__init__(data)
         self.consultant_users: dict[int, int] = {}  # consultant pk -> user id
 
     def set_consultants(self, consultants: list[tuple[int, int, str]]) -> None:
@@ -91,9 +86,9 @@ class LedgerFilterForm(forms.Form):
         return cleaned
 
     def apply(self, events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
-        if not self.is_valid():
+        data = self.filters
+        if data is None:
             return events.none()
-        data = self.cleaned_data
         if data.get("fran"):
             events = events.filter(
                 occurred_at__gte=datetime.combine(data["fran"], time.min, tzinfo=STOCKHOLM)
@@ -147,7 +142,8 @@ def _respond(
     filename: str,
 ) -> HttpResponse:
     events = form.apply(events)
-    if request.GET.get("format") == "csv":
+    # Refused filters: the page with their messages, not a file with nothing in it.
+    if request.GET.get("format") == "csv" and form.is_valid():
         return _csv(_events(events)[:CSV_LIMIT], filename)
     events = events.order_by("-occurred_at", "-pk")
     page = Paginator(

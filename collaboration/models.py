@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
 from firm_portal.choices import display_method
+from firm_portal.request_data import validate_date_in_range
 
 
 class CollaborationRequest(models.Model):
@@ -34,7 +35,11 @@ class CollaborationRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     start_date = models.DateField(
-        _("startdatum"), null=True, blank=True, help_text=_("Tomt: direkt vid godkännande")
+        _("startdatum"),
+        null=True,
+        blank=True,
+        help_text=_("Tomt: direkt vid godkännande"),
+        validators=[validate_date_in_range],
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
@@ -113,7 +118,7 @@ class Coupling(models.Model):
         verbose_name=_("ansvarig konsult"),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
-    starts_on = models.DateField(_("startdatum"))
+    starts_on = models.DateField(_("startdatum"), validators=[validate_date_in_range])
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -388,7 +393,7 @@ class ManualCoupling(models.Model):
         related_name="+",
         verbose_name=_("ansvarig konsult"),
     )
-    form_received_on = models.DateField(_("blankett mottagen"))
+    form_received_on = models.DateField(_("blankett mottagen"), validators=[validate_date_in_range])
     scanned_form = models.FileField(
         _("inskannad blankett"), upload_to="manual-couplings/%Y/%m/", blank=True
     )

@@ -26,6 +26,7 @@ from collaboration.new_customer_selectors import (
 )
 from firm_portal.models import Firm
 from firm_portal.phone import normalize_mobile
+from firm_portal.request_data import StrictIntegerField
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import billing_validate
 from licensing.models import AgreementPeriod, Recipient
@@ -91,7 +92,7 @@ class LicensesForm(forms.Form):
         range_message = _("Ange ett antal mellan 0 och %(max)s.") % {"max": MAX_SEATS_PER_PROGRAM}
         for item in offer.programs:
             code, name = item.program.code, item.program.name
-            self.fields[f"seats_{code}"] = forms.IntegerField(
+            self.fields[f"seats_{code}"] = StrictIntegerField(
                 label=_("Antal licenser för %(program)s") % {"program": name},
                 required=False,
                 min_value=0,

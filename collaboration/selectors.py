@@ -22,6 +22,7 @@ from clients.models import Membership, ProgramLevel, Subscription
 from clients.selectors import live_membership_q, record_denied
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import ClientAssignment, Consultant, User
+from firm_portal.request_data import search_digits, search_number
 
 LIVE_COUPLING_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
 
@@ -308,13 +309,14 @@ def _subscriptions_matching(query: str) -> QuerySet[Subscription, Any]:
     the organisationsnummer, the number's unique index), where one OR over the
     joined tables would read every client and subscription."""
     by_name = Subscription.objects.filter(client__name__icontains=query).values("pk")
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if not digits:
+    number = search_number(query)
+    if number is None:
         return by_name
     others = [
         Subscription.objects.filter(client__org_number__startswith=query).values("pk"),
-        Subscription.objects.filter(number=int(digits[:18])).values("pk"),
+        Subscription.objects.filter(number=number).values("pk"),
     ]
+    digits = search_digits(query)
     if len(digits) == 10:
         org_number = f"{digits[:6]}-{digits[6:]}"
         others.append(Subscription.objects.filter(client__org_number=org_number).values("pk"))

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,7 +18,7 @@ from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
 from collaboration import selectors, services
 from collaboration.collaboration_selectors import BILLING, subscription_with_details
-from collaboration.forms import ClientLookupForm, CollaborationRequestForm
+from collaboration.forms import ClientLookupForm, CollaborationRequestForm, ConsultantSearchForm
 from collaboration.models import CollaborationRequest, Coupling
 from collaboration.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
@@ -54,9 +54,16 @@ def no_seat_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _step2_context(
-    form: CollaborationRequestForm, consultant: Consultant, subscription: Subscription, query: str
+    form: CollaborationRequestForm,
+    consultant: Consultant,
+    subscription: Subscription,
+    search: ConsultantSearchForm,
 ) -> dict[str, object]:
-    matches = list(firm_consultants_search(consultant=consultant, query=query))
+    matches = (
+        list(firm_consultants_search(consultant=consultant, query=search.query))
+        if search.is_valid()
+        else []
+    )
     selected = form["responsible_consultant"].value()
     return {
         "step": 2,
@@ -64,6 +71,7 @@ def _step2_context(
         "subscription": subscription,
         "client": subscription.client,
         "matches": matches,
+        "search_errors": search.error_list,
         "selected_consultant": str(selected) if selected else "",
     }
 
@@ -107,7 +115,11 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
                     },
                     firm_id=consultant.firm_id,
                 )
-                context.update(_step2_context(step2, consultant, lookup.subscription, ""))
+                context.update(
+                    _step2_context(
+                        step2, consultant, lookup.subscription, ConsultantSearchForm(QueryDict())
+                    )
+                )
                 context["cost"] = collaboration_cost(subscription=lookup.subscription)
             else:
                 context["lookup"] = lookup
@@ -125,21 +137,26 @@ def consultant_search(request: AuthenticatedHttpRequest) -> HttpResponse:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
         return no_seat_page(request)
-    query = request.GET.get("consultant_query", "")[:100]
+    search = ConsultantSearchForm(request.GET)
     # Plain values in the shape the fragment reads (match.pk,
     # match.user.full_name, match.user.email): no model instances to build,
     # and dict lookups in the template.
-    matches = [
-        {"pk": pk, "user": {"full_name": full_name, "email": email}}
-        for pk, full_name, email in firm_consultants_search(
-            consultant=consultant, query=query
-        ).values_list("pk", "user__full_name", "user__email")
-    ]
+    matches = (
+        [
+            {"pk": pk, "user": {"full_name": full_name, "email": email}}
+            for pk, full_name, email in firm_consultants_search(
+                consultant=consultant, query=search.query
+            ).values_list("pk", "user__full_name", "user__email")
+        ]
+        if search.is_valid()
+        else []
+    )
     return render(
         request,
         "collaboration/new_client.html#consultant-results",
         {
             "matches": matches,
+            "search_errors": search.error_list,
             "selected_consultant": request.GET.get("responsible_consultant", ""),
         },
     )
@@ -176,10 +193,10 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     if lookup.outcome != LookupOutcome.FOUND or lookup.subscription is None:
         context["lookup"] = lookup
         return _render_wizard(request, context)
-    query = request.POST.get("consultant_query", "")[:100]
+    search = ConsultantSearchForm(request.POST)
     if request.POST.get("action") == "search":
         form = CollaborationRequestForm(initial=request.POST.dict(), firm_id=consultant.firm_id)
-        context.update(_step2_context(form, consultant, lookup.subscription, query))
+        context.update(_step2_context(form, consultant, lookup.subscription, search))
         return _render_wizard(request, context)
     if form.is_valid():
         try:
@@ -206,7 +223,7 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
             if request.htmx:
                 return HttpResponseClientRedirect("/")
             return redirect("home")
-    context.update(_step2_context(form, consultant, lookup.subscription, query))
+    context.update(_step2_context(form, consultant, lookup.subscription, search))
     return _render_wizard(request, context, status=422 if form.errors else 200)
 
 

@@ -22,6 +22,7 @@ from firm_portal import selectors, services
 from firm_portal.forms import ConsultantInviteForm, SeatChangeForm
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
+from firm_portal.request_data import SearchForm, parse_ids
 from firm_portal.templatetags.masking import mobile_masked
 
 PANEL_LIMIT = 50
@@ -292,36 +293,28 @@ def set_roles(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResp
 @login_required
 @require_http_methods(["GET", "POST"])
 def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResponse:
-    """The program admin's panel: tick which clients the consultant works with."""
+    """The program admin's panel: tick which clients the consultant works with.
+    A search that is refused (control characters, too long) shows no clients
+    and changes nothing."""
     actor, consultant = _colleague(request, consultant_id)
-    query = (request.POST if request.method == "POST" else request.GET).get("q", "")[:100]
+    search = SearchForm(request.POST if request.method == "POST" else request.GET)
+    searched = search.is_valid()
     saved = ""
     if request.method == "POST":
-        if request.POST.get("action") == "select_all":
-            ids = selectors.assignment_matches(actor=actor, query=query)
-            added = services.assignments_select_all(
-                actor=actor, consultant=consultant, subscription_ids=ids
-            )
-            saved = _("Alla %(count)s klienter i urvalet är markerade (%(added)s nya).") % {
-                "count": len(ids),
-                "added": added,
-            }
-        else:
-            added, removed = services.assignments_update(
-                actor=actor,
-                consultant=consultant,
-                shown=_ids(request.POST.getlist("shown")),
-                checked=_ids(request.POST.getlist("subscriptions")),
-            )
-            saved = _("Sparat: %(added)s tillagda, %(removed)s borttagna.") % {
-                "added": added,
-                "removed": removed,
-            }
+        if searched:
+            saved = _assignments_save(request, actor, consultant, search.query)
         if not request.htmx:
-            messages.success(request, f"{consultant.user.full_name}: {saved}")
+            if searched:
+                messages.success(request, f"{consultant.user.full_name}: {saved}")
+            else:
+                messages.error(request, " ".join(search.error_list))
             return redirect("firm_users")
-    rows, total = selectors.assignment_panel(
-        actor=actor, consultant=consultant, query=query, limit=PANEL_LIMIT
+    rows, total = (
+        selectors.assignment_panel(
+            actor=actor, consultant=consultant, query=search.query, limit=PANEL_LIMIT
+        )
+        if searched
+        else ([], 0)
     )
     template = "firm_portal/assignments.html"
     if request.htmx:
@@ -333,12 +326,34 @@ def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRe
             "consultant": consultant,
             "rows": rows,
             "total": total,
-            "query": query,
+            "query": search.query,
+            "search_errors": search.error_list,
             "limit": PANEL_LIMIT,
             "saved": saved,
         },
     )
 
 
-def _ids(values: list[str]) -> set[int]:
-    return {int(value) for value in values if value.isdigit() and len(value) < 19}
+def _assignments_save(
+    request: AuthenticatedHttpRequest, actor: Consultant, consultant: Consultant, query: str
+) -> str:
+    """ "Spara" or "Markera alla": the change, and what to say about it."""
+    if request.POST.get("action") == "select_all":
+        ids = selectors.assignment_matches(actor=actor, query=query)
+        added = services.assignments_select_all(
+            actor=actor, consultant=consultant, subscription_ids=ids
+        )
+        return _("Alla %(count)s klienter i urvalet är markerade (%(added)s nya).") % {
+            "count": len(ids),
+            "added": added,
+        }
+    added, removed = services.assignments_update(
+        actor=actor,
+        consultant=consultant,
+        shown=parse_ids(request.POST.getlist("shown")),
+        checked=parse_ids(request.POST.getlist("subscriptions")),
+    )
+    return _("Sparat: %(added)s tillagda, %(removed)s borttagna.") % {
+        "added": added,
+        "removed": removed,
+    }

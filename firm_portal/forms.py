@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
+from firm_portal.request_data import StrictIntegerField
 from firm_portal.selectors import account_ended_by
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class ConsultantInviteForm(forms.Form):
 
 
 class SeatChangeForm(forms.Form):
-    count = forms.IntegerField(label=_("Antal licenser"), min_value=1, max_value=500, initial=1)
+    count = StrictIntegerField(label=_("Antal licenser"), min_value=1, max_value=500, initial=1)
 
 
 class PasswordSetForm(SetPasswordForm):

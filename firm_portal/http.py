@@ -17,9 +17,10 @@ def next_url(request: HttpRequest, *, fallback: str) -> str:
     """Where a `next` parameter (POST, then GET) asks to go, when that is a
     page of this site; otherwise `fallback`, a URL name or a path. Every
     `next` and back link goes through here: `//evil.example`, `/\\evil.example`,
-    `https://evil.example` and `javascript:` are refused."""
+    `https://evil.example` and `javascript:` are refused, and so is anything
+    but a path (redirect() would look `abc` up as a view name: a 500)."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -6,7 +6,6 @@ A subscription where the consultant is the only live system administrator
 blocks the whole action: removing them would leave the client with nobody who
 can approve requests or administer users."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.models import Membership, ProgramLevel, Subscription
-from clients.selectors import live_membership_q
+from clients.selectors import subscriptions_left_without_sysadmin
 from collaboration.ledger import Kind, ledger_record
 from firm_portal.models import (
     ClientAssignment,
@@ -80,32 +79,9 @@ def _memberships(consultant: Consultant) -> list[Membership]:
     )
 
 
-def only_sysadmin_in(memberships: Iterable[Membership]) -> set[int]:
-    """Subscription ids where one of `memberships` is the only live sysadmin.
-
-    The same definition as `clients.selectors.active_sysadmins` (live, flagged
-    sysadmin), asked for all the subscriptions at once instead of one by one."""
-    own = {m.pk for m in memberships}
-    own_live = set(
-        Membership.objects.filter(live_membership_q(), pk__in=own, is_sysadmin=True).values_list(
-            "subscription_id", flat=True
-        )
-    )
-    if not own_live:
-        return set()
-    others = set(
-        Membership.objects.filter(
-            live_membership_q(), subscription_id__in=own_live, is_sysadmin=True
-        )
-        .exclude(pk__in=own)
-        .values_list("subscription_id", flat=True)
-    )
-    return own_live - others
-
-
 def _rows(memberships: list[Membership]) -> list[RemovedAccess]:
     """Report rows, the ones that block offboarding first."""
-    blocked = only_sysadmin_in(memberships)
+    blocked = subscriptions_left_without_sysadmin(leaving=memberships)
     # The report is a record in the product language, whoever reads it later.
     with translation.override("sv"):
         rows = [

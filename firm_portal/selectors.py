@@ -16,6 +16,7 @@ from firm_portal.models import (
     JoinOffer,
     User,
 )
+from firm_portal.request_data import search_number
 
 _UNSET = object()
 
@@ -147,10 +148,10 @@ def _search(qs: QuerySet[Subscription], query: str) -> QuerySet[Subscription]:
     query = query.strip()
     if not query:
         return qs
-    digits = "".join(ch for ch in query if ch.isdigit())
     condition = Q(client__name__icontains=query) | Q(client__org_number__startswith=query)
-    if digits:
-        condition |= Q(number=int(digits[:18]))
+    number = search_number(query)
+    if number is not None:
+        condition |= Q(number=number)
     return qs.filter(condition)
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Plan
+from firm_portal.request_data import validate_date_in_range
 
 
 class LicenseChange(models.Model):
@@ -144,9 +145,13 @@ class PricePeriod(models.Model):
         decimal_places=2,
         help_text=_("Kronor per månad exkl. moms, för byråer med återförsäljaravtal."),
     )
-    valid_from = models.DateField(_("gäller från och med"))
+    valid_from = models.DateField(_("gäller från och med"), validators=[validate_date_in_range])
     valid_to = models.DateField(
-        _("gäller till och med"), null=True, blank=True, help_text=_("Tomt: tills vidare.")
+        _("gäller till och med"),
+        null=True,
+        blank=True,
+        help_text=_("Tomt: tills vidare."),
+        validators=[validate_date_in_range],
     )
 
     class Meta:
@@ -254,9 +259,13 @@ class ResellerAgreement(models.Model):
         verbose_name=_("byrå"),
     )
     reference = models.CharField(_("avtalsnummer"), max_length=50, blank=True)
-    valid_from = models.DateField(_("gäller från och med"))
+    valid_from = models.DateField(_("gäller från och med"), validators=[validate_date_in_range])
     valid_to = models.DateField(
-        _("gäller till och med"), null=True, blank=True, help_text=_("Tomt: tills vidare.")
+        _("gäller till och med"),
+        null=True,
+        blank=True,
+        help_text=_("Tomt: tills vidare."),
+        validators=[validate_date_in_range],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -370,7 +379,7 @@ class SubscriptionBilling(PostalAddress):
     period_months = models.PositiveSmallIntegerField(
         _("avtalsperiod"), choices=AgreementPeriod.choices, default=AgreementPeriod.TWELVE_MONTHS
     )
-    starts_on = models.DateField(_("avtalet gäller från"))
+    starts_on = models.DateField(_("avtalet gäller från"), validators=[validate_date_in_range])
     renews_on = models.DateField(_("förnyas"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -187,6 +187,10 @@ def snapshot() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
 
 @pytest.fixture
 def objects(world: World) -> dict[str, object]:
+    return matrix_objects(world)
+
+
+def matrix_objects(world: World) -> dict[str, object]:
     """Tenant A's objects: a pending request from firm A to S, firm A coupled
     to S with its consultant a member."""
     request = factories.CollaborationRequestFactory(

@@ -1,20 +1,29 @@
-"""Bad input on every form: wrong check digits, overlong text, control
-characters, HTML, negative and huge numbers, dates far away, duplicate rows.
+"""Bad input on every form and every query string: wrong check digits,
+overlong text, control characters and NUL, HTML, superscript and other
+Unicode digits, negative, huge and 5,000-digit numbers, dates far away,
+duplicate rows.
 
-Each case must answer with the form (or the page it redirects to) carrying a
-Swedish message, never a server error, and must leave every table as it was.
-The test walks the URL resolver like the access matrix: a route that takes a
-POST needs cases in FORMS or a reason in NO_TYPED_INPUT, so a new form
-without cases fails here. tests/test_fuzz_forms.py fuzzes the same table.
+Each POST case must answer with the form (or the page it redirects to)
+carrying a Swedish message, never a server error, and must leave every table
+as it was. Each query-string value must answer 200 or 400 with a Swedish
+message at the filter, or the page's empty result. The tests walk the URL
+resolver like the access matrix: a route that takes a POST needs cases in
+FORMS or a reason in NO_TYPED_INPUT, and every query parameter any view reads
+(recorded while each route is fetched by each role) needs a place in
+GET_PAGES, so a new form or filter without cases fails here.
+tests/test_fuzz_forms.py fuzzes both tables.
 """
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.apps import apps
+from django.core.handlers import wsgi
+from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, reverse
 
@@ -22,7 +31,7 @@ from clients.models import Membership
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
 from tests.conftest import World
-from tests.test_access_matrix import all_routes
+from tests.test_access_matrix import RULES, all_routes, matrix_objects
 from tests.two_factor_helpers import app_device
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +44,13 @@ FAR_PAST = "0001-01-01"
 FAR_FUTURE = "9999-12-31"
 BAD_ORG_NUMBER = "556036-0794"  # check digit wrong
 BAD_PERSONAL_NUMBER = "19850101-1235"  # check digit wrong
+# "²".isdigit() is true and int("²") fails; "١٢٣".isdecimal() is true.
+SUPERSCRIPT_DIGITS = "²³¹"
+UNICODE_DIGITS = "١٢٣\uff14\uff15"  # Arabic-Indic and full-width
+NUL = "Bo\x00Ek"
+DIGITS_5000 = "9" * 5000  # int() refuses more than 4,300 digits
+DATE_RANGE = "Ange ett datum mellan 1900-01-01 och 2999-12-31."
+SEARCH_REFUSED = "Sökningen innehåller otillåtna tecken."
 
 Payload = dict[str, Any]
 Builder = Callable[[World, dict[str, Any]], Payload]
@@ -170,6 +186,9 @@ FORMS: dict[str, Form] = {
             "negative": ({"count": "-5"}, "större än eller lika med 1"),
             "huge": ({"count": HUGE}, "mindre än eller lika med 500"),
             "text": ({"count": HTML}, "Fyll i ett heltal."),
+            "superscript digits": ({"count": SUPERSCRIPT_DIGITS}, "Fyll i ett heltal."),
+            "other Unicode digits": ({"count": UNICODE_DIGITS}, "Fyll i ett heltal."),
+            "5,000 digits": ({"count": DIGITS_5000}, "Fyll i ett heltal."),
             "remove more than unused": (
                 {"count": "500", "action": "remove"},
                 "licenser är lediga. Ta först bort licensen",
@@ -190,6 +209,11 @@ FORMS: dict[str, Form] = {
                 "större än eller lika med 1",
             ),
             "huge number": ({"subscription_number": HUGE}, "mindre än eller lika med"),
+            "superscript number": (
+                {"subscription_number": SUPERSCRIPT_DIGITS},
+                "Fyll i ett heltal.",
+            ),
+            "5,000-digit number": ({"subscription_number": DIGITS_5000}, "Fyll i ett heltal."),
         },
     ),
     "collaboration:send_request": Form(
@@ -220,6 +244,22 @@ FORMS: dict[str, Form] = {
                 {"responsible_consultant": HUGE},
                 "Välj en ansvarig konsult från din byrå.",
             ),
+            "superscript consultant id": (
+                {"responsible_consultant": SUPERSCRIPT_DIGITS},
+                "Välj en ansvarig konsult från din byrå.",
+            ),
+            "5,000-digit consultant id": (
+                {"responsible_consultant": DIGITS_5000},
+                "Välj en ansvarig konsult från din byrå.",
+            ),
+            "NUL in the consultant search": (
+                {"consultant_query": NUL, "action": "search"},
+                SEARCH_REFUSED,
+            ),
+            "superscript digits in the consultant search": (
+                {"consultant_query": SUPERSCRIPT_DIGITS, "action": "search"},
+                "Ingen konsult på byrån matchar sökningen.",
+            ),
             "wrong check digit": (
                 {"org_number": BAD_ORG_NUMBER},
                 "Börja om med organisationsnumret.",
@@ -234,7 +274,12 @@ FORMS: dict[str, Form] = {
         },
         valid=lambda w, o: {"ends_on": "2099-12-31"},
         cases={
-            "far in the past": ({"ends_on": FAR_PAST}, "Datumet kan inte ligga i det förflutna."),
+            "yesterday": (
+                lambda w, o: {"ends_on": (today_in_stockholm() - timedelta(days=1)).isoformat()},
+                "Datumet kan inte ligga i det förflutna.",
+            ),
+            "far in the past": ({"ends_on": FAR_PAST}, DATE_RANGE),
+            "year 9999": ({"ends_on": FAR_FUTURE}, DATE_RANGE),
             "far in the future": ({"ends_on": "99999-01-01"}, "Fyll i ett giltigt datum."),
             "html": ({"ends_on": HTML}, "Fyll i ett giltigt datum."),
             "control characters": ({"ends_on": "2099-\x0012-31"}, "Fyll i ett giltigt datum."),
@@ -265,6 +310,63 @@ FORMS: dict[str, Form] = {
                 _row(name="Anna\u202e\u0007 Ek"),
                 "Namnet innehåller otillåtna tecken.",
             ),
+            "superscript digits in a row's key": (
+                lambda w, o: {
+                    **_invite_rows(w, o, [("", "", "")]),
+                    "r²-full_name": "Bo Ek",
+                    "r²-email": "bo@beta.se",
+                },
+                "Fyll i namn och e-post på minst en rad.",
+            ),
+        },
+    ),
+    # The program admin's panel: checkboxes of ids, and the search the
+    # "Markera alla" button applies.
+    "firm_assignments": Form(
+        actor="firm_admin",
+        kwargs=lambda w, o: {"consultant_id": w.consultant.pk},
+        valid=lambda w, o: {
+            "q": "",
+            "action": "save",
+            "shown": str(o["invitable"][0].pk),
+            "subscriptions": str(o["invitable"][0].pk),
+        },
+        cases={
+            "superscript ids": (
+                {"shown": SUPERSCRIPT_DIGITS, "subscriptions": SUPERSCRIPT_DIGITS},
+                "Sparat: 0 tillagda, 0 borttagna.",
+            ),
+            "5,000-digit ids": (
+                {"shown": DIGITS_5000, "subscriptions": DIGITS_5000},
+                "Sparat: 0 tillagda, 0 borttagna.",
+            ),
+            "NUL in the search of Markera alla": (
+                {"q": NUL, "action": "select_all"},
+                SEARCH_REFUSED,
+            ),
+            "overlong search": ({"q": OVERLONG, "action": "select_all"}, "som mest 100 tecken"),
+        },
+    ),
+    "collaboration:client_add_consultant": Form(
+        actor="firm_admin",
+        kwargs=lambda w, o: {"number": o["invitable"][0].number},
+        valid=lambda w, o: {"consultant": str(w.no_seat_consultant.pk)},
+        cases={
+            "superscript id": ({"consultant": SUPERSCRIPT_DIGITS}, "Välj en konsult."),
+            "other Unicode digits": ({"consultant": UNICODE_DIGITS}, "Välj en konsult."),
+            "5,000-digit id": ({"consultant": DIGITS_5000}, "Välj en konsult."),
+            "NUL": ({"consultant": "1\x00"}, "Välj en konsult."),
+            "negative": ({"consultant": "-1"}, "Välj en konsult."),
+        },
+    ),
+    "clients:invite_existing": Form(
+        actor="consultant",
+        # Ids of pending join offers; none of these is one.
+        valid=lambda w, o: {"offers": "1"},
+        cases={
+            "superscript id": ({"offers": SUPERSCRIPT_DIGITS}, "Markera minst en användare."),
+            "5,000-digit id": ({"offers": DIGITS_5000}, "Markera minst en användare."),
+            "NUL": ({"offers": NUL}, "Markera minst en användare."),
         },
     ),
     # Flow 5 (helper A's wizard): its first step; the later steps are
@@ -324,7 +426,8 @@ FORMS: dict[str, Form] = {
 # Routes that take a POST without typed input (buttons, checkboxes, choices
 # among the caller's own objects) or whose input is only a token. Unknown
 # values there mean "not ticked" or 404; tests/test_fuzz_forms.py still posts
-# garbage to them and requires no server error.
+# garbage in every field they read and requires no server error. A field
+# typed into, or an id parsed from the POST, belongs in FORMS instead.
 NO_TYPED_INPUT = {
     "set_language": "a language choice; an unknown code is ignored",
     "logout": "a button",
@@ -338,12 +441,10 @@ NO_TYPED_INPUT = {
     "join_offer_decline": "a button (the person asked)",
     "firm_set_seat": "a checkbox",
     "firm_set_roles": "two checkboxes",
-    "firm_assignments": "checkboxes of the firm's clients; other ids are ignored",
     "firm_offboard": "a confirmation button",
     "collaboration:withdraw_request": "a button",
     "collaboration:approve_request": "a button",
     "collaboration:reject_request": "a button",
-    "collaboration:client_add_consultant": "a choice among the firm's consultants",
     "clients:permissions": "a grid of level choices; unknown levels are refused per cell",
     "clients:set_level": "a level choice",
     "clients:set_sysadmin": "a checkbox",
@@ -351,7 +452,6 @@ NO_TYPED_INPUT = {
     "clients:suspend_member": "a button",
     "clients:resume_member": "a button",
     "clients:invite_username": "writes nothing (suggests a username)",
-    "clients:invite_existing": "checkboxes of the firm's pending join offers",
     "collaboration:new_customer_resend": "a button",
     "collaboration:new_customer_cancel": "a button",
     "collaboration:new_customer_accept": (
@@ -477,4 +577,283 @@ def test_bad_input_is_refused_in_swedish_and_writes_nothing(
     text = final.content.decode()
     assert message in text, f"{message!r} not in the answer to {route} ({case})"
     assert "<script>alert" not in text  # what was typed is escaped when shown again
+    assert snapshot() == before
+
+
+# --- Query strings ---------------------------------------------------------------------
+
+QUERY_VALUES = {
+    "superscript digits": SUPERSCRIPT_DIGITS,
+    "other Unicode digits": UNICODE_DIGITS,
+    "NUL": NUL,
+    "control characters": "Bo\x07\x1b[2J\x7f Ek",
+    "5,000 digits": DIGITS_5000,
+    "far past date": FAR_PAST,
+    "far future date": FAR_FUTURE,
+    "html": HTML,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """How a query parameter answers each of QUERY_VALUES: `refused` maps a
+    value to the Swedish message the page shows for it; every other value of
+    a search (`searches`) must give the page's empty result, and of any other
+    parameter the page as without it (a bad page number is the first page)."""
+
+    refused: dict[str, str]
+    searches: bool = False
+
+
+SEARCH = Param(
+    refused={
+        "NUL": SEARCH_REFUSED,
+        "control characters": SEARCH_REFUSED,
+        "5,000 digits": "som mest 100 tecken",
+    },
+    searches=True,
+)
+DATE = Param(
+    refused={
+        **dict.fromkeys(QUERY_VALUES, "Fyll i ett giltigt datum."),
+        "far past date": DATE_RANGE,
+        "far future date": DATE_RANGE,
+    }
+)
+CHOICE = Param(refused=dict.fromkeys(QUERY_VALUES, "Välj ett giltigt alternativ."))
+NUMBER = Param(refused=dict.fromkeys(QUERY_VALUES, "Fyll i ett heltal."))
+# A page number, an output format, a checkbox, a prefill or a redirect target.
+IGNORED = Param(refused={})
+
+Rule = Callable[[World, dict[str, Any]], dict[str, Any]]
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@dataclass
+class Page:
+    """A page that reads query parameters, who fetches it, and what it says
+    when a search finds nothing."""
+
+    route: str
+    actor: str
+    params: dict[str, Param]
+    kwargs: Rule = field(default=lambda w, o: {})
+    base: dict[str, str] = field(default_factory=dict)  # other parameters sent along
+    headers: dict[str, str] = field(default_factory=dict)
+    empty: str = ""
+    statuses: tuple[int, ...] = (200, 400)  # a redirect target: (302,)
+
+
+LEDGER = {
+    "fran": DATE,
+    "till": DATE,
+    "typ": CHOICE,
+    "konsult": CHOICE,
+    "klient": NUMBER,
+    "format": IGNORED,
+    "sida": IGNORED,
+}
+SUBSCRIPTION_LEDGER = {
+    "fran": DATE,
+    "till": DATE,
+    "typ": CHOICE,
+    "format": IGNORED,
+    "sida": IGNORED,
+}
+CLIENT_LIST = {
+    "q": SEARCH,
+    "konsult": CHOICE,
+    "status": CHOICE,
+    "saknar_klientanvandare": IGNORED,
+    "sortera": CHOICE,
+    "sida": IGNORED,
+}
+
+
+def _number(w: World, o: dict[str, Any]) -> dict[str, Any]:
+    return {"number": w.subscription.number}
+
+
+def _colleague(w: World, o: dict[str, Any]) -> dict[str, Any]:
+    return {"consultant_id": w.consultant.pk}
+
+
+GET_PAGES: dict[str, Page] = {
+    "start page": Page("home", "firm_admin", {"sida": IGNORED, "forfragningar": IGNORED}),
+    "login": Page("login", "anonymous", {"next": IGNORED}),
+    "language": Page("set_language", "anonymous", {"next": IGNORED}, statuses=(302,)),
+    "two-factor code": Page("two_factor_verify", "firm_admin", {"next": IGNORED}, statuses=(302,)),
+    "two-factor setup": Page("two_factor_setup", "firm_admin", {"next": IGNORED}, statuses=(302,)),
+    "Hantera klienter": Page(
+        "collaboration:client_list",
+        "firm_admin",
+        CLIENT_LIST,
+        empty="Inga klienter matchar sökningen.",
+    ),
+    "Hantera klienter (HTMX results)": Page(
+        "collaboration:client_list",
+        "firm_admin",
+        CLIENT_LIST,
+        headers={**HTMX, "HTTP_HX_TARGET": "client-results"},
+        empty="Inga klienter matchar sökningen.",
+    ),
+    "Samarbeten": Page(
+        "collaboration:collaborations",
+        "firm_admin",
+        {"q": SEARCH, "sida": IGNORED},
+        empty="Inget samarbete matchar sökningen.",
+    ),
+    "Samarbeten (HTMX results)": Page(
+        "collaboration:collaborations",
+        "firm_admin",
+        {"q": SEARCH, "sida": IGNORED},
+        headers={**HTMX, "HTTP_HX_TARGET": "collaboration-results"},
+        empty="Inget samarbete matchar sökningen.",
+    ),
+    "the consultant's client panel": Page(
+        "firm_assignments",
+        "firm_admin",
+        {"q": SEARCH},
+        kwargs=_colleague,
+        empty="Inga klienter matchar sökningen.",
+    ),
+    "the consultant's client panel (HTMX)": Page(
+        "firm_assignments",
+        "firm_admin",
+        {"q": SEARCH},
+        kwargs=_colleague,
+        headers=HTMX,
+        empty="Inga klienter matchar sökningen.",
+    ),
+    "Byråns användare": Page("firm_users", "firm_admin", {"sida": IGNORED}),
+    "responsible consultant search": Page(
+        "collaboration:consultant_search",
+        "consultant",
+        {"consultant_query": SEARCH, "responsible_consultant": IGNORED},
+        headers=HTMX,
+        empty="Ingen konsult på byrån matchar sökningen.",
+    ),
+    "firm ledger": Page("collaboration:firm_ledger", "firm_admin", LEDGER),
+    "firm ledger CSV": Page(
+        "collaboration:firm_ledger", "firm_admin", LEDGER, base={"format": "csv"}
+    ),
+    "subscription ledger": Page(
+        "collaboration:subscription_ledger", "sysadmin", SUBSCRIPTION_LEDGER, kwargs=_number
+    ),
+    "subscription ledger CSV": Page(
+        "collaboration:subscription_ledger",
+        "sysadmin",
+        SUBSCRIPTION_LEDGER,
+        kwargs=_number,
+        base={"format": "csv"},
+    ),
+    "Bjud in klientanvändare": Page("clients:invite_start", "consultant", {"val": IGNORED}),
+    "Lägg till nya användare och bjud in": Page(
+        "clients:invite_new",
+        "consultant",
+        {"q": SEARCH},
+        empty="Det finns inga klienter att bjuda in användare till",
+    ),
+    "Skapa nytt samarbete": Page("collaboration:new_customer", "consultant", {"orgnr": IGNORED}),
+    "firm invoices": Page("licensing:firm_invoices", "firm_admin", {"sida": IGNORED}),
+    "subscription invoices": Page(
+        "licensing:subscription_invoices", "sysadmin", {"sida": IGNORED}, kwargs=_number
+    ),
+    "firm's unused licences": Page(
+        "licensing:firm_unused_licenses", "firm_admin", {"sida": IGNORED}
+    ),
+    "subscription's unused licences": Page(
+        "licensing:subscription_unused_licenses", "sysadmin", {"sida": IGNORED}, kwargs=_number
+    ),
+}
+
+ROLES = ("anonymous", "firm_admin", "consultant", "sysadmin")
+
+
+class _RecordingQueryDict(QueryDict):
+    """request.GET that notes every key a view asks it for."""
+
+    asked: ClassVar[set[str]] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def getlist(self, key: str, default: Any = None) -> list[Any]:
+        self.asked.add(key)
+        return super().getlist(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+
+@pytest.fixture
+def matrix(world: World) -> dict[str, Any]:
+    return matrix_objects(world)
+
+
+def role_client(world: World, role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        user = getattr(world, role)
+        client.force_login(getattr(user, "user", user))
+    return client
+
+
+def test_every_query_parameter_has_cases(
+    world: World, matrix: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query parameter a view reads, fetched by every role, is in
+    GET_PAGES: a new GET filter without bad-input cases fails here."""
+    monkeypatch.setattr(wsgi, "QueryDict", _RecordingQueryDict)
+    declared: dict[str, set[str]] = defaultdict(set)
+    for page in GET_PAGES.values():
+        declared[page.route] |= set(page.params)
+    missing = set()
+    for name, pattern in all_routes():
+        kwargs = RULES[name](world, matrix) if name in RULES else _dummy_kwargs(pattern)
+        url = reverse(name, kwargs=kwargs)
+        for role in ROLES:
+            client = role_client(world, role)
+            _RecordingQueryDict.asked.clear()
+            client.get(url)
+            missing |= {f"{name}?{key}" for key in _RecordingQueryDict.asked - declared[name]}
+    assert not missing, f"Query parameters without bad-input cases: {sorted(missing)}"
+
+
+def page_url(page: Page, world: World, matrix: dict[str, Any]) -> str:
+    return reverse(page.route, kwargs=page.kwargs(world, matrix))
+
+
+PARAMS = [(label, param) for label, page in GET_PAGES.items() for param in page.params]
+
+
+@pytest.mark.parametrize(("label", "param"), PARAMS, ids=[f"{p}: {name}" for p, name in PARAMS])
+def test_bad_query_values_are_refused_in_swedish_or_find_nothing(
+    world: World, matrix: dict[str, Any], label: str, param: str
+) -> None:
+    page = GET_PAGES[label]
+    client = role_client(world, page.actor)
+    url = page_url(page, world, matrix)
+    expectation = page.params[param]
+    before = snapshot()
+    failures = []
+    for kind, value in QUERY_VALUES.items():
+        response = client.get(url, {**page.base, param: value}, **page.headers)
+        text = response.content.decode("utf-8-sig")
+        message = expectation.refused.get(kind)
+        if response.status_code not in page.statuses:
+            failures.append(f"{kind}: {response.status_code}")
+        elif message is not None and message not in text:
+            failures.append(f"{kind}: {message!r} not shown")
+        elif message is None and expectation.searches and page.empty not in text:
+            failures.append(f"{kind}: not the empty result ({page.empty!r})")
+        elif "<script>alert" in text:
+            failures.append(f"{kind}: not escaped")
+    assert failures == [], f"{label} ?{param}="
     assert snapshot() == before

@@ -311,6 +311,7 @@ class TestAcceptance:
         assert "Länken har gått ut" in response.text
         assert "Skicka en ny länk" in response.text
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_resend_to_existing_users(
         self, client, world, invited, django_capture_on_commit_callbacks
     ):

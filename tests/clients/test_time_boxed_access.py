@@ -17,6 +17,7 @@ from django.utils import timezone
 from clients import services, tasks
 from clients.models import Level, Membership, ProgramLevel
 from clients.selectors import active_sysadmins
+from collaboration.models import AccessEvent
 from firm_portal.celery import app
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
@@ -103,6 +104,125 @@ class TestEndDateService:
         assert list(active_sysadmins(subscription=world.subscription)) == [erik]
         Membership.objects.filter(pk=erik.pk).update(ends_on=yesterday())
         assert not active_sysadmins(subscription=world.subscription).exists()
+
+
+def sysadmin_colleague(world: World, name: str, **extra: object) -> Membership:
+    """Another consultant of firm A, sysadmin in S."""
+    colleague = factories.ConsultantFactory(firm=world.firm, user__full_name=name)
+    return Membership.objects.create(
+        subscription=world.subscription,
+        user=colleague.user,
+        consultant=colleague,
+        is_sysadmin=True,
+        **extra,
+    )
+
+
+LAST_SYSADMIN_END_DATE = (
+    "Erik Konsult är den enda systemadministratören. Gör någon annan till "
+    "systemadministratör innan du sätter ett slutdatum."
+)
+ONLY_LASTING = (
+    "Erik Konsult är den enda systemadministratören med åtkomst tills vidare – de andra har "
+    "ett slutdatum. Ta bort ett slutdatum eller gör någon annan till systemadministratör först."
+)
+
+
+class TestLastSysadminEndDate:
+    """An end date on the last live sysadmin would leave the subscription
+    without one the day after: refused like pausing, with nothing written."""
+
+    def set(self, world: World, membership: Membership, ends_on: date | None) -> Membership:
+        return services.membership_set_end_date(
+            actor=membership.user,
+            subscription=world.subscription,
+            membership=membership,
+            ends_on=ends_on,
+        )
+
+    @pytest.mark.parametrize("days", [0, 30])
+    def test_the_only_live_sysadmin_cannot_get_an_end_date(self, world, erik, days):
+        make_last_sysadmin(world, erik)
+        with pytest.raises(ValidationError) as error:
+            self.set(world, erik, today_in_stockholm() + timedelta(days=days))
+        assert error.value.messages == [LAST_SYSADMIN_END_DATE]
+        erik.refresh_from_db()
+        assert erik.ends_on is None
+        assert not AccessEvent.objects.filter(kind=AccessEvent.Kind.MEMBER_END_DATE).exists()
+
+    def test_clearing_the_end_date_is_always_allowed(self, world, erik):
+        make_last_sysadmin(world, erik)
+        Membership.objects.filter(pk=erik.pk).update(ends_on=today_in_stockholm())
+        self.set(world, erik, None)
+        erik.refresh_from_db()
+        assert erik.ends_on is None
+
+    def test_two_sysadmins_cannot_both_get_end_dates(self, world, erik):
+        make_last_sysadmin(world, erik)
+        maja = sysadmin_colleague(world, "Maja Kollega")
+        in_a_month = today_in_stockholm() + timedelta(days=30)
+        self.set(world, maja, in_a_month)  # Erik stays tills vidare
+        with pytest.raises(ValidationError) as error:
+            self.set(world, erik, in_a_month + timedelta(days=30))
+        assert error.value.messages == [ONLY_LASTING]
+        erik.refresh_from_db()
+        assert erik.ends_on is None
+        # Once Maja is tills vidare again, Erik may go.
+        self.set(world, maja, None)
+        self.set(world, erik, in_a_month)
+        erik.refresh_from_db()
+        assert erik.ends_on == in_a_month
+
+    def test_a_paused_sysadmin_does_not_count(self, world, erik):
+        make_last_sysadmin(world, erik)
+        sysadmin_colleague(world, "Maja Kollega", suspended_at=timezone.now())
+        with pytest.raises(ValidationError) as error:
+            self.set(world, erik, today_in_stockholm())
+        assert error.value.messages == [LAST_SYSADMIN_END_DATE]
+
+    def test_no_pause_while_the_other_sysadmin_has_an_end_date(self, world, erik):
+        make_last_sysadmin(world, erik)
+        sysadmin_colleague(world, "Maja Kollega", ends_on=today_in_stockholm() + timedelta(days=9))
+        with pytest.raises(ValidationError) as error:
+            services.membership_suspend(
+                actor=erik.user, subscription=world.subscription, membership=erik
+            )
+        assert error.value.messages == [ONLY_LASTING]
+        erik.refresh_from_db()
+        assert erik.suspended_at is None
+
+    def test_no_removing_the_flag_while_the_other_has_an_end_date(self, world, erik):
+        make_last_sysadmin(world, erik)
+        sysadmin_colleague(world, "Maja Kollega", ends_on=today_in_stockholm() + timedelta(days=9))
+        with pytest.raises(ValidationError) as error:
+            services.membership_set_sysadmin(
+                actor=erik.user, subscription=world.subscription, membership=erik, is_sysadmin=False
+            )
+        assert error.value.messages == [ONLY_LASTING]
+        erik.refresh_from_db()
+        assert erik.is_sysadmin
+
+    def test_a_client_user_sysadmin_keeps_it_administered(self, world, erik):
+        # Lisa (a client user, no end date possible) is sysadmin too.
+        Membership.objects.filter(pk=erik.pk).update(is_sysadmin=True)
+        self.set(world, erik, today_in_stockholm())
+        erik.refresh_from_db()
+        assert erik.ends_on == today_in_stockholm()
+
+    def test_refused_on_administrera_anvandare(self, client, world, erik):
+        """The reported case: the only sysadmin gives themselves an end date
+        of today on "Administrera användare"."""
+        make_last_sysadmin(world, erik)
+        client.force_login(world.consultant.user)
+        response = client.post(
+            url("set_end_date", erik), {"ends_on": today_in_stockholm().isoformat()}, **HTMX
+        )
+        assert response.status_code == 200
+        assert f'<p class="error" role="alert">{LAST_SYSADMIN_END_DATE}</p>' in response.text
+        erik.refresh_from_db()
+        assert erik.ends_on is None
+        # The next day the subscription still has its sysadmin.
+        assert list(active_sysadmins(subscription=world.subscription)) == [erik]
 
 
 class TestSuspendService:
@@ -235,6 +355,7 @@ class TestUsersPage:
 
 
 class TestEndDateView:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_sets_date_without_javascript(self, sysadmin_client, world, erik):
         response = sysadmin_client.post(
             url("set_end_date", erik), {"ends_on": "2099-12-31"}, follow=True
@@ -299,6 +420,7 @@ class TestEndDateView:
 
 
 class TestSuspendViews:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_pause_and_resume_without_javascript(self, sysadmin_client, world, erik):
         response = sysadmin_client.post(url("suspend_member", erik), follow=True)
         assert response.redirect_chain == [(users_url(world), 302)]
@@ -427,6 +549,7 @@ class TestEndExpired:
         assert len(mail.outbox) == 1
         assert OutboxMessage.objects.filter(template="access-ended").count() == 1
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_one_mail_per_admin_listing_every_ending(
         self, world, expired, django_capture_on_commit_callbacks
     ):

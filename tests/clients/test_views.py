@@ -115,6 +115,7 @@ class TestPermissionGrid:
         client.force_login(world.sysadmin)
         assert client.get(cell_url(world, world.sysadmin_membership)).status_code == 405
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_whole_grid_form_without_javascript(self, client, world, consultant_member):
         factories.LicenseFactory(subscription=world.subscription, seats=2)
         client.force_login(world.sysadmin)
@@ -151,6 +152,7 @@ class TestPermissionGrid:
         assert "Det finns ingen ledig licens för Bokföring" in response.text
         assert not ProgramLevel.objects.exists()
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_sysadmin_toggle_refuses_last(self, client, world):
         client.force_login(world.sysadmin)
         url = reverse(
@@ -162,16 +164,25 @@ class TestPermissionGrid:
         world.sysadmin_membership.refresh_from_db()
         assert world.sysadmin_membership.is_sysadmin
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_sysadmin_toggle_grants(self, client, world, consultant_member):
+        """Under real transactions: the checkbox was a 500 on PostgreSQL when
+        membership_set_sysadmin lost its atomic (its row lock then ran in no
+        transaction, which the per-test transaction of other tests hides)."""
         client.force_login(world.sysadmin)
         url = reverse(
             "clients:set_sysadmin", args=[world.subscription.number, consultant_member.pk]
         )
         response = client.post(url, {f"sysadmin-{consultant_member.pk}": "on"}, **HTMX)
+        assert response.status_code == 200
         assert "Sparat" in response.text
         consultant_member.refresh_from_db()
         assert consultant_member.is_sysadmin
+        assert AccessEvent.objects.filter(
+            kind=AccessEvent.Kind.SYSADMIN_CHANGED, subject=world.consultant.user
+        ).exists()
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_add_license(self, client, world):
         client.force_login(world.sysadmin)
         url = reverse("clients:add_license", args=[world.subscription.number, "lon"])

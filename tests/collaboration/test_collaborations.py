@@ -20,6 +20,7 @@ from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_collaborations_fixtures import Collab, make_collab
 from tests.conftest import World
+from tests.licensing.factories import replace_price_list
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,24 @@ def test_plan_change_is_recorded_for_billing_and_the_ledger(world: World, collab
     ]
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
+def test_plan_change_under_real_transactions(world: World, collab: Collab) -> None:
+    # An earlier transactional test may have emptied the seeded price list.
+    replace_price_list(
+        plans={"smart": ("300.00", "240.00"), "pro": ("450.00", "360.00")},
+        programs={
+            ("smart", "bokforing"): ("150.00", "119.00"),
+            ("pro", "bokforing"): ("180.00", "139.00"),
+        },
+    )
+    services.collaboration_plan_change(
+        actor=world.sysadmin, subscription=world.subscription, plan=Plan.PRO
+    )
+    world.subscription.refresh_from_db()
+    assert world.subscription.plan == Plan.PRO
+    assert list(PlanChange.objects.values_list("plan_before", "plan_after")) == [("smart", "pro")]
+
+
 def test_the_same_plan_again_is_refused(world: World, collab: Collab) -> None:
     with pytest.raises(ValidationError) as caught:
         services.collaboration_plan_change(
@@ -165,6 +184,7 @@ def test_a_plan_that_does_not_include_a_held_program_is_refused(
 # --- Invoice recipient ------------------------------------------------------------------
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_recipient_change_takes_effect_next_month(world: World, collab: Collab) -> None:
     change = services.collaboration_recipient_change(
         actor=world.firm_admin.user,

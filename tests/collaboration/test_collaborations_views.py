@@ -335,6 +335,7 @@ def test_refused_end_shows_why_and_keeps_everything(world: World, collab: Collab
     assert collab.coupling.status == Coupling.Status.ACTIVE
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_sysadmin_ends_from_byrasamarbete_with_htmx(world: World, collab: Collab) -> None:
     url = reverse(
         "collaboration:subscription_end_coupling",

@@ -57,6 +57,7 @@ class TestOneEventPerChange:
             "starts_on": today_in_stockholm().isoformat(),
         }
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_reject_withdraw_expire(self, world):
         def pending():  # type: ignore[no-untyped-def]
             return factories.CollaborationRequestFactory(
@@ -79,6 +80,7 @@ class TestOneEventPerChange:
         services.collaboration_requests_expire()
         assert kinds() == [Kind.REQUEST_REJECTED, Kind.REQUEST_WITHDRAWN, Kind.REQUEST_EXPIRED]
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_scheduled_coupling_activation_once(self, world):
         factories.CouplingFactory(
             firm=world.firm,

@@ -391,6 +391,7 @@ class TestWaiting:
     def url(self, name: str, subscription: Subscription) -> str:
         return reverse(f"collaboration:new_customer_{name}", kwargs={"number": subscription.number})
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_resend(self, firm_client, world):
         subscription, done = waiting(world)
         old = token_of(welcome())
@@ -414,6 +415,7 @@ class TestWaiting:
         response = firm_client.post(self.url("resend", subscription), {"next": "//evil.example"})
         assert response["Location"] != "//evil.example"
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_cancel(self, firm_client, world):
         subscription, done = waiting(world)
         response = firm_client.post(self.url("cancel", subscription))

@@ -272,6 +272,7 @@ class TestDecisions:
         assert login(client, world.sysadmin).post(url).status_code == 404
         assert not Coupling.objects.exists()
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_reject(self, client, world, pending):
         url = reverse("collaboration:reject_request", args=[world.subscription.number, pending.pk])
         response = login(client, world.sysadmin).post(url, follow=True)

@@ -135,6 +135,7 @@ class TestRoles:
     def url(self, consultant):  # type: ignore[no-untyped-def]
         return reverse("firm_set_roles", args=[consultant.pk])
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_last_firm_admin_cannot_be_removed(self, admin_client, world):
         response = admin_client.post(self.url(world.firm_admin), {}, follow=True)
         assert "Anna Admin är byråns enda administratör." in response.text
@@ -278,6 +279,7 @@ class TestInvitation:
         assert response.status_code == 200
         assert not User.objects.get(email="sara@byran.se").has_usable_password()
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_expired_link_offers_a_new_one(self, client, link, django_capture_on_commit_callbacks):
         Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
         response = client.get(link)
@@ -294,6 +296,7 @@ class TestInvitation:
         assert client.get(link).status_code == 410  # the old link is replaced
         assert client.get(new_link).status_code == 200
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_resend_replaces_the_old_link(
         self, client, world, link, django_capture_on_commit_callbacks
     ):

@@ -40,6 +40,7 @@ def recovery_codes_for(user) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 class TestRequiredSetup:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_firm_admin_without_app_must_set_it_up_before_any_page(self, client, world):
         admin = world.firm_admin.user
         password_login(client, admin)
@@ -338,6 +339,7 @@ class TestCodeStep:
 
 
 class TestOptional:
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_turn_on_and_off_again(self, client, world):
         user = world.client_user
         client.force_login(user)
@@ -382,6 +384,7 @@ class TestOptional:
         assert "Tvåstegsverifiering krävs för din roll och kan inte stängas av." in response.text
         assert TOTPDevice.objects.filter(user=admin, confirmed=True).exists()
 
+    @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_new_recovery_codes_replace_the_old(self, client, world):
         admin = world.firm_admin.user
         client.force_login(admin)

@@ -106,6 +106,7 @@ def _billing_form(subscription_id: int, firm_id: int) -> dict[str, object]:
     }
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_admin_refuses_samlingsfaktura_without_an_agreement(support: Client) -> None:
     programs_ensure()
     firm = factories.FirmFactory(name="Revisorerna Norr AB")
@@ -128,6 +129,33 @@ def test_admin_refuses_samlingsfaktura_without_an_agreement(support: Client) -> 
     saved = SubscriptionBilling.objects.get()
     assert saved.consolidated and saved.firm == firm
     assert saved.renews_on > saved.starts_on
+
+
+@pytest.mark.parametrize("starts_on", ["9999-12-31", "0001-01-01"])
+def test_admin_refuses_dates_far_away(support: Client, starts_on: str) -> None:
+    """Year 9999 was a 500 (the renewal date a year later does not exist)."""
+    programs_ensure()
+    form = _billing_form(factories.SubscriptionFactory().pk, factories.FirmFactory().pk)
+    form.update({"consolidated": "", "starts_on": starts_on})
+
+    response = support.post("/admin/licensing/subscriptionbilling/add/", form)
+
+    assert response.status_code == 200
+    assert "Ange ett datum mellan 1900-01-01 och 2999-12-31." in response.content.decode()
+    assert not SubscriptionBilling.objects.exists()
+
+    response = support.post(
+        "/admin/licensing/planprice/add/",
+        {
+            "plan": "smart",
+            "list_price": "329.00",
+            "reseller_price": "259.00",
+            "valid_from": "2026-01-01",
+            "valid_to": starts_on,
+        },
+    )
+    assert response.status_code == 200
+    assert "Ange ett datum mellan 1900-01-01 och 2999-12-31." in response.content.decode()
 
 
 def test_admin_checks_the_postal_code(support: Client) -> None:

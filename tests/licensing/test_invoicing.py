@@ -156,6 +156,7 @@ def test_ocr_reference_has_length_and_check_digit() -> None:
     assert reference[:8] == "12345678" and reference[8] == "0" and luhn.is_valid(reference)
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_client_pays_list_prices_on_its_own_invoice() -> None:
     programs_ensure()
     replace_price_list(

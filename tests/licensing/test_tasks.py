@@ -21,6 +21,7 @@ def test_scheduled_on_the_first_of_every_month() -> None:
     assert (schedule.hour, schedule.minute) == ({3}, {0})
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_the_task_invoices_the_month_that_just_ended(scenario: Scenario, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(tasks, "today_in_stockholm", lambda: date(2025, 12, 1))
     monkeypatch.setattr("licensing.billing.today_in_stockholm", lambda: date(2025, 12, 1))

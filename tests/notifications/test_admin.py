@@ -83,6 +83,28 @@ def test_support_sends_failed_messages_again(client, support, django_capture_on_
     assert (already_sent.status, already_sent.attempts) == ("sent", 1)
 
 
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
+def test_retry_under_real_transactions_sends_after_the_commit(client, support):
+    """Without the test's own transaction: the action locks the failed rows
+    in its transaction, and the workers (eager here) send after the commit."""
+    with mock.patch.object(services, "_send_email", side_effect=REFUSED):
+        failed = services.outbox_enqueue_email(
+            to="kund@example.se",
+            template="collaboration-expired",
+            context={"recipient": {"full_name": "Kund"}, "client": {"name": "Kund AB"}},
+        )
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    response = client.post(
+        CHANGELIST,
+        {"action": "retry_failed", "_selected_action": [failed.pk], "index": "0"},
+    )
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("sent", 1)
+    assert [m.to for m in mail.outbox] == [["kund@example.se"]]
+
+
 def test_retrying_one_message_says_so_in_the_singular(
     client, support, django_capture_on_commit_callbacks
 ):
