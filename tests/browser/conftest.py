@@ -209,6 +209,13 @@ def accessibility_audit() -> Iterator[AccessibilityAudit]:
     print(f"\naxe-core: {audit.pages} pages checked in {audit.seconds:.1f} s")
 
 
+# No htmx request, swap or settle under way (true on pages without htmx).
+HTMX_IDLE_JS = (
+    "() => !document.querySelector("
+    "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+)
+
+
 class Journey:
     """Wraps a page: counts the user's interactions and saves a screenshot
     after each step under test-artifacts/screenshots/<journey>/. Before each
@@ -234,8 +241,16 @@ class Journey:
         self.page.screenshot(path=self.folder / f"{self.step:02d}-{slug}.png", full_page=True)
 
     def audited(self) -> None:
+        self.settled()
         if self.audit is not None:
             self.audit.check(self.page)
+
+    def settled(self) -> None:
+        """Wait until htmx has finished its requests and swaps: an element
+        swapped in gets its listeners once it settles, and a person does not
+        type into a field in the same millisecond it appears (on a busy
+        machine a test would, and the keystroke would go unheard)."""
+        self.page.wait_for_function(HTMX_IDLE_JS)
 
     def goto(self, path: str) -> None:
         self.audited()
