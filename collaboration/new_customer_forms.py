@@ -155,8 +155,10 @@ def _required(message: Any) -> dict[str, Any]:
     return {"required": message}
 
 
-class CustomerForm(forms.Form):
-    """Step 3: the customer and its primary contact."""
+class OrgNumberForm(forms.Form):
+    """Step 3 begins with the organisationsnummer alone: a customer who
+    already has a subscription (Visma scenario 1) is recognised before
+    anything else is typed."""
 
     org_number = forms.CharField(
         label=_lazy("Organisationsnummer"),
@@ -165,6 +167,14 @@ class CustomerForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         error_messages=_required(_lazy("Ange ett organisationsnummer.")),
     )
+
+    def clean_org_number(self) -> str:
+        return normalize_org_number(self.cleaned_data["org_number"])
+
+
+class CustomerForm(OrgNumberForm):
+    """Step 3: the customer and its primary contact."""
+
     name = forms.CharField(
         label=_lazy("Företagsnamn"),
         max_length=200,
@@ -221,9 +231,6 @@ class CustomerForm(forms.Form):
         help_text=_lazy("Valfritt, t.ex. 19811228-9874. Behövs för inloggning med BankID."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
-
-    def clean_org_number(self) -> str:
-        return normalize_org_number(self.cleaned_data["org_number"])
 
     def clean_name(self) -> str:
         return _one_line(self.cleaned_data["name"])
@@ -311,7 +318,9 @@ class PaymentForm(forms.Form):
         if self.errors:
             return cleaned
         recipient = cleaned["recipient"]
-        cleaned["consolidated"] = recipient == Recipient.FIRM and cleaned["invoice"] == CONSOLIDATED
+        # Samlingsfaktura with the customer as payer is refused at the field
+        # (billing_validate says why), never quietly dropped.
+        cleaned["consolidated"] = cleaned["invoice"] == CONSOLIDATED
         try:
             billing_validate(
                 recipient=recipient,

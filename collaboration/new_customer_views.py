@@ -3,7 +3,10 @@ and cancel while the customer has not accepted, and the customer's
 acceptance page (the emailed link).
 
 The wizard keeps what was typed in the session, per step, until "Skapa
-samarbete": nothing is written before. Only the fields of the step's form are
+samarbete": nothing is written before. "Kunden" asks for the
+organisationsnummer first and checks it before the other fields (an existing
+customer goes on in "Ny klient"). Opened again with a wizard under way, the
+page asks "Fortsätt där du slutade" or "Börja om". Only the fields of the step's form are
 kept, each cut at MAX_VALUE_CHARS, so what a POST can add to the session
 (which every later request decodes) is a few kilobytes whatever is posted.
 Every step is a full-page POST that works without JavaScript; with HTMX only
@@ -20,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,6 +39,7 @@ from collaboration.new_customer_forms import (
     AcceptWithPasswordForm,
     CustomerForm,
     LicensesForm,
+    OrgNumberForm,
     PaymentForm,
     PlanForm,
 )
@@ -60,7 +65,8 @@ MAX_VALUE_CHARS = 300
 
 
 class Wizard:
-    """The session state: the current step and the raw input of each step."""
+    """The session state: the current step, the raw input of each step and
+    the organisationsnummer "Kunden" has checked (a new customer)."""
 
     def __init__(self, request: HttpRequest, consultant: Consultant) -> None:
         self.request = request
@@ -68,6 +74,22 @@ class Wizard:
         if state.get("firm") != consultant.firm_id or state.get("step") not in STEPS:
             state = {"firm": consultant.firm_id, "step": STEPS[0], "data": {}}
         self.state = state
+
+    @property
+    def under_way(self) -> bool:
+        """Something was chosen or typed: opening the page again asks
+        whether to continue or start over."""
+        return bool(self.state["data"]) or self.step != STEPS[0]
+
+    @property
+    def org_checked(self) -> str:
+        """The organisationsnummer found to have no subscription ("" before
+        the check): until then "Kunden" asks for it alone."""
+        return str(self.state.get("org_checked") or "")
+
+    @org_checked.setter
+    def org_checked(self, value: str) -> None:
+        self.state["org_checked"] = value
 
     @property
     def step(self) -> str:
@@ -154,9 +176,13 @@ def _render(
         "step_number": STEPS.index(step) + 1,
         "step_count": len(STEPS),
         "steps": [(name, STEP_TITLES[name]) for name in STEPS],
+        "done_steps": STEPS[: STEPS.index(step)],
         "form": form,
         "offers": offers,
         "plan_offer": offers.plan(_chosen_plan(wizard, offers)) if offers.plans else None,
+        # "Kunden": the organisationsnummer alone until it is checked.
+        "org_first": step == "customer" and not wizard.org_checked,
+        "org_checked": wizard.org_checked,
         **extra,
     }
     if step == "summary" and "order" not in extra:
@@ -164,7 +190,7 @@ def _render(
         if invalid_step is not None:
             wizard.step = invalid_step
             wizard.save()
-            return _render(request, consultant, wizard, offers, form=result)
+            return _render(request, consultant, wizard, offers, form=result, org_first=False)
         context["order"] = result
     if "order" in context:
         order = context["order"]
@@ -212,30 +238,40 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, _("Prislistan saknar priser för i dag. Kontakta support."))
         return redirect("home")
     if request.method == "GET":
-        org_number = request.GET.get("orgnr", "")
+        org_number = _org_number_or_blank(request.GET.get("orgnr", ""))
+        if state.under_way:
+            # Left half-way (another page, a closed tab): ask before going on.
+            return _render_resume(request, consultant, state, offers, org_number=org_number)
         if org_number:
             # From "Ny klient": the organisationsnummer that had no subscription.
-            try:
-                customer = state.data("customer")
-                customer["org_number"] = normalize_org_number(org_number)
-                state.keep("customer", customer)
-                state.save()
-            except ValidationError:
-                pass
+            customer = state.data("customer")
+            customer["org_number"] = org_number
+            state.keep("customer", customer)
+            if selectors.existing_customer(consultant=consultant, org_number=org_number) is None:
+                state.org_checked = org_number
+            state.save()
         return _render(request, consultant, state, offers)
 
     action = request.POST.get("action", "next")
     if action == "reset":
         state.clear()
-        return redirect("collaboration:new_customer")
+        org_number = _org_number_or_blank(request.POST.get("orgnr", ""))
+        url = reverse("collaboration:new_customer")
+        return redirect(f"{url}?{urlencode({'orgnr': org_number})}" if org_number else url)
+    if action == "resume":
+        return _render(request, consultant, state, offers)
     posted = request.POST.get("step", state.step)
     if posted not in STEPS:
         posted = state.step
+    # "Kunden" with the organisationsnummer alone (before the other fields).
+    org_first = posted == "customer" and request.POST.get("phase") == "org"
     typed: dict[str, str] | None = None
     if posted != "summary":
         # The step's own fields only (a plan's programs for "Licenser").
         fields = _forms(state, consultant, offers, posted, bound=False).fields
         typed = {key: request.POST.get(key) or "" for key in fields if key in request.POST}
+        if org_first:
+            typed = {**state.data("customer"), **typed}
         state.keep(posted, typed)
     index = STEPS.index(posted)
     if action == "back":
@@ -246,22 +282,91 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _create(request, consultant, state, offers)
 
     state.step = posted
+    if org_first and typed is not None:
+        return _check_org_number(request, consultant, state, offers, typed)
     # Checked as typed, not as kept: a value over MAX_VALUE_CHARS is refused
     # with its real length.
     form = _forms(state, consultant, offers, posted, bound=True, data=typed)
     if form is not None and not form.is_valid():
         state.save()
-        return _render(request, consultant, state, offers, form=form)
+        return _render(request, consultant, state, offers, form=form, org_first=False)
     if posted == "customer":
-        existing = selectors.existing_customer(
-            consultant=consultant, org_number=form.cleaned_data["org_number"]
-        )
+        # The number may have been changed since it was checked.
+        org_number = form.cleaned_data["org_number"]
+        existing = selectors.existing_customer(consultant=consultant, org_number=org_number)
         if existing is not None:
+            state.org_checked = ""
             state.save()
             return _render(request, consultant, state, offers, form=form, existing=existing)
+        state.org_checked = org_number
     state.step = STEPS[min(index + 1, len(STEPS) - 1)]
     state.save()
     return _render(request, consultant, state, offers)
+
+
+def _org_number_or_blank(value: str) -> str:
+    try:
+        return normalize_org_number(value) if value else ""
+    except ValidationError:
+        return ""
+
+
+def _render_resume(
+    request: AuthenticatedHttpRequest,
+    consultant: Consultant,
+    state: Wizard,
+    offers: Offers,
+    *,
+    org_number: str,
+) -> HttpResponse:
+    """ "Fortsätt där du slutade" or "Börja om" (with the organisationsnummer
+    "Ny klient" sent along, if any)."""
+    customer = state.data("customer")
+    plan = state.data("plan").get("plan", "")
+    return render(
+        request,
+        "collaboration/new_customer.html",
+        {
+            "resume": True,
+            "step_number": STEPS.index(state.step) + 1,
+            "step_count": len(STEPS),
+            "step_title": STEP_TITLES[state.step],
+            "plan_offer": offers.plans.get(plan),
+            "customer_name": customer.get("name", ""),
+            "customer_org_number": customer.get("org_number", ""),
+            "orgnr": org_number,
+            "awaiting": selectors.awaiting_collaborations(consultant=consultant),
+        },
+    )
+
+
+def _check_org_number(
+    request: AuthenticatedHttpRequest,
+    consultant: Consultant,
+    state: Wizard,
+    offers: Offers,
+    typed: dict[str, str],
+) -> HttpResponse:
+    """ "Kunden", first part: the organisationsnummer alone. A customer who
+    already has a subscription is told so at once (and goes on in "Ny
+    klient"); a new one gets the rest of the form."""
+    form = OrgNumberForm(data={"org_number": typed.get("org_number", "")})
+    if not form.is_valid():
+        state.org_checked = ""
+        state.save()
+        return _render(request, consultant, state, offers, form=form, org_first=True)
+    org_number = form.cleaned_data["org_number"]
+    existing = selectors.existing_customer(consultant=consultant, org_number=org_number)
+    if existing is not None:
+        state.org_checked = ""
+        state.save()
+        return _render(
+            request, consultant, state, offers, form=form, existing=existing, org_first=True
+        )
+    state.org_checked = org_number
+    state.keep("customer", {**typed, "org_number": org_number})
+    state.save()
+    return _render(request, consultant, state, offers, org_first=False)
 
 
 def _create(
@@ -271,7 +376,7 @@ def _create(
     if invalid_step is not None:
         state.step = invalid_step
         state.save()
-        return _render(request, consultant, state, offers, form=result)
+        return _render(request, consultant, state, offers, form=result, org_first=False)
     if not isinstance(result, NewCustomerOrder):
         raise TypeError(result)
     try:
@@ -289,7 +394,7 @@ def _create(
             field = key if key in form.fields else PaymentForm.FIELD_OF_ERROR.get(key or "")
             for text in texts:
                 form.add_error(field, text)
-        return _render(request, consultant, state, offers, form=form)
+        return _render(request, consultant, state, offers, form=form, org_first=False)
     except CollaborationError as error:
         state.step = "summary"
         state.save()

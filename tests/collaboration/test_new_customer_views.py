@@ -62,6 +62,11 @@ def post(client, step: str, action: str = "next", htmx: bool = False, **data):  
     return client.post(WIZARD, payload, **(HTMX if htmx else {}))
 
 
+def resume(client):  # type: ignore[no-untyped-def]
+    """ "Fortsätt där du slutade": the page again, where the wizard is."""
+    return client.post(WIZARD, {"action": "resume"})
+
+
 def walk_to(client, last: str) -> None:  # type: ignore[no-untyped-def]
     for step in ("plan", "licenses", "customer", "payment"):
         if step == last:
@@ -234,12 +239,12 @@ class TestSteps:
 
     def test_consolidated_only_offered_with_agreement(self, firm_client, world):
         walk_to(firm_client, "payment")
-        text = firm_client.get(WIZARD).text
+        text = resume(firm_client).text
         assert 'value="consolidated"' not in text
         assert "Samlingsfaktura kräver ett återförsäljaravtal, och det har er byrå inte." in text
         assert "Kostnad per månad: 680,00 kr exkl. moms." in text
         reseller_agreement(world.firm)
-        text = firm_client.get(WIZARD).text
+        text = resume(firm_client).text
         assert 'value="consolidated"' in text
         assert "Med Samlingsfaktura: 544,00 kr exkl. moms." in text
 
@@ -282,6 +287,7 @@ class TestSteps:
 
     def test_invalid_input_is_kept_when_going_back(self, firm_client):
         walk_to(firm_client, "customer")
+        post(firm_client, "customer", phase="org")  # the organisationsnummer first
         post(firm_client, "customer", action="back", contact_email="karin@")
         response = post(firm_client, "licenses")
         assert 'value="karin@"' in response.text
@@ -297,7 +303,7 @@ class TestSteps:
     def test_prefilled_from_ny_klient(self, firm_client):
         firm_client.get(WIZARD + "?orgnr=5560360793")
         walk_to(firm_client, "customer")
-        text = firm_client.get(WIZARD).text
+        text = resume(firm_client).text
         assert 'value="556036-0793"' in text
 
     def test_ny_klient_not_found_offers_skapa_ny_klient(self, firm_client):
@@ -651,3 +657,163 @@ class TestSessionStaysSmall:
             for code in ("bokforing", "fakturering", "kvitto-resa", "lon", "tid", "arkivplats")
         }
         assert "junk" not in data["payment"]
+
+
+class TestCustomerStepAsksTheOrgNumberFirst:
+    """Issue 14: an existing customer (Visma scenario 1) was recognised only
+    after all eight customer fields were filled in."""
+
+    def test_the_step_opens_with_the_org_number_alone(self, firm_client):
+        walk_to(firm_client, "customer")
+        text = resume(firm_client).text
+        assert "Steg 3 av 5" in text
+        assert 'name="org_number"' in text
+        assert 'name="phase" value="org"' in text
+        assert 'name="name"' not in text and 'name="contact_email"' not in text
+
+    def test_an_existing_customer_is_recognised_from_the_org_number_alone(self, firm_client, world):
+        walk_to(firm_client, "customer")
+        org = world.subscription.client.org_number
+        response = firm_client.post(
+            WIZARD, {"step": "customer", "phase": "org", "action": "next", "org_number": org}
+        )
+        assert "Steg 3 av 5" in response.text
+        assert errors(response.text) == []
+        assert "Bageriet Solsidan AB har redan ett abonnemang hos oss." in response.text
+        assert "Fortsätt med Ny klient" in response.text
+        assert 'name="name"' not in response.text
+        assert nothing_written()
+
+    def test_a_new_customer_goes_on_to_the_other_fields(self, firm_client):
+        walk_to(firm_client, "customer")
+        response = firm_client.post(
+            WIZARD,
+            {"step": "customer", "phase": "org", "action": "next", "org_number": "5560360793"},
+        )
+        assert "Steg 3 av 5" in response.text
+        assert errors(response.text) == []
+        assert "556036-0793 har inget abonnemang hos oss: en ny kund." in response.text
+        assert 'name="org_number" value="556036-0793"' in response.text
+        assert 'name="name"' in response.text and 'name="phase"' not in response.text
+        # The rest of the step, then on to "Betalning".
+        assert "Steg 4 av 5" in post(firm_client, "customer").text
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [
+            ("", "Ange ett organisationsnummer."),
+            (
+                "556036-0794",
+                "Organisationsnumret 556036-0794 är inte giltigt. Kontrollera siffrorna.",
+            ),
+        ],
+    )
+    def test_a_bad_org_number_is_refused_at_the_field(self, firm_client, value, message):
+        walk_to(firm_client, "customer")
+        response = firm_client.post(
+            WIZARD, {"step": "customer", "phase": "org", "action": "next", "org_number": value}
+        )
+        assert errors(response.text) == [message]
+        assert 'name="phase" value="org"' in response.text
+
+    def test_what_was_typed_later_is_kept_when_the_number_is_checked_again(self, firm_client):
+        walk_to(firm_client, "payment")  # the whole step was filled in
+        firm_client.post(WIZARD, {"action": "reset"})
+        walk_to(firm_client, "payment")
+        back = post(firm_client, "payment", action="back")
+        assert 'value="Nya Kunden AB"' in back.text  # checked once: the whole form
+
+    def test_changing_to_an_existing_customers_number_later_is_caught(self, firm_client, world):
+        walk_to(firm_client, "customer")
+        post(firm_client, "customer", phase="org")
+        org = world.subscription.client.org_number
+        response = post(firm_client, "customer", org_number=org)
+        assert "Bageriet Solsidan AB har redan ett abonnemang hos oss." in response.text
+        assert 'name="phase" value="org"' in response.text
+        assert "Steg 3 av 5" in response.text
+
+
+class TestSamlingsfakturaNeedsTheFirmAsPayer:
+    """Issue 14: Samlingsfaktura with "Kunden" as payer was silently ignored."""
+
+    def test_refused_at_the_field(self, firm_client, world):
+        reseller_agreement(world.firm)
+        walk_to(firm_client, "payment")
+        response = post(firm_client, "payment", recipient="client", invoice="consolidated")
+        assert "Steg 4 av 5" in response.text
+        assert errors(response.text) == [
+            "Samlingsfaktura går bara till byrån. Välj byrån som fakturamottagare."
+        ]
+        invoice = re.search(r'<fieldset class="([^"]*)">\s*<legend>Fakturering', response.text)
+        assert invoice is not None and "has-error" in invoice.group(1)  # at the field
+        assert firm_client.session["new_customer_wizard"]["step"] == "payment"
+
+    def test_the_firm_as_payer_is_accepted(self, firm_client, world):
+        reseller_agreement(world.firm)
+        walk_to(firm_client, "payment")
+        response = post(firm_client, "payment", recipient="firm", invoice="consolidated")
+        assert "Steg 5 av 5" in response.text
+
+
+class TestAbandonedWizard:
+    """Issue 14: an abandoned wizard reopened mid-way without a word."""
+
+    def test_opening_it_again_asks_to_continue_or_start_over(self, firm_client):
+        walk_to(firm_client, "payment")
+        text = firm_client.get(WIZARD).text
+        assert "Du har ett påbörjat samarbete" in text
+        assert "Du slutade vid steg 4 av 5: Betalning." in text
+        assert "Kunden: Nya Kunden AB, 5560360793." in text
+        assert "Fortsätt där du slutade" in text and "Börja om" in text
+        assert "Steg 4 av 5" not in text
+
+    def test_continue_where_you_left_off(self, firm_client):
+        walk_to(firm_client, "payment")
+        firm_client.get(WIZARD)
+        text = resume(firm_client).text
+        assert "Steg 4 av 5" in text
+        assert 'value="client"' in text
+
+    def test_start_over(self, firm_client):
+        walk_to(firm_client, "payment")
+        response = firm_client.post(WIZARD, {"action": "reset"})
+        assert response["Location"] == WIZARD
+        text = firm_client.get(WIZARD).text
+        assert "Steg 1 av 5" in text and "Du har ett påbörjat samarbete" not in text
+
+    def test_a_fresh_wizard_asks_nothing(self, firm_client):
+        assert "Du har ett påbörjat samarbete" not in firm_client.get(WIZARD).text
+        assert "Du har ett påbörjat samarbete" not in firm_client.get(WIZARD).text
+
+    def test_from_ny_klient_start_over_keeps_the_new_org_number(self, firm_client):
+        walk_to(firm_client, "payment")
+        text = firm_client.get(WIZARD + "?orgnr=556036-0794").text  # invalid: dropped
+        assert "Börja om med" not in text
+        text = firm_client.get(WIZARD + "?orgnr=556141-7071").text
+        assert "Börja om med 556141-7071" in text
+        response = firm_client.post(WIZARD, {"action": "reset", "orgnr": "556141-7071"})
+        assert response["Location"] == WIZARD + "?orgnr=556141-7071"
+        firm_client.get(response["Location"])
+        walk_to(firm_client, "customer")
+        text = resume(firm_client).text
+        # Checked in "Ny klient" already: the whole step, the number filled in.
+        assert 'name="org_number" value="556141-7071"' in text
+        assert 'name="name"' in text
+
+
+def test_the_current_step_is_marked(firm_client):
+    walk_to(firm_client, "customer")
+    text = resume(firm_client).text
+    steps = re.search(r'<ol class="wizard-steps".*?</ol>', text, re.S)
+    assert steps is not None
+    items = [
+        (attributes.strip(), title)
+        for attributes, title in re.findall(r"<li([^>]*)>\s*([^<]+?)\s*</li>", steps.group(0))
+    ]
+    assert items == [
+        ('class="done"', "Variant"),
+        ('class="done"', "Licenser"),
+        ('aria-current="step"', "Kunden"),
+        ("", "Betalning"),
+        ("", "Sammanfattning"),
+    ]
