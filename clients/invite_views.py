@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import bulk_invitations
@@ -188,7 +189,11 @@ def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Nya inbjudningar har skickats till %(count)s användare.")
+                    ngettext(
+                        "En ny inbjudan har skickats till %(count)s användare.",
+                        "Nya inbjudningar har skickats till %(count)s användare.",
+                        len(sent),
+                    )
                     % {"count": len(sent)},
                 )
                 return redirect("clients:invite_existing")

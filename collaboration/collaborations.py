@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.catalogue import require_plan_includes_all, require_program_in_plan
 from clients.models import Membership, Plan, Program, ProgramLevel, Subscription
@@ -126,9 +127,12 @@ def collaboration_licenses_set(
             continue
         if wanted < used[program_id]:
             errors[field] = [
-                _(
+                ngettext(
+                    "%(program)s används av %(used)s person, så antalet licenser kan inte "
+                    "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först.",
                     "%(program)s används av %(used)s personer, så antalet licenser kan inte "
-                    "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först."
+                    "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först.",
+                    used[program_id],
                 )
                 % {"program": program.name, "used": used[program_id]}
             ]

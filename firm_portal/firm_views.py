@@ -180,9 +180,17 @@ def change_seats(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         if delta > 0:
-            text = _("%(count)s licenser har lagts till. Byrån har nu %(total)s.")
+            text = ngettext(
+                "%(count)s licens har lagts till. Byrån har nu %(total)s.",
+                "%(count)s licenser har lagts till. Byrån har nu %(total)s.",
+                count,
+            )
         else:
-            text = _("%(count)s licenser har tagits bort. Byrån har nu %(total)s.")
+            text = ngettext(
+                "%(count)s licens har tagits bort. Byrån har nu %(total)s.",
+                "%(count)s licenser har tagits bort. Byrån har nu %(total)s.",
+                count,
+            )
         messages.success(request, text % {"count": count, "total": firm.client_manager_seats})
     return redirect("firm_users")
 
@@ -343,17 +351,20 @@ def _assignments_save(
         added = services.assignments_select_all(
             actor=actor, consultant=consultant, subscription_ids=ids
         )
-        return _("Alla %(count)s klienter i urvalet är markerade (%(added)s nya).") % {
-            "count": len(ids),
-            "added": added,
-        }
+        marked = ngettext(
+            "%(count)s klient i urvalet är markerad",
+            "Alla %(count)s klienter i urvalet är markerade",
+            len(ids),
+        ) % {"count": len(ids)}
+        new = ngettext("%(added)s ny", "%(added)s nya", added) % {"added": added}
+        return _("%(marked)s (%(new)s).") % {"marked": marked, "new": new}
     added, removed = services.assignments_update(
         actor=actor,
         consultant=consultant,
         shown=parse_ids(request.POST.getlist("shown")),
         checked=parse_ids(request.POST.getlist("subscriptions")),
     )
-    return _("Sparat: %(added)s tillagda, %(removed)s borttagna.") % {
-        "added": added,
-        "removed": removed,
+    return _("Sparat: %(added)s, %(removed)s.") % {
+        "added": ngettext("%(n)s tillagd", "%(n)s tillagda", added) % {"n": added},
+        "removed": ngettext("%(n)s borttagen", "%(n)s borttagna", removed) % {"n": removed},
     }

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.models import Membership, Subscription
 from collaboration.ledger import Kind, ledger_record
@@ -52,9 +53,12 @@ def firm_seats_change(*, actor: Consultant, delta: int) -> Firm:
         free = firm.client_manager_seats - seats_used(firm_id=firm.pk)
         if -delta > free:
             raise ValidationError(
-                _(
+                ngettext(
+                    "Bara %(free)s licens är ledig. Ta först bort licensen från de "
+                    "konsulter som inte ska använda Klienthanteraren.",
                     "Bara %(free)s licenser är lediga. Ta först bort licensen från de "
-                    "konsulter som inte ska använda Klienthanteraren."
+                    "konsulter som inte ska använda Klienthanteraren.",
+                    free,
                 )
                 % {"free": free},
                 code="seats_in_use",
@@ -213,7 +217,13 @@ def consultant_set_seat(*, actor: Consultant, consultant: Consultant, has_seat: 
             raise ValidationError(_("Konsulten är avslutad."), code="inactive")
         if seats_used(firm_id=firm.pk) >= firm.client_manager_seats:
             raise ValidationError(
-                _("Alla %(seats)s licenser för Klienthanteraren används. Lägg till licenser först.")
+                ngettext(
+                    "Byråns %(seats)s licens för Klienthanteraren används. Lägg till licenser "
+                    "först.",
+                    "Alla %(seats)s licenser för Klienthanteraren används. Lägg till licenser "
+                    "först.",
+                    firm.client_manager_seats,
+                )
                 % {"seats": firm.client_manager_seats},
                 code="no_free_seat",
             )

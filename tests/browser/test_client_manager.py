@@ -28,7 +28,7 @@ def test_seat_consultant_assignment_and_first_login(journey, world):
     expect(j.page.get_by_text("3 av 3 licenser används.")).to_be_visible()
     j.fill(j.page.get_by_label("Antal licenser"), "1")
     j.click(j.page.get_by_role("button", name="Lägg till licenser"))
-    expect(j.page.get_by_text("1 licenser har lagts till. Byrån har nu 4.")).to_be_visible()
+    expect(j.page.get_by_text("1 licens har lagts till. Byrån har nu 4.")).to_be_visible()
     j.snap("seat added")
 
     j.click(j.page.get_by_text("Lägg till användare"))

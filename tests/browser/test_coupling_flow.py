@@ -72,7 +72,7 @@ def test_sysadmin_approves_and_assigns_a_level(journey, world):
 
     j.select(j.page.get_by_label("Bokföring för Erik Konsult"), "Attestansvarig")
     expect(j.page.get_by_role("status").filter(has_text="Sparat")).to_be_visible()
-    expect(j.page.locator("#usage-bokforing")).to_have_text("1 av 1 licenser")
+    expect(j.page.locator("#usage-bokforing")).to_have_text("1 av 1 licens")
     j.snap("level saved")
     level = ProgramLevel.objects.get(membership__user=world.consultant.user)
     assert level.level == Level.APPROVER

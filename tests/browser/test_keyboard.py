@@ -107,7 +107,7 @@ def test_jag_godkanner_to_a_level_by_keyboard(journey, world):
     j.tab_to(j.page.get_by_label("Bokföring för Erik Konsult"))
     j.press("ArrowDown")  # Ingen → Läs, saved on change
     expect(j.page.get_by_role("status").filter(has_text="Sparat")).to_be_visible()
-    expect(j.page.locator("#usage-bokforing")).to_have_text("1 av 1 licenser")
+    expect(j.page.locator("#usage-bokforing")).to_have_text("1 av 1 licens")
     j.snap("level saved")
     level = ProgramLevel.objects.get(membership__user=world.consultant.user)
     assert level.level == Level.READ

@@ -103,6 +103,21 @@ def test_licences_never_below_the_seats_in_use(world: World, collab: Collab) -> 
     assert not events(AccessEvent.Kind.LICENSES_CHANGED)
 
 
+def test_one_person_is_singular(world: World, collab: Collab) -> None:
+    """Issue 14: "används av 1 personer"."""
+    ProgramLevel.objects.filter(
+        membership__subscription=world.subscription, program__code="bokforing"
+    ).exclude(membership=world.sysadmin_membership).delete()
+    with pytest.raises(ValidationError) as caught:
+        services.collaboration_licenses_set(
+            actor=world.sysadmin, subscription=world.subscription, seats={bokforing_id(): 0}
+        )
+    assert caught.value.message_dict["seats_bokforing"] == [
+        "Bokföring används av 1 person, så antalet licenser kan inte bli lägre än 1. "
+        "Ta bort behörigheter i Tilldela behörigheter först."
+    ]
+
+
 def test_the_firm_changes_nothing_once_the_customer_pays(world: World, collab: Collab) -> None:
     SubscriptionBilling.objects.filter(subscription=world.subscription).update(
         recipient=Recipient.CLIENT, firm=None

@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from firm_portal.models import ClientAssignment, Consultant, Invitation, JoinOffer, User
+from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
 from licensing.models import ClientManagerSeatChange
 from tests import factories
 
@@ -85,6 +85,31 @@ class TestSeats:
         world.firm.refresh_from_db()
         assert world.firm.client_manager_seats == 10
         assert not ClientManagerSeatChange.objects.exists()
+
+    def test_one_seat_is_singular(self, admin_client, world):
+        """Issue 14: counts of one read "1 licens", not "1 licenser"."""
+        response = admin_client.post(
+            reverse("firm_seats"), {"count": 1, "action": "add"}, follow=True
+        )
+        assert "1 licens har lagts till. Byrån har nu 11." in response.text
+        response = admin_client.post(
+            reverse("firm_seats"), {"count": 1, "action": "remove"}, follow=True
+        )
+        assert "1 licens har tagits bort. Byrån har nu 10." in response.text
+        world.firm.client_manager_seats = 3
+        world.firm.save()
+        response = admin_client.post(
+            reverse("firm_seats"), {"count": 2, "action": "remove"}, follow=True
+        )
+        assert "Bara 1 licens är ledig." in response.text
+        Firm.objects.filter(pk=world.firm.pk).update(client_manager_seats=1)
+        Consultant.objects.filter(pk=world.consultant.pk).update(has_client_manager_seat=False)
+        url = reverse("firm_set_seat", args=[world.no_seat_consultant.pk])
+        response = admin_client.post(url, {"has_seat": "on"}, follow=True)
+        assert "Byråns 1 licens för Klienthanteraren används. Lägg till licenser först." in (
+            response.text
+        )
+        assert "1 av 1 licens används." in response.text
 
     def test_release_free_seats(self, admin_client, world):
         admin_client.post(reverse("firm_seats"), {"count": 8, "action": "remove"})
@@ -400,7 +425,7 @@ class TestAssignments:
         response = admin_client.post(
             self.url(world), {"shown": shown, "subscriptions": [delta.pk]}, HTTP_HX_REQUEST="true"
         )
-        assert "Sparat: 1 tillagda, 2 borttagna." in response.text
+        assert "Sparat: 1 tillagd, 2 borttagna." in response.text
         assert list(
             ClientAssignment.objects.filter(consultant=world.consultant).values_list(
                 "subscription_id", flat=True
@@ -415,6 +440,14 @@ class TestAssignments:
         assert set(
             ClientAssignment.objects.values_list("subscription__client__name", flat=True)
         ) == {"Beta AB", "Delta AB"}
+        response = admin_client.post(
+            self.url(world), {"q": "Alfa", "action": "select_all"}, HTTP_HX_REQUEST="true"
+        )
+        assert "1 klient i urvalet är markerad (1 ny)." in response.text
+        response = admin_client.post(
+            self.url(world), {"q": "Alfa", "action": "select_all"}, HTTP_HX_REQUEST="true"
+        )
+        assert "1 klient i urvalet är markerad (0 nya)." in response.text
 
     def test_cannot_assign_other_firms_clients(self, admin_client, world):
         foreign = factories.CouplingFactory().subscription
