@@ -73,6 +73,9 @@ def _step2_context(
         "matches": matches,
         "search_errors": search.error_list,
         "selected_consultant": str(selected) if selected else "",
+        # On every rendering of step 2: also when it comes back with an error
+        # or the search results of "Sök" (without JavaScript).
+        "cost": collaboration_cost(subscription=subscription),
     }
 
 
@@ -120,7 +123,6 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
                         step2, consultant, lookup.subscription, ConsultantSearchForm(QueryDict())
                     )
                 )
-                context["cost"] = collaboration_cost(subscription=lookup.subscription)
             else:
                 context["lookup"] = lookup
                 context["needs_number"] = lookup.outcome == LookupOutcome.NEEDS_NUMBER

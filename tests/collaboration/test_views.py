@@ -163,6 +163,19 @@ class TestSendRequest:
         assert "Startdatumet kan inte ligga i det förflutna." in response.text
         assert not CollaborationRequest.objects.exists()
 
+    def test_the_cost_preview_stays_when_the_form_comes_back_with_an_error(self, client, world):
+        """Issue 14: without JavaScript, step 2 answered with an error (or with
+        the results of "Sök") lost "Vad samarbetet kostar"."""
+        for data in (
+            send_data(world, start="date", start_date=""),
+            send_data(world, action="search", consultant_query="anna"),
+        ):
+            response = login(client, world.consultant.user).post(SEND, data)
+            text = response.text
+            assert "Vad samarbetet kostar" in text
+            assert "Grundavgift, variant Smart" in text
+        assert not CollaborationRequest.objects.exists()
+
     def test_date_required_when_chosen(self, client, world):
         response = login(client, world.consultant.user).post(
             SEND, send_data(world, start="date", start_date="")

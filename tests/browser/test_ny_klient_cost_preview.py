@@ -1,0 +1,41 @@
+"""Issue 14, item 15: "Ny klient" step 2 answered with an error lost the cost
+preview ("Vad samarbetet kostar"), without JavaScript (the page re-rendered)
+and with it (the fragment swapped in)."""
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import Journey
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def cost_stays_after_an_error(j: Journey, world: World) -> None:
+    j.goto("/klienter/ny/")
+    j.fill(j.page.get_by_label("Organisationsnummer"), world.subscription.client.org_number)
+    j.click(j.page.get_by_role("button", name="Fortsätt"))
+    cost = j.page.get_by_role("heading", name="Vad samarbetet kostar")
+    expect(cost).to_be_visible()
+    j.click(j.page.get_by_label("Från ett visst datum"))
+    j.click(j.page.get_by_role("button", name="Skicka förfrågan"))
+    expect(j.page.get_by_text("Ange ett startdatum.", exact=True)).to_be_visible()
+    expect(cost).to_be_visible()
+    expect(j.page.get_by_text("Grundavgift, variant Smart")).to_be_visible()
+    j.snap("error with the cost preview")
+
+
+def test_with_javascript(journey, world):
+    j = journey("14-ny-klient-kostnad-med-javascript")
+    j.enter_as(world.consultant.user)
+    cost_stays_after_an_error(j, world)
+
+
+def test_without_javascript(browser: Browser, live_server, world):  # type: ignore[no-untyped-def]
+    context = browser.new_context(java_script_enabled=False, locale="sv-SE")
+    try:
+        j = Journey(context.new_page(), live_server.url, "14-ny-klient-kostnad-utan-javascript")
+        j.enter_as(world.consultant.user)
+        cost_stays_after_an_error(j, world)
+    finally:
+        context.close()
