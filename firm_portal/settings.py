@@ -312,7 +312,7 @@ CELERY_BEAT_SCHEDULE = {
 # file per message in var/mail/ (EMAIL_BACKEND=console prints instead).
 _EMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
-    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "file": "notifications.mail.file.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }
@@ -338,10 +338,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Byråportalen <norep
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- SMS (and the outbox lease) -------------------------------------------
-# SMS_BACKEND is a short name (console, locmem, 46elks) or a dotted path to a
-# notifications.sms backend class. Production sends through 46elks and refuses
-# to start without its API credentials rather than fail every SMS later.
-SMS_BACKEND = env.str("SMS_BACKEND", default="46elks" if IS_PRODUCTION else "console")
+# SMS_BACKEND is a short name (file, console, locmem, 46elks) or a dotted path
+# to a notifications.sms backend class. Production sends through 46elks and
+# refuses to start without its API credentials rather than fail every SMS
+# later. Embedded default: a file per SMS in var/sms/ (SMS_FILE_PATH), also
+# printed to the console.
+SMS_BACKEND = env.str("SMS_BACKEND", default="46elks" if IS_PRODUCTION else "file")
+SMS_FILE_PATH = str(env.path("SMS_FILE_PATH", default=BASE_DIR / "var" / "sms"))
 SMS_FROM = env.str("SMS_FROM", default="Byraportal")
 SMS_46ELKS_URL = env.str("SMS_46ELKS_URL", default="https://api.46elks.com/a1/sms")
 SMS_46ELKS_USERNAME = env.str("SMS_46ELKS_USERNAME", default="")

@@ -25,7 +25,6 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.core.mail.backends import filebased
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import Q
@@ -411,10 +410,8 @@ def outbox_deliver_many(*, message_ids: Iterable[int]) -> list[Delivery]:
     A sent message is recorded in the statement that claims the next one."""
     mail = mailers.default
     # A backend's send_messages() that has to open the connection closes it
-    # again, so it is opened here to serve the batch. Not the file backend:
-    # it writes whatever one connection sends into one file, and var/mail/
-    # keeps a file per message.
-    keep_open = not isinstance(mail, filebased.EmailBackend)
+    # again, so it is opened here to serve the batch (the file backend,
+    # notifications.mail.file, writes a file per message whatever is open).
     is_open = False
     deliveries: list[Delivery] = []
     sent_before: int | None = None
@@ -431,7 +428,7 @@ def outbox_deliver_many(*, message_ids: Iterable[int]) -> list[Delivery]:
                 deliveries.append(Delivery(sent=False))
                 continue
             try:
-                if keep_open and not is_open:
+                if not is_open:
                     mail.open()  # a refused connection is this message's failure
                     is_open = True
                 _send(message, mail)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 BACKENDS = {
+    "file": "notifications.sms.file.SmsBackend",
     "console": "notifications.sms.console.SmsBackend",
     "locmem": "notifications.sms.locmem.SmsBackend",
     "46elks": "notifications.sms.elks46.SmsBackend",

@@ -211,8 +211,7 @@ def accessibility_audit() -> Iterator[AccessibilityAudit]:
 
 # No htmx request, swap or settle under way (true on pages without htmx).
 HTMX_IDLE_JS = (
-    "() => !document.querySelector("
-    "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
 )
 
 

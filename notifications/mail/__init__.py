@@ -1,0 +1,1 @@
+"""Email backends of our own (Django's are chosen the same way, by settings.MAILERS)."""
