@@ -1,11 +1,16 @@
-"""`manage.py seed_demo`: a believable Swedish demo world.
+"""`manage.py seed_demo`: a believable Swedish demo world, run by `make run`.
 
 Three accounting firms with consultants, forty clients with subscriptions,
 licences and permissions, active, double and scheduled couplings, and pending
-requests. Everything comes from `random.Random(2026)`, so two fresh databases
-get the same world (apart from abonnemangsnummer, which continue from the
-counter). Rows are written directly, never through the services that send
-email. Every demo user has the password `demo1234`.
+requests; sixty small clients whose subscriptions Redovisningsbyrån Norr AB
+runs itself (Johan is their sysadmin, they have no users of their own), so
+"Bjud in klientanvändare" has more rows than one send takes; and last month
+invoiced by the real invoicing run, Norr's Samlingsfaktura included, so
+"Fakturor" and its PDFs show at once. Everything comes from
+`random.Random(2026)` (and 2027 for the sixty), so two fresh databases get
+the same world (apart from abonnemangs- and fakturanummer, which continue
+from their counters). Rows are written directly, never through the services
+that send email. Every demo user has the password `demo1234`.
 """
 
 import random
@@ -47,6 +52,7 @@ from firm_portal.models import (
 )
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from firm_portal.two_factor import two_factor_required
+from licensing.billing import invoicing_run
 from licensing.models import (
     BillingChange,
     ClientManagerSeatChange,
@@ -60,7 +66,7 @@ from licensing.models import (
     ResellerAgreement,
     SubscriptionBilling,
 )
-from licensing.pricing import add_months
+from licensing.pricing import Month, add_months
 
 SEED = 2026
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo password
@@ -69,6 +75,10 @@ CLIENT_MANAGER_SEATS = 10
 REQUEST_TTL = timedelta(days=30)
 
 NORR, GBG, MALMO = "norr", "gbg", "malmo"
+# Norr's clients that can be given users with "Bjud in klientanvändare": more
+# than one send takes (50), so the limit can be tried.
+FIRM_MANAGED_COUNT = 60
+FIRM_MANAGED_SYSADMIN = "johan@norr.demo"
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,28 @@ CLIENT_NAMES: tuple[str, ...] = (
     "Söderlunds Optik AB",
 )
 
+# Small businesses in Västerbotten whose subscriptions Norr runs itself.
+TOWNS = (
+    "Umeå", "Skellefteå", "Lycksele", "Vännäs", "Robertsfors", "Bjurholm", "Vindeln",
+    "Nordmaling", "Holmsund", "Sävar", "Hörnefors", "Storuman", "Sorsele", "Norsjö",
+)  # fmt: skip
+TRADES = (
+    "Bygg & Montage", "Rörservice", "Elteknik", "Måleri", "Trädgård", "Bilverkstad",
+    "Städservice", "Foto", "Snickeri", "Bageri", "Transport", "Hälsa & Massage",
+    "Blomsterhandel", "Data & IT", "Tak & Plåt", "Hundtrim", "Frisör", "Golv",
+)  # fmt: skip
+
+
+def firm_managed_names() -> tuple[str, ...]:
+    """FIRM_MANAGED_COUNT company names, always the same (delete_demo_data
+    finds the rows by them)."""
+    pairs = sorted((town, trade) for town in TOWNS for trade in TRADES)
+    random.Random(SEED + 1).shuffle(pairs)
+    return tuple(f"{town} {trade} AB" for town, trade in pairs[:FIRM_MANAGED_COUNT])
+
+
+FIRM_MANAGED_NAMES = firm_managed_names()
+
 FIRST_NAMES = (
     "Anders", "Annika", "Björn", "Camilla", "Daniel", "Ebba", "Fredrik", "Gunilla",
     "Henrik", "Ida", "Jonas", "Josefin", "Kristina", "Lars", "Linda", "Magnus",
@@ -252,13 +284,17 @@ class World:
         self.free_subscriptions: list[Subscription] = []
         self.named: dict[str, Subscription] = {}
         self.firm_paid: list[Subscription] = []
+        self.firm_managed: list[Subscription] = []
+        self.invoices: list[Invoice] = []
+        self.invoiced_month = Month.of(self.today).previous()
         self.level_count = 0
 
     # -- helpers ---------------------------------------------------------------
 
-    def new_org_number(self, prefix: str) -> str:
+    def new_org_number(self, prefix: str, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
         while True:
-            body = prefix + "".join(str(self.rng.randrange(10)) for _ in range(9 - len(prefix)))
+            body = prefix + "".join(str(rng.randrange(10)) for _ in range(9 - len(prefix)))
             number = org_number_for(body)
             if number not in self.used_org_numbers:
                 self.used_org_numbers.add(number)
@@ -298,6 +334,9 @@ class World:
         self.plan_world()
         self.create_memberships_and_levels()
         self.create_billing()
+        self.create_firm_managed_clients()
+        self.backdate()
+        self.invoice_last_month()
 
     def create_firms_and_consultants(self) -> None:
         firm_rows = [
@@ -712,11 +751,99 @@ class World:
                 renews_on=renews_on,
             )
 
+    def create_firm_managed_clients(self) -> None:
+        """Sixty small clients coupled to Norr, whose subscriptions Norr runs:
+        Johan is their only sysadmin and they have no users of their own, so
+        Norr may invite their first users ("Bjud in klientanvändare": more
+        rows than the 50 one send takes). From a random generator of their
+        own, so the rest of the world stays as the README describes it."""
+        rng = random.Random(SEED + 1)
+        norr = self.firms[NORR]
+        johan = self.consultants[FIRM_MANAGED_SYSADMIN]
+        Client.objects.bulk_create(
+            Client(name=name, org_number=self.new_org_number("559", rng))
+            for name in FIRM_MANAGED_NAMES
+        )
+        clients = Client.objects.filter(name__in=FIRM_MANAGED_NAMES).order_by("name")
+        plans = [Plan.FAKTURA, Plan.START, Plan.SMART]
+        subscriptions = [
+            subscription_create(
+                client_id=client.pk, plan=rng.choices(plans, weights=[40, 45, 15])[0]
+            )
+            for client in clients
+        ]
+        licenses: list[SubscriptionLicense] = []
+        first_programs: dict[int, Program] = {}
+        for subscription in subscriptions:
+            always = PLAN_LICENSE_MIX[subscription.plan][0]
+            for code in always:
+                licenses.append(
+                    SubscriptionLicense(
+                        subscription=subscription,
+                        program=self.programs[code],
+                        seats=rng.randint(1, 2),
+                    )
+                )
+            first_programs[subscription.pk] = self.programs[always[0]]
+        SubscriptionLicense.objects.bulk_create(licenses)
+        couplings = []
+        for subscription in subscriptions:
+            starts_on = self.past_date(60, 900)
+            couplings.append(
+                Coupling(
+                    firm=norr,
+                    subscription=subscription,
+                    responsible_consultant=johan,
+                    status=Coupling.Status.ACTIVE,
+                    starts_on=starts_on,
+                    activated_at=datetime.combine(
+                        starts_on, time(rng.randint(8, 16), rng.randrange(60)), tzinfo=STOCKHOLM
+                    ),
+                )
+            )
+        Coupling.objects.bulk_create(couplings)
+        self.couplings += couplings
+        memberships = Membership.objects.bulk_create(
+            Membership(subscription=s, user=johan.user, consultant=johan, is_sysadmin=True)
+            for s in subscriptions
+        )
+        ProgramLevel.objects.bulk_create(
+            ProgramLevel(
+                membership=membership,
+                program=first_programs[membership.subscription_id],
+                level=Level.ADMIN,
+            )
+            for membership in memberships
+        )
+        self.level_count += len(memberships)
+        ClientAssignment.objects.bulk_create(
+            ClientAssignment(consultant=johan, subscription=s) for s in subscriptions
+        )
+        self.subscriptions += subscriptions
+        self.clients.update({client.name: client for client in clients})
+        self.firm_managed = subscriptions
+
+    def backdate(self) -> None:
+        """Firms and subscriptions existed long before their couplings, so the
+        invoicing run finds them in last month (it bills what existed then)."""
+        Firm.objects.filter(pk__in=[firm.pk for firm in self.firms.values()]).update(
+            created_at=datetime.combine(self.today - timedelta(days=2000), time(9), STOCKHOLM)
+        )
+        Subscription.objects.filter(pk__in=[s.pk for s in self.subscriptions]).update(
+            created_at=datetime.combine(self.today - timedelta(days=1200), time(9), STOCKHOLM)
+        )
+
+    def invoice_last_month(self) -> None:
+        """Last month's invoicing run, as beat runs it on the 1st: an invoice
+        per payer, Norr's Samlingsfaktura among them."""
+        month = self.invoiced_month
+        self.invoices = invoicing_run(month=month.first, issued_on=month.next_first)
+
 
 def delete_demo_data() -> None:
     """Remove everything the seed created (and whatever hangs on it)."""
     firms = Firm.objects.filter(name__in=FIRM_NAMES)
-    clients = Client.objects.filter(name__in=CLIENT_NAMES)
+    clients = Client.objects.filter(name__in=CLIENT_NAMES + FIRM_MANAGED_NAMES)
     users = User.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
     subscriptions = Subscription.objects.filter(client__in=clients)
     consultants = Consultant.objects.filter(Q(firm__in=firms) | Q(user__in=users))
@@ -799,7 +926,8 @@ class Command(BaseCommand):
             or User.objects.filter(email="anna@norr.demo").exists()
         )
         if exists and not options["reset"]:
-            self.stdout.write("Demo data finns redan (kör med --reset för att bygga om).")
+            self.stdout.write("Demodata finns redan (kör seed_demo --reset för att bygga om den).")
+            self.print_logins()
             return
         try:
             with transaction.atomic():
@@ -811,11 +939,35 @@ class Command(BaseCommand):
             # The access ledger is append-only (a trigger on PostgreSQL), so
             # demo data that someone has clicked around in cannot be deleted.
             raise CommandError(
-                "The demo data has been used and the access ledger refers to it; the ledger "
-                "is append-only, so it cannot be deleted. Start from an empty database "
-                "instead: rm var/db.sqlite3 && make run (or drop the PostgreSQL database)."
+                "Demodatan har använts och behörighetsloggen hänvisar till den. Loggen går "
+                "inte att ändra, så demodatan kan inte tas bort. Börja med en tom databas i "
+                "stället: rm var/db.sqlite3 && make run (eller ta bort PostgreSQL-databasen)."
             ) from error
         self.print_summary(world)
+
+    def print_logins(self) -> None:
+        """The table of demo logins and what to try: the same as README.md's."""
+        bageriet = Client.objects.filter(name=BAGERIET).first()
+        if bageriet is None:
+            return
+        rows = demo_logins(bageriet=bageriet)
+        # Everyone who can grant access to others must use two-factor
+        # authentication: their first login sets up an app.
+        users = {user.email: user for user in User.objects.filter(email__in=[r[0] for r in rows])}
+        out = self.stdout.write
+        out("")
+        out(f"Alla demoanvändare har lösenordet `{DEMO_PASSWORD}`.")
+        out("")
+        out("| E-post | Roll | Tvåstegsverifiering | Prova |")
+        out("|---|---|---|---|")
+        for email, role, try_this in rows:
+            user = users.get(email)
+            two_step = "krävs" if user is not None and two_factor_required(user=user) else "valfri"
+            out(f"| `{email}` | {role} | {two_step} | {try_this} |")
+        out("")
+        out("Att prova:")
+        for line in TRY_THIS:
+            out(f"- {line}")
 
     def print_summary(self, world: World) -> None:
         named = world.named
@@ -825,92 +977,111 @@ class Command(BaseCommand):
         manual = named["manual"]
         scheduled = named["scheduled"]
         out = self.stdout.write
+        consolidated = sum(invoice.is_consolidated for invoice in world.invoices)
         out(
             self.style.SUCCESS(
-                f"Demo data skapad: {len(world.firms)} byråer, {len(world.consultants)} konsulter, "
+                f"Demodata skapad: {len(world.firms)} byråer, {len(world.consultants)} konsulter, "
                 f"{len(world.clients)} klienter, {len(world.subscriptions)} abonnemang, "
                 f"{sum(c.status == Coupling.Status.ACTIVE for c in world.couplings)} aktiva "
                 f"sammankopplingar, {len(world.pending)} väntande förfrågningar, "
-                f"{world.level_count} behörigheter."
+                f"{world.level_count} behörigheter, {len(world.invoices)} fakturor för "
+                f"{world.invoiced_month.first:%Y-%m} (varav {consolidated} samlingsfaktura)."
             )
         )
-        rows = [
-            (
-                "anna@norr.demo",
-                "Firm admin, Redovisningsbyrån Norr AB (seat, programadministratör)",
-                f"Klienthanteraren shows every Norr client; 'Ny klient' → {bageriet.org_number} "
-                "sends a request to Lisa",
-            ),
-            (
-                "erik@norr.demo",
-                "Consultant at Norr with a seat",
-                "Sees the clients he is responsible for; one coupling is scheduled to start "
-                f"{scheduled_date(world)}",
-            ),
-            (
-                "nils@norr.demo",
-                "Consultant at Norr without a seat",
-                "Klienthanteraren shows the 'no licence' page",
-            ),
-            (
-                "maja@norr.demo",
-                f"Consultant at Norr and sysadmin of {fjall.name}",
-                "Start page has both parts; to-do card: request from Malmö Bokföringsbyrå AB",
-            ),
-            (
-                "karin@gbg.demo",
-                "Firm admin, Siffror & Skatt i Göteborg AB",
-                f"Pending requests to {bageriet.name} and {perssons.name}; withdraw one",
-            ),
-            (
-                "lisa@kund.demo",
-                f"Client user, sysadmin of {bageriet.name}",
-                "To-do card: Göteborg asks to collaborate: approve or decline",
-            ),
-            (
-                "per@kund.demo",
-                f"Client user, sysadmin of both subscriptions of {perssons.name}",
-                f"Two subscriptions ({named['perssons_a'].number}, {named['perssons_b'].number}); "
-                "one has a request from Göteborg",
-            ),
-            (
-                "admin@byraportalen.demo",
-                "Support (superuser, is_staff)",
-                "/admin/",
-            ),
-        ]
-        # Everyone who can grant access to others must use two-factor
-        # authentication: their first login sets up an app.
-        users = {user.email: user for user in User.objects.filter(email__in=[r[0] for r in rows])}
+        self.print_logins()
         out("")
-        out("| E-post | Lösenord | Roll | Tvåstegsverifiering | Prova |")
-        out("|---|---|---|---|---|")
-        for email, role, try_this in rows:
-            two_step = "krävs" if two_factor_required(user=users[email]) else "valfri"
-            out(f"| `{email}` | `{DEMO_PASSWORD}` | {role} | {two_step} | {try_this} |")
-        out("")
-        out("Organisationsnummer för demo:")
-        out(f"- {bageriet.org_number}  {bageriet.name}: Lisa is sysadmin, not coupled to Norr")
+        out('Organisationsnummer att prova i "Ny klient":')
         out(
-            f"- {perssons.org_number}  {perssons.name}: two subscriptions "
+            f"- {bageriet.org_number} {bageriet.name}: hittas; Lisa är systemadministratör, "
+            "ingen sammankoppling med Norr"
+        )
+        out(
+            f"- {perssons.org_number} {perssons.name}: två abonnemang "
             f"({named['perssons_a'].number}, {named['perssons_b'].number}), "
-            "'Ny klient' asks for the abonnemangsnummer"
+            "abonnemangsnumret efterfrågas"
         )
         out(
-            f"- {manual.client.org_number}  {manual.client.name}: no sysadmin "
-            "(manual-coupling message)"
+            f"- {manual.client.org_number} {manual.client.name}: ingen systemadministratör "
+            "(meddelandet om manuell koppling)"
         )
-        out(f"- {fjall.org_number}  {fjall.name}: coupled to Norr and Göteborg, Maja is sysadmin")
         out(
-            f"- {scheduled.client.org_number}  {scheduled.client.name}: "
-            f"coupled to Norr from {scheduled_date(world)} (scheduled)"
+            f"- {fjall.org_number} {fjall.name}: sammankopplad med Norr och Göteborg, Maja är "
+            "systemadministratör"
+        )
+        out(
+            f"- {scheduled.client.org_number} {scheduled.client.name}: sammankopplad med Norr "
+            f"från {scheduled_date(world)} (schemalagd)"
         )
         free = ", ".join(
             f"{s.client.org_number} ({s.client.name})" for s in world.free_subscriptions
         )
-        out(f"- Not coupled to any firm: {free}")
+        out(f"- Inte sammankopplade med någon byrå: {free}")
         paid = ", ".join(s.client.name for s in world.firm_paid)
-        out(f"- Norr pays for (Samarbeten, Oanvända licenser; återförsäljaravtal): {paid}")
+        out(f"- Norr betalar för (Samarbeten, Oanvända licenser; återförsäljaravtal): {paid}")
+
+
+def demo_logins(*, bageriet: Client) -> list[tuple[str, str, str]]:
+    """E-post, roll, what to try: the rows of README.md's demo table (a test
+    holds the two the same)."""
+    return [
+        (
+            "anna@norr.demo",
+            "Byråadministratör, Redovisningsbyrån Norr AB (licens, programadministratör)",
+            f'"Ny klient" → `{bageriet.org_number}` ({bageriet.name}) → skicka förfrågan till '
+            'Lisa; "Fakturor"; "Bjud in klientanvändare"',
+        ),
+        (
+            "erik@norr.demo",
+            "Konsult på Norr med licens",
+            "Ser klienterna han är ansvarig för; en sammankoppling är schemalagd",
+        ),
+        (
+            "nils@norr.demo",
+            "Konsult på Norr utan licens",
+            '"Ny klient" förklarar att licens saknas och vem som är administratör',
+        ),
+        (
+            "maja@norr.demo",
+            "Konsult på Norr och systemadministratör hos Fjällstugan Turism AB",
+            "Startsidan visar båda delarna; att göra-kort från Malmö Bokföringsbyrå AB",
+        ),
+        (
+            FIRM_MANAGED_SYSADMIN,
+            f"Konsult på Norr, systemadministratör hos {FIRM_MANAGED_COUNT} småföretag som "
+            "Norr sköter abonnemanget åt",
+            "De har inga egna användare än: Norr kan bjuda in dem",
+        ),
+        (
+            "karin@gbg.demo",
+            "Byråadministratör, Siffror & Skatt i Göteborg AB",
+            "Väntande förfrågningar; återkalla en",
+        ),
+        (
+            "lisa@kund.demo",
+            "Klientanvändare, systemadministratör för Bageriet Solsidan AB",
+            'Att göra-kort → "Jag godkänner" → "Tilldela behörigheter"; "Fakturor"',
+        ),
+        (
+            "per@kund.demo",
+            "Systemadministratör i båda abonnemangen för Perssons Rör & Värme AB",
+            "Två abonnemang på startsidan",
+        ),
+        ("admin@byraportalen.demo", "Support (Django admin)", "http://127.0.0.1:8000/admin/"),
+    ]
+
+
+# What the demo shows without writing code (README.md has the same lines).
+TRY_THIS = (
+    'Fakturor: `anna@norr.demo` → "Fakturor" visar förra månadens fakturor till byrån, '
+    'Samlingsfakturan bland dem, var och en som PDF ("Ladda ned"). En kunds egna fakturor: '
+    '`lisa@kund.demo` → "Fakturor" på startsidan.',
+    '50 rader: `anna@norr.demo` → "Hantera klienter" → "Bjud in klientanvändare" → "Lägg till '
+    'nya användare och bjud in" listar över 60 klienter utan egna användare. Fyll i 51 rader: '
+    "utskicket stoppas (högst 50 per utskick); med 50 går det iväg.",
+    'Sms och mejl: ett mobilnummer på en rad i "Bjud in klientanvändare" (eller för '
+    'primärkontakten i "Skapa nytt samarbete") ger ett sms. Varje sms skrivs till `var/sms/` '
+    "och i konsolen, varje mejl till `var/mail/`, en fil per meddelande.",
+)
 
 
 def scheduled_date(world: World) -> str:
