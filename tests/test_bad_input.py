@@ -378,6 +378,33 @@ FORMS: dict[str, Form] = {
             "html plan": ({"plan": HTML}, "Välj en av varianterna i listan."),
             "control characters": ({"plan": "\x00"}, "Välj en av varianterna i listan."),
             "overlong": ({"plan": OVERLONG}, "Välj en av varianterna i listan."),
+            # "Kunden" asks for the organisationsnummer alone first (issue 14).
+            "org.nr first: wrong check digit": (
+                {"step": "customer", "phase": "org", "org_number": BAD_ORG_NUMBER},
+                "är inte giltigt",
+            ),
+            "org.nr first: superscript digits": (
+                {"step": "customer", "phase": "org", "org_number": SUPERSCRIPT_DIGITS},
+                "ska ha 10 siffror",
+            ),
+            "org.nr first: NUL": (
+                {"step": "customer", "phase": "org", "org_number": "556036\x00-0793"},
+                "Null-tecken",
+            ),
+            "org.nr first: html": (
+                {"step": "customer", "phase": "org", "org_number": HTML},
+                "som mest 20 tecken",
+            ),
+            # Samlingsfaktura with the customer as payer (issue 14).
+            "samlingsfaktura to the customer": (
+                {
+                    "step": "payment",
+                    "recipient": "client",
+                    "invoice": "consolidated",
+                    "period_months": "12",
+                },
+                "Samlingsfaktura går bara till byrån. Välj byrån som fakturamottagare.",
+            ),
         },
     ),
     # "Samarbeten" (helper B): the subscription side's change forms.

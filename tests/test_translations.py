@@ -196,6 +196,56 @@ def test_every_placeholder_is_kept(po_entries: list[Entry]) -> None:
     assert not problems, "\n".join(problems)
 
 
+# Swedish words whose plural differs from the singular: a number in front of
+# one needs ngettext / {% blocktranslate count %} ("används av 1 personer").
+PLURAL_WORDS = frozenset(
+    {
+        "personer", "licenser", "klienter", "konsulter", "användarna", "dagar", "dagarna",
+        "månader", "veckor", "timmar", "minuter", "träffar", "händelser", "rader",
+        "inbjudningar", "meddelanden", "samarbeten", "förfrågningar", "fakturor",
+        "behörigheter", "reservkoder", "koder", "sidor", "tillagda", "borttagna", "nya",
+        "lediga", "markerade", "valda", "hållna", "misslyckade", "oanvända",
+    }
+)  # fmt: skip
+COUNT_BEFORE_WORD = re.compile(r"%\((\w+)\)[sd] ([a-zåäö]+)")
+# Messages whose number can never be one, and why.
+ALWAYS_MANY = {
+    "Visar %(shown)s av %(total)s klienter. Sök för att hitta fler.": (
+        "shown only when there are more clients than the 200 rows listed"
+    ),
+    "Visar %(shown)s av %(total)s träffar. Sök för att smalna av.": (
+        "shown only when there are more matches than the rows listed"
+    ),
+}
+
+
+def test_counts_take_plural_forms(po_entries: list[Entry]) -> None:
+    """Issue 14: "används av 1 personer". A count before a word that changes
+    with it is a plural entry (ngettext, {% blocktranslate count %})."""
+    offenders = [
+        f"{entry.label}: %({name})s {word}"
+        for entry in _messages(po_entries)
+        if entry.msgid_plural is None and entry.msgid not in ALWAYS_MANY
+        for name, word in COUNT_BEFORE_WORD.findall(entry.msgid)
+        if word in PLURAL_WORDS
+    ]
+    assert not offenders, "counts without plural forms:\n" + "\n".join(offenders)
+    assert set(ALWAYS_MANY) <= {entry.msgid for entry in _messages(po_entries)}
+
+
+def test_one_word_for_download() -> None:
+    """Issue 14: "Ladda ned" and "Ladda ner" were both used; "Ladda ned" it is."""
+    sources = [
+        path
+        for folder in ("templates", "clients", "collaboration", "firm_portal", "licensing")
+        for path in (Path(settings.BASE_DIR) / folder).rglob("*")
+        if path.suffix in {".html", ".txt", ".py"}
+    ]
+    texts = {path: path.read_text(encoding="utf-8") for path in sources}
+    assert not [path for path, text in texts.items() if re.search("ladda ner", text, re.I)]
+    assert any("Ladda ned" in text for text in texts.values())
+
+
 def test_compiled_catalogue_matches_po(po_entries: list[Entry]) -> None:
     assert MO_PATH.is_file(), f"{MO_PATH} is missing: run manage.py compilemessages -l en"
     with MO_PATH.open("rb") as handle:
