@@ -111,7 +111,7 @@ def test_the_demo_keeps_its_promises(empty_database_after_migrate, settings, tmp
             "OPTIONS": {"file_path": str(tmp_path / "mail")},
         }
     }
-    rows = {}
+    rows: dict[str, str] = {}
     for number, subscription in enumerate(invitable[:2]):
         prefix = f"r{subscription.pk}"
         rows |= {
