@@ -6,9 +6,10 @@ The wizard keeps what was typed in the session, per step, until "Skapa
 samarbete": nothing is written before. "Kunden" asks for the
 organisationsnummer first and checks it before the other fields (an existing
 customer goes on in "Ny klient"). Opened again with a wizard under way, the
-page asks "Fortsätt där du slutade" or "Börja om". Only the fields of the step's form are
-kept, each cut at MAX_VALUE_CHARS, so what a POST can add to the session
-(which every later request decodes) is a few kilobytes whatever is posted.
+page asks "Fortsätt där du slutade" or "Börja om". Only the fields of the
+step's form are kept, each cut at MAX_VALUE_CHARS, so what a POST can add to
+the session (which every later request decodes) is a few kilobytes whatever
+is posted.
 Every step is a full-page POST that works without JavaScript; with HTMX only
 the step fragment is swapped."""
 
