@@ -400,3 +400,29 @@ def test_the_limit_notice_does_not_tell_which_rows_had_an_account(
     assert [sms.to for sms in locmem.outbox] == ["+46701234501"]
     page = client.get(response["Location"]).text
     assert "Byrån har nått gränsen på 1 sms per dygn" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_releases_held_sms_from_admin_under_a_real_transaction() -> None:
+    """ "Skicka hållna sms" in Django admin takes the held rows' lock inside
+    its own transaction (tests/lock_coverage.py: the admin action's path to
+    the lock must run under real transactions too)."""
+    held = services.outbox_enqueue_sms(
+        to="+46701234567", template="collaboration-request", context=CONTEXT, held_reason="gräns"
+    )
+    support = factories.UserFactory(is_staff=True)
+    support.user_permissions.add(
+        Permission.objects.get(codename="view_outboxmessage"),
+        Permission.objects.get(codename="change_outboxmessage"),
+    )
+    client = Client()
+    client.force_login(support)
+    response = client.post(
+        reverse("admin:notifications_outboxmessage_changelist"),
+        {"action": "release_held", "_selected_action": [held.pk]},
+        follow=True,
+    )
+    assert "1 hållet sms skickas nu." in response.text
+    held.refresh_from_db()
+    assert held.status == OutboxMessage.Status.SENT
+    assert [sms.to for sms in locmem.outbox] == ["+46701234567"]
