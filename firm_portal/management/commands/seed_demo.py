@@ -284,7 +284,6 @@ class World:
         self.free_subscriptions: list[Subscription] = []
         self.named: dict[str, Subscription] = {}
         self.firm_paid: list[Subscription] = []
-        self.firm_managed: list[Subscription] = []
         self.invoices: list[Invoice] = []
         self.invoiced_month = Month.of(self.today).previous()
         self.level_count = 0
@@ -788,7 +787,7 @@ class World:
         SubscriptionLicense.objects.bulk_create(licenses)
         couplings = []
         for subscription in subscriptions:
-            starts_on = self.past_date(60, 900)
+            starts_on = self.today - timedelta(days=rng.randint(60, 900))
             couplings.append(
                 Coupling(
                     firm=norr,
@@ -821,7 +820,6 @@ class World:
         )
         self.subscriptions += subscriptions
         self.clients.update({client.name: client for client in clients})
-        self.firm_managed = subscriptions
 
     def backdate(self) -> None:
         """Firms and subscriptions existed long before their couplings, so the
@@ -984,8 +982,10 @@ class Command(BaseCommand):
                 f"{len(world.clients)} klienter, {len(world.subscriptions)} abonnemang, "
                 f"{sum(c.status == Coupling.Status.ACTIVE for c in world.couplings)} aktiva "
                 f"sammankopplingar, {len(world.pending)} väntande förfrågningar, "
-                f"{world.level_count} behörigheter, {len(world.invoices)} fakturor för "
-                f"{world.invoiced_month.first:%Y-%m} (varav {consolidated} samlingsfaktura)."
+                f"{world.level_count} behörigheter, "
+                f"{counted(len(world.invoices), 'faktura', 'fakturor')} för "
+                f"{world.invoiced_month.first:%Y-%m} (varav "
+                f"{counted(consolidated, 'samlingsfaktura', 'samlingsfakturor')})."
             )
         )
         self.print_logins()
@@ -1082,6 +1082,11 @@ TRY_THIS = (
     'primärkontakten i "Skapa nytt samarbete") ger ett sms. Varje sms skrivs till `var/sms/` '
     "och i konsolen, varje mejl till `var/mail/`, en fil per meddelande.",
 )
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    """ "1 faktura", "102 fakturor" (the command speaks Swedish only)."""
+    return f"{count} {singular if count == 1 else plural}"
 
 
 def scheduled_date(world: World) -> str:
