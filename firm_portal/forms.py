@@ -1,4 +1,5 @@
 import logging
+import unicodedata
 from collections.abc import Iterator
 
 from django import forms
@@ -7,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.emails import NormalizedEmailField, normalize_email
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 from firm_portal.request_data import StrictIntegerField
@@ -28,7 +30,10 @@ class EmailAuthenticationForm(AuthenticationForm):
     }
 
     def clean_username(self) -> str:
-        return self.cleaned_data["username"].strip().lower()
+        typed = self.cleaned_data["username"]
+        if "@" in unicodedata.normalize("NFKC", typed):
+            return normalize_email(typed)
+        return typed.strip().lower()
 
     def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
         super().confirm_login_allowed(user)
@@ -52,7 +57,7 @@ class ConsultantInviteForm(forms.Form):
     """ "Lägg till användare" for the firm."""
 
     full_name = forms.CharField(label=_("Namn"), max_length=200)
-    email = forms.EmailField(label=_("E-post"), max_length=254)
+    email = NormalizedEmailField(label=_("E-post"), max_length=254)
     mobile = forms.CharField(
         label=_("Mobilnummer"),
         max_length=30,
@@ -67,7 +72,7 @@ class ConsultantInviteForm(forms.Form):
         return name
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        return normalize_email(self.cleaned_data["email"])
 
     def clean_mobile(self) -> str:
         return normalize_mobile(self.cleaned_data["mobile"])
@@ -107,6 +112,10 @@ class OutboxPasswordResetForm(PasswordResetForm):
     so without it anyone could mail an account without end. Nobody whose
     account was ended by their firm gets a link. The page says the same
     either way."""
+
+    email = NormalizedEmailField(
+        label=_("E-post"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
         for user in super().get_users(email):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
+from firm_portal.emails import email_key, normalize_email
 
 
 class UserManager(BaseUserManager["User"]):
@@ -15,16 +16,25 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> "User":
         # Log in with the email address or the username; both are stored
-        # lower-cased, so case does not matter.
-        key = (username or "").strip().lower()
+        # normalised (firm_portal.emails), so case and look-alike forms do
+        # not matter.
+        key = email_key(username or "")
         if "@" in key:
             return self.get(email=key)
         return self.get(username=key)
 
+    def by_email(self, email: str) -> "User | None":
+        """The account of a typed address, in any of its look-alike forms."""
+        return self.filter(email=email_key(email)).first()
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return normalize_email(email or "")
+
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         if not email:
             raise ValueError("Users need an email address")
-        user = self.model(email=email.strip().lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -69,6 +79,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every way in stores the one form of the address (firm_portal.emails),
+        # so a look-alike can never become a second account.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "email" in update_fields:
+            self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
 
     def get_session_auth_hash(self) -> str:
         return f"{super().get_session_auth_hash()}.{self.session_version}"

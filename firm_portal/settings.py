@@ -138,13 +138,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling (django-axes, also on Django admin's login): at most 100
-# failed attempts per hour, counted per username and per client address, then
-# a one-hour cool-off. 100 an hour is far above what a whole office mistypes,
-# so a shared office address is not locked out by its own staff.
+# Login throttling (django-axes, also on Django admin's login; firm_portal/
+# login_throttle.py): failed logins are counted per account (the normalised
+# e-mail typed) and per client address, each with its own limit, then a
+# one-hour cool-off. 10 wrong passwords an hour lock that account from every
+# address and no other; 100 an hour from one address lock that address (far
+# above what a whole office mistypes, so a shared office address is not locked
+# out by its own staff).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=100)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=10)
+if AXES_FAILURE_LIMIT < 1 or AXES_ACCOUNT_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT and AXES_ACCOUNT_FAILURE_LIMIT must be 1 or more"
+    )
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "firm_portal.login_throttle.login_username"
+AXES_HANDLER = "firm_portal.login_throttle.AccountAndAddressHandler"
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "firm_portal/locked_out.html"
 # The address counted is the client's (firm_portal/client_address.py): behind

@@ -21,39 +21,87 @@ def fail_login(client, username: str, times: int) -> None:  # type: ignore[no-un
         client.post(LOGIN, {"username": username, "password": "fel"})
 
 
-def test_hundred_failures_lock_the_account_for_an_hour(client, world, settings):
+def test_ten_failures_lock_the_account_for_an_hour_from_every_address(client, world, settings):
     email = world.sysadmin.email
-    fail_login(client, email, 99)
-    assert max(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 99
+    for number in range(9):  # from nine addresses: the account is counted, not the address
+        client.post(
+            LOGIN, {"username": email, "password": "fel"}, REMOTE_ADDR=f"10.0.0.{number + 1}"
+        )
+    assert AccessAttempt.objects.filter(username=email).count() == 9
     response = client.post(LOGIN, {"username": email, "password": factories.PASSWORD})
-    assert response.status_code == 302  # 99 failures: still allowed in
+    assert response.status_code == 302  # 9 failures: still allowed in
     client.logout()
     fail_login(client, email, 1)
-    response = client.post(LOGIN, {"username": email, "password": factories.PASSWORD})
+    response = client.post(
+        LOGIN, {"username": email, "password": factories.PASSWORD}, REMOTE_ADDR="10.9.9.9"
+    )
     assert response.status_code == 429
     assert "För många misslyckade inloggningsförsök" in response.text
     assert settings.AXES_COOLOFF_TIME.total_seconds() == 3600
+    assert settings.AXES_ACCOUNT_FAILURE_LIMIT == 10
 
 
-def test_other_accounts_from_elsewhere_are_not_locked(client, world):
-    fail_login(client, world.sysadmin.email, 100)
+def test_a_locked_account_does_not_lock_another_account(client, world):
+    fail_login(client, world.sysadmin.email, 10)
     other = factories.UserFactory()
+    # The same address (nine failures short of its own limit) and another one.
+    response = client.post(LOGIN, {"username": other.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    client.logout()
     response = client.post(
-        LOGIN,
-        {"username": other.email, "password": factories.PASSWORD},
-        REMOTE_ADDR="10.1.2.3",
+        LOGIN, {"username": other.email, "password": factories.PASSWORD}, REMOTE_ADDR="10.1.2.3"
     )
     assert response.status_code == 302
 
 
-def test_admin_login_is_throttled_too(client, world):
+def test_look_alike_forms_count_against_the_same_account(client, world):
+    email = world.sysadmin.email
+    local, domain = email.split("@")
+    fullwidth = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in email)
+    for typed in (email.upper(), fullwidth, f" {email} ", f"{local}@{domain.upper()}"):
+        for _ in range(2):
+            client.post(LOGIN, {"username": typed, "password": "fel"}, REMOTE_ADDR="10.0.0.1")
+    # Invisible characters are refused by the form and never tried.
+    client.post(
+        LOGIN, {"username": f"{local}\u200b@{domain}", "password": "fel"}, REMOTE_ADDR="10.0.0.1"
+    )
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {email}
+    fail_login(client, email, 2)
+    response = client.post(
+        LOGIN, {"username": email, "password": factories.PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
+    assert response.status_code == 429
+
+
+def test_many_accounts_from_one_address_lock_that_address(client, world):
+    for number in range(100):
+        client.post(LOGIN, {"username": f"gissning{number}@example.se", "password": "fel"})
+    other = factories.UserFactory()
+    response = client.post(LOGIN, {"username": other.email, "password": factories.PASSWORD})
+    assert response.status_code == 429
+    response = client.post(
+        LOGIN, {"username": other.email, "password": factories.PASSWORD}, REMOTE_ADDR="10.1.2.3"
+    )
+    assert response.status_code == 302
+
+
+def test_admin_login_is_throttled_per_account_too(client, world):
     staff = factories.UserFactory(is_staff=True)
-    for _ in range(100):
-        client.post("/admin/login/", {"username": staff.email, "password": "fel"})
+    other = factories.UserFactory(is_staff=True)
+    for number in range(10):
+        client.post(
+            "/admin/login/",
+            {"username": staff.email.upper(), "password": "fel"},
+            REMOTE_ADDR=f"10.0.1.{number + 1}",
+        )
     response = client.post(
         "/admin/login/", {"username": staff.email, "password": factories.PASSWORD}
     )
     assert response.status_code == 429
+    response = client.post(
+        "/admin/login/", {"username": other.email, "password": factories.PASSWORD}
+    )
+    assert response.status_code == 302
 
 
 def test_idle_session_ends_after_30_minutes(client, world):
@@ -239,6 +287,46 @@ def test_behind_the_proxy_each_client_address_is_counted_on_its_own(db):
         f"{OFFICE}, {ATTACKER} tredje@example.se": [429],
         f'", {ATTACKER} tredje@example.se': [429],
     }
+
+
+def test_behind_the_proxy_an_account_is_locked_from_every_address_and_alone(db):
+    results = proxied_logins(
+        [
+            (ATTACKER, "offer@example.se", WRONG),
+            ("198.51.100.8", "OFFER@example.se", WRONG),
+            # The account is locked, also for its owner in the office…
+            (OFFICE, "offer@example.se", RIGHT),
+            # …and no other account is.
+            (OFFICE, "annan@example.se", RIGHT),
+            (ATTACKER, "tredje@example.se", RIGHT),
+        ],
+        TRUSTED_PROXY_COUNT="1",
+        AXES_FAILURE_LIMIT="5",
+        AXES_ACCOUNT_FAILURE_LIMIT="2",
+    )
+    assert results == {
+        f"{ATTACKER} offer@example.se": [200],
+        "198.51.100.8 OFFER@example.se": [429],
+        f"{OFFICE} offer@example.se": [429],
+        f"{OFFICE} annan@example.se": [302],
+        f"{ATTACKER} tredje@example.se": [302],
+    }
+
+
+def test_behind_the_proxy_many_accounts_from_one_address_lock_that_address(db):
+    guesses = [(ATTACKER, f"gissning{n}@example.se", WRONG) for n in range(5)]
+    results = proxied_logins(
+        [
+            *guesses,
+            (ATTACKER, "annan@example.se", RIGHT),
+            (OFFICE, "tredje@example.se", RIGHT),
+        ],
+        TRUSTED_PROXY_COUNT="1",
+        AXES_FAILURE_LIMIT="5",
+        AXES_ACCOUNT_FAILURE_LIMIT="2",
+    )
+    assert results[f"{ATTACKER} annan@example.se"] == [429]
+    assert results[f"{OFFICE} tredje@example.se"] == [302]
 
 
 def test_without_a_proxy_count_the_forwarded_header_is_ignored(db):
