@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from clients.models import Membership, Subscription
 from clients.selectors import live_membership_q
 from collaboration.selectors import consultant_clients
+from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_email, invitations_create_many
 from firm_portal.join_offers import join_offer_email, join_offer_resend
 from firm_portal.models import Consultant, JoinOffer, User
@@ -132,6 +133,11 @@ class NewUserRow:
     email: str
     username: str
     mobile: str = ""
+
+    def __post_init__(self) -> None:
+        # The one form of the address (firm_portal.emails), whoever built the
+        # row: a look-alike finds the account that exists, never a second one.
+        object.__setattr__(self, "email", normalize_email(self.email))
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy
 from clients.bulk_invitations import MAX_ROWS_PER_SEND, NewUserRow
 from clients.models import Membership, Subscription
 from clients.usernames import USERNAME_RE, base_username, existing_usernames, username_suggest
+from firm_portal.emails import NormalizedEmailField
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 
 
 class InviteRowForm(forms.Form):
     full_name = forms.CharField(label=gettext_lazy("Namn"), max_length=200, required=False)
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=gettext_lazy("Användarens e-post"), max_length=254, required=False
     )
     username = forms.CharField(label=gettext_lazy("Användarnamn"), max_length=150, required=False)
@@ -36,9 +37,6 @@ class InviteRowForm(forms.Form):
         if any(not ch.isprintable() for ch in name):
             raise ValidationError(_("Namnet innehåller otillåtna tecken."))
         return name
-
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip().lower()

@@ -63,6 +63,7 @@ from collaboration.new_customer_selectors import (
     sets_password,
 )
 from collaboration.services import CollaborationError, require_client_manager_seat
+from firm_portal.emails import email_key
 from firm_portal.models import Consultant, User
 from firm_portal.services import assignment_ensure
 from firm_portal.sms_allowance import firm_sms_allowance
@@ -90,8 +91,8 @@ def _contact_user(customer: CustomerDetails) -> tuple[User, bool]:
     account that exists is used as it is: nothing typed here is written to
     it. A new one is inactive and has no password until its owner accepts;
     it gets no personnummer that another account already holds."""
-    email = customer.contact_email.strip().lower()
-    existing = User.objects.filter(email=email).first()
+    email = email_key(customer.contact_email)
+    existing = User.objects.by_email(email)
     if existing is not None:
         return existing, False
     personal_number = customer.contact_personal_number

@@ -24,6 +24,7 @@ from collaboration.new_customer_selectors import (
     PaymentChoice,
     PlanOffer,
 )
+from firm_portal.emails import NormalizedEmailField
 from firm_portal.models import Firm
 from firm_portal.phone import normalize_mobile
 from firm_portal.request_data import StrictIntegerField
@@ -194,7 +195,7 @@ class CustomerForm(OrgNumberForm):
     city = forms.CharField(
         label=_lazy("Ort"), max_length=100, error_messages=_required(_lazy("Ange ort."))
     )
-    email = forms.EmailField(
+    email = NormalizedEmailField(
         label=_lazy("E-post för fakturor"),
         max_length=254,
         error_messages={
@@ -207,7 +208,7 @@ class CustomerForm(OrgNumberForm):
         max_length=200,
         error_messages=_required(_lazy("Ange primärkontaktens namn.")),
     )
-    contact_email = forms.EmailField(
+    contact_email = NormalizedEmailField(
         label=_lazy("E-post"),
         max_length=254,
         help_text=_lazy("Välkomstmejlet med länken för att godkänna villkoren skickas hit."),
@@ -250,12 +251,6 @@ class CustomerForm(OrgNumberForm):
         if len(digits) != 5 or any(ch not in "0123456789 " for ch in raw):
             raise ValidationError(_("Ange postnumret med 5 siffror, t.ex. 123 45."))
         return f"{digits[:3]} {digits[3:]}"
-
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean_contact_email(self) -> str:
-        return self.cleaned_data["contact_email"].strip().lower()
 
     def clean_contact_mobile(self) -> str:
         return normalize_mobile(self.cleaned_data["contact_mobile"])

@@ -2,7 +2,7 @@
 looked up (login, password reset, invitations, "Lägg till användare", bulk
 invitation rows, the new customer's contact, join offers, the admin).
 
-Without it "ａ@ｅｘａｍｐｌｅ.se" (fullwidth), "a​@example.se" (a zero-width
+Without it fullwidth "a@example.se" (U+FF41 …), "a​@example.se" (a zero-width
 space) and "a@EXÄMPLE.se" would be other accounts than a@example.se in some
 places and the same in others. An address is:
 

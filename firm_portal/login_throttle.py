@@ -2,7 +2,7 @@
 per client address, each against its own limit.
 
 - The account is the normalised, lower-cased e-mail (or username) that was
-  typed (firm_portal.emails.email_key), so "A@Example.se", "ａ@ｅｘａｍｐｌｅ.se"
+  typed (firm_portal.emails.email_key), so "A@Example.se", its fullwidth form
   and an address with a zero-width space count against the same account.
   django-axes on its own reads the POST field named after USERNAME_FIELD
   ("email"), which neither our login form nor Django admin's posts: every

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from clients.models import Membership, Subscription
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import AccessEvent, Coupling
+from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_create, invitation_email, invitation_renew
 from firm_portal.join_offers import join_offer_email, join_offer_resend, offer_context
 from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
@@ -86,10 +87,10 @@ def consultant_invite(*, actor: Consultant, full_name: str, email: str, mobile: 
     while logged in. The firm sees both alike (invited): the answer does not
     tell whether an account existed. Asking again resends."""
     require_firm_admin(actor=actor)
-    email = email.strip().lower()
+    email = normalize_email(email)
     try:
         with transaction.atomic():
-            user = User.objects.filter(email=email).first()
+            user = User.objects.by_email(email)
             if user is None:
                 user = User.objects.create_user(
                     email, password=None, full_name=full_name.strip(), mobile=mobile
