@@ -20,6 +20,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from firm_portal.log_redaction import redact_path
+
 HEADER = "X-Request-ID"
 TASK_HEADER = "request_id"
 # Ids a proxy may send (uuid, hex, ULID-ish): no spaces, quotes or markup.
@@ -57,11 +59,12 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         try:
             response = self.get_response(request)
-            # The query string can hold what someone searched for: not logged.
+            # The query string can hold what someone searched for: not logged;
+            # nor the secret segments of a signed link (the route's shape is).
             access_logger.info(
                 "%s %s %s %.0f ms",
                 request.method,
-                request.path,
+                redact_path(request.path),
                 response.status_code,
                 (time.perf_counter() - started) * 1000,
             )
