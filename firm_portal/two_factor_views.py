@@ -90,6 +90,21 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Scan the QR code (or type the secret), confirm with a first code, get
     the recovery codes."""
     if two_factor.two_factor_app_device(user=request.user) is not None:
+        request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
+        if request.session.get(two_factor.STATE_KEY) == two_factor.SETUP:
+            # Set up in another session while this one still had to: this
+            # session now needs a code. (The overview would send it back to
+            # setup, and setup back to the overview, without end.)
+            two_factor.session_state_refresh(request, request.user)
+            messages.info(
+                request,
+                _(
+                    "Tvåstegsverifiering har slagits på i ett annat fönster eller på en "
+                    "annan enhet. Ange koden från appen för att fortsätta."
+                ),
+            )
+            query = urlencode({"next": next_url(request, fallback="home")})
+            return redirect(f"{reverse('two_factor_verify')}?{query}")
         messages.info(request, _("Tvåstegsverifiering är redan på."))
         return redirect("two_factor")
     # The secret shown belongs to this session's setup only (see

@@ -207,7 +207,7 @@ class TestSetupSecretBelongsToOneSetup:
         assert again.get("/").status_code == 302
         # The intruder's own setup page no longer confirms anything either.
         late = intruder.post(SETUP, {"code": code_for(noted, steps_ahead=1)})
-        assert late.status_code == 302 and late["Location"] == OVERVIEW
+        assert late.status_code == 302 and late["Location"].startswith(VERIFY)
         assert TOTPDevice.objects.filter(user=admin).count() == 1
 
     def test_a_setup_replaced_in_another_window_says_so(self, world):
@@ -233,6 +233,47 @@ class TestSetupSecretBelongsToOneSetup:
         assert list(TOTPDevice.objects.filter(user=user).values_list("confirmed", flat=True)) == [
             True
         ]
+
+
+class TestSetupFinishedInAnotherSession:
+    def test_the_waiting_session_lands_on_the_code_step(self, world):
+        """Setup page open in one session, setup done in another: the first
+        goes to the code step (and then where it wanted), not round and round
+        between the setup page and the overview."""
+        admin = world.firm_admin.user
+        waiting, other = Client(), Client()
+        password_login(waiting, admin)
+        assert waiting.get(SETUP).status_code == 200
+        password_login(other, admin)
+        own = secret_shown(other.get(SETUP))
+        assert other.post(SETUP, {"code": code_for(own)}).status_code == 302
+
+        page = waiting.get(f"{SETUP}?next=/klienter/", follow=True)
+        assert page.redirect_chain[-1][0].startswith(VERIFY)
+        assert len(page.redirect_chain) == 1
+        assert page.status_code == 200
+        assert (
+            "Tvåstegsverifiering har slagits på i ett annat fönster eller på en annan enhet. "
+            "Ange koden från appen för att fortsätta."
+        ) in page.text
+        # Any other page goes to the code step too, in one redirect.
+        home = waiting.get("/", follow=True)
+        assert [url.split("?")[0] for url, _ in home.redirect_chain] == [VERIFY]
+        done = waiting.post(page.redirect_chain[-1][0], {"code": code_for(own, steps_ahead=1)})
+        assert done.status_code == 302 and done["Location"] == "/klienter/"
+        assert waiting.get("/").status_code == 200
+
+    def test_a_posted_code_from_the_stale_page_goes_to_the_code_step(self, world):
+        admin = world.firm_admin.user
+        waiting, other = Client(), Client()
+        password_login(waiting, admin)
+        stale = secret_shown(waiting.get(SETUP))
+        password_login(other, admin)
+        own = secret_shown(other.get(SETUP))
+        other.post(SETUP, {"code": code_for(own)})
+        response = waiting.post(SETUP, {"code": code_for(stale)})
+        assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+        assert waiting.get(response["Location"]).status_code == 200
 
 
 class TestCodeStep:
