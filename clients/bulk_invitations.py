@@ -20,6 +20,7 @@ from firm_portal.invitations import invitation_email, invitations_create_many
 from firm_portal.join_offers import join_offer_email, join_offer_resend
 from firm_portal.models import Consultant, JoinOffer, User
 from firm_portal.request_data import parse_id
+from firm_portal.resend_limits import Resend, ResendLimitReached, resends_check
 from firm_portal.sms_allowance import SmsAllowance, firm_sms_allowance
 from notifications.services import outbox_batch
 
@@ -274,7 +275,15 @@ def client_users_reinvite(*, actor: Consultant, offer_ids: list[int]) -> list[Jo
             pending_client_offers(consultant=actor)
             .filter(pk__in=offer_ids)
             .select_for_update(of=("self",))
+            .select_related("user")
         )
-        for offer in offers:
-            join_offer_resend(offer=offer)
+        try:
+            # All or nothing: at a cap no one in the batch gets anything.
+            resends_check(
+                [Resend(item=f"offer:{offer.pk}", recipient=offer.user) for offer in offers]
+            )
+            for offer in offers:
+                join_offer_resend(offer=offer)
+        except ResendLimitReached as error:
+            raise BulkInviteError(" ".join(error.messages)) from None
     return offers

@@ -65,6 +65,7 @@ from collaboration.new_customer_selectors import (
 from collaboration.services import CollaborationError, require_client_manager_seat
 from firm_portal.emails import email_key
 from firm_portal.models import Consultant, User
+from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
 from firm_portal.services import assignment_ensure
 from firm_portal.sms_allowance import firm_sms_allowance
 from firm_portal.timeutils import today_in_stockholm
@@ -317,6 +318,10 @@ def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Welcom
             _("Det finns ingen primärkontakt att skicka till."), code="no_contact"
         )
     acceptance.coupling = coupling
+    try:
+        resends_count([Resend(item=f"acceptance:{acceptance.pk}", recipient=acceptance.contact)])
+    except ResendLimitReached as error:
+        raise CollaborationError(" ".join(error.messages), code=error.code or "") from None
     _renew(acceptance)
     acceptance.save(update_fields=["nonce", "sent_at", "expires_at"])
     return _welcome(acceptance=acceptance, reminder=True)

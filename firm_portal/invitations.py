@@ -151,5 +151,11 @@ def invitation_renew_expired(*, token: str) -> None:
         )
         if invitation is None:
             return
+        from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
+
+        try:
+            resends_count([Resend(item=f"invitation:{invitation.pk}", recipient=invitation.user)])
+        except ResendLimitReached:
+            return  # the page says the same whatever happened
         invitation_renew(invitation=invitation)
         invitation_email(invitation=invitation, template="invitation-renewed", context={})

@@ -24,6 +24,7 @@ from clients.selectors import active_sysadmins
 from collaboration.ledger import Kind, ledger_record
 from firm_portal.invitations import invitation_claim, invitation_email, invitation_renew
 from firm_portal.models import Consultant, Invitation, JoinOffer, User
+from firm_portal.resend_limits import Resend, resends_count
 from notifications.services import outbox_enqueue_email
 
 # The e-mail of an account made with the offer: its invitation link.
@@ -91,7 +92,9 @@ def join_offer_resend(*, offer: JoinOffer) -> None:
     """ "Skicka igen": an account still without a password gets a new link of
     the invitation issued with this offer (earlier links stop working);
     anyone else gets the offer again. Never a new invitation. In the
-    caller's transaction."""
+    caller's transaction. At a resend cap (firm_portal.resend_limits)
+    ResendLimitReached, and nothing is sent."""
+    resends_count([Resend(item=f"offer:{offer.pk}", recipient=offer.user)])
     invitation = _own_open_invitation(offer)
     if invitation is not None and not invitation.user.has_usable_password():
         invitation_renew(invitation=invitation)

@@ -15,6 +15,7 @@ from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_create, invitation_email, invitation_renew
 from firm_portal.join_offers import join_offer_email, join_offer_resend, offer_context
 from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
+from firm_portal.resend_limits import Resend, resends_count
 from licensing.models import ClientManagerSeatChange
 
 MAX_SEAT_CHANGE = 500
@@ -198,6 +199,7 @@ def consultant_reinvite(*, actor: Consultant, consultant: Consultant) -> Invitat
             % {"name": consultant.user.full_name},
             code="no_invitation",
         )
+    resends_count([Resend(item=f"invitation:{invitation.pk}", recipient=consultant.user)])
     invitation_renew(invitation=invitation)
     invitation_email(
         invitation=invitation, template="invitation-consultant", context={"firm": actor.firm}

@@ -408,6 +408,14 @@ if COLLABORATION_REQUESTS_PER_DAY < 1:
     raise ImproperlyConfigured("COLLABORATION_REQUESTS_PER_DAY must be 1 or more")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
 # "Glömt lösenordet?" needs no login: at most this many e-mails per account an hour.
+# "Skicka igen" (invitations, join offers, the new customer's welcome): at most
+# this many resends per item and per recipient a day (firm_portal/resend_limits.py).
+RESENDS_PER_ITEM_PER_DAY = env.int("RESENDS_PER_ITEM_PER_DAY", default=3)
+RESENDS_PER_RECIPIENT_PER_DAY = env.int("RESENDS_PER_RECIPIENT_PER_DAY", default=5)
+if RESENDS_PER_ITEM_PER_DAY < 1 or RESENDS_PER_RECIPIENT_PER_DAY < 1:
+    raise ImproperlyConfigured(
+        "RESENDS_PER_ITEM_PER_DAY and RESENDS_PER_RECIPIENT_PER_DAY must be 1 or more"
+    )
 PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
 if PASSWORD_RESET_EMAILS_PER_HOUR < 1:
     raise ImproperlyConfigured("PASSWORD_RESET_EMAILS_PER_HOUR must be 1 or more")
