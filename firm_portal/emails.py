@@ -68,6 +68,6 @@ class NormalizedEmailField(forms.EmailField):
 
     def to_python(self, value: object) -> str:
         text = super().to_python(value)
-        if not text:
-            return text
+        if not text or "\x00" in text:
+            return text  # ProhibitNullCharactersValidator says it like every field
         return normalize_email(text)
