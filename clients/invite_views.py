@@ -190,8 +190,8 @@ def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     ngettext(
-                        "En ny inbjudan har skickats till %(count)s användare.",
-                        "Nya inbjudningar har skickats till %(count)s användare.",
+                        "Inbjudan har mejlats igen till %(count)s användare.",
+                        "Inbjudan har mejlats igen till %(count)s användare.",
                         len(sent),
                     )
                     % {"count": len(sent)},

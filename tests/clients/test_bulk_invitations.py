@@ -324,7 +324,7 @@ class TestAcceptance:
             response = client.post(
                 reverse("clients:invite_existing"), {"offers": [offer.pk]}, follow=True
             )
-        assert "En ny inbjudan har skickats till 1 användare." in response.text
+        assert "Inbjudan har mejlats igen till 1 användare." in response.text
         assert [m.to for m in mail.outbox] == [["asa@alfa.se"]]
         client.logout()
         assert client.get(invited).status_code == 410
