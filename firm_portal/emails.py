@@ -67,7 +67,7 @@ class NormalizedEmailField(forms.EmailField):
     characters are refused with a plain Swedish message."""
 
     def to_python(self, value: object) -> str:
-        text = super().to_python(value)
+        text: str = super().to_python(value) or ""
         if not text or "\x00" in text:
             return text  # ProhibitNullCharactersValidator says it like every field
         return normalize_email(text)
