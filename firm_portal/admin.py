@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.emails import NormalizedEmailField
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.phone import normalize_mobile
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
@@ -18,6 +20,8 @@ class SupportUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = SupportUserChangeForm
+    # The one form of an address (firm_portal/emails.py), also for support.
+    formfield_overrides = {models.EmailField: {"form_class": NormalizedEmailField}}
     ordering = ("email",)
     list_display = (
         "email",

@@ -187,3 +187,36 @@ class TestNewCustomerContact:
             client, "customer", contact_email=zero_width(world.other_sysadmin.email)
         )
         assert INVISIBLE in errors(response.text)
+
+
+class TestSupportsUserForm:
+    def test_a_look_alike_of_an_existing_address_is_refused(self, world: World) -> None:
+        staff = factories.UserFactory(is_staff=True, is_superuser=True)
+        existing = User.objects.create_user("per@exämple.se", password=None, full_name="Per")
+        users = User.objects.count()
+        support = logged_in(staff)
+        for typed in ("PER@EXÄMPLE.se", fullwidth("per@") + "Exämple.SE"):
+            response = support.post(
+                reverse("admin:firm_portal_user_add"),
+                {
+                    "email": typed,
+                    "full_name": "Per Kopia",
+                    "password1": "Ett-långt-lösen-77",
+                    "password2": "Ett-långt-lösen-77",
+                },
+            )
+            assert response.status_code == 200, typed
+            assert "Användare med detta E-post finns redan." in response.text, typed
+        assert User.objects.count() == users
+        response = support.post(
+            reverse("admin:firm_portal_user_add"),
+            {
+                "email": zero_width("ny@example.se"),
+                "full_name": "Ny",
+                "password1": "Ett-långt-lösen-77",
+                "password2": "Ett-långt-lösen-77",
+            },
+        )
+        assert INVISIBLE in response.text
+        assert User.objects.count() == users
+        assert existing.email == "per@xn--exmple-cua.se"
