@@ -150,11 +150,16 @@ def _rows(actor: Consultant, consultants: Iterable[dict[str, Any]]) -> list[dict
                 "give_seat_label": give_seat % name,
                 "save_roles_label": save_roles % name,
                 "clients_label": clients % name,
-                "clients": ngettext("%(n)s klient", "%(n)s klienter", count)
-                % {"n": localize(count)},
+                "clients": _clients_text(count),
             }
         )
     return rows
+
+
+def _clients_text(count: int) -> str:
+    """The "3 klienter" of a consultant's row, also sent out of band when the
+    assignment panel saves, so the row never shows a stale count."""
+    return ngettext("%(n)s klient", "%(n)s klienter", count) % {"n": localize(count)}
 
 
 @login_required
@@ -338,6 +343,13 @@ def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRe
             "search_errors": search.error_list,
             "limit": PANEL_LIMIT,
             "saved": saved,
+            # After "Spara" the row's "3 klienter" link on the page behind
+            # the panel is updated in the same answer (hx-swap-oob).
+            "clients_text": _clients_text(
+                selectors.consultant_assigned_count(consultant=consultant)
+            )
+            if saved and request.htmx
+            else "",
         },
     )
 

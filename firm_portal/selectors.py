@@ -143,6 +143,11 @@ def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
     )
 
 
+def consultant_assigned_count(*, consultant: Consultant) -> int:
+    """How many clients the consultant is assigned to (the row's "3 klienter")."""
+    return ClientAssignment.objects.filter(consultant_id=consultant.pk).count()
+
+
 def _search(qs: QuerySet[Subscription], query: str) -> QuerySet[Subscription]:
     """Subscriptions whose client name contains, or org.nr or number matches, `query`."""
     query = query.strip()
