@@ -19,7 +19,12 @@ from collaboration.selectors import start_page_access, start_page_clients, start
 from firm_portal import invitations, join_offers
 from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm, ended_account_message
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.selectors import consultant_for_user, join_offer_for_user, join_offers_for_user
+from firm_portal.selectors import (
+    consultant_for_user,
+    firm_admins,
+    join_offer_for_user,
+    join_offers_for_user,
+)
 
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
@@ -62,6 +67,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["client_query_string"] = _without(request, "sida")
         context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
         context["pending_page_param"] = PENDING_PAGE_PARAM
+        if not consultant.has_client_manager_seat:
+            # Whom to ask for a seat (the same advice as "Licens saknas").
+            context["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
     return render(request, "firm_portal/home.html", context)
 
 
