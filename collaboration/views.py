@@ -225,10 +225,23 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def withdraw_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    """ "Återkalla": a confirmation page (as "Avsluta samarbete" and
+    "Avsluta konsult" have), then the withdrawal on its "Ja" button."""
     consultant = require_consultant(user=request.user)
     collaboration_request = selectors.request_for_firm(consultant=consultant, request_id=request_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "collaboration/withdraw_request.html",
+            {
+                "collaboration_request": selectors.request_with_details(
+                    request_id=collaboration_request.pk
+                ),
+                "pending": collaboration_request.status == CollaborationRequest.Status.PENDING,
+            },
+        )
     try:
         services.collaboration_request_withdraw(
             consultant=consultant, request_id=collaboration_request.pk
