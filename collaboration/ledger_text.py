@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from clients.models import Level, Plan, Program, Subscription
 from collaboration.models import Coupling
-from firm_portal.models import Firm
+from firm_portal.models import Firm, JoinOffer
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
 from licensing.models import AgreementPeriod, Recipient
 
@@ -57,6 +57,7 @@ LABELS: dict[str, Promise] = {
     "unused_before": gettext_lazy("Lediga licenser före"),
     "firm_paid": gettext_lazy("Byrån betalade"),
     "subscriptions_removed": gettext_lazy("Borttagen från antal abonnemang"),
+    "invited_as": gettext_lazy("Inbjuden som"),
     "what": gettext_lazy("Försök att nå"),
     "path": gettext_lazy("Adress"),
     "consultant_id": gettext_lazy("Konsult (id)"),
@@ -204,6 +205,8 @@ def _text(key: str, value: object, names: LedgerNames) -> str:
         if isinstance(value, int):
             return names.firms.get(value, _("Byrå %(id)s") % {"id": value})
         return str(value)
+    if key == "invited_as":
+        return _choice(JoinOffer.Kind, value)
     if key == "what":
         return str(_ATTEMPTS.get(str(value), value))
     if key == "manual_coupling":

@@ -135,7 +135,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request,
             "firm_portal/invitation_invalid.html",
             {"problem": checked.problem or "invalid", "token": token},
-            status=410 if checked.problem in ("expired", "used") else 404,
+            status=410 if checked.problem in ("expired", "used", "withdrawn") else 404,
         )
     user = checked.invitation.user
     ended = ended_account_message(user=user)

@@ -96,6 +96,7 @@ def realistic_values(world) -> dict[str, tuple[dict | None, dict | None]]:  # ty
             {"coupling": "ended", "subscription": "ended"},
         ),
         Kind.PLAN_CHANGED: ({"plan": "start"}, {"plan": "pro"}),
+        Kind.INVITATION_WITHDRAWN: ({"invited_as": "client_user"}, None),
         Kind.RECIPIENT_CHANGED: (
             {"recipient": "client", "firm": None, "consolidated": False},
             {
@@ -204,6 +205,7 @@ def test_exact_swedish_text(client, world, every_kind):
         "Fakturamottagare: Byrån Byrå: Siffror Syd AB Samlingsfaktura: Ja Gäller från: 2027-01-01",
     ]
     assert _row(page, "Förfrågan skickad")[6] == "Start: Direkt vid godkännande"
+    assert _row(page, "Inbjudan återkallad")[5] == "Inbjuden som: Klientanvändare"
     assert _row(page, "Nekad åtkomst")[6].startswith(
         "Försök att nå: Administrera abonnemang Konsult (id): 7 Antal försök: 4 Senaste försöket: "
     )
