@@ -1,4 +1,4 @@
-""""Återkalla inbjudan": a firm admin asks someone to join, takes it back
+""" "Återkalla inbjudan": a firm admin asks someone to join, takes it back
 after a confirmation page, and the link in the e-mail then says so."""
 
 import re
