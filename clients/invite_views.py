@@ -210,11 +210,7 @@ def withdraw_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResp
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    offer = (
-        bulk_invitations.pending_client_offers(consultant=consultant).filter(pk=offer_id).first()
-    )
-    if offer is None:
-        raise Http404("No such offer")
+    offer = bulk_invitations.pending_client_offer(consultant=consultant, offer_id=offer_id)
     assert offer.subscription is not None  # noqa: S101 – a client-user offer has one
     return join_offer_withdraw_page(
         request,
