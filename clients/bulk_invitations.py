@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
-from clients.selectors import live_membership_q
+from clients.selectors import live_membership_q, record_denied
 from collaboration.selectors import consultant_clients
 from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_email, invitations_create_many
@@ -125,6 +126,24 @@ def pending_client_offers(*, consultant: Consultant) -> QuerySet[JoinOffer]:
         .select_related("user", "subscription__client", "firm", "invited_by")
         .order_by("subscription__client__name", "user__email")
     )
+
+
+def pending_client_offer(*, consultant: Consultant, offer_id: int) -> JoinOffer:
+    """One of `pending_client_offers`, else 404; another's offer is an
+    attempt on it (the ledger of its subscription counts it)."""
+    offer = pending_client_offers(consultant=consultant).filter(pk=offer_id).first()
+    if offer is None:
+        found = JoinOffer.objects.filter(pk=offer_id).values_list("subscription__number").first()
+        if found is not None:
+            aimed_at = found[0]
+            record_denied(
+                user=consultant.user,
+                subscription_number=aimed_at,
+                what="join_offer",
+                offer_id=offer_id,
+            )
+        raise Http404("No such offer")
+    return offer
 
 
 @dataclass(frozen=True)

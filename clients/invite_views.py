@@ -16,6 +16,7 @@ from clients.models import Subscription
 from clients.selectors import record_denied
 from clients.usernames import username_suggest
 from collaboration.views import no_seat_page
+from firm_portal.firm_views import join_offer_withdraw_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.request_data import SearchForm, parse_ids
 from firm_portal.selectors import seated_consultant
@@ -198,3 +199,23 @@ def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
                 return redirect("clients:invite_existing")
     return render(request, "clients/invite_existing.html", {"pending": pending})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
+    """ "Återkalla inbjudan" of a client user not yet answered, from
+    "Bjud in befintliga användare": the offers of clients where the firm is
+    sysadmin (the same scope as the list); anyone else's is a 404."""
+    consultant = seated_consultant(user=request.user)
+    if consultant is None:
+        return no_seat_page(request)
+    offer = bulk_invitations.pending_client_offer(consultant=consultant, offer_id=offer_id)
+    assert offer.subscription is not None  # noqa: S101 – a client-user offer has one
+    return join_offer_withdraw_page(
+        request,
+        actor=request.user,
+        offer=offer,
+        target=offer.subscription.client.name,
+        back="clients:invite_existing",
+    )

@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path("klienter/bjud-in/resultat/", invite_views.invite_result, name="invite_result"),
     path("klienter/bjud-in/befintliga/", invite_views.invite_existing, name="invite_existing"),
+    path(
+        "klienter/bjud-in/befintliga/<int:offer_id>/aterkalla/",
+        invite_views.withdraw_offer,
+        name="withdraw_offer",
+    ),
     path("abonnemang/<int:number>/behorigheter/", views.permissions, name="permissions"),
     path(
         "abonnemang/<int:number>/behorigheter/<int:membership_id>/program/<slug:program_code>/",

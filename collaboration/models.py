@@ -233,6 +233,7 @@ class AccessEvent(models.Model):
         COLLABORATION_CANCELLED = "collaboration_cancelled", _("Samarbete avbrutet")
         PLAN_CHANGED = "plan_changed", _("Variant ändrad")
         RECIPIENT_CHANGED = "recipient_changed", _("Fakturamottagare ändrad")
+        INVITATION_WITHDRAWN = "invitation_withdrawn", _("Inbjudan återkallad")
 
     kind = models.CharField(_("händelse"), max_length=40, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)

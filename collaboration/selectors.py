@@ -138,6 +138,14 @@ def request_for_firm(*, consultant: Consultant, request_id: int) -> Collaboratio
     return found
 
 
+def request_with_details(*, request_id: int) -> CollaborationRequest:
+    """A request already fetched through `request_for_firm`, with what its
+    confirmation page shows."""
+    return CollaborationRequest.objects.select_related(
+        "subscription__client", "responsible_consultant__user"
+    ).get(pk=request_id)
+
+
 def firm_pending_requests(*, consultant: Consultant) -> QuerySet[CollaborationRequest]:
     """Requests the firm has waiting (oldest first, for paging); admins see
     all, others those they sent or are responsible for."""

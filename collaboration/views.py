@@ -23,7 +23,12 @@ from collaboration.models import CollaborationRequest, Coupling
 from collaboration.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
-from firm_portal.selectors import consultant_for_user, firm_consultants_search, require_consultant
+from firm_portal.selectors import (
+    consultant_for_user,
+    firm_admins,
+    firm_consultants_search,
+    require_consultant,
+)
 from licensing.reports import CostPreview, collaboration_cost
 
 
@@ -34,17 +39,7 @@ def _consultant_with_seat(request: AuthenticatedHttpRequest) -> Consultant:
 
 def no_seat_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = consultant_for_user(user=request.user)
-    admins = (
-        list(
-            Consultant.objects.filter(
-                firm_id=consultant.firm_id, is_firm_admin=True, is_active=True
-            )
-            .select_related("user")
-            .order_by("user__full_name")
-        )
-        if consultant
-        else []
-    )
+    admins = firm_admins(firm_id=consultant.firm_id) if consultant else []
     return render(
         request,
         "collaboration/no_seat.html",
@@ -230,10 +225,23 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def withdraw_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
+    """ "Återkalla": a confirmation page (as "Avsluta samarbete" and
+    "Avsluta konsult" have), then the withdrawal on its "Ja" button."""
     consultant = require_consultant(user=request.user)
     collaboration_request = selectors.request_for_firm(consultant=consultant, request_id=request_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "collaboration/withdraw_request.html",
+            {
+                "collaboration_request": selectors.request_with_details(
+                    request_id=collaboration_request.pk
+                ),
+                "pending": collaboration_request.status == CollaborationRequest.Status.PENDING,
+            },
+        )
     try:
         services.collaboration_request_withdraw(
             consultant=consultant, request_id=collaboration_request.pk

@@ -29,11 +29,11 @@ class NotAConsultantLedgerMiddleware:
             return
         from clients.selectors import record_denied
 
-        kwargs = dict(match.kwargs)
-        number = kwargs.pop("number", None)
+        # The address tried (numbers only: these pages take no tokens), which
+        # the ledger shows as it is; a view name would read as code.
         record_denied(
             user=request.user,  # type: ignore[arg-type]
-            subscription_number=number,
-            what=match.view_name,
-            **{key: str(value)[:100] for key, value in kwargs.items()},
+            subscription_number=match.kwargs.get("number"),
+            what="page",
+            path=request.path[:200],
         )

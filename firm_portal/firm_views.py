@@ -21,7 +21,8 @@ from collaboration.selectors import PagedRows
 from firm_portal import selectors, services
 from firm_portal.forms import ConsultantInviteForm, SeatChangeForm
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.models import Consultant
+from firm_portal.join_offers import JoinOfferNotPending, join_offer_withdraw
+from firm_portal.models import Consultant, JoinOffer, User
 from firm_portal.request_data import SearchForm, parse_ids
 from firm_portal.templatetags.masking import mobile_masked
 
@@ -150,11 +151,16 @@ def _rows(actor: Consultant, consultants: Iterable[dict[str, Any]]) -> list[dict
                 "give_seat_label": give_seat % name,
                 "save_roles_label": save_roles % name,
                 "clients_label": clients % name,
-                "clients": ngettext("%(n)s klient", "%(n)s klienter", count)
-                % {"n": localize(count)},
+                "clients": _clients_text(count),
             }
         )
     return rows
+
+
+def _clients_text(count: int) -> str:
+    """The "3 klienter" of a consultant's row, also sent out of band when the
+    assignment panel saves, so the row never shows a stale count."""
+    return ngettext("%(n)s klient", "%(n)s klienter", count) % {"n": localize(count)}
 
 
 @login_required
@@ -239,6 +245,45 @@ def resend_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpRespon
             _("Inbjudan har skickats igen till %(email)s.") % {"email": offer.user.email},
         )
     return redirect("firm_users")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
+    """ "Återkalla inbjudan" of someone the firm asked to join: a
+    confirmation page, then the withdrawal. Firm admins only (they alone
+    see "Inbjudna")."""
+    actor = selectors.require_consultant(user=request.user)
+    offer = selectors.firm_join_offer(actor=actor, offer_id=offer_id)
+    if not actor.is_firm_admin:
+        raise PermissionDenied(_("Bara byråns administratörer kan återkalla inbjudningar."))
+    return join_offer_withdraw_page(
+        request, actor=actor.user, offer=offer, target=offer.firm.name, back="firm_users"
+    )
+
+
+def join_offer_withdraw_page(
+    request: AuthenticatedHttpRequest, *, actor: User, offer: JoinOffer, target: str, back: str
+) -> HttpResponse:
+    """The confirmation page of "Återkalla inbjudan" (GET) and the
+    withdrawal (POST), for a firm's consultant offers and its client-user
+    offers alike; the offer was fetched through the caller's scoped selector."""
+    if request.method == "POST":
+        try:
+            join_offer_withdraw(actor=actor, offer=offer)
+        except JoinOfferNotPending:
+            messages.error(request, _("Inbjudan är redan besvarad eller återkallad."))
+        else:
+            messages.success(
+                request,
+                _("Inbjudan till %(email)s är återkallad.") % {"email": offer.user.email},
+            )
+        return redirect(back)
+    return render(
+        request,
+        "firm_portal/withdraw_offer.html",
+        {"offer": offer, "target": target, "back_url": reverse(back)},
+    )
 
 
 @login_required
@@ -338,6 +383,13 @@ def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRe
             "search_errors": search.error_list,
             "limit": PANEL_LIMIT,
             "saved": saved,
+            # After "Spara" the row's "3 klienter" link on the page behind
+            # the panel is updated in the same answer (hx-swap-oob).
+            "clients_text": _clients_text(
+                selectors.consultant_assigned_count(consultant=consultant)
+            )
+            if saved and request.htmx
+            else "",
         },
     )
 

@@ -88,7 +88,7 @@ def invitation_email(
 @dataclass(frozen=True)
 class Checked:
     invitation: Invitation | None
-    problem: str = ""  # "", "invalid", "expired", "used"
+    problem: str = ""  # "", "invalid", "expired", "used", "withdrawn"
 
 
 def invitation_check(*, token: str) -> Checked:
@@ -102,6 +102,8 @@ def invitation_check(*, token: str) -> Checked:
     )
     if invitation is None:
         return Checked(None, "invalid")
+    if invitation.withdrawn_at is not None and invitation.accepted_at is None:
+        return Checked(invitation, "withdrawn")
     if invitation.accepted_at is not None or not nonce or invitation.nonce != nonce:
         return Checked(invitation, "used")
     if invitation.user.has_usable_password():
@@ -125,7 +127,10 @@ def invitation_claim(*, token: str, password: str) -> Invitation | None:
     if user.has_usable_password():
         return None
     claimed = Invitation.objects.filter(
-        pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
+        pk=invitation.pk,
+        nonce=invitation.nonce,
+        accepted_at__isnull=True,
+        withdrawn_at__isnull=True,
     ).update(accepted_at=timezone.now(), nonce="")
     if not claimed:
         return None
@@ -146,7 +151,7 @@ def invitation_renew_expired(*, token: str) -> None:
             Invitation.objects.select_for_update(of=("self",))
             .select_related("user", "invited_by")
             .filter(pk=checked.invitation.pk, nonce=checked.invitation.nonce)
-            .filter(accepted_at__isnull=True)
+            .filter(accepted_at__isnull=True, withdrawn_at__isnull=True)
             .first()
         )
         if invitation is None:

@@ -83,7 +83,9 @@ def _own_open_invitation(offer: JoinOffer) -> Invitation | None:
     return (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("user", "invited_by")
-        .filter(user_id=offer.user_id, accepted_at__isnull=True, **target)
+        .filter(
+            user_id=offer.user_id, accepted_at__isnull=True, withdrawn_at__isnull=True, **target
+        )
         .first()
     )
 
@@ -107,6 +109,46 @@ def join_offer_resend(*, offer: JoinOffer) -> None:
         join_offer_email(offer=offer, reminder=True)
     offer.sent_at = timezone.now()
     offer.save(update_fields=["sent_at"])
+
+
+# --- Withdrawing ("Återkalla inbjudan") ------------------------------------------------
+
+
+class JoinOfferNotPending(Exception):
+    """Answered or withdrawn a moment ago: nothing to withdraw."""
+
+
+@transaction.atomic
+def join_offer_withdraw(*, actor: User, offer: JoinOffer) -> JoinOffer:
+    """The asking side takes back a pending offer (the caller has checked the
+    actor may, through the scoped selector). The invitation link issued with
+    this offer stops working and says so; every other tenant's offer to, or
+    invitation of, the same person stays as it is. Raises JoinOfferNotPending."""
+    locked = (
+        JoinOffer.objects.select_for_update(of=("self",))
+        .filter(pk=offer.pk, status=JoinOffer.Status.PENDING)
+        .first()
+    )
+    if locked is None:
+        raise JoinOfferNotPending
+    now = timezone.now()
+    invitation = _own_open_invitation(locked)
+    if invitation is not None:
+        invitation.withdrawn_at = now
+        invitation.save(update_fields=["withdrawn_at"])
+    locked.status = JoinOffer.Status.WITHDRAWN
+    locked.decided_at = now
+    locked.save(update_fields=["status", "decided_at"])
+    ledger_record(
+        kind=Kind.INVITATION_WITHDRAWN,
+        actor=actor,
+        firm=locked.firm_id,
+        subscription=locked.subscription_id,
+        subject=locked.user_id,
+        before={"invited_as": locked.kind},
+        detail=_("Länken i inbjudan slutade gälla.") if invitation is not None else "",
+    )
+    return locked
 
 
 # --- Answering -------------------------------------------------------------------------

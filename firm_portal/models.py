@@ -190,6 +190,9 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(_("skickad"))
     expires_at = models.DateTimeField(_("går ut"))
     accepted_at = models.DateTimeField(_("accepterad"), null=True, blank=True)
+    # Set when the offer it came with is withdrawn ("Återkalla inbjudan"):
+    # the link then says so, and sets no password.
+    withdrawn_at = models.DateTimeField(_("återkallad"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("inbjudan")
@@ -223,6 +226,7 @@ class JoinOffer(models.Model):
         PENDING = "pending", _("Väntar på svar")
         ACCEPTED = "accepted", _("Accepterad")
         DECLINED = "declined", _("Avböjd")
+        WITHDRAWN = "withdrawn", _("Återkallad")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_offers")
     kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)

@@ -85,6 +85,17 @@ def firm_consultants(*, consultant: Consultant) -> QuerySet[Consultant]:
     ).select_related("user")
 
 
+def firm_admins(*, firm_id: int) -> list[Consultant]:
+    """The firm's active admins, by name: whom a consultant without a
+    client-manager seat asks for one (start page and "Licens saknas")."""
+    return list(
+        Consultant.objects.filter(firm_id=firm_id, is_firm_admin=True, is_active=True)
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "pk")
+    )
+
+
 def require_consultant(*, user: User) -> Consultant:
     """The user's consultant role, or 404: firm pages do not exist for others."""
     consultant = consultant_for_user(user=user)
@@ -141,6 +152,11 @@ def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
         )
         .order_by("-is_active", "user__full_name", "pk")
     )
+
+
+def consultant_assigned_count(*, consultant: Consultant) -> int:
+    """How many clients the consultant is assigned to (the row's "3 klienter")."""
+    return ClientAssignment.objects.filter(consultant_id=consultant.pk).count()
 
 
 def _search(qs: QuerySet[Subscription], query: str) -> QuerySet[Subscription]:

@@ -64,6 +64,11 @@ urlpatterns = [
         firm_views.resend_offer,
         name="firm_resend_offer",
     ),
+    path(
+        "byra/inbjudningar/<int:offer_id>/aterkalla/",
+        firm_views.withdraw_offer,
+        name="firm_withdraw_offer",
+    ),
     path("inbjudningar/<int:offer_id>/ga-med/", views.join_offer_accept, name="join_offer_accept"),
     path("inbjudningar/<int:offer_id>/avboj/", views.join_offer_decline, name="join_offer_decline"),
     path(

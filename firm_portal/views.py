@@ -8,7 +8,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -19,7 +18,12 @@ from collaboration.selectors import start_page_access, start_page_clients, start
 from firm_portal import invitations, join_offers
 from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm, ended_account_message
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.selectors import consultant_for_user, join_offer_for_user, join_offers_for_user
+from firm_portal.selectors import (
+    consultant_for_user,
+    firm_admins,
+    join_offer_for_user,
+    join_offers_for_user,
+)
 
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
@@ -58,10 +62,13 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             start_page_pending(consultant=consultant), PENDING_PER_PAGE
         ).get_page(request.GET.get(PENDING_PAGE_PARAM))
         context["firm_pending"] = firm_pending
-        context["pending_rows"] = _pending_rows(request, firm_pending.object_list)
+        context["pending_rows"] = _pending_rows(firm_pending.object_list)
         context["client_query_string"] = _without(request, "sida")
         context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
         context["pending_page_param"] = PENDING_PAGE_PARAM
+        if not consultant.has_client_manager_seat:
+            # Whom to ask for a seat (the same advice as "Licens saknas").
+            context["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
     return render(request, "firm_portal/home.html", context)
 
 
@@ -87,16 +94,16 @@ def _client_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
     )
 
 
-def _pending_rows(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> SafeString:
+def _pending_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
     """The <tr>s of "Skickade förfrågningar" (rows of `start_page_pending`),
-    each with its "Återkalla" form (and the CSRF token `{% csrf_token %}`
-    would have given it)."""
+    each with its "Återkalla" link to the confirmation page."""
     escape = html.escape
     withdraw_url = escape(reverse("collaboration:withdraw_request", args=[_PK_MARK]))
     mark = str(_PK_MARK)
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
     direct = escape(_("Direkt vid godkännande"))
     withdraw = escape(_("Återkalla"))
+    # The same msgid as {% blocktranslate %} with {{ client }}.
+    withdraw_label = _("Återkalla förfrågan till %(client)s")
     return mark_safe(  # noqa: S308 – every value escaped
         "\n".join(
             f'<tr><th scope="row">{escape(row["client_name"])}</th>'
@@ -104,8 +111,8 @@ def _pending_rows(request: HttpRequest, rows: Iterable[dict[str, Any]]) -> SafeS
             f"<td>{escape(row['responsible_name'])}</td>"
             f"<td>{escape(row['start_date_text']) if row['start_date_text'] else direct}</td>"
             f"<td>{escape(row['created_on'])}</td>"
-            f'<td><form method="post" action="{withdraw_url.replace(mark, str(row["pk"]))}">'
-            f'{csrf}<button type="submit" class="link">{withdraw}</button></form></td></tr>'
+            f'<td><a href="{withdraw_url.replace(mark, str(row["pk"]))}" aria-label="'
+            f'{escape(withdraw_label % {"client": row["client_name"]})}">{withdraw}</a></td></tr>'
             for row in rows
         )
     )
@@ -128,7 +135,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request,
             "firm_portal/invitation_invalid.html",
             {"problem": checked.problem or "invalid", "token": token},
-            status=410 if checked.problem in ("expired", "used") else 404,
+            status=410 if checked.problem in ("expired", "used", "withdrawn") else 404,
         )
     user = checked.invitation.user
     ended = ended_account_message(user=user)

@@ -144,6 +144,10 @@ RULES: dict[str, Rule] = {
     "join_offer_accept": lambda w, o: {"offer_id": o["offer"].pk},
     "join_offer_decline": lambda w, o: {"offer_id": o["offer"].pk},
     "firm_resend_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
+    # "Återkalla inbjudan": only the asking firm (its admins; for a client
+    # user, its seated consultants where it is sysadmin).
+    "firm_withdraw_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
+    "clients:withdraw_offer": lambda w, o: {"offer_id": o["offer"].pk},
 }
 
 

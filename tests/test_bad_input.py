@@ -464,6 +464,8 @@ NO_TYPED_INPUT = {
     "password_reset_confirm": "Django's SetPasswordForm behind a single-use token",
     "firm_reinvite": "a button",
     "firm_resend_offer": "a button",
+    "firm_withdraw_offer": "a confirmation button",
+    "clients:withdraw_offer": "a confirmation button",
     "join_offer_accept": "a button (the person asked)",
     "join_offer_decline": "a button (the person asked)",
     "firm_set_seat": "a checkbox",

@@ -305,8 +305,42 @@ class TestWithdraw:
     def test_other_firm_gets_404(self, client, world, pending):
         url = reverse("collaboration:withdraw_request", args=[pending.pk])
         assert login(client, world.other_firm_consultant.user).post(url).status_code == 404
+        assert client.get(url).status_code == 404
         pending.refresh_from_db()
         assert pending.status == CollaborationRequest.Status.PENDING
+
+    def test_start_page_links_to_a_confirmation_not_a_button(self, client, world, pending):
+        """Issue 14 item 12: "Återkalla" asks first, like the other
+        destructive actions; the start page holds no form that withdraws."""
+        url = reverse("collaboration:withdraw_request", args=[pending.pk])
+        home = login(client, world.consultant.user).get("/").text
+        assert (
+            f'<a href="{url}" aria-label="Återkalla förfrågan till Bageriet Solsidan AB">'
+            "Återkalla</a>" in home
+        )
+        assert f'action="{url}"' not in home
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "<h1>Återkalla förfrågan</h1>" in page.text
+        assert (
+            "Förfrågan om samarbete med Bageriet Solsidan AB återkallas och kan inte längre "
+            "godkännas." in page.text
+        )
+        assert f'<form method="post" action="{url}">' in page.text
+        assert "Ja, återkalla förfrågan" in page.text
+        pending.refresh_from_db()
+        assert pending.status == CollaborationRequest.Status.PENDING  # asking changed nothing
+
+    def test_confirmation_of_a_request_no_longer_pending(self, client, world, pending):
+        url = reverse("collaboration:withdraw_request", args=[pending.pk])
+        login(client, world.consultant.user).post(url)
+        page = client.get(url)
+        assert "Förfrågan väntar inte längre på svar och kan inte återkallas." in page.text
+        assert "Ja, återkalla förfrågan" not in page.text
+
+    def test_wrong_method(self, client, world, pending):
+        url = reverse("collaboration:withdraw_request", args=[pending.pk])
+        assert login(client, world.consultant.user).put(url).status_code == 405
 
 
 def test_htmx_send_for_already_coupled_returns_only_the_wizard(client, world):

@@ -432,6 +432,44 @@ class TestAssignments:
             )
         ) == [delta.pk]
 
+    def test_save_updates_the_rows_count_in_the_same_answer(
+        self, admin_client, world, clients_of_firm
+    ):
+        """With JavaScript: the panel's answer carries the row's new
+        "N klienter" out of band, so the link behind the panel is not stale."""
+        alfa, beta, delta = clients_of_firm
+        shown = [alfa.pk, beta.pk, delta.pk]
+        admin_client.post(self.url(world), {"shown": shown, "subscriptions": shown})
+        response = admin_client.post(
+            self.url(world), {"shown": shown, "subscriptions": [alfa.pk]}, HTTP_HX_REQUEST="true"
+        )
+        assert "Sparat: 0 tillagda, 2 borttagna." in response.text
+        assert (
+            f'<span id="client-count-{world.consultant.pk}" hx-swap-oob="true">1 klient</span>'
+            in response.text
+        )
+        # The page's link has the element the fragment replaces.
+        page = admin_client.get(reverse("firm_users"))
+        assert f'<span id="client-count-{world.consultant.pk}">1 klient</span>' in page.text
+
+    def test_search_sends_no_count(self, admin_client, world, clients_of_firm):
+        response = admin_client.get(self.url(world), {"q": "Alfa"}, HTTP_HX_REQUEST="true")
+        assert "hx-swap-oob" not in response.text
+
+    def test_save_without_javascript_shows_the_new_count(
+        self, admin_client, world, clients_of_firm
+    ):
+        alfa, beta, delta = clients_of_firm
+        shown = [alfa.pk, beta.pk, delta.pk]
+        admin_client.post(self.url(world), {"shown": shown, "subscriptions": shown})
+        response = admin_client.post(
+            self.url(world), {"shown": shown, "subscriptions": [beta.pk]}, follow=True
+        )
+        assert response.redirect_chain == [(reverse("firm_users"), 302)]
+        assert "Erik Konsult: Sparat: 0 tillagda, 2 borttagna." in response.text
+        assert f'<span id="client-count-{world.consultant.pk}">1 klient</span>' in response.text
+        assert "hx-swap-oob" not in response.text
+
     def test_select_all_for_filtered_set(self, admin_client, world, clients_of_firm):
         response = admin_client.post(
             self.url(world), {"q": "ta AB", "action": "select_all"}, HTTP_HX_REQUEST="true"

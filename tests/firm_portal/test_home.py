@@ -133,3 +133,78 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
     with django_assert_num_queries(8):
         response = client.get(HOME)
     assert response.status_code == 200
+
+
+class TestConsultantWithoutSeat:
+    """Issue 14 item 5: no "Ny klient" button, so no advice to click it; the
+    start page names the firm's admins, as "Licens saknas" (/klienter/ny/) does."""
+
+    ADVICE = (
+        "För att använda Klienthanteraren, till exempel Ny klient, behöver du en licens "
+        "från Revisorerna Norr AB."
+    )
+
+    @pytest.fixture
+    def admins(self, world):  # type: ignore[no-untyped-def]
+        second = factories.ConsultantFactory(
+            firm=world.firm,
+            is_firm_admin=True,
+            user__full_name="Björn Byråadmin",
+            user__email="bjorn@norr.example",
+        )
+        factories.ConsultantFactory(  # ended: not asked
+            firm=world.firm, is_firm_admin=True, is_active=False, user__full_name="Gammal Admin"
+        )
+        factories.ConsultantFactory(  # another firm's admin
+            firm=world.other_firm_consultant.firm,
+            is_firm_admin=True,
+            user__full_name="Sylvia Sydadmin",
+        )
+        return [world.firm_admin, second]
+
+    def _admin_items(self, text: str) -> list[str]:
+        import re
+
+        block = re.search(r'<ul class="firm-admins">(.*?)</ul>', text, re.S)
+        assert block is not None
+        return [" ".join(item.split()) for item in re.findall(r"<li>(.*?)</li>", block[1], re.S)]
+
+    def test_start_page_names_the_admins(self, client, world, admins):
+        client.force_login(world.no_seat_consultant.user)
+        response = client.get(HOME)
+        text = response.text
+        assert "Klicka på Ny klient" not in text
+        assert "Be din byråadministratör" not in text
+        assert "Du har ingen licens för Klienthanteraren." in text
+        assert self.ADVICE in text
+        assert "Be någon av byråns administratörer om en licens:" in text
+        assert "Inga klienter ännu." in text
+        anna = world.firm_admin.user.email
+        assert self._admin_items(text) == [
+            f'Anna Admin – <a href="mailto:{anna}">{anna}</a>',
+            'Björn Byråadmin – <a href="mailto:bjorn@norr.example">bjorn@norr.example</a>',
+        ]
+        assert 'href="/klienter/ny/"' not in text
+
+    def test_no_seat_page_says_the_same(self, client, world, admins):
+        client.force_login(world.no_seat_consultant.user)
+        response = client.get(reverse("collaboration:new_client"))
+        assert response.status_code == 403
+        assert self.ADVICE in response.text
+        home = client.get(HOME)
+        assert self._admin_items(response.text) == self._admin_items(home.text)
+
+    def test_firm_without_active_admin(self, client, world):
+        world.firm_admin.is_firm_admin = False
+        world.firm_admin.save(update_fields=["is_firm_admin"])
+        client.force_login(world.no_seat_consultant.user)
+        text = client.get(HOME).text
+        assert "Byrån har ingen aktiv administratör. Kontakta vår support." in text
+        assert "firm-admins" not in text
+
+    def test_seated_consultant_still_told_to_click_ny_klient(self, client, world):
+        client.force_login(world.consultant.user)
+        text = client.get(HOME).text
+        told = "Inga klienter ännu. Klicka på Ny klient för att skicka en förfrågan om samarbete."
+        assert told in text
+        assert "Be någon av byråns administratörer" not in text

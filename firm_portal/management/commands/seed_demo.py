@@ -1038,7 +1038,8 @@ def demo_logins(*, bageriet: Client) -> list[tuple[str, str, str]]:
         (
             "nils@norr.demo",
             "Konsult på Norr utan licens",
-            '"Ny klient" förklarar att licens saknas och vem som är administratör',
+            'Startsidan och "Ny klient" förklarar att licens saknas och vilka byråns '
+            "administratörer är",
         ),
         (
             "maja@norr.demo",
