@@ -3,7 +3,12 @@ from collections.abc import Iterator
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    _unicode_ci_compare,
+)
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
@@ -81,6 +86,46 @@ class PasswordSetForm(SetPasswordForm):
     """Django's set-password form with the user's own validators."""
 
 
+def unclaimed_contact(user: User) -> bool:
+    """An account "Skapa nytt samarbete" made for an address (inactive, no
+    password) whose owner has not claimed it yet."""
+    from collaboration.models import CustomerAcceptance
+
+    return (
+        not user.is_active
+        and not user.has_usable_password()
+        and CustomerAcceptance.objects.filter(contact=user, created_contact=True).exists()
+    )
+
+
+class ClaimingSetPasswordForm(SetPasswordForm):
+    """The password reset's new password. An unclaimed contact account
+    becomes usable with it (its owner proved the address by the link)."""
+
+    def save(self, commit: bool = True) -> User:  # type: ignore[override]
+        claims = unclaimed_contact(self.user)
+        user = super().save(commit=False)
+        if claims:
+            user.is_active = True
+        if commit:
+            user.save()
+        return user
+
+
+class MyDetailsForm(forms.Form):
+    """ "Mina uppgifter": the owner's own mobile number; saving it confirms it."""
+
+    mobile = forms.CharField(
+        label=_("Mobilnummer"),
+        max_length=30,
+        required=False,
+        help_text=_("T.ex. 070-123 45 67. Lämna tomt för att ta bort numret."),
+    )
+
+    def clean_mobile(self) -> str:
+        return normalize_mobile(self.cleaned_data["mobile"])
+
+
 def password_reset_counter_key(user_id: int) -> str:
     return f"password-reset-emails:{user_id}"
 
@@ -106,10 +151,20 @@ class OutboxPasswordResetForm(PasswordResetForm):
     PASSWORD_RESET_EMAILS_PER_HOUR to one account: the form needs no login,
     so without it anyone could mail an account without end. Nobody whose
     account was ended by their firm gets a link. The page says the same
-    either way."""
+    either way.
+
+    Unlike Django's, an account nobody has claimed yet (no password) gets a
+    link too: the owner of an e-mail address can always claim its account,
+    also one a cancelled or expired "Skapa nytt samarbete" made (inactive
+    until then). The link goes to the account's own address, which is the
+    proof."""
 
     def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
-        for user in super().get_users(email):
+        for user in User._default_manager.filter(email__iexact=email):
+            if not _unicode_ci_compare(email, user.email):
+                continue
+            if not (user.is_active or unclaimed_contact(user)):
+                continue
             if account_ended_by(user=user) is None:
                 yield user
 

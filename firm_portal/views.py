@@ -17,7 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
 from firm_portal import invitations, join_offers
-from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm, ended_account_message
+from firm_portal.forms import (
+    EmailAuthenticationForm,
+    MyDetailsForm,
+    PasswordSetForm,
+    ended_account_message,
+)
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.selectors import consultant_for_user, join_offer_for_user, join_offers_for_user
 
@@ -205,3 +210,26 @@ def join_offer_decline(request: AuthenticatedHttpRequest, offer_id: int) -> Http
     else:
         messages.success(request, declined)
     return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_details(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Mina uppgifter": the account's own details. A mobile number a firm
+    typed is shown as not confirmed (no other tenant's SMS goes to it);
+    saving the number here confirms it, an empty field removes it."""
+    user = request.user
+    form = MyDetailsForm(request.POST or None, initial={"mobile": user.mobile})
+    if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"]
+        user.mobile = mobile
+        user.mobile_confirmed = bool(mobile)
+        user.save(update_fields=["mobile", "mobile_confirmed"])
+        messages.success(
+            request,
+            _("Ditt mobilnummer är sparat och bekräftat.")
+            if mobile
+            else _("Ditt mobilnummer är borttaget."),
+        )
+        return redirect("my_details")
+    return render(request, "firm_portal/my_details.html", {"form": form, "account": user})
