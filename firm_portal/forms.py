@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 from firm_portal.request_data import StrictIntegerField
-from firm_portal.selectors import account_ended_by
+from firm_portal.selectors import account_ended_by, offers_despite_ending
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,18 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
 
+    # Set when the login is allowed only to answer invitations (OFFERS_ONLY).
+    offers_only = False
+
     def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
         super().confirm_login_allowed(user)
         # Only after the right password: nobody else learns the account ended.
         message = ended_account_message(user=user)
         if message:
+            if offers_despite_ending(user=user).exists():
+                # Ended by one firm, asked by another: in, to answer those only.
+                self.offers_only = True
+                return
             raise forms.ValidationError(message, code="ended")
 
 
@@ -165,7 +172,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
                 continue
             if not (user.is_active or unclaimed_contact(user)):
                 continue
-            if account_ended_by(user=user) is None:
+            if account_ended_by(user=user) is None or offers_despite_ending(user=user).exists():
                 yield user
 
     def send_mail(  # type: ignore[override]
