@@ -1,14 +1,10 @@
 import logging
+import unicodedata
 from collections.abc import Iterator
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import (
-    AuthenticationForm,
-    PasswordResetForm,
-    SetPasswordForm,
-    _unicode_ci_compare,
-)
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
@@ -151,6 +147,14 @@ def password_reset_email_allowed(user_id: int) -> bool:
     return sent <= settings.PASSWORD_RESET_EMAILS_PER_HOUR
 
 
+def _same_address(typed: str, stored: str) -> bool:
+    """Django's reset compares addresses like this (NFKC, case-folded)."""
+    return (
+        unicodedata.normalize("NFKC", typed).casefold()
+        == unicodedata.normalize("NFKC", stored).casefold()
+    )
+
+
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's password reset (single-use tokens that die when the password
     changes, and with firm_portal.tokens when the user's sessions are ended),
@@ -168,7 +172,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
 
     def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
         for user in User._default_manager.filter(email__iexact=email):
-            if not _unicode_ci_compare(email, user.email):
+            if not _same_address(email, user.email):
                 continue
             if not (user.is_active or unclaimed_contact(user)):
                 continue

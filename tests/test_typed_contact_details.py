@@ -192,9 +192,7 @@ class TestContactAccountOfACancelledOrExpiredRequest:
     def test_a_real_customers_name_is_kept(self, world: World, firm_a: Client) -> None:
         """An organisationsnummer whose ended subscription was a real one
         (accepted, or made by support) keeps its name."""
-        client = ClientRow.objects.create(
-            name="Riktiga Namnet AB", org_number=ORG
-        )
+        client = ClientRow.objects.create(name="Riktiga Namnet AB", org_number=ORG)
         from tests import factories
 
         factories.SubscriptionFactory(client=client, status="ended")

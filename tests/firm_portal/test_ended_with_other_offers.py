@@ -106,14 +106,14 @@ def test_firm_as_pages_stay_closed_and_bs_offer_gives_b_only(world: World) -> No
     response = erik.post(reverse("join_offer_accept", args=[b_offer.pk]), follow=True)
     assert "Du är nu konsult på Siffror Syd AB." in response.text
     assert OFFERS_ONLY not in erik.session
-    roles = dict(Consultant.objects.filter(user=world.consultant.user).values_list("firm", "is_active"))
-    assert roles == {world.firm.pk: False, world.other_firm_consultant.firm_id: True}
-    home = erik.get(reverse("home"))
-    assert home.status_code == 200
-    assert "Siffror Syd AB" in home.text  # his firm now
-    a_client = erik.get(
-        reverse("collaboration:client_detail", args=[world.subscription.number])
+    roles = dict(
+        Consultant.objects.filter(user=world.consultant.user).values_list("firm", "is_active")
     )
+    assert roles == {world.firm.pk: False, world.other_firm_consultant.firm_id: True}
+    start = erik.get(reverse("home"))
+    assert start.status_code == 200
+    assert "Siffror Syd AB" in start.text  # his firm now
+    a_client = erik.get(reverse("collaboration:client_detail", args=[world.subscription.number]))
     assert a_client.status_code in (403, 404)
     assert "Bageriet Solsidan AB" not in a_client.text
     a_offer.refresh_from_db()
