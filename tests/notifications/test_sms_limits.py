@@ -207,7 +207,11 @@ class TestDailyLimitPerFirm:
         page = client.get(response["Location"]).text
         # One notice for the send, nothing per row: which rows got an SMS
         # would tell which addresses had no account before.
-        assert "Byrån har nått gränsen på 3 sms per dygn" in page
+        assert (
+            "2 sms hålls inne: byrån har nått gränsen på 3 sms per dygn. E-posten skickas ändå. "
+            "Sms:en skickas först när support släpper dem, inte automatiskt nästa dag; "
+            "kontakta support om de behöver skickas." in page
+        )
         assert page.count("<td>Inbjuden</td>") == 5
         assert "hålls inne)" not in page
 
@@ -405,7 +409,7 @@ def test_the_limit_notice_does_not_tell_which_rows_had_an_account(
     assert response.status_code == 302
     assert [sms.to for sms in locmem.outbox] == ["+46701234501"]
     page = client.get(response["Location"]).text
-    assert "Byrån har nått gränsen på 1 sms per dygn" in page
+    assert "1 sms hålls inne: byrån har nått gränsen på 1 sms per dygn." in page
 
 
 @pytest.mark.django_db(transaction=True)
