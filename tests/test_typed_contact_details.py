@@ -306,3 +306,23 @@ class TestSmsAllowancePerTypedMobile:
         )
         assert day.sent == 1
         assert sms.outbox == []
+
+
+def test_an_invited_account_whose_link_expired_is_claimed_by_password_reset(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The same rule for "Lägg till användare": the account made for a typed
+    address (no password yet) is its owner's to claim whenever they like,
+    also after the firm's invitation link expired. Django's reset skipped
+    accounts without a password."""
+    from firm_portal.models import Invitation
+
+    logged_in(world.firm_admin.user).post(
+        reverse("firm_add_consultant"),
+        {"full_name": "Petra P", "email": "petra@exempel.se", "mobile": ""},
+    )
+    Invitation.objects.filter(user__email="petra@exempel.se").update(
+        expires_at=timezone.now() - timedelta(days=1)
+    )
+    reset_password("petra@exempel.se", django_capture_on_commit_callbacks)
+    assert User.objects.get(email="petra@exempel.se").check_password(PASSWORD)
