@@ -326,3 +326,41 @@ def test_an_invited_account_whose_link_expired_is_claimed_by_password_reset(
     )
     reset_password("petra@exempel.se", django_capture_on_commit_callbacks)
     assert User.objects.get(email="petra@exempel.se").check_password(PASSWORD)
+
+
+def test_the_migration_moves_what_was_typed_off_unclaimed_accounts(
+    world: World, firm_a: Client
+) -> None:
+    """collaboration 0013: requests made before this change wrote the typed
+    details onto the account; they move to the open request's acceptance
+    row (off a cancelled one's account altogether), and a claimed account
+    keeps its own."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    create_new_customer(firm_a)
+    coupling = awaiting(world.firm.pk)
+    karin = User.objects.get(email=EMAIL)
+    # As the code before it left things.
+    User.objects.filter(pk=karin.pk).update(
+        full_name="Karin Kontakt", mobile=A_MOBILE_E164, personal_number="198112289874"
+    )
+    CustomerAcceptance.objects.filter(coupling=coupling).update(
+        contact_name="", contact_mobile="", contact_personal_number=""
+    )
+    claimed = User.objects.create_user("egen@exempel.se", password=PASSWORD, full_name="Egen")
+    migration = import_module(
+        "collaboration.migrations.0013_typed_contact_details_off_unclaimed_accounts"
+    )
+    migration.move_typed_details(apps, None)
+    karin.refresh_from_db()
+    assert (karin.full_name, karin.mobile, karin.personal_number) == ("", "", "")
+    acceptance = CustomerAcceptance.objects.get(coupling=coupling)
+    assert (
+        acceptance.contact_name,
+        acceptance.contact_mobile,
+        acceptance.contact_personal_number,
+    ) == ("Karin Kontakt", A_MOBILE_E164, "198112289874")
+    claimed.refresh_from_db()
+    assert claimed.full_name == "Egen"
