@@ -162,9 +162,10 @@ class NewUserRow:
 
 @dataclass(frozen=True)
 class BulkInviteSent:
-    # The firm's SMS limit for the day was reached: some SMS are held
-    # (firm_portal/sms_allowance.py); the e-mails all went.
-    sms_held: bool
+    # How many of the rows' typed mobile numbers the firm's SMS limit for
+    # the day did not cover: their SMS are held (firm_portal/sms_allowance.py);
+    # the e-mails all went.
+    sms_held: int
 
 
 def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInviteSent:
@@ -234,7 +235,7 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInv
                 "Ladda om sidan och försök igen."
             )
         ) from None
-    return BulkInviteSent(sms_held=sms.short)
+    return BulkInviteSent(sms_held=sms.wanted - sms.granted)
 
 
 def _create_users(rows: list[NewUserRow]) -> dict[str, User]:

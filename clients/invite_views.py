@@ -20,6 +20,7 @@ from firm_portal.firm_views import join_offer_withdraw_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.request_data import SearchForm, parse_ids
 from firm_portal.selectors import seated_consultant
+from firm_portal.sms_allowance import held_sms_message
 
 ROW_LIMIT = 200
 RESULTS_SESSION_KEY = "client_invite_results"
@@ -165,7 +166,11 @@ def invite_result(request: AuthenticatedHttpRequest) -> HttpResponse:
         "clients/invite_result.html",
         {
             "results": results["rows"],
-            "sms_limit": settings.SMS_DAILY_LIMIT_PER_FIRM if results["sms_held"] else None,
+            "sms_warning": held_sms_message(
+                count=int(results["sms_held"]), limit=settings.SMS_DAILY_LIMIT_PER_FIRM
+            )
+            if results["sms_held"]
+            else "",
         },
     )
 

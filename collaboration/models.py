@@ -176,6 +176,14 @@ class CustomerAcceptance(models.Model):
     created_contact = models.BooleanField(default=False)
     # The contact's level per program once accepted: {program code: level}.
     levels = models.JSONField(default=dict)
+    # What the firm typed about the contact. Kept here, never on the account,
+    # until its owner accepts (then it fills what the account lacks; the
+    # mobile stays unconfirmed); cleared when the collaboration is cancelled.
+    contact_name = models.CharField(_("namn"), max_length=200, blank=True, db_default="")
+    contact_mobile = models.CharField(_("mobilnummer"), max_length=20, blank=True, db_default="")
+    contact_personal_number = models.CharField(
+        _("personnummer"), max_length=12, blank=True, db_default=""
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -8,9 +8,14 @@ history), who pays, the coupling (awaiting the customer), the acceptance
 link, ledger events and the welcome email (and an SMS heads-up).
 
 The primary contact is *asked*. An e-mail address without an account gets
-one (inactive, no password, the name, mobile and personnummer typed here);
-an account that exists is never changed, whoever it belongs to, and the
-form answers the same either way. The contact becomes the subscription's
+one (inactive, no password, nothing else: the name, mobile and personnummer
+typed here wait on the `CustomerAcceptance` row and reach the account only
+when its owner accepts, filling what it lacks, the mobile unconfirmed); an
+account that exists is never changed, whoever it belongs to, and the form
+answers the same either way. Cancelling clears what was typed. An account
+made here and never claimed can always be claimed by its owner: "Glömt
+lösenordet?" (firm_portal/forms.py) sends a link to its own address, and a
+later firm's invitation is answered after that. The contact becomes the subscription's
 system administrator only by accepting: a contact account made here
 chooses its password through the link (sent by e-mail only, to its own
 address), an account that existed logs in as itself first.
@@ -38,6 +43,7 @@ from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,24 +96,16 @@ def acceptance_url(acceptance: CustomerAcceptance) -> str:
 def _contact_user(customer: CustomerDetails) -> tuple[User, bool]:
     """The primary contact's account and whether it was made here. An
     account that exists is used as it is: nothing typed here is written to
-    it. A new one is inactive and has no password until its owner accepts;
-    it gets no personnummer that another account already holds."""
+    it. A new one holds the address only, is inactive and has no password
+    until its owner claims it (the typed details wait on the acceptance)."""
     email = email_key(customer.contact_email)
     existing = User.objects.by_email(email)
     if existing is not None:
         return existing, False
-    personal_number = customer.contact_personal_number
-    if personal_number and User.objects.filter(personal_number=personal_number).exists():
-        personal_number = ""
     try:
         with transaction.atomic():
             return User.objects.create(
-                email=email,
-                full_name=customer.contact_name,
-                mobile=customer.contact_mobile,
-                personal_number=personal_number,
-                password=make_password(None),
-                is_active=False,
+                email=email, full_name="", password=make_password(None), is_active=False
             ), True
     except IntegrityError:
         # Made by someone else at this very moment: it is theirs, not ours.
@@ -124,21 +122,43 @@ def _renew(acceptance: CustomerAcceptance) -> None:
 @dataclass(frozen=True)
 class Welcomed:
     """What "Skapa samarbete" and "Skicka igen" did: the subscription, the
-    link, and whether its SMS was held back by the firm's daily SMS limit
+    link, and how many SMS were held back by the firm's daily SMS limit
     (firm_portal/sms_allowance.py; the e-mail went)."""
 
     subscription: Subscription
     acceptance: CustomerAcceptance
-    sms_held: bool = False
+    sms_held: int = 0
+
+
+def _sms_number(acceptance: CustomerAcceptance) -> str:
+    """Where the welcome's SMS may go ("" for nowhere): only when the firm
+    typed a mobile number, and then to the number the account's owner has
+    confirmed, or, for an account this collaboration made and nobody has
+    claimed yet, to the number this firm typed for it. Never to a number
+    another tenant typed for the account."""
+    contact = acceptance.contact
+    if not acceptance.contact_mobile:
+        return ""
+    if contact.mobile and contact.mobile_confirmed:
+        return contact.mobile
+    if acceptance.created_contact and not contact.has_usable_password():
+        return acceptance.contact_mobile
+    return ""
 
 
 def _welcome(*, acceptance: CustomerAcceptance, reminder: bool = False) -> Welcomed:
-    """To the contact account's own address; the SMS, to its own mobile
-    number, only says that the e-mail is there."""
+    """To the contact account's own address; the SMS (`_sms_number`) only
+    says that the e-mail is there. The firm's SMS allowance is claimed for
+    every mobile number typed in the request, whether or not an SMS can go
+    to it: whether the day's limit was reached must not tell whose account
+    the address is."""
     coupling = acceptance.coupling
     subscription = coupling.subscription
     contact = acceptance.contact
     billing = SubscriptionBilling.objects.select_related("firm").get(subscription=subscription)
+    if acceptance.created_contact and not contact.full_name:
+        # The greeting uses the name typed here; the account itself stays as it is.
+        contact = User(pk=contact.pk, email=contact.email, full_name=acceptance.contact_name)
     context = {
         "recipient": contact,
         "firm": coupling.firm,
@@ -153,12 +173,14 @@ def _welcome(*, acceptance: CustomerAcceptance, reminder: bool = False) -> Welco
         "reminder": reminder,
     }
     outbox_enqueue_email(to=contact.email, template="new-customer-welcome", context=context)
-    held = False
-    if contact.mobile:
-        held = not firm_sms_allowance(firm_id=coupling.firm_id, wanted=1).send(
-            to=contact.mobile, template="new-customer-welcome", context=context
-        )
-    return Welcomed(subscription=subscription, acceptance=acceptance, sms_held=held)
+    typed = [number for number in (acceptance.contact_mobile,) if number]
+    sms = firm_sms_allowance(firm_id=coupling.firm_id, wanted=len(typed))
+    number = _sms_number(acceptance)
+    if number:
+        sms.send(to=number, template="new-customer-welcome", context=context)
+    return Welcomed(
+        subscription=subscription, acceptance=acceptance, sms_held=sms.wanted - sms.granted
+    )
 
 
 def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> Welcomed:
@@ -198,6 +220,11 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
                 client = Client.objects.create(name=customer.name, org_number=customer.org_number)
             elif client.subscriptions.exclude(status=Subscription.Status.ENDED).exists():
                 raise taken
+            elif _only_attempts_without_consent(client) and client.name != customer.name:
+                # What an earlier firm typed for a customer that never
+                # accepted is no record of the customer's: this firm's name.
+                client.name = customer.name
+                client.save(update_fields=["name"])
             subscription = subscription_create(
                 client_id=client.pk, plan=order.plan, status=Subscription.Status.PENDING
             )
@@ -242,6 +269,9 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
                 coupling=coupling,
                 contact=contact,
                 created_contact=created,
+                contact_name=customer.contact_name,
+                contact_mobile=customer.contact_mobile,
+                contact_personal_number=customer.contact_personal_number,
                 levels={choice.program.code: choice.level for choice in order.licenses},
                 created_by=consultant.user,
             )
@@ -252,6 +282,21 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
         # The same organisationsnummer created at the same moment (a double click).
         raise taken from None
     return welcomed
+
+
+def _only_attempts_without_consent(client: Client) -> bool:
+    """Every subscription of `client` is an ended "Skapa nytt samarbete"
+    whose customer never accepted (cancelled): its name is only what that
+    firm typed."""
+    subscriptions = client.subscriptions.all()
+    unaccepted = CustomerAcceptance.objects.filter(
+        coupling__subscription=OuterRef("pk"), accepted_at__isnull=True
+    )
+    return (
+        subscriptions.exists()
+        and not subscriptions.exclude(status=Subscription.Status.ENDED).exists()
+        and not subscriptions.exclude(Exists(unaccepted)).exists()
+    )
 
 
 def _write_licenses(*, actor: User, subscription: Subscription, order: NewCustomerOrder) -> None:
@@ -330,8 +375,9 @@ def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Welcom
 @transaction.atomic
 def new_customer_cancel(*, consultant: Consultant, coupling: Coupling) -> Coupling:
     """ "Avbryt": the coupling and the subscription end and the link stops
-    working. The contact's account is left as it is (one made here stays
-    inactive, without a password)."""
+    working. What the firm typed about the contact is cleared; the contact's
+    account is left as it is (one made here holds its address only, and its
+    owner can claim it with "Glömt lösenordet?")."""
     coupling = _lock_awaiting(coupling=coupling)
     now = timezone.now()
     coupling.status = Coupling.Status.ENDED
@@ -343,7 +389,7 @@ def new_customer_cancel(*, consultant: Consultant, coupling: Coupling) -> Coupli
     )
     subscription.status = Subscription.Status.ENDED
     CustomerAcceptance.objects.filter(coupling=coupling, accepted_at__isnull=True).update(
-        nonce="", expires_at=now
+        nonce="", expires_at=now, contact_name="", contact_mobile="", contact_personal_number=""
     )
     ledger_record(
         kind=Kind.COLLABORATION_CANCELLED,
@@ -406,6 +452,7 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
             contact.set_password(password)
             contact.is_active = True
             contact.save(update_fields=["password", "is_active"])
+        _typed_details_reach_the_account(acceptance=acceptance, contact=contact)
         Subscription.objects.filter(pk=subscription.pk).update(status=Subscription.Status.ACTIVE)
         subscription.status = Subscription.Status.ACTIVE
         coupling.status = Coupling.Status.ACTIVE
@@ -450,6 +497,33 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
                     },
                 )
     return subscription
+
+
+def _typed_details_reach_the_account(*, acceptance: CustomerAcceptance, contact: User) -> None:
+    """On acceptance, what the firm typed fills what an account made with
+    this collaboration lacks: the name, the mobile (unconfirmed until its
+    owner confirms it under "Mina uppgifter") and a personnummer no other
+    account holds. An account that existed before gets nothing."""
+    if not acceptance.created_contact:
+        return
+    changed = []
+    if not contact.full_name and acceptance.contact_name:
+        contact.full_name = acceptance.contact_name
+        changed.append("full_name")
+    if not contact.mobile and acceptance.contact_mobile:
+        contact.mobile = acceptance.contact_mobile
+        contact.mobile_confirmed = False
+        changed += ["mobile", "mobile_confirmed"]
+    personal_number = acceptance.contact_personal_number
+    if (
+        not contact.personal_number
+        and personal_number
+        and not User.objects.filter(personal_number=personal_number).exists()
+    ):
+        contact.personal_number = personal_number
+        changed.append("personal_number")
+    if changed:
+        contact.save(update_fields=changed)
 
 
 def _contact_joins(

@@ -50,6 +50,7 @@ from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, require_consultant
+from firm_portal.sms_allowance import held_sms_message, sms_left_today
 
 SESSION_KEY = "new_customer_wizard"
 STEPS = ("plan", "licenses", "customer", "payment", "summary")
@@ -198,6 +199,7 @@ def _render(
         context["cost"] = new_customer_cost(
             offers=offers, plan=order.plan, licenses=order.licenses, payment=order.payment
         )
+        context["sms_warning"] = _sms_warning(consultant, order)
     if step == "payment":
         context["payment_costs"] = _payment_costs(wizard, consultant, offers)
     template = "collaboration/new_customer.html"
@@ -206,6 +208,18 @@ def _render(
     else:
         context["awaiting"] = selectors.awaiting_collaborations(consultant=consultant)
     return render(request, template, context)
+
+
+def _sms_warning(consultant: Consultant, order: NewCustomerOrder) -> str:
+    """Before "Skapa samarbete": how many of the request's SMS (one per
+    typed mobile number) the firm's daily limit will hold ("" if none)."""
+    wanted = sum(1 for number in (order.customer.contact_mobile,) if number)
+    if not wanted:
+        return ""
+    held = wanted - min(wanted, sms_left_today(firm_id=consultant.firm_id))
+    if not held:
+        return ""
+    return held_sms_message(count=held, limit=settings.SMS_DAILY_LIMIT_PER_FIRM)
 
 
 def _payment_costs(wizard: Wizard, consultant: Consultant, offers: Offers) -> dict[str, Any]:
@@ -420,12 +434,7 @@ def _tell_if_sms_held(request: HttpRequest, welcomed: new_customer.Welcomed) -> 
     if welcomed.sms_held:
         messages.warning(
             request,
-            _(
-                "Sms:et med länken skickades inte: byrån har nått gränsen på %(limit)s sms per "
-                "dygn. Välkomstmejlet har gått iväg. Kontakta support om sms:et behöver skickas "
-                "i dag."
-            )
-            % {"limit": settings.SMS_DAILY_LIMIT_PER_FIRM},
+            held_sms_message(count=welcomed.sms_held, limit=settings.SMS_DAILY_LIMIT_PER_FIRM),
         )
 
 

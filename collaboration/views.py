@@ -68,9 +68,11 @@ def _step2_context(
         "matches": matches,
         "search_errors": search.error_list,
         "selected_consultant": str(selected) if selected else "",
-        # On every rendering of step 2: also when it comes back with an error
-        # or the search results of "Sök" (without JavaScript).
-        "cost": collaboration_cost(subscription=subscription),
+        # No cost preview: before the client's consent the firm learns that a
+        # subscription exists and what the request costs the firm itself
+        # (nothing until renewal), never the client's plan, licences, prices
+        # or who pays them (README, Security). The sysadmin sees the full
+        # preview before "Jag godkänner".
     }
 
 

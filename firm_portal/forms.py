@@ -12,7 +12,7 @@ from firm_portal.emails import NormalizedEmailField, normalize_email
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 from firm_portal.request_data import StrictIntegerField
-from firm_portal.selectors import account_ended_by
+from firm_portal.selectors import account_ended_by, offers_despite_ending
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,18 @@ class EmailAuthenticationForm(AuthenticationForm):
             return normalize_email(typed)
         return typed.strip().lower()
 
+    # Set when the login is allowed only to answer invitations (OFFERS_ONLY).
+    offers_only = False
+
     def confirm_login_allowed(self, user: User) -> None:  # type: ignore[override]
         super().confirm_login_allowed(user)
         # Only after the right password: nobody else learns the account ended.
         message = ended_account_message(user=user)
         if message:
+            if offers_despite_ending(user=user).exists():
+                # Ended by one firm, asked by another: in, to answer those only.
+                self.offers_only = True
+                return
             raise forms.ValidationError(message, code="ended")
 
 
@@ -86,6 +93,46 @@ class PasswordSetForm(SetPasswordForm):
     """Django's set-password form with the user's own validators."""
 
 
+def unclaimed_contact(user: User) -> bool:
+    """An account "Skapa nytt samarbete" made for an address (inactive, no
+    password) whose owner has not claimed it yet."""
+    from collaboration.models import CustomerAcceptance
+
+    return (
+        not user.is_active
+        and not user.has_usable_password()
+        and CustomerAcceptance.objects.filter(contact=user, created_contact=True).exists()
+    )
+
+
+class ClaimingSetPasswordForm(SetPasswordForm):
+    """The password reset's new password. An unclaimed contact account
+    becomes usable with it (its owner proved the address by the link)."""
+
+    def save(self, commit: bool = True) -> User:  # type: ignore[override]
+        claims = unclaimed_contact(self.user)
+        user = super().save(commit=False)
+        if claims:
+            user.is_active = True
+        if commit:
+            user.save()
+        return user
+
+
+class MyDetailsForm(forms.Form):
+    """ "Mina uppgifter": the owner's own mobile number; saving it confirms it."""
+
+    mobile = forms.CharField(
+        label=_("Mobilnummer"),
+        max_length=30,
+        required=False,
+        help_text=_("T.ex. 070-123 45 67. Lämna tomt för att ta bort numret."),
+    )
+
+    def clean_mobile(self) -> str:
+        return normalize_mobile(self.cleaned_data["mobile"])
+
+
 def password_reset_counter_key(user_id: int) -> str:
     return f"password-reset-emails:{user_id}"
 
@@ -104,6 +151,14 @@ def password_reset_email_allowed(user_id: int) -> bool:
     return sent <= settings.PASSWORD_RESET_EMAILS_PER_HOUR
 
 
+def _same_address(typed: str, stored: str) -> bool:
+    """Django's reset compares addresses like this (NFKC, case-folded)."""
+    return (
+        unicodedata.normalize("NFKC", typed).casefold()
+        == unicodedata.normalize("NFKC", stored).casefold()
+    )
+
+
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's password reset (single-use tokens that die when the password
     changes, and with firm_portal.tokens when the user's sessions are ended),
@@ -111,15 +166,25 @@ class OutboxPasswordResetForm(PasswordResetForm):
     PASSWORD_RESET_EMAILS_PER_HOUR to one account: the form needs no login,
     so without it anyone could mail an account without end. Nobody whose
     account was ended by their firm gets a link. The page says the same
-    either way."""
+    either way.
+
+    Unlike Django's, an account nobody has claimed yet (no password) gets a
+    link too: the owner of an e-mail address can always claim its account,
+    also one a cancelled or expired "Skapa nytt samarbete" made (inactive
+    until then). The link goes to the account's own address, which is the
+    proof."""
 
     email = NormalizedEmailField(
         label=_("E-post"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
 
     def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
-        for user in super().get_users(email):
-            if account_ended_by(user=user) is None:
+        for user in User._default_manager.filter(email__iexact=email):
+            if not _same_address(email, user.email):
+                continue
+            if not (user.is_active or unclaimed_contact(user)):
+                continue
+            if account_ended_by(user=user) is None or offers_despite_ending(user=user).exists():
                 yield user
 
     def send_mail(  # type: ignore[override]

@@ -58,6 +58,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("användarnamn"), max_length=150, unique=True, null=True, blank=True
     )
     mobile = models.CharField(_("mobilnummer"), max_length=20, blank=True)
+    # Whether the account's owner has confirmed `mobile` ("Mina uppgifter").
+    # A number a firm typed stays unconfirmed, and no other tenant's SMS
+    # goes to it (README, "Accounts belong to their owners").
+    mobile_confirmed = models.BooleanField(
+        _("mobilnummer bekräftat"), default=False, db_default=False
+    )
     # 12 digits (YYYYMMDDNNNN), checked with stdnum; kept for a later BankID
     # login and shown masked wherever the reader does not need it in full.
     personal_number = models.CharField(_("personnummer"), max_length=12, blank=True)

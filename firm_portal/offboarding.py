@@ -24,6 +24,7 @@ from firm_portal.models import (
     ConsultantOffboarding,
     Firm,
     Invitation,
+    JoinOffer,
 )
 from firm_portal.services import require_firm_admin
 
@@ -177,6 +178,11 @@ def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> Consult
     consultant.user.end_all_sessions()
     Invitation.objects.filter(
         user_id=consultant.user_id, firm_id=consultant.firm_id, accepted_at__isnull=True
+    ).delete()
+    # The firm's unanswered asks go too: ending withdraws them (another
+    # firm's offers stay, and may be answered: firm_portal/offers_only.py).
+    JoinOffer.objects.filter(
+        user_id=consultant.user_id, firm_id=consultant.firm_id, status=JoinOffer.Status.PENDING
     ).delete()
     for membership in memberships:
         ledger_record(

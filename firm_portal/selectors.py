@@ -42,6 +42,18 @@ def account_ended_by(*, user: User) -> Firm | None:
     return ended.consultant.firm
 
 
+def offers_despite_ending(*, user: User) -> QuerySet[JoinOffer]:
+    """The person's pending offers from anyone but the firms that ended
+    them: another firm's (as consultant, or as user of one of its clients).
+    An ended person may log in to answer these, and only these."""
+    ending_firms = ConsultantOffboarding.objects.filter(consultant__user=user).values(
+        "consultant__firm_id"
+    )
+    return JoinOffer.objects.filter(user=user, status=JoinOffer.Status.PENDING).exclude(
+        firm_id__in=ending_firms
+    )
+
+
 def consultant_for_user(*, user: User) -> Consultant | None:
     """The user's active consultant role (with its firm), memoised on the user."""
     cached = getattr(user, "_active_consultant", _UNSET)

@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "firm_portal.middleware.SessionTimeoutMiddleware",
     # After the password, a code (or setting up an app) before any page.
     "firm_portal.two_factor.TwoFactorMiddleware",
+    # An ended person answering another firm's invitations: nothing else
+    # (firm_portal/offers_only.py).
+    "firm_portal.offers_only.OffersOnlyMiddleware",
     # Logs firm pages tried by someone who is no consultant (firm_portal/denials.py).
     "firm_portal.denials.NotAConsultantLedgerMiddleware",
     # Last, as django-axes requires: it turns a lockout into the 429 page.

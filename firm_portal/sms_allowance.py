@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from firm_portal.models import FirmSmsDay
 from firm_portal.timeutils import today_in_stockholm
@@ -54,6 +55,31 @@ class SmsAllowance:
             "Byråns gräns på %(limit)s sms per dygn var nådd; e-posten skickades. "
             "Support kan skicka sms:et med ”Skicka hållna sms”."
         ) % {"limit": self.limit}
+
+
+def held_sms_message(*, count: int, limit: int) -> str:
+    """What the sender is told when `count` SMS are (or will be) held: how
+    many, and what happens to them (they go only when support releases them;
+    nothing sends them the next day)."""
+    return ngettext(
+        "%(count)s sms hålls inne: byrån har nått gränsen på %(limit)s sms per dygn. "
+        "E-posten skickas ändå. Sms:et skickas först när support släpper det, inte "
+        "automatiskt nästa dag; kontakta support om det behöver skickas.",
+        "%(count)s sms hålls inne: byrån har nått gränsen på %(limit)s sms per dygn. "
+        "E-posten skickas ändå. Sms:en skickas först när support släpper dem, inte "
+        "automatiskt nästa dag; kontakta support om de behöver skickas.",
+        count,
+    ) % {"count": count, "limit": limit}
+
+
+def sms_left_today(*, firm_id: int) -> int:
+    """How many SMS the firm may still send today (a read, nothing claimed)."""
+    sent = (
+        FirmSmsDay.objects.filter(firm_id=firm_id, day=today_in_stockholm())
+        .values_list("sent", flat=True)
+        .first()
+    )
+    return max(0, settings.SMS_DAILY_LIMIT_PER_FIRM - (sent or 0))
 
 
 def firm_sms_allowance(*, firm_id: int, wanted: int) -> SmsAllowance:

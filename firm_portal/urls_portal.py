@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from firm_portal import firm_views, offboarding_views, two_factor_views, views
-from firm_portal.forms import OutboxPasswordResetForm
+from firm_portal.forms import ClaimingSetPasswordForm, OutboxPasswordResetForm
 from firm_portal.tokens import password_reset_tokens
 
 urlpatterns = [
@@ -45,7 +45,9 @@ urlpatterns = [
     path(
         "losenord/aterstall/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="firm_portal/auth_form.html", token_generator=password_reset_tokens
+            template_name="firm_portal/auth_form.html",
+            token_generator=password_reset_tokens,
+            form_class=ClaimingSetPasswordForm,
         ),
         name="password_reset_confirm",
     ),
@@ -54,6 +56,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="firm_portal/auth_message.html"),
         name="password_reset_complete",
     ),
+    path("mina-uppgifter/", views.my_details, name="my_details"),
     path("inbjudan/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("inbjudan/<str:token>/ny-lank/", views.invitation_renew, name="invitation_renew"),
     path("byra/anvandare/", firm_views.firm_users, name="firm_users"),

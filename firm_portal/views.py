@@ -7,7 +7,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -16,13 +16,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
 from firm_portal import invitations, join_offers
-from firm_portal.forms import EmailAuthenticationForm, PasswordSetForm, ended_account_message
+from firm_portal.forms import (
+    EmailAuthenticationForm,
+    MyDetailsForm,
+    PasswordSetForm,
+    ended_account_message,
+)
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import JoinOffer
+from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
 from firm_portal.selectors import (
+    account_ended_by,
     consultant_for_user,
     firm_admins,
     join_offer_for_user,
     join_offers_for_user,
+    offers_despite_ending,
 )
 
 CLIENTS_PER_PAGE = 25
@@ -37,12 +46,36 @@ class LoginView(auth_views.LoginView):
     template_name = "firm_portal/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form: EmailAuthenticationForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        if form.offers_only:
+            # Ended by a firm, asked by another: only "Inbjudningar" (offers_only.py).
+            self.request.session[OFFERS_ONLY] = True
+            return redirect("home")
+        return response
+
 
 @login_required
 @require_GET
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start page: the firm part for consultants, the to-do cards for
     sysadmins; a person who is both sees both."""
+    if request.session.get(OFFERS_ONLY):
+        # Ended by a firm: the invitations of others, nothing else.
+        ended_by = account_ended_by(user=request.user)
+        return render(
+            request,
+            "firm_portal/home.html",
+            {
+                "offers_only": True,
+                "ended_by": ended_by,
+                "join_offers": list(
+                    offers_despite_ending(user=request.user)
+                    .select_related("firm", "subscription__client", "invited_by")
+                    .order_by("created_at", "pk")
+                ),
+            },
+        )
     consultant = consultant_for_user(user=request.user)
     access = start_page_access(user=request.user)
     context: dict[str, object] = {
@@ -190,21 +223,34 @@ def invitation_renew(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def join_offer_accept(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
     """ "Gå med" on the start page's "Inbjudningar", as the person asked."""
-    offer = join_offer_for_user(user=request.user, offer_id=offer_id)
+    offer = _answerable_offer(request, offer_id)
     try:
         joined = join_offers.join_offer_accept(offer_id=offer.pk, user=request.user)
     except join_offers.JoinOfferRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, joined)
+        offers_only_ends(request)
     return redirect("home")
+
+
+def _answerable_offer(request: AuthenticatedHttpRequest, offer_id: int) -> JoinOffer:
+    """The user's own pending offer (else 404); in an offers-only session,
+    not one of the firm that ended them."""
+    offer = join_offer_for_user(user=request.user, offer_id=offer_id)
+    if (
+        request.session.get(OFFERS_ONLY)
+        and not offers_despite_ending(user=request.user).filter(pk=offer.pk).exists()
+    ):
+        raise Http404("Not an offer an ended person may answer")
+    return offer
 
 
 @login_required
 @require_POST
 def join_offer_decline(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
     """ "Avböj": nothing about the account or its access changes."""
-    offer = join_offer_for_user(user=request.user, offer_id=offer_id)
+    offer = _answerable_offer(request, offer_id)
     try:
         declined = join_offers.join_offer_decline(offer_id=offer.pk, user=request.user)
     except join_offers.JoinOfferRefused as refused:
@@ -212,3 +258,26 @@ def join_offer_decline(request: AuthenticatedHttpRequest, offer_id: int) -> Http
     else:
         messages.success(request, declined)
     return redirect("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_details(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Mina uppgifter": the account's own details. A mobile number a firm
+    typed is shown as not confirmed (no other tenant's SMS goes to it);
+    saving the number here confirms it, an empty field removes it."""
+    user = request.user
+    form = MyDetailsForm(request.POST or None, initial={"mobile": user.mobile})
+    if request.method == "POST" and form.is_valid():
+        mobile = form.cleaned_data["mobile"]
+        user.mobile = mobile
+        user.mobile_confirmed = bool(mobile)
+        user.save(update_fields=["mobile", "mobile_confirmed"])
+        messages.success(
+            request,
+            _("Ditt mobilnummer är sparat och bekräftat.")
+            if mobile
+            else _("Ditt mobilnummer är borttaget."),
+        )
+        return redirect("my_details")
+    return render(request, "firm_portal/my_details.html", {"form": form, "account": user})

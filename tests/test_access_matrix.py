@@ -45,6 +45,7 @@ NO_OBJECT_ROUTES = {
     "invitation_accept": "public",
     "invitation_renew": "public",
     "password_change": "login",
+    "my_details": "login",  # the user's own account, no object in the URL
     "password_change_done": "login",
     "password_reset": "public",
     "password_reset_done": "public",

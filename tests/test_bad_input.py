@@ -157,6 +157,16 @@ FORMS: dict[str, Form] = {
             ),
         },
     ),
+    "my_details": Form(
+        actor="client_user",
+        valid=lambda w, o: {"mobile": "070-123 45 67"},
+        cases={
+            "html": ({"mobile": HTML}, "som mest 30 tecken"),
+            "control characters": ({"mobile": CONTROL}, "Null-tecken är inte tillåtna."),
+            "overlong": ({"mobile": OVERLONG}, "som mest 30 tecken"),
+            "foreign": ({"mobile": "+447400123456"}, "Vi skickar bara sms till mobilnummer i"),
+        },
+    ),
     "firm_add_consultant": Form(
         actor="firm_admin",
         valid=lambda w, o: {"full_name": "Ny Konsult", "email": "ny@norr.se", "mobile": ""},

@@ -376,11 +376,12 @@ def test_cost_preview_before_sending_a_request(world: World) -> None:
     )
 
     page = text(response)
-    assert "Vad samarbetet kostar" in page
-    # Seeded list prices: Smart 299,00 + 2 × Bokföring 149,00.
-    assert "597,00 kr" in page
-    assert "Kunden (Bageriet Solsidan AB)" in page
-    assert "Ingen avgift för byrån förrän vid förnyelse." in page
+    assert "Vad samarbetet kostar byrån" in page
+    assert "ingen avgift för byrån förrän vid förnyelse." in page
+    # Before the client's consent, not the client's plan, prices or payer
+    # (tests/collaboration/test_ny_klient_before_consent.py).
+    assert "597,00 kr" not in page
+    assert "Kunden (Bageriet Solsidan AB)" not in page
 
 
 def test_cost_preview_before_approving(world: World) -> None:

@@ -212,13 +212,17 @@ class TestCreate:
         ).exists()
 
         contact = User.objects.get(email="karin@nyakunden.se")
-        assert contact.full_name == "Karin Kontakt"
-        assert contact.personal_number == "198112289874"
+        # What the firm typed waits on the acceptance until she accepts.
+        assert (contact.full_name, contact.personal_number) == ("", "")
         assert contact.is_active is False
         assert contact.has_usable_password() is False
         # Asked, not added: the contact becomes sysadmin on accepting.
         assert not Membership.objects.filter(subscription=subscription).exists()
         acceptance = CustomerAcceptance.objects.get(coupling=coupling)
+        assert (acceptance.contact_name, acceptance.contact_personal_number) == (
+            "Karin Kontakt",
+            "198112289874",
+        )
         assert (acceptance.contact, acceptance.created_contact, acceptance.created_by) == (
             contact,
             True,

@@ -344,8 +344,13 @@ class TestCreate:
         assert "Bokföring: 2 licenser" in page.text
         assert "Skicka igen" in page.text and "Avbryt" in page.text
         contact = User.objects.get(email="karin@nyakunden.se")
-        assert contact.mobile == "+46701234567"
-        assert contact.personal_number == "198112289874"
+        # Typed, not yet consented to: on the acceptance, not the account.
+        assert (contact.mobile, contact.personal_number) == ("", "")
+        acceptance = CustomerAcceptance.objects.get(contact=contact)
+        assert (acceptance.contact_mobile, acceptance.contact_personal_number) == (
+            "+46701234567",
+            "198112289874",
+        )
         assert OutboxMessage.objects.filter(recipient="+46701234567", channel="sms").count() == 1
         assert OutboxMessage.objects.filter(recipient=contact.email).count() == 1
         # The wizard is empty again.
@@ -602,7 +607,9 @@ class TestQueryCounts:
         with django_assert_num_queries(8):
             firm_client.get(WIZARD)
         walk_to(firm_client, "payment")
-        with django_assert_num_queries(11):
+        # 12: one of them the firm's SMS count for today (a mobile is typed,
+        # and the summary says whether its SMS will be held).
+        with django_assert_num_queries(12):
             post(firm_client, "payment")  # to the summary
         number = Subscription.objects.filter(status="pending").first().number  # type: ignore[union-attr]
         with django_assert_num_queries(6):

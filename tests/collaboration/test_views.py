@@ -172,8 +172,9 @@ class TestSendRequest:
         ):
             response = login(client, world.consultant.user).post(SEND, data)
             text = response.text
-            assert "Vad samarbetet kostar" in text
-            assert "Grundavgift, variant Smart" in text
+            assert "Vad samarbetet kostar byrån" in text
+            # Not the client's plan or prices: they are not the firm's to see.
+            assert "Grundavgift, variant Smart" not in text
         assert not CollaborationRequest.objects.exists()
 
     def test_date_required_when_chosen(self, client, world):

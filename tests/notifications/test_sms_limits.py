@@ -38,6 +38,13 @@ NORDIC_REFUSAL = (
 UK = "+447400123456"
 # What templates/sms/collaboration-request.txt needs.
 CONTEXT = {"firm": {"name": "Norr"}, "client": {"name": "Alfa AB"}, "subscription": {"number": 1}}
+# What happens to a held SMS: support releases it ("Skicka hållna sms");
+# nothing sends it the next day (notifications.services.outbox_enqueue_sms).
+HELD_ONE = (
+    "1 sms hålls inne: byrån har nått gränsen på 0 sms per dygn. E-posten skickas ändå. "
+    "Sms:et skickas först när support släpper det, inte automatiskt nästa dag; kontakta "
+    "support om det behöver skickas."
+)
 NORDIC = ["070-123 45 67", "+4740612345", "+4520123456", "+358412345678", "+3546111234"]
 
 
@@ -200,7 +207,11 @@ class TestDailyLimitPerFirm:
         page = client.get(response["Location"]).text
         # One notice for the send, nothing per row: which rows got an SMS
         # would tell which addresses had no account before.
-        assert "Byrån har nått gränsen på 3 sms per dygn" in page
+        assert (
+            "2 sms hålls inne: byrån har nått gränsen på 3 sms per dygn. E-posten skickas ändå. "
+            "Sms:en skickas först när support släpper dem, inte automatiskt nästa dag; "
+            "kontakta support om de behöver skickas." in page
+        )
         assert page.count("<td>Inbjuden</td>") == 5
         assert "hålls inne)" not in page
 
@@ -241,7 +252,9 @@ class TestDailyLimitPerFirm:
         post_step(client, "plan")
         post_step(client, "licenses")
         post_step(client, "customer", contact_mobile="070-111 22 33")
-        post_step(client, "payment")
+        summary = post_step(client, "payment")
+        # Told before "Skapa samarbete", in the same words as after.
+        assert HELD_ONE in summary.text
         with django_capture_on_commit_callbacks(execute=True):
             response = post_step(client, "summary", action="create")
         assert response.status_code == 302
@@ -249,17 +262,14 @@ class TestDailyLimitPerFirm:
         assert locmem.outbox == []
         assert sms_by_status() == {"held": ["+46701112233"]}
         page = client.get(response["Location"]).text
-        assert (
-            "Sms:et med länken skickades inte: byrån har nått gränsen på 0 sms per dygn. "
-            "Välkomstmejlet har gått iväg." in page
-        )
+        assert HELD_ONE in page
         # "Skicka igen" the same: a held SMS, and the sender is told.
         coupling = Coupling.objects.get(status=Coupling.Status.AWAITING_CUSTOMER)
         resent = client.post(
             reverse("collaboration:new_customer_resend", args=[coupling.subscription.number]),
             follow=True,
         )
-        assert "Sms:et med länken skickades inte" in resent.text
+        assert HELD_ONE in resent.text
         assert sms_by_status() == {"held": ["+46701112233", "+46701112233"]}
 
     def test_support_sends_held_sms(
@@ -399,7 +409,7 @@ def test_the_limit_notice_does_not_tell_which_rows_had_an_account(
     assert response.status_code == 302
     assert [sms.to for sms in locmem.outbox] == ["+46701234501"]
     page = client.get(response["Location"]).text
-    assert "Byrån har nått gränsen på 1 sms per dygn" in page
+    assert "1 sms hålls inne: byrån har nått gränsen på 1 sms per dygn." in page
 
 
 @pytest.mark.django_db(transaction=True)

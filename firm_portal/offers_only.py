@@ -1,0 +1,70 @@
+"""A person ended by a firm ("Avsluta konsult") who has a pending invitation
+from another firm, or to another firm's client, may still log in: to answer
+those invitations and nothing else.
+
+Ending by firm A stays intact: A's pages, clients and invitations stay
+closed (the login opens no role A ended, and A's own offers are not shown or
+answerable). Only the start page's "Inbjudningar" with the others' offers,
+"Gå med"/"Avböj" on them, the code step and logging out are open; every
+other page leads back to the start page. Accepting an offer that gives the
+person a live role (a consultant at B, a user at B's client) ends the
+restriction: from then on they are B's like anyone else, and still nobody
+of A's.
+
+Chosen over a second account or a link by e-mail: the person keeps one
+account and proves it with their own password, and firm A's ending (the
+login refused, the message naming A) stays as it was for everyone without
+such an offer."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+
+from firm_portal.selectors import account_ended_by
+
+# Session key: this login may only answer invitations.
+OFFERS_ONLY = "offers_only"
+OPEN_VIEWS = {
+    "home",
+    "logout",
+    "set_language",
+    "two_factor_verify",
+    "two_factor_setup",
+    "join_offer_accept",
+    "join_offer_decline",
+}
+
+
+def offers_only_ends(request: HttpRequest) -> None:
+    """After "Gå med": once the person has a live role again, the session is
+    an ordinary one."""
+    if request.session.get(OFFERS_ONLY) and account_ended_by(user=request.user) is None:  # type: ignore[arg-type]
+        del request.session[OFFERS_ONLY]
+        request.session.cycle_key()
+
+
+class OffersOnlyMiddleware:
+    """Keeps an offers-only session on its few pages (after the code step)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.session.get(OFFERS_ONLY)
+            and not self._open(request.path_info)
+        ):
+            return redirect("home")
+        return self.get_response(request)
+
+    @staticmethod
+    def _open(path: str) -> bool:
+        try:
+            return resolve(path).view_name in OPEN_VIEWS
+        except Resolver404:
+            return False
