@@ -15,6 +15,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
+from firm_portal.admin_search import OrgNumberSearchMixin
 
 
 class SubscriptionInline(admin.TabularInline):
@@ -26,9 +27,14 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("name", "org_number", "created_at")
-    search_fields = ("org_number", "name", "subscriptions__number")
+    search_fields = (
+        "org_number",
+        "name",
+        "subscriptions__number",
+        "subscriptions__memberships__user__email",
+    )
     inlines = [SubscriptionInline]
     show_full_result_count = False
 
@@ -83,12 +89,13 @@ class SubscriptionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = SubscriptionAdminForm
     list_display = ("number", "client", "plan", "status", "created_at")
     list_filter = ("status", "plan")
     list_select_related = ("client",)
-    search_fields = ("=number", "client__org_number", "client__name")
+    # A member's e-mail finds the subscriptions they belong to.
+    search_fields = ("=number", "client__org_number", "client__name", "memberships__user__email")
     raw_id_fields = ("client",)
     readonly_fields = ("number",)
     inlines = [LicenseInline, MembershipInline]
@@ -101,7 +108,7 @@ class ProgramLevelInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("user", "subscription", "consultant", "is_sysadmin")
     list_filter = ("is_sysadmin",)
     list_select_related = ("user", "subscription__client", "consultant__firm", "consultant__user")
@@ -133,7 +140,7 @@ class SubscriptionLicenseAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(SubscriptionLicense)
-class SubscriptionLicenseAdmin(admin.ModelAdmin):
+class SubscriptionLicenseAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = SubscriptionLicenseAdminForm
     list_display = ("subscription", "program", "seats")
     list_select_related = ("subscription__client", "program")

@@ -31,6 +31,7 @@ from collaboration.manual import (
     manual_coupling_perform,
 )
 from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
+from firm_portal.admin_search import OrgNumberSearchMixin
 from licensing.models import FirmCharge
 
 
@@ -151,7 +152,7 @@ ADD_FIELDSETS = (
 
 
 @admin.register(ManualCoupling)
-class ManualCouplingAdmin(admin.ModelAdmin):
+class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = ManualCouplingForm
     list_display = (
         "label",
@@ -378,7 +379,7 @@ class InvoicedFilter(admin.SimpleListFilter):
 
 
 @admin.register(FirmCharge)
-class FirmChargeAdmin(admin.ModelAdmin):
+class FirmChargeAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """One-off fees for the firms' next invoices. Written by services
     (manual couplings) and stamped by invoicing; nobody edits them here."""
 
@@ -430,7 +431,7 @@ class FirmChargeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """The access ledger is append-only: support reads it, nobody (not even a
     superuser) adds, changes or deletes through admin."""
 
@@ -465,7 +466,7 @@ class AccessEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeniedAttempt)
-class DeniedAttemptAdmin(admin.ModelAdmin):
+class DeniedAttemptAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """Denied attempts per actor, subscription and window, with their count
     (the ledger has one event per row): read-only, like the ledger."""
 

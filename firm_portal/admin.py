@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.admin_search import OrgNumberSearchMixin
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.phone import normalize_mobile
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
@@ -69,14 +70,14 @@ class ConsultantInline(admin.TabularInline):
 
 
 @admin.register(Firm)
-class FirmAdmin(admin.ModelAdmin):
+class FirmAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("name", "org_number", "client_manager_seats")
     search_fields = ("name", "org_number")
     inlines = [ConsultantInline]
 
 
 @admin.register(Consultant)
-class ConsultantAdmin(admin.ModelAdmin):
+class ConsultantAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "firm",
