@@ -26,6 +26,7 @@ from collaboration.manual import (
     manual_coupling_apply,
     manual_coupling_check,
     manual_coupling_check_responsible,
+    manual_coupling_check_sysadmin,
     manual_coupling_fee_settle,
     manual_coupling_override_note,
     manual_coupling_perform,
@@ -62,11 +63,15 @@ class ManualCouplingForm(forms.ModelForm):
             "subscription_number_given",
             "responsible_consultant",
             "form_received_on",
+            "sysadmin_named",
+            "sysadmin_email",
+            "sysadmin_name",
             "scanned_form",
             "comment",
             "fee",
             "fee_override_reason",
         )
+        widgets = {"sysadmin_named": forms.RadioSelect}
 
     registration: Registration | None = None
 
@@ -92,6 +97,17 @@ class ManualCouplingForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if "sysadmin_named" in self.fields:
+            try:
+                named = manual_coupling_check_sysadmin(
+                    named=cleaned.get("sysadmin_named"),
+                    email=cleaned.get("sysadmin_email"),
+                    name=cleaned.get("sysadmin_name"),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+            else:
+                cleaned["sysadmin_email"], cleaned["sysadmin_name"] = named.email, named.name
         firm = cleaned.get("firm")
         responsible = cleaned.get("responsible_consultant")
         org_number = cleaned.get("org_number")
@@ -136,6 +152,18 @@ ADD_FIELDSETS = (
                 "scanned_form",
                 "comment",
             )
+        },
+    ),
+    (
+        _("Systemadministratör"),
+        {
+            "description": _(
+                "Blanketten, undertecknad av kundens firmatecknare, utser abonnemangets "
+                "systemadministratör: byråns ansvariga konsult blir det direkt när kopplingen "
+                "genomförs; en person hos kunden får en inbjudan till sin egen e-postadress "
+                "och blir systemadministratör när den accepteras."
+            ),
+            "fields": ("sysadmin_named", "sysadmin_email", "sysadmin_name"),
         },
     ),
     (
@@ -222,6 +250,10 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
                         "comment",
                     )
                 },
+            ),
+            (
+                _("Systemadministratör"),
+                {"fields": ("sysadmin_named", "sysadmin_email", "sysadmin_name")},
             ),
             (
                 _("Avgift"),

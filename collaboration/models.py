@@ -361,6 +361,10 @@ class ManualCoupling(models.Model):
         PERFORMED = "performed", _("Genomförd")
         REFUSED = "refused", _("Nekad")
 
+    class SysadminNamed(models.TextChoices):
+        RESPONSIBLE = "responsible", _("Ansvarig konsult")
+        CLIENT_PERSON = "client_person", _("En person hos kunden")
+
     firm = models.ForeignKey(
         "firm_portal.Firm",
         on_delete=models.PROTECT,
@@ -394,6 +398,21 @@ class ManualCoupling(models.Model):
         verbose_name=_("ansvarig konsult"),
     )
     form_received_on = models.DateField(_("blankett mottagen"), validators=[validate_date_in_range])
+    # Who the form, signed by the client's firmatecknare, names as the
+    # subscription's system administrator (README: "Support in Django admin").
+    sysadmin_named = models.CharField(
+        _("systemadministratör enligt blanketten"),
+        max_length=20,
+        choices=SysadminNamed.choices,
+        default=SysadminNamed.RESPONSIBLE,
+        db_default=SysadminNamed.RESPONSIBLE,
+    )
+    sysadmin_email = models.EmailField(
+        _("systemadministratörens e-post"), blank=True, default="", db_default=""
+    )
+    sysadmin_name = models.CharField(
+        _("systemadministratörens namn"), max_length=150, blank=True, default="", db_default=""
+    )
     scanned_form = models.FileField(
         _("inskannad blankett"), upload_to="manual-couplings/%Y/%m/", blank=True
     )

@@ -216,6 +216,9 @@ class JoinOffer(models.Model):
     invited_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("inbjuden av")
     )
+    # Named system administrator on a manual coupling's paper form: accepting
+    # makes the person a sysadmin of the subscription (collaboration/manual.py).
+    as_sysadmin = models.BooleanField(_("som systemadministratör"), default=False, db_default=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )

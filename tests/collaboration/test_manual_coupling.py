@@ -86,6 +86,9 @@ def add_form_data(world, **overrides) -> dict[str, object]:  # type: ignore[no-u
         "subscription_number_given": "",
         "responsible_consultant": world.consultant.pk,
         "form_received_on": today_in_stockholm().isoformat(),
+        "sysadmin_named": "responsible",
+        "sysadmin_email": "",
+        "sysadmin_name": "",
         "comment": "",
         "fee": "",
         "fee_override_reason": "",
@@ -489,7 +492,9 @@ class TestPerform:
         with django_capture_on_commit_callbacks(execute=True):
             result = perform(manual, support)
         assert result.outcome == PerformOutcome.PERFORMED
-        assert result.message.endswith("Kopplingen är kostnadsfri.")
+        assert result.message.endswith(
+            "Kopplingen är kostnadsfri. Erik Konsult är systemadministratör enligt blanketten."
+        )
         assert Coupling.objects.filter(subscription=lonely).exists()
         assert not FirmCharge.objects.exists()
         assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -594,7 +599,8 @@ class TestPerformAction:
         assert messages[1] == (
             "success",
             f"Manuell koppling #{fresh.pk} genomförd: Revisorerna Norr AB är sammankopplad med "
-            f"Annat Bageri AB (abonnemang {other_sub.number}). Kopplingen är kostnadsfri.",
+            f"Annat Bageri AB (abonnemang {other_sub.number}). Kopplingen är kostnadsfri. "
+            "Erik Konsult är systemadministratör enligt blanketten.",
         )
         assert messages[2] == (
             "error",
