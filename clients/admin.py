@@ -4,8 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 
-from clients.catalogue import require_plan_includes_all, require_program_in_plan
+from clients.catalogue import (
+    programs_offered,
+    require_plan_includes_all,
+    require_program_in_plan,
+)
 from clients.models import (
     Client,
     Counter,
@@ -71,10 +76,31 @@ class LicenseInlineFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
                 _check_license(form, self.instance.plan)
 
 
+def _offered_programs_field(
+    db_field: Any, subscription: Subscription | None, kwargs: dict[str, Any]
+) -> None:
+    """The licence forms offer only what the subscription's plan sells
+    (clients.catalogue); a new subscription's plan is checked on saving."""
+    if db_field.name == "program" and subscription is not None and subscription.pk:
+        kwargs["queryset"] = programs_offered(
+            plan=subscription.plan,
+            keep=subscription.licenses.values_list("program_id", flat=True),
+        )
+
+
 class LicenseInline(admin.TabularInline):
     model = SubscriptionLicense
     formset = LicenseInlineFormSet
     extra = 0
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # On the request, not on this admin (shared by concurrent requests).
+        request.license_subscription = obj  # type: ignore[attr-defined]
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _offered_programs_field(db_field, getattr(request, "license_subscription", None), kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class SubscriptionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -142,6 +168,18 @@ class SubscriptionLicenseAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(SubscriptionLicense)
 class SubscriptionLicenseAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = SubscriptionLicenseAdminForm
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        subscription = obj.subscription if obj is not None else None
+        request.license_subscription = subscription  # type: ignore[attr-defined]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _offered_programs_field(db_field, getattr(request, "license_subscription", None), kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     list_display = ("subscription", "program", "seats")
     list_select_related = ("subscription__client", "program")
     search_fields = (

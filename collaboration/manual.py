@@ -29,6 +29,7 @@ from clients.services import responsible_consultant_join
 from clients.validators import normalize_org_number
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
+from collaboration.scanned_forms import validate_scanned_form
 from firm_portal.invitations import invitation_create, invitation_email
 from firm_portal.join_offers import INVITATION_TEMPLATES, join_offer_email, offer_context
 from firm_portal.models import Consultant, Firm, Invitation, JoinOffer, User
@@ -384,6 +385,10 @@ def manual_coupling_register(
         sysadmin_name=sysadmin.name,
     )
     if scanned_form is not None:
+        try:
+            validate_scanned_form(scanned_form)
+        except ValidationError as error:
+            raise ValidationError({"scanned_form": error}) from None
         manual.scanned_form = scanned_form  # type: ignore[assignment]
     manual_coupling_apply(
         manual=manual,

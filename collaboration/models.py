@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
+from collaboration.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
 
@@ -414,7 +415,12 @@ class ManualCoupling(models.Model):
         _("systemadministratörens namn"), max_length=150, blank=True, default="", db_default=""
     )
     scanned_form = models.FileField(
-        _("inskannad blankett"), upload_to="manual-couplings/%Y/%m/", blank=True
+        _("inskannad blankett"),
+        upload_to="manual-couplings/%Y/%m/",
+        storage=private_storage,
+        validators=[validate_scanned_form],
+        blank=True,
+        help_text=_("PDF, JPEG eller PNG."),
     )
     comment = models.TextField(_("kommentar"), blank=True)
     computed_fee = models.DecimalField(_("beräknad avgift"), max_digits=8, decimal_places=2)
