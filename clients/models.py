@@ -134,7 +134,10 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} i {self.subscription_id}"
+        return _("%(user)s i %(subscription)s") % {
+            "user": self.user,
+            "subscription": self.subscription,
+        }
 
     @property
     def is_consultant(self) -> bool:

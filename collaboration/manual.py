@@ -123,7 +123,11 @@ def manual_coupling_check_responsible(*, firm: Firm | None, responsible: Consult
     if responsible is None or firm is None:
         return
     if responsible.firm_id != firm.pk:
-        message, code = _("Ansvarig konsult hör inte till byrån."), "other_firm"
+        message = _(
+            "Ansvarig konsult hör inte till byrån: %(name)s är konsult på %(other)s. "
+            "Välj en aktiv konsult på %(firm)s."
+        ) % {"name": responsible.user.full_name, "other": responsible.firm.name, "firm": firm.name}
+        code = "other_firm"
     elif not (responsible.is_active and responsible.user.is_active):
         message, code = _("Ansvarig konsult är inte längre aktiv på byrån."), "inactive"
     else:

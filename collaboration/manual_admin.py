@@ -261,7 +261,9 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
         "firm__org_number",
         "responsible_consultant__user__email",
     )
-    raw_id_fields = ("firm", "responsible_consultant")
+    # Chosen by search; "Ansvarig konsult" among the active consultants of
+    # the chosen firm (ConsultantAdmin.get_search_results, the script below).
+    autocomplete_fields = ("firm", "responsible_consultant")
     # Foreign keys shown read-only link to their own admin pages.
     readonly_fields = (
         "status",
@@ -281,6 +283,9 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     )
     show_full_result_count = False
     actions = ["perform"]
+
+    class Media:
+        js = ("admin/js/jquery.init.js", "collaboration/manual_coupling_autocomplete.js")
 
     def get_urls(self) -> list[Any]:
         # Not wrapped in admin_view: everyone else gets a 404, not a login page.

@@ -85,7 +85,11 @@ class CollaborationRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.firm} → {self.subscription_id} ({self.status})"
+        return _("%(firm)s → %(subscription)s (%(status)s)") % {
+            "firm": self.firm,
+            "subscription": self.subscription,
+            "status": self.get_status_display(),
+        }
 
 
 class Coupling(models.Model):
@@ -148,7 +152,11 @@ class Coupling(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.firm} ↔ {self.subscription_id} ({self.status})"
+        return _("%(firm)s ↔ %(subscription)s (%(status)s)") % {
+            "firm": self.firm,
+            "subscription": self.subscription,
+            "status": self.get_status_display(),
+        }
 
     get_status_display = display_method("status", Status.choices)
 
@@ -191,7 +199,8 @@ class CustomerAcceptance(models.Model):
         verbose_name_plural = _("kundernas godkännanden")
 
     def __str__(self) -> str:
-        return f"{self.coupling_id} ({'godkänd' if self.accepted_at else 'öppen'})"
+        state = _("godkänd") if self.accepted_at else _("öppen")
+        return _("%(coupling)s (%(state)s)") % {"coupling": self.coupling, "state": state}
 
 
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):

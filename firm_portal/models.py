@@ -181,7 +181,8 @@ class Invitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user.email} ({'accepterad' if self.accepted_at else 'öppen'})"
+        state = _("accepterad") if self.accepted_at else _("öppen")
+        return f"{self.user.email} ({state})"
 
 
 class JoinOffer(models.Model):
@@ -253,7 +254,7 @@ class JoinOffer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user.email} → {self.subscription_id or self.firm_id} ({self.status})"
+        return f"{self.user.email} → {self.subscription or self.firm} ({self.get_status_display()})"
 
 
 class ClientAssignment(models.Model):
@@ -275,7 +276,7 @@ class ClientAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.consultant_id} → {self.subscription_id}"
+        return f"{self.consultant} → {self.subscription}"
 
 
 class ConsultantOffboarding(models.Model):

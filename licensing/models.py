@@ -284,7 +284,7 @@ class ResellerAgreement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.firm_id} {self.valid_from}–{self.valid_to or ''}"
+        return f"{self.firm} {self.valid_from}–{self.valid_to or ''}"
 
     def clean(self) -> None:
         super().clean()
@@ -336,7 +336,7 @@ class FirmBillingDetails(PostalAddress):
         verbose_name_plural = _("faktureringsuppgifter för byråer")
 
     def __str__(self) -> str:
-        return str(self.firm_id)
+        return str(self.firm)
 
 
 class Recipient(models.TextChoices):
@@ -415,7 +415,7 @@ class SubscriptionBilling(PostalAddress):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subscription_id}: {self.get_recipient_display()}"
+        return f"{self.subscription}: {self.get_recipient_display()}"
 
 
 class Invoice(models.Model):

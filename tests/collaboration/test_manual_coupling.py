@@ -266,7 +266,10 @@ class TestRegistrationInAdmin:
             reverse(ADD_URL),
             add_form_data(world, responsible_consultant=world.other_firm_consultant.pk),
         )
-        assert "Ansvarig konsult hör inte till byrån." in errors_of(response)
+        assert (
+            "Ansvarig konsult hör inte till byrån: Olle Annanbyrå är konsult på Siffror Syd AB. "
+            "Välj en aktiv konsult på Revisorerna Norr AB."
+        ) in errors_of(response)
         assert not ManualCoupling.objects.exists()
 
     def test_responsible_consultant_must_be_active(self, world, support_client):
