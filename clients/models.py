@@ -33,8 +33,12 @@ class Client(models.Model):
 class Counter(models.Model):
     """Named monotonic counters (abonnemangsnummer are never reused)."""
 
-    name = models.CharField(max_length=50, primary_key=True)
-    value = models.PositiveBigIntegerField()
+    name = models.CharField(_("namn"), max_length=50, primary_key=True)
+    value = models.PositiveBigIntegerField(_("värde"))
+
+    class Meta:
+        verbose_name = _("räknare")
+        verbose_name_plural = _("räknare")
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
