@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 from django.utils import timezone, translation
@@ -159,6 +160,11 @@ def manual_coupling_check_sysadmin(
             _("Ange e-postadressen till den som blanketten utser till systemadministratör."),
             code="sysadmin_email_missing",
         )
+    else:
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            errors["sysadmin_email"] = error
     if not name:
         errors["sysadmin_name"] = ValidationError(
             _("Ange namnet på den som blanketten utser till systemadministratör."),

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps as global_apps
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -201,3 +202,11 @@ def test_the_admin_form_needs_e_mail_and_name_for_a_person_at_the_client(world, 
         "vera@utanadmin.se",
         "Vera Vd",
     )
+
+
+def test_the_service_refuses_a_malformed_address(world, support, lonely):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as caught:
+        _perform(world, support, lonely, NamedSysadmin(PERSON, "inte-en-adress", "Vera Vd"))
+    assert list(caught.value.message_dict) == ["sysadmin_email"]
+    assert not ManualCoupling.objects.exists()
+    assert not User.objects.filter(email="inte-en-adress").exists()
