@@ -4,8 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 
-from clients.catalogue import require_plan_includes_all, require_program_in_plan
+from clients.catalogue import (
+    programs_offered,
+    require_plan_includes_all,
+    require_program_in_plan,
+)
 from clients.models import (
     Client,
     Counter,
@@ -15,6 +20,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
+from firm_portal.admin_search import OrgNumberSearchMixin
 
 
 class SubscriptionInline(admin.TabularInline):
@@ -26,9 +32,14 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("name", "org_number", "created_at")
-    search_fields = ("org_number", "name", "subscriptions__number")
+    search_fields = (
+        "org_number",
+        "name",
+        "subscriptions__number",
+        "subscriptions__memberships__user__email",
+    )
     inlines = [SubscriptionInline]
     show_full_result_count = False
 
@@ -65,10 +76,31 @@ class LicenseInlineFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
                 _check_license(form, self.instance.plan)
 
 
+def _offered_programs_field(
+    db_field: Any, subscription: Subscription | None, kwargs: dict[str, Any]
+) -> None:
+    """The licence forms offer only what the subscription's plan sells
+    (clients.catalogue); a new subscription's plan is checked on saving."""
+    if db_field.name == "program" and subscription is not None and subscription.pk:
+        kwargs["queryset"] = programs_offered(
+            plan=subscription.plan,
+            keep=subscription.licenses.values_list("program_id", flat=True),
+        )
+
+
 class LicenseInline(admin.TabularInline):
     model = SubscriptionLicense
     formset = LicenseInlineFormSet
     extra = 0
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # On the request, not on this admin (shared by concurrent requests).
+        request.license_subscription = obj  # type: ignore[attr-defined]
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _offered_programs_field(db_field, getattr(request, "license_subscription", None), kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class SubscriptionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -83,12 +115,13 @@ class SubscriptionAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = SubscriptionAdminForm
     list_display = ("number", "client", "plan", "status", "created_at")
     list_filter = ("status", "plan")
     list_select_related = ("client",)
-    search_fields = ("=number", "client__org_number", "client__name")
+    # A member's e-mail finds the subscriptions they belong to.
+    search_fields = ("=number", "client__org_number", "client__name", "memberships__user__email")
     raw_id_fields = ("client",)
     readonly_fields = ("number",)
     inlines = [LicenseInline, MembershipInline]
@@ -101,7 +134,7 @@ class ProgramLevelInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("user", "subscription", "consultant", "is_sysadmin")
     list_filter = ("is_sysadmin",)
     list_select_related = ("user", "subscription__client", "consultant__firm", "consultant__user")
@@ -133,8 +166,20 @@ class SubscriptionLicenseAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(SubscriptionLicense)
-class SubscriptionLicenseAdmin(admin.ModelAdmin):
+class SubscriptionLicenseAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = SubscriptionLicenseAdminForm
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        subscription = obj.subscription if obj is not None else None
+        request.license_subscription = subscription  # type: ignore[attr-defined]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _offered_programs_field(db_field, getattr(request, "license_subscription", None), kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     list_display = ("subscription", "program", "seats")
     list_select_related = ("subscription__client", "program")
     search_fields = (

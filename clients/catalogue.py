@@ -11,6 +11,7 @@ changes). The price list prices programs per plan but does not decide this."""
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clients.models import Plan, Program
@@ -52,6 +53,14 @@ def plan_program_codes(plan: str) -> tuple[str, ...]:
 def plan_includes(*, plan: str, program_code: str) -> bool:
     """Whether licences of the program can be bought on the plan."""
     return program_code in plan_program_codes(plan)
+
+
+def programs_offered(*, plan: str, keep: Iterable[int] = ()) -> QuerySet[Program]:
+    """The programs a licence form offers on `plan`: those it sells, plus
+    `keep` (programs already licensed, so their rows still show)."""
+    return Program.objects.filter(
+        Q(code__in=plan_program_codes(plan)) | Q(pk__in=list(keep))
+    ).order_by("sort_order")
 
 
 def _label(plan: str) -> str:

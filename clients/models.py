@@ -33,8 +33,12 @@ class Client(models.Model):
 class Counter(models.Model):
     """Named monotonic counters (abonnemangsnummer are never reused)."""
 
-    name = models.CharField(max_length=50, primary_key=True)
-    value = models.PositiveBigIntegerField()
+    name = models.CharField(_("namn"), max_length=50, primary_key=True)
+    value = models.PositiveBigIntegerField(_("värde"))
+
+    class Meta:
+        verbose_name = _("räknare")
+        verbose_name_plural = _("räknare")
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
@@ -134,7 +138,10 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} i {self.subscription_id}"
+        return _("%(user)s i %(subscription)s") % {
+            "user": self.user,
+            "subscription": self.subscription,
+        }
 
     @property
     def is_consultant(self) -> bool:

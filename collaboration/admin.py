@@ -2,10 +2,11 @@ from django.contrib import admin
 
 from collaboration import manual_admin  # noqa: F401  (registers the support staff's admins)
 from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.admin_search import OrgNumberSearchMixin
 
 
 @admin.register(CollaborationRequest)
-class CollaborationRequestAdmin(admin.ModelAdmin):
+class CollaborationRequestAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = (
         "firm",
         "subscription",
@@ -32,7 +33,7 @@ class CollaborationRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Coupling)
-class CouplingAdmin(admin.ModelAdmin):
+class CouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("firm", "subscription", "status", "starts_on", "activated_at", "ended_at")
     list_filter = ("status", "starts_on")
     list_select_related = ("firm", "subscription__client")

@@ -8,8 +8,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -26,11 +27,14 @@ from collaboration.manual import (
     manual_coupling_apply,
     manual_coupling_check,
     manual_coupling_check_responsible,
+    manual_coupling_check_sysadmin,
     manual_coupling_fee_settle,
     manual_coupling_override_note,
     manual_coupling_perform,
 )
 from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
+from collaboration.scanned_forms import scanned_form_type
+from firm_portal.admin_search import OrgNumberSearchMixin
 from licensing.models import FirmCharge
 
 
@@ -39,6 +43,46 @@ def _admin_link(obj: Model | None, text: object = None) -> SafeString | str:
         return "–"
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
+
+
+class _LinkedFile:
+    """A stored file as the file input shows it: its name, linked to the
+    download view (the storage itself has no URL)."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+
+class ScannedFormInput(forms.ClearableFileInput):
+    def __init__(self, *, download_url: str, attrs: dict[str, str]) -> None:
+        super().__init__(attrs=attrs)
+        self.download_url = download_url
+
+    def is_initial(self, value: Any) -> bool:
+        return bool(value and getattr(value, "name", None) and self.download_url)
+
+    def format_value(self, value: Any) -> Any:
+        if self.is_initial(value):
+            return _LinkedFile(value.name, self.download_url)
+        return None
+
+
+def scanned_form_response(request: HttpRequest, manual: ManualCoupling) -> FileResponse:
+    """The scanned form as an attachment, never cached."""
+    stored = manual.scanned_form
+    stored.open("rb")
+    content_type = scanned_form_type(stored) or "application/octet-stream"
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=(stored.name or "").rsplit("/", 1)[-1],
+        content_type=content_type,
+    )
+    patch_cache_control(response, private=True, no_store=True, max_age=0)
+    return response
 
 
 class ManualCouplingForm(forms.ModelForm):
@@ -61,11 +105,15 @@ class ManualCouplingForm(forms.ModelForm):
             "subscription_number_given",
             "responsible_consultant",
             "form_received_on",
+            "sysadmin_named",
+            "sysadmin_email",
+            "sysadmin_name",
             "scanned_form",
             "comment",
             "fee",
             "fee_override_reason",
         )
+        widgets = {"sysadmin_named": forms.RadioSelect}
 
     registration: Registration | None = None
 
@@ -81,16 +129,36 @@ class ManualCouplingForm(forms.ModelForm):
             if self.instance.pk is None or self.instance.fee == self.instance.computed_fee:
                 self.initial["fee"] = None
         if "scanned_form" in self.fields:
-            # Django admin puts a file field in a <fieldset> whose <legend>
-            # names the group, not the <input type=file> itself (axe: label).
             field = self.fields["scanned_form"]
-            field.widget.attrs["aria-label"] = str(field.label)
+            field.widget = ScannedFormInput(
+                download_url=(
+                    reverse(
+                        "admin:collaboration_manualcoupling_scanned_form", args=[self.instance.pk]
+                    )
+                    if self.instance.pk
+                    else ""
+                ),
+                # Django admin puts a file field in a <fieldset> whose <legend>
+                # names the group, not the <input type=file> itself (axe: label).
+                attrs={"aria-label": str(field.label), "accept": ".pdf,.jpg,.jpeg,.png"},
+            )
 
     def clean_org_number(self) -> str:
         return normalize_org_number(self.cleaned_data["org_number"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if "sysadmin_named" in self.fields:
+            try:
+                named = manual_coupling_check_sysadmin(
+                    named=cleaned.get("sysadmin_named"),
+                    email=cleaned.get("sysadmin_email"),
+                    name=cleaned.get("sysadmin_name"),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+            else:
+                cleaned["sysadmin_email"], cleaned["sysadmin_name"] = named.email, named.name
         firm = cleaned.get("firm")
         responsible = cleaned.get("responsible_consultant")
         org_number = cleaned.get("org_number")
@@ -138,6 +206,18 @@ ADD_FIELDSETS = (
         },
     ),
     (
+        _("Systemadministratör"),
+        {
+            "description": _(
+                "Blanketten, undertecknad av kundens firmatecknare, utser abonnemangets "
+                "systemadministratör: byråns ansvariga konsult blir det direkt när kopplingen "
+                "genomförs; en person hos kunden får en inbjudan till sin egen e-postadress "
+                "och blir systemadministratör när den accepteras."
+            ),
+            "fields": ("sysadmin_named", "sysadmin_email", "sysadmin_name"),
+        },
+    ),
+    (
         _("Avgift"),
         {
             "description": _(
@@ -151,7 +231,7 @@ ADD_FIELDSETS = (
 
 
 @admin.register(ManualCoupling)
-class ManualCouplingAdmin(admin.ModelAdmin):
+class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = ManualCouplingForm
     list_display = (
         "label",
@@ -181,7 +261,9 @@ class ManualCouplingAdmin(admin.ModelAdmin):
         "firm__org_number",
         "responsible_consultant__user__email",
     )
-    raw_id_fields = ("firm", "responsible_consultant")
+    # Chosen by search; "Ansvarig konsult" among the active consultants of
+    # the chosen firm (ConsultantAdmin.get_search_results, the script below).
+    autocomplete_fields = ("firm", "responsible_consultant")
     # Foreign keys shown read-only link to their own admin pages.
     readonly_fields = (
         "status",
@@ -202,6 +284,36 @@ class ManualCouplingAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["perform"]
 
+    class Media:
+        js = ("admin/js/jquery.init.js", "collaboration/manual_coupling_autocomplete.js")
+
+    def get_urls(self) -> list[Any]:
+        # Not wrapped in admin_view: everyone else gets a 404, not a login page.
+        return [
+            path(
+                "<int:object_id>/blankett/",
+                self.scanned_form_download,
+                name="collaboration_manualcoupling_scanned_form",
+            ),
+            *super().get_urls(),
+        ]
+
+    def scanned_form_download(
+        self, request: HttpRequest, object_id: int
+    ) -> HttpResponse | FileResponse:
+        """The scanned form, for active staff with the manual-coupling
+        permission only; 404 for firms, clients, other staff and anonymous."""
+        user = request.user
+        if not (user.is_active and user.is_staff and user.has_perm(PERFORM_PERMISSION)):
+            raise Http404
+        manual = ManualCoupling.objects.filter(pk=object_id).first()
+        if manual is None or not manual.scanned_form:
+            raise Http404
+        try:
+            return scanned_form_response(request, manual)
+        except FileNotFoundError:
+            raise Http404 from None
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ADD_FIELDSETS
@@ -221,6 +333,10 @@ class ManualCouplingAdmin(admin.ModelAdmin):
                         "comment",
                     )
                 },
+            ),
+            (
+                _("Systemadministratör"),
+                {"fields": ("sysadmin_named", "sysadmin_email", "sysadmin_name")},
             ),
             (
                 _("Avgift"),
@@ -378,7 +494,7 @@ class InvoicedFilter(admin.SimpleListFilter):
 
 
 @admin.register(FirmCharge)
-class FirmChargeAdmin(admin.ModelAdmin):
+class FirmChargeAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """One-off fees for the firms' next invoices. Written by services
     (manual couplings) and stamped by invoicing; nobody edits them here."""
 
@@ -430,7 +546,7 @@ class FirmChargeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """The access ledger is append-only: support reads it, nobody (not even a
     superuser) adds, changes or deletes through admin."""
 
@@ -465,7 +581,7 @@ class AccessEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeniedAttempt)
-class DeniedAttemptAdmin(admin.ModelAdmin):
+class DeniedAttemptAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """Denied attempts per actor, subscription and window, with their count
     (the ledger has one event per row): read-only, like the ledger."""
 

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
+from collaboration.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
 
@@ -84,7 +85,11 @@ class CollaborationRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.firm} → {self.subscription_id} ({self.status})"
+        return _("%(firm)s → %(subscription)s (%(status)s)") % {
+            "firm": self.firm,
+            "subscription": self.subscription,
+            "status": self.get_status_display(),
+        }
 
 
 class Coupling(models.Model):
@@ -147,7 +152,11 @@ class Coupling(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.firm} ↔ {self.subscription_id} ({self.status})"
+        return _("%(firm)s ↔ %(subscription)s (%(status)s)") % {
+            "firm": self.firm,
+            "subscription": self.subscription,
+            "status": self.get_status_display(),
+        }
 
     get_status_display = display_method("status", Status.choices)
 
@@ -198,7 +207,8 @@ class CustomerAcceptance(models.Model):
         verbose_name_plural = _("kundernas godkännanden")
 
     def __str__(self) -> str:
-        return f"{self.coupling_id} ({'godkänd' if self.accepted_at else 'öppen'})"
+        state = _("godkänd") if self.accepted_at else _("öppen")
+        return _("%(coupling)s (%(state)s)") % {"coupling": self.coupling, "state": state}
 
 
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
@@ -370,6 +380,10 @@ class ManualCoupling(models.Model):
         PERFORMED = "performed", _("Genomförd")
         REFUSED = "refused", _("Nekad")
 
+    class SysadminNamed(models.TextChoices):
+        RESPONSIBLE = "responsible", _("Ansvarig konsult")
+        CLIENT_PERSON = "client_person", _("En person hos kunden")
+
     firm = models.ForeignKey(
         "firm_portal.Firm",
         on_delete=models.PROTECT,
@@ -403,8 +417,28 @@ class ManualCoupling(models.Model):
         verbose_name=_("ansvarig konsult"),
     )
     form_received_on = models.DateField(_("blankett mottagen"), validators=[validate_date_in_range])
+    # Who the form, signed by the client's firmatecknare, names as the
+    # subscription's system administrator (README: "Support in Django admin").
+    sysadmin_named = models.CharField(
+        _("systemadministratör enligt blanketten"),
+        max_length=20,
+        choices=SysadminNamed.choices,
+        default=SysadminNamed.RESPONSIBLE,
+        db_default=SysadminNamed.RESPONSIBLE,
+    )
+    sysadmin_email = models.EmailField(
+        _("systemadministratörens e-post"), blank=True, default="", db_default=""
+    )
+    sysadmin_name = models.CharField(
+        _("systemadministratörens namn"), max_length=150, blank=True, default="", db_default=""
+    )
     scanned_form = models.FileField(
-        _("inskannad blankett"), upload_to="manual-couplings/%Y/%m/", blank=True
+        _("inskannad blankett"),
+        upload_to="manual-couplings/%Y/%m/",
+        storage=private_storage,
+        validators=[validate_scanned_form],
+        blank=True,
+        help_text=_("PDF, JPEG eller PNG."),
     )
     comment = models.TextField(_("kommentar"), blank=True)
     computed_fee = models.DecimalField(_("beräknad avgift"), max_digits=8, decimal_places=2)

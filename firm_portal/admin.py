@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.admin_search import OrgNumberSearchMixin
 from firm_portal.emails import NormalizedEmailField
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.phone import normalize_mobile
@@ -73,14 +76,15 @@ class ConsultantInline(admin.TabularInline):
 
 
 @admin.register(Firm)
-class FirmAdmin(admin.ModelAdmin):
+class FirmAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("name", "org_number", "client_manager_seats")
     search_fields = ("name", "org_number")
+    ordering = ("name", "pk")
     inlines = [ConsultantInline]
 
 
 @admin.register(Consultant)
-class ConsultantAdmin(admin.ModelAdmin):
+class ConsultantAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "firm",
@@ -97,5 +101,24 @@ class ConsultantAdmin(admin.ModelAdmin):
     )
     list_select_related = ("user", "firm")
     search_fields = ("user__email", "user__full_name", "firm__name", "firm__org_number")
+    ordering = ("firm__name", "user__full_name", "pk")
     raw_id_fields = ("user", "firm")
     show_full_result_count = False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Consultant], search_term: str
+    ) -> tuple[QuerySet[Consultant], bool]:
+        """The manual coupling's "Ansvarig konsult" search offers active
+        consultants only (of the firm chosen, when the form sends it along;
+        the form checks the firm again when saved)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if (
+            request.GET.get("app_label"),
+            request.GET.get("model_name"),
+            request.GET.get("field_name"),
+        ) == ("collaboration", "manualcoupling", "responsible_consultant"):
+            results = results.filter(is_active=True, user__is_active=True)
+            firm = request.GET.get("firm", "")
+            if firm.isdigit():
+                results = results.filter(firm_id=int(firm))
+        return results, may_have_duplicates

@@ -8,6 +8,12 @@ class FirmPortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models import fields
+
+        # Django 6.1's "- Select an option -" has no Swedish translation yet;
+        # ours goes through our own catalogue (English in locale/en).
+        fields.BLANK_CHOICE_LABEL = _("– Välj –")
+
         from django.contrib.auth.signals import user_logged_in
 
         from firm_portal.middleware import stamp_session_on_login

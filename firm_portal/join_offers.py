@@ -53,6 +53,7 @@ def offer_context(offer: JoinOffer) -> dict[str, object]:
         "client": subscription.client if subscription is not None else None,
         "subscription": subscription,
         "username": offer.user.username,
+        "as_sysadmin": offer.as_sysadmin,
     }
 
 
@@ -175,6 +176,8 @@ def _target_name(offer: JoinOffer) -> str:
 def _join_subscription(offer: JoinOffer) -> str:
     subscription = offer.subscription
     assert subscription is not None  # noqa: S101 – a database constraint
+    if offer.as_sysadmin:
+        return _join_as_sysadmin(offer, subscription)
     joined = _("Du är nu användare hos %(client)s.") % {"client": subscription.client.name}
     if Membership.objects.filter(subscription=subscription, user=offer.user).exists():
         return joined
@@ -205,6 +208,58 @@ def _join_subscription(offer: JoinOffer) -> str:
         detail=_("Bjud in klientanvändare"),
     )
     return joined
+
+
+def _join_as_sysadmin(offer: JoinOffer, subscription: Subscription) -> str:
+    """The system administrator a manual coupling's paper form names: a
+    member with "Systemadministratör", while the firm's coupling is live."""
+    from collaboration.models import Coupling
+
+    if subscription.status == Subscription.Status.ENDED:
+        raise JoinOfferRefused(
+            _("Abonnemanget för %(client)s är avslutat, så inbjudan gäller inte längre.")
+            % {"client": subscription.client.name}
+        )
+    if not Coupling.objects.filter(
+        firm_id=offer.firm_id,
+        subscription=subscription,
+        status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
+    ).exists():
+        raise JoinOfferRefused(
+            _(
+                "%(firm)s är inte längre sammankopplad med %(client)s, så inbjudan gäller "
+                "inte längre."
+            )
+            % {"firm": offer.firm.name, "client": subscription.client.name}
+        )
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        subscription=subscription, user=offer.user, defaults={"is_sysadmin": True}
+    )
+    if created:
+        ledger_record(
+            kind=Kind.MEMBER_ADDED,
+            actor=offer.user,
+            firm=offer.firm_id,
+            subscription=subscription,
+            subject=offer.user,
+            detail=_("Systemadministratör enligt blanketten"),
+        )
+    changed = created
+    if not membership.is_sysadmin:
+        membership.is_sysadmin = changed = True
+        membership.save(update_fields=["is_sysadmin"])
+    if changed:
+        ledger_record(
+            kind=Kind.SYSADMIN_CHANGED,
+            actor=offer.user,
+            firm=offer.firm_id,
+            subscription=subscription,
+            subject=offer.user,
+            before={"is_sysadmin": False},
+            after={"is_sysadmin": True},
+            detail=_("Systemadministratör enligt blanketten"),
+        )
+    return _("Du är nu systemadministratör hos %(client)s.") % {"client": subscription.client.name}
 
 
 def _join_firm(offer: JoinOffer) -> str:

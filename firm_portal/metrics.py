@@ -79,7 +79,8 @@ INVOICING_RUNS = Counter(
 )
 INVOICING_PAYERS_FAILED = Counter(
     "byraportalen_invoicing_payers_failed",
-    "Payers a run left without an invoice (a price missing from the price list).",
+    "Payers a run left without an invoice (a price missing from the price list, or an error "
+    "writing the invoice).",
 )
 INVOICING_RUN_PAYERS = Gauge(
     "byraportalen_invoicing_run_payers",

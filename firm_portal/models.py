@@ -212,7 +212,8 @@ class Invitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user.email} ({'accepterad' if self.accepted_at else 'öppen'})"
+        state = _("accepterad") if self.accepted_at else _("öppen")
+        return f"{self.user.email} ({state})"
 
 
 class JoinOffer(models.Model):
@@ -248,6 +249,9 @@ class JoinOffer(models.Model):
     invited_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("inbjuden av")
     )
+    # Named system administrator on a manual coupling's paper form: accepting
+    # makes the person a sysadmin of the subscription (collaboration/manual.py).
+    as_sysadmin = models.BooleanField(_("som systemadministratör"), default=False, db_default=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
@@ -282,7 +286,7 @@ class JoinOffer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user.email} → {self.subscription_id or self.firm_id} ({self.status})"
+        return f"{self.user.email} → {self.subscription or self.firm} ({self.get_status_display()})"
 
 
 class ClientAssignment(models.Model):
@@ -304,7 +308,7 @@ class ClientAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.consultant_id} → {self.subscription_id}"
+        return f"{self.consultant} → {self.subscription}"
 
 
 class ConsultantOffboarding(models.Model):

@@ -209,7 +209,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -220,6 +220,13 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Uploaded evidence (support's scanned manual-coupling forms) in MEDIA_ROOT
+# (the "media" volume in docker-compose.yml), which no URL serves (no
+# MEDIA_URL route; WhiteNoise serves STATIC_ROOT only): staff with the
+# manual-coupling permission download through a view. No location of its
+# own, so it follows MEDIA_ROOT (and tests' overrides of it).
+STORAGES["private"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+SCANNED_FORM_MAX_BYTES = env.int("SCANNED_FORM_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,12 +1,14 @@
 from django.contrib import admin
 
+from firm_portal.admin_search import OrgNumberSearchMixin
+
 # Billing (price list, agreements, payers, invoices) registers itself there.
 from licensing import admin_billing  # noqa: F401
 from licensing.models import LicenseChange
 
 
 @admin.register(LicenseChange)
-class LicenseChangeAdmin(admin.ModelAdmin):
+class LicenseChangeAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("created_at", "subscription", "program", "delta", "seats_after", "actor")
     list_select_related = ("subscription__client", "program", "actor")
     list_filter = ("program", "created_at")

@@ -11,6 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.admin_search import OrgNumberSearchMixin
 from firm_portal.timeutils import today_in_stockholm
 from licensing import billing, pdf
 from licensing.models import (
@@ -58,7 +59,7 @@ class ClientManagerSeatPriceAdmin(PricePeriodAdmin):
 
 
 @admin.register(ResellerAgreement)
-class ResellerAgreementAdmin(admin.ModelAdmin):
+class ResellerAgreementAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     list_display = ("firm", "reference", "valid_from", "valid_to", "active_today")
     list_select_related = ("firm",)
     search_fields = ("firm__name", "firm__org_number", "reference")
@@ -81,7 +82,7 @@ class FirmBillingDetailsForm(forms.ModelForm):
 
 
 @admin.register(FirmBillingDetails)
-class FirmBillingDetailsAdmin(admin.ModelAdmin):
+class FirmBillingDetailsAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = FirmBillingDetailsForm
     list_display = ("firm", "street", "postal_code", "city", "invoice_email")
     list_select_related = ("firm",)
@@ -127,7 +128,7 @@ class SubscriptionBillingForm(forms.ModelForm):
 
 
 @admin.register(SubscriptionBilling)
-class SubscriptionBillingAdmin(admin.ModelAdmin):
+class SubscriptionBillingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     form = SubscriptionBillingForm
     list_display = (
         "subscription",
@@ -196,7 +197,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     """Invoices are issued by the monthly run and never edited; support
     reads them and downloads the PDF the customer got."""
 

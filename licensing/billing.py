@@ -55,7 +55,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -572,8 +572,11 @@ def invoicing_run(*, month: date, issued_on: date | None = None) -> list[Invoice
 
     Safe to run again: a payer that already has its invoice for the month
     keeps it and nothing new is written. Each payer is written in its own
-    transaction; a payer whose price is missing from the price list is logged
-    and skipped, and a run after the price list is fixed invoices it."""
+    transaction; a payer whose price is missing from the price list, or whose
+    invoice the database refuses, is logged, counted in
+    `byraportalen_invoicing_payers_failed_total` and skipped, the run goes on
+    with the next payer, and a run after the fix invoices it. Only a lost
+    database connection fails the whole run."""
     target = Month.of(month)
     today = today_in_stockholm()
     issued_on = issued_on or today
@@ -587,11 +590,24 @@ def invoicing_run(*, month: date, issued_on: date | None = None) -> list[Invoice
             INVOICING_RUN_PAYERS.set(len(drafts.entries))
             INVOICING_RUN_PAYERS_DONE.set(0)
             for done, entry in enumerate(drafts.entries, start=1):
-                invoice = (
-                    entry
-                    if isinstance(entry, Invoice)
-                    else _issue_once(draft=entry, month=target, issued_on=issued_on)
-                )
+                if isinstance(entry, Invoice):
+                    invoice: Invoice | None = entry
+                else:
+                    try:
+                        invoice = _issue_once(draft=entry, month=target, issued_on=issued_on)
+                    except (OperationalError, InterfaceError):
+                        # The database itself is unreachable: every later payer
+                        # would fail too, so the run fails (and is counted so).
+                        raise
+                    except Exception:
+                        # One payer's error (its transaction is rolled back) must
+                        # not leave the payers after it without their invoices.
+                        payer = f"{entry.payer_kind} {entry.payer_id}"
+                        drafts.failed.append(payer)
+                        logger.exception(
+                            "Invoicing %s: no invoice for %s", f"{target.first:%Y-%m}", payer
+                        )
+                        invoice = None
                 if invoice is not None:
                     invoices.append(invoice)
                 INVOICING_RUN_PAYERS_DONE.set(done)
@@ -601,7 +617,7 @@ def invoicing_run(*, month: date, issued_on: date | None = None) -> list[Invoice
     INVOICING_RUNS.labels(outcome="completed").inc()
     INVOICING_PAYERS_FAILED.inc(len(drafts.failed))
     logger.info(
-        "Invoicing %s: %d invoices; payers waiting for a price: %s",
+        "Invoicing %s: %d invoices; payers left without an invoice: %s",
         f"{target.first:%Y-%m}",
         len(invoices),
         ", ".join(drafts.failed) or "none",

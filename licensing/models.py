@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Plan
@@ -282,7 +284,7 @@ class ResellerAgreement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.firm_id} {self.valid_from}–{self.valid_to or ''}"
+        return f"{self.firm} {self.valid_from}–{self.valid_to or ''}"
 
     def clean(self) -> None:
         super().clean()
@@ -334,7 +336,7 @@ class FirmBillingDetails(PostalAddress):
         verbose_name_plural = _("faktureringsuppgifter för byråer")
 
     def __str__(self) -> str:
-        return str(self.firm_id)
+        return str(self.firm)
 
 
 class Recipient(models.TextChoices):
@@ -413,7 +415,7 @@ class SubscriptionBilling(PostalAddress):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subscription_id}: {self.get_recipient_display()}"
+        return f"{self.subscription}: {self.get_recipient_display()}"
 
 
 class Invoice(models.Model):
@@ -490,9 +492,16 @@ class Invoice(models.Model):
                 | Q(recipient_kind="firm", recipient_firm__isnull=False),
                 name="invoice_recipient_firm_iff_firm",
             ),
+            # Compared in whole öre: SQLite stores decimals as floating
+            # point, where 198.39 + 49.60 is not 247.99. Each amount has two
+            # decimals, so ×100 and rounded it is an exact integer on both
+            # databases (PostgreSQL's numeric is exact anyway).
             models.CheckConstraint(
-                condition=Q(total_amount=models.F("net_amount") + models.F("vat_amount")),
-                name="invoice_total_is_net_plus_vat",
+                condition=Exact(
+                    Round(models.F("total_amount") * 100),
+                    Round(models.F("net_amount") * 100) + Round(models.F("vat_amount") * 100),
+                ),
+                name="invoice_total_is_net_plus_vat_in_ore",
             ),
             models.CheckConstraint(
                 condition=Q(due_on__gte=models.F("issued_on")), name="invoice_due_after_issue"

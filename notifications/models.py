@@ -64,4 +64,4 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.template} → {self.recipient} ({self.status})"
+        return f"{self.template} → {self.recipient} ({self.get_status_display()})"

@@ -200,7 +200,9 @@ class TestSupportAdmin:
         }
         response = client.post(url, base)
         assert response.status_code == 200
-        assert NOT_IN_SMART in response.text
+        # Lager is not offered on Smart (issue 14, item 16): a forged choice is refused.
+        assert "Välj ett giltigt alternativ" in response.text
+        assert not SubscriptionLicense.objects.filter(program__code="lager").exists()
         # Faktura does not include Bokföring, which it has licences of.
         response = client.post(url, {**base, "plan": "faktura", "licenses-TOTAL_FORMS": "1"})
         assert response.status_code == 200

@@ -86,6 +86,9 @@ def add_form_data(world, **overrides) -> dict[str, object]:  # type: ignore[no-u
         "subscription_number_given": "",
         "responsible_consultant": world.consultant.pk,
         "form_received_on": today_in_stockholm().isoformat(),
+        "sysadmin_named": "responsible",
+        "sysadmin_email": "",
+        "sysadmin_name": "",
         "comment": "",
         "fee": "",
         "fee_override_reason": "",
@@ -263,7 +266,10 @@ class TestRegistrationInAdmin:
             reverse(ADD_URL),
             add_form_data(world, responsible_consultant=world.other_firm_consultant.pk),
         )
-        assert "Ansvarig konsult hör inte till byrån." in errors_of(response)
+        assert (
+            "Ansvarig konsult hör inte till byrån: Olle Annanbyrå är konsult på Siffror Syd AB. "
+            "Välj en aktiv konsult på Revisorerna Norr AB."
+        ) in errors_of(response)
         assert not ManualCoupling.objects.exists()
 
     def test_responsible_consultant_must_be_active(self, world, support_client):
@@ -489,7 +495,9 @@ class TestPerform:
         with django_capture_on_commit_callbacks(execute=True):
             result = perform(manual, support)
         assert result.outcome == PerformOutcome.PERFORMED
-        assert result.message.endswith("Kopplingen är kostnadsfri.")
+        assert result.message.endswith(
+            "Kopplingen är kostnadsfri. Erik Konsult är systemadministratör enligt blanketten."
+        )
         assert Coupling.objects.filter(subscription=lonely).exists()
         assert not FirmCharge.objects.exists()
         assert sorted(m.to[0] for m in mail.outbox) == sorted(
@@ -594,7 +602,8 @@ class TestPerformAction:
         assert messages[1] == (
             "success",
             f"Manuell koppling #{fresh.pk} genomförd: Revisorerna Norr AB är sammankopplad med "
-            f"Annat Bageri AB (abonnemang {other_sub.number}). Kopplingen är kostnadsfri.",
+            f"Annat Bageri AB (abonnemang {other_sub.number}). Kopplingen är kostnadsfri. "
+            "Erik Konsult är systemadministratör enligt blanketten.",
         )
         assert messages[2] == (
             "error",

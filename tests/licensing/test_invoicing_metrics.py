@@ -4,6 +4,7 @@
 from unittest import mock
 
 import pytest
+from django.db import OperationalError
 from prometheus_client import REGISTRY
 
 from clients.models import Plan
@@ -42,12 +43,12 @@ def test_a_run_that_fails_is_counted_and_shows_how_far_it_got(scenario: Scenario
         nonlocal calls
         calls += 1
         if calls == 3:
-            raise RuntimeError("the database went away")
+            raise OperationalError("the database went away")
         return issue(**kwargs)
 
     with (
         mock.patch.object(billing, "_issue", side_effect=issue_then_fail),
-        pytest.raises(RuntimeError),
+        pytest.raises(OperationalError),
     ):
         billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)
 
