@@ -14,6 +14,7 @@ from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import LicenseChange
 from tests import factories
+from tests.licensing.factories import replace_price_list
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -184,9 +185,13 @@ class TestPermissionGrid:
 
     @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_add_license(self, client, world):
+        # Transactional tests flush the seeded price list: a small one of our own.
+        replace_price_list(
+            plans={"smart": ("300.00", "240.00")},
+            programs={("smart", "lon"): ("95.00", "76.00")},
+        )
         client.force_login(world.sysadmin)
-        url = reverse("clients:add_license", args=[world.subscription.number, "lon"])
-        response = client.post(url, follow=True)
+        response = factories.add_license_confirmed(client, world.subscription, "lon")
         assert "En licens för Lön är tillagd. Abonnemanget har nu 1." in response.text
         assert SubscriptionLicense.objects.get(subscription=world.subscription).seats == 1
         assert LicenseChange.objects.get().actor == world.sysadmin
@@ -194,7 +199,8 @@ class TestPermissionGrid:
     def test_add_license_outsider_404(self, client, world):
         client.force_login(world.other_sysadmin)
         url = reverse("clients:add_license", args=[world.subscription.number, "lon"])
-        assert client.post(url).status_code == 404
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"pris": "95.00", "bekrafta": "1"}).status_code == 404
         assert not SubscriptionLicense.objects.exists()
 
     def test_grid_query_count_is_constant(self, client, world, django_assert_num_queries):
