@@ -6,7 +6,9 @@ place that sells or shows licences asks `plan_includes`, or the two checks
 with their message, `require_program_in_plan` (before a licence is added:
 "Lägg till licens", "Ändra abonnemang", "Skapa nytt samarbete", the licence
 forms in Django admin) and `require_plan_includes_all` (before a plan
-changes). The price list prices programs per plan but does not decide this."""
+changes). Which programs "Tilldela behörigheter" offers levels in is
+`program_can_be_given`: the plan's, and any the subscription has seats of.
+The price list prices programs per plan but does not decide this."""
 
 from collections.abc import Iterable
 
@@ -61,6 +63,15 @@ def programs_offered(*, plan: str, keep: Iterable[int] = ()) -> QuerySet[Program
     return Program.objects.filter(
         Q(code__in=plan_program_codes(plan)) | Q(pk__in=list(keep))
     ).order_by("sort_order")
+
+
+def program_can_be_given(*, plan: str, program_code: str, seats: int, held: int = 0) -> bool:
+    """Whether "Tilldela behörigheter" shows a program (a column of levels):
+    the plan includes it (licences can be bought), or the subscription has
+    seats of it (from before a change of plan, or by support). `held`: levels
+    given in it all the same, shown so they can be taken away. A program the
+    plan does not include and with no seats ("0 av 0 licenser") is left out."""
+    return plan_includes(plan=plan, program_code=program_code) or seats > 0 or held > 0
 
 
 def _label(plan: str) -> str:

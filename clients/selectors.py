@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from clients.catalogue import plan_program_codes
+from clients.catalogue import plan_program_codes, program_can_be_given
 from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
 from collaboration.ledger import ledger_record_denied
 from collaboration.models import Coupling
@@ -250,7 +250,16 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
     for membership in memberships:
         membership.level_by_program = level_by_member[membership.pk]  # type: ignore[attr-defined]
     included = set(plan_program_codes(subscription.plan))
-    programs = [p for p in catalogue if p.code in included or seats.get(p.id) or used.get(p.id)]
+    programs = [
+        p
+        for p in catalogue
+        if program_can_be_given(
+            plan=subscription.plan,
+            program_code=p.code,
+            seats=seats.get(p.id, 0),
+            held=used.get(p.id, 0),
+        )
+    ]
     return PermissionGrid(
         subscription=subscription,
         programs=programs,

@@ -216,6 +216,32 @@ def license_add(
     return license_row
 
 
+@transaction.atomic
+def license_add_and_grant(
+    *,
+    actor: User,
+    subscription: Subscription,
+    program: Program,
+    membership: Membership | None = None,
+    level: str = "",
+) -> tuple[SubscriptionLicense, ProgramLevel | None]:
+    """ "Lägg till licens", confirmed: one more seat of `program` (billed),
+    then, when the sysadmin came from a member's cell, that member gets the
+    level they chose there, in the same transaction: the new seat cannot be
+    taken by someone else in between, and a refused level adds no seat."""
+    license_row = license_add(actor=actor, subscription=subscription, program=program)
+    granted = None
+    if membership is not None and level:
+        granted = program_level_set(
+            actor=actor,
+            subscription=subscription,
+            membership=membership,
+            program=program,
+            level=level,
+        )
+    return license_row, granted
+
+
 def _require_consultant_membership(membership: Membership) -> None:
     if membership.consultant_id is None:
         raise ValidationError(

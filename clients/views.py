@@ -3,11 +3,14 @@
 Only active system administrators of the subscription reach these pages;
 anyone else gets 404 from `subscription_for_sysadmin`."""
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -16,13 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clients import selectors, services
-from clients.forms import MembershipEndDateForm
-from clients.models import Level, Membership, ProgramLevel, Subscription
+from clients.catalogue import require_program_in_plan
+from clients.forms import AddLicenseForm, MembershipEndDateForm
+from clients.models import Level, Membership, Program, ProgramLevel, Subscription
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.timeutils import today_in_stockholm
+from licensing.reports import license_quote
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
 USERS_TEMPLATE = "clients/users.html"
+ADD_LICENSE_TEMPLATE = "clients/add_license.html"
 
 
 def _cell_context(
@@ -47,7 +53,7 @@ def _member_from_grid(grid: selectors.PermissionGrid, membership_id: int) -> Mem
 def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The grid; without JavaScript the whole grid is one form ("Spara")."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
-    errors: list[str] = []
+    errors: list[GridError] = []
     if request.method == "POST":
         errors = _save_whole_grid(request, subscription)
         if not errors:
@@ -62,10 +68,21 @@ def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     )
 
 
-def _save_whole_grid(request: AuthenticatedHttpRequest, subscription: Subscription) -> list[str]:
+@dataclass(frozen=True)
+class GridError:
+    """A refusal of the whole-grid save; `add_license_url`: where a level was
+    refused for want of a seat, "Lägg till licens" with that member and level."""
+
+    text: str
+    add_license_url: str = ""
+
+
+def _save_whole_grid(
+    request: AuthenticatedHttpRequest, subscription: Subscription
+) -> list[GridError]:
     """Apply every cell of the posted grid in one transaction: all or nothing."""
     grid = selectors.permission_grid(subscription=subscription)
-    errors: list[str] = []
+    errors: list[GridError] = []
     try:
         with transaction.atomic():
             for member in grid.members:
@@ -86,7 +103,16 @@ def _save_whole_grid(request: AuthenticatedHttpRequest, subscription: Subscripti
                             level=wanted,
                         )
                     except ValidationError as error:
-                        errors.append(f"{member.user.full_name}: {' '.join(error.messages)}")
+                        text = f"{member.user.full_name}: {' '.join(error.messages)}"
+                        url = ""
+                        if (
+                            isinstance(error, services.NoFreeSeat)
+                            and grid.licenses[program.id].addable
+                        ):
+                            url = add_license_link(
+                                subscription.number, program.code, member.pk, wanted
+                            )
+                        errors.append(GridError(text, url))
             # Grant before revoke, so moving the sysadmin role in one save works.
             posted_admins = {
                 m.pk for m in grid.members if request.POST.get(f"sysadmin-{m.pk}") == "on"
@@ -101,7 +127,7 @@ def _save_whole_grid(request: AuthenticatedHttpRequest, subscription: Subscripti
                         is_sysadmin=member.pk in posted_admins,
                     )
                 except ValidationError as error:
-                    errors.append(" ".join(error.messages))
+                    errors.append(GridError(" ".join(error.messages)))
             if errors:
                 raise _Rollback
     except _Rollback:
@@ -111,6 +137,12 @@ def _save_whole_grid(request: AuthenticatedHttpRequest, subscription: Subscripti
 
 class _Rollback(Exception):
     pass
+
+
+def add_license_link(number: int, program_code: str, membership_id: int, level: str) -> str:
+    """ "Lägg till licens" for a member who was refused `level` for want of a seat."""
+    url = reverse("clients:add_license", args=[number, program_code])
+    return f"{url}?{urlencode({'medlem': membership_id, 'niva': level})}"
 
 
 @login_required
@@ -125,13 +157,14 @@ def set_level(
     )
     program = selectors.program_by_code(code=program_code)
     error = ""
+    wanted = request.POST.get(f"level-{membership.pk}-{program.code}", "")
     try:
         level = services.program_level_set(
             actor=request.user,
             subscription=subscription,
             membership=membership,
             program=program,
-            level=request.POST.get(f"level-{membership.pk}-{program.code}", ""),
+            level=wanted,
         )
     except ValidationError as exc:
         error = " ".join(exc.messages)
@@ -153,7 +186,14 @@ def set_level(
         licenses={program.id: selectors.license_usage(subscription=subscription, program=program)},
     )
     context = _cell_context(grid, membership, program.id)
-    context.update({"cell_error": error, "cell_saved": not error})
+    # With no free seat, "Lägg till licens" carries the level just chosen.
+    context.update(
+        {
+            "cell_error": error,
+            "cell_saved": not error,
+            "wanted_level": wanted if wanted in Level.values else "",
+        }
+    )
     return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell-response", context)
 
 
@@ -196,26 +236,92 @@ def set_sysadmin(
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_license(request: AuthenticatedHttpRequest, number: int, program_code: str) -> HttpResponse:
-    """Add a licence ("Lägg till licens") for one program (billed)."""
+    """ "Lägg till licens" for one program: first the confirmation (what one
+    more licence costs per month and who pays it), then, on "Bekräfta och
+    lägg till licens" with the price shown, the licence (billed) and, when
+    the sysadmin came from a member's cell, the level chosen there. Without
+    JavaScript a page of its own; with HTMX the confirmation opens above
+    the grid and the grid reloads once it is done."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     program = selectors.program_by_code(code=program_code)
+    posted = request.method == "POST"
+    # The link from the grid carries the member and level (a prefill: a bad
+    # value is left out); the confirmation posts them back with the price.
+    data = request.POST if posted else {key: request.GET.get(key, "") for key in PREFILL}
+    form = AddLicenseForm(data)
+    if not form.is_valid() and posted:
+        raise Http404("Unknown member or level")
+    cleaned = form.cleaned_data
+    membership = None
+    if cleaned.get("medlem"):
+        membership = selectors.membership_in_subscription(
+            subscription=subscription, membership_id=cleaned["medlem"]
+        )
+    level = (cleaned.get("niva") or "") if membership is not None else ""
+    quote = license_quote(subscription=subscription, program=program)
+    shown_price = cleaned.get("pris")
+    confirmed = posted and cleaned.get("bekrafta")
+    price_changed = confirmed and shown_price != quote.monthly_price
+    if confirmed and not price_changed and quote.monthly_price is not None:
+        return _add_license_confirmed(request, subscription, program, membership, level)
+    refusal = ""
     try:
-        license_row = services.license_add(
+        require_program_in_plan(plan=subscription.plan, program=program)
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+    context = {
+        "subscription": subscription,
+        "program": program,
+        "quote": quote,
+        "member": membership,
+        "level": level,
+        "level_label": Level(level).label if level else "",
+        "refusal": refusal,
+        "price_changed": price_changed,
+    }
+    if request.htmx:
+        return render(request, f"{ADD_LICENSE_TEMPLATE}#confirm", context)
+    return render(request, ADD_LICENSE_TEMPLATE, context)
+
+
+PREFILL = ("medlem", "niva")
+
+
+def _add_license_confirmed(
+    request: AuthenticatedHttpRequest,
+    subscription: Subscription,
+    program: Program,
+    membership: Membership | None,
+    level: str,
+) -> HttpResponse:
+    try:
+        license_row, granted = services.license_add_and_grant(
             actor=request.user,
             subscription=subscription,
             program=program,
+            membership=membership,
+            level=level,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request,
-            _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.")
-            % {"program": program.name, "seats": license_row.seats},
-        )
-    return redirect("clients:permissions", number=subscription.number)
+        text = _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.") % {
+            "program": program.name,
+            "seats": license_row.seats,
+        }
+        if granted is not None and membership is not None:
+            text += " " + _("%(name)s har nu behörigheten %(level)s i %(program)s.") % {
+                "name": membership.user.full_name,
+                "level": granted.get_level_display(),
+                "program": program.name,
+            }
+        messages.success(request, text)
+    url = reverse("clients:permissions", args=[subscription.number])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @login_required

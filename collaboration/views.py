@@ -267,6 +267,9 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
     couplings = selectors.live_couplings_for_subscription(subscription=subscription)
     _with_row_values(subscription.number, pending, couplings)
     cost = collaboration_cost(subscription=details)
+    for row in pending:
+        # The same cost for every request, but each box says whose request it is.
+        row.cost_preview = _approve_cost_preview(cost, row)  # type: ignore[attr-defined]
     return render(
         request,
         "collaboration/firm_collaboration.html",
@@ -276,8 +279,6 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
             "couplings": couplings,
             # Flow 5: what the subscription costs and its terms, before approving or changing.
             "cost": cost,
-            # The same for every pending request, so rendered once for all of them.
-            "cost_preview": _approve_cost_preview(cost) if pending else "",
             "details": details,
         },
     )
@@ -320,12 +321,20 @@ def _with_row_values(
         coupling.start_day = _ymd(coupling.starts_on)  # type: ignore[attr-defined]
 
 
-def _approve_cost_preview(cost: CostPreview) -> SafeString:
-    """The cost preview shown before "Jag godkänner" (the template, rendered once)."""
+def _approve_cost_preview(cost: CostPreview, pending: CollaborationRequest) -> SafeString:
+    """The cost preview shown before "Jag godkänner" on `pending`'s card:
+    the firm in its heading, and an id of its own for the heading."""
     return render_to_string(
         "collaboration/includes/cost_preview.html",
         # Inside each request's card, under its <h3>.
-        {"cost": cost, "audience": "client", "before": "approve", "heading_level": 4},
+        {
+            "cost": cost,
+            "audience": "client",
+            "before": "approve",
+            "heading_level": 4,
+            "firm_name": pending.firm.name,
+            "heading_id": f"request-{pending.pk}-cost-heading",
+        },
     )
 
 

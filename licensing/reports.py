@@ -40,7 +40,7 @@ from clients.models import Plan, Program, ProgramLevel, Subscription, Subscripti
 from collaboration.models import AccessEvent, Coupling
 from firm_portal.models import Firm
 from firm_portal.timeutils import today_in_stockholm
-from licensing.models import Recipient, ResellerAgreement, SubscriptionBilling
+from licensing.models import BillingChange, Recipient, ResellerAgreement, SubscriptionBilling
 from licensing.pricing import Month, PriceBook, PriceMissing
 
 LEFT_BEHIND_DAYS = 90
@@ -168,6 +168,77 @@ def collaboration_cost(*, subscription: Subscription, on: date | None = None) ->
         reseller_prices=reseller,
         renews_on=billing.renews_on if billing else None,
         period_months=billing.period_months if billing else None,
+    )
+
+
+# --- "Lägg till licens" ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LicenseQuote:
+    """What one more licence of `program` costs per month from `on` and who
+    pays it, shown before "Lägg till licens" is confirmed. `monthly_price`
+    None: the price list has no price for it that day (it cannot be added)."""
+
+    program: Program
+    monthly_price: Decimal | None
+    payer_name: str
+    payer_is_client: bool
+    reseller_prices: bool
+    on: date
+
+
+def _billing_on(subscription: Subscription, on: date) -> SubscriptionBilling | None:
+    """Who pays on `on`: `SubscriptionBilling` holds the newest choice at
+    once, but a change of payer takes effect on its `effective_on` (the
+    first of a month); before that the invoice goes to the payer before it,
+    as the invoicing run does (licensing/billing.py)."""
+    billing = (
+        SubscriptionBilling.objects.filter(subscription=subscription).select_related("firm").first()
+    )
+    pending = (
+        BillingChange.objects.filter(subscription=subscription, effective_on__gt=on)
+        .select_related("firm_before")
+        .order_by("effective_on", "created_at", "pk")
+        .first()
+    )
+    if pending is None:
+        return billing
+    return SubscriptionBilling(
+        subscription=subscription,
+        recipient=pending.recipient_before,
+        firm=pending.firm_before,
+        consolidated=pending.consolidated_before,
+    )
+
+
+def license_quote(
+    *, subscription: Subscription, program: Program, on: date | None = None
+) -> LicenseQuote:
+    """The monthly price of one more licence of `program` on `subscription`
+    on `on` (today): the price list's price for the subscription's plan, the
+    reseller price when the payer that day has Samlingsfaktura under a valid
+    återförsäljaravtal (as the invoicing run prices the day), and the payer
+    ("Fakturamottagare") that day. Four queries."""
+    on = on or today_in_stockholm()
+    billing = _billing_on(subscription, on)
+    reseller = _uses_reseller_prices(
+        billing,
+        _firms_with_agreement({billing.firm_id} if billing and billing.firm_id else set(), on),
+    )
+    try:
+        price: Decimal | None = PriceBook(Month.of(on), seats=False).program(
+            subscription.plan, program, on, reseller
+        )
+    except PriceMissing:
+        price = None
+    return LicenseQuote(
+        program=program,
+        monthly_price=price,
+        payer_name=payer_label(billing, subscription.client.name),
+        payer_is_client=billing is None or billing.recipient == Recipient.CLIENT,
+        reseller_prices=reseller,
+        on=on,
     )
 
 

@@ -122,3 +122,30 @@ def program(code: str) -> Program:
 
 def give_level(membership: Membership, code: str, level: str) -> ProgramLevel:
     return ProgramLevel.objects.create(membership=membership, program=program(code), level=level)
+
+
+def add_license_confirmed(  # type: ignore[no-untyped-def]
+    client,
+    subscription: Subscription,
+    code: str,
+    *,
+    member: Membership | None = None,
+    level: str = "",
+    follow: bool = True,
+    **extra,
+):
+    """ "Lägg till licens" as a sysadmin does it: open the confirmation
+    (which shows the price), then "Bekräfta och lägg till licens" with the
+    price shown there. The subscription's plan needs a price for `code`."""
+    import re
+
+    from django.urls import reverse
+
+    url = reverse("clients:add_license", args=[subscription.number, code])
+    query = {"medlem": member.pk, "niva": level} if member is not None else {}
+    confirmation = client.get(url, query, **extra)
+    assert confirmation.status_code == 200, confirmation.status_code
+    price = re.search(r'name="pris" value="([^"]+)"', confirmation.content.decode())
+    assert price, "the confirmation offers no price to confirm"
+    data = {**query, "pris": price.group(1), "bekrafta": "1"}
+    return client.post(url, data, follow=follow, **extra)

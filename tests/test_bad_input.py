@@ -487,7 +487,10 @@ NO_TYPED_INPUT = {
     "clients:permissions": "a grid of level choices; unknown levels are refused per cell",
     "clients:set_level": "a level choice",
     "clients:set_sysadmin": "a checkbox",
-    "clients:add_license": "a button",
+    "clients:add_license": (
+        "a confirmation button; the member and level come from the grid (unknown: 404), "
+        "the price shown is compared with today's (another: asked again)"
+    ),
     "clients:suspend_member": "a button",
     "clients:resume_member": "a button",
     "clients:invite_username": "writes nothing (suggests a username)",
@@ -794,6 +797,12 @@ GET_PAGES: dict[str, Page] = {
         empty="Det finns inga klienter att bjuda in användare till",
     ),
     "Skapa nytt samarbete": Page("collaboration:new_customer", "consultant", {"orgnr": IGNORED}),
+    "Lägg till licens (the confirmation)": Page(
+        "clients:add_license",
+        "sysadmin",
+        {"medlem": IGNORED, "niva": IGNORED},
+        kwargs=lambda w, o: {"number": w.subscription.number, "program_code": "bokforing"},
+    ),
     "firm invoices": Page("licensing:firm_invoices", "firm_admin", {"sida": IGNORED}),
     "subscription invoices": Page(
         "licensing:subscription_invoices", "sysadmin", {"sida": IGNORED}, kwargs=_number

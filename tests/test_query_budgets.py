@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 
 BUDGET = 12
 BULK_BUDGET = 40
+WRITE_BUDGET = 26  # "Bekräfta och lägg till licens": a licence and a level
 LIST = reverse("collaboration:client_list")
 
 
@@ -315,6 +316,42 @@ def test_set_level(licensed):  # type: ignore[no-untyped-def]
     large = queries_of(lambda: set_to(Level.APPROVER))
     assert_constant(small, large)
     assert ProgramLevel.objects.get(membership=membership).level == Level.APPROVER
+
+
+def test_add_license(licensed):  # type: ignore[no-untyped-def]
+    """ "Lägg till licens" from a member's cell: the confirmation (price and
+    payer), then "Bekräfta och lägg till licens" (the licence and the level
+    chosen), each the same number of queries in a larger subscription."""
+    world = licensed
+    client = logged_in(world.sysadmin)
+    headers = {"HX-Request": "true"}
+    url = reverse("clients:add_license", args=[world.subscription.number, "bokforing"])
+    price = "100.00"  # the seeded price list's Bokföring on Smart, read below
+
+    def members(count):  # type: ignore[no-untyped-def]
+        return [factories.MembershipFactory(subscription=world.subscription) for _ in range(count)]
+
+    def confirmation(member):  # type: ignore[no-untyped-def]
+        query = {"medlem": member.pk, "niva": Level.READ}
+        return client.get(url, query, headers=headers)
+
+    def confirm(member):  # type: ignore[no-untyped-def]
+        data = {"medlem": member.pk, "niva": Level.READ, "pris": price, "bekrafta": "1"}
+        return client.post(url, data, headers=headers)
+
+    first, second, third, fourth = members(4)
+    page = confirmation(first).content.decode()
+    price = page.split('name="pris" value="')[1].split('"')[0]
+    confirm(first)
+    small_page = queries_of(lambda: confirmation(second))
+    small_write = queries_of(lambda: confirm(second))
+    add_members(world.subscription, 18)
+    assert_constant(small_page, queries_of(lambda: confirmation(third)))
+    # 26 (measured): the price checked again (4), then in savepoints two row
+    # locks, the seats, the level, two ledger events and the billable change.
+    assert_constant(small_write, queries_of(lambda: confirm(third)), budget=WRITE_BUDGET)
+    assert ProgramLevel.objects.filter(membership__in=[first, second, third]).count() == 3
+    assert not ProgramLevel.objects.filter(membership=fourth).exists()
 
 
 # -- Bjud in klientanvändare ----------------------------------------------------

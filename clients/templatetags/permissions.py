@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from functools import cache
 from html import escape
+from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
@@ -157,6 +158,7 @@ def _level_cells(
     language = get_language()
     levels = member.level_by_program  # type: ignore[attr-defined]
     subscription = context["subscription"]
+    wanted = context.get("wanted_level") or ""
     # An error (no free seat) offers "Lägg till licens" where the plan includes the program.
     addable = (
         {p.id for p in programs if plan_includes(plan=subscription.plan, program_code=p.code)}
@@ -175,9 +177,13 @@ def _level_cells(
         if cell_error:
             after += _alert(cell_error)
             if program_id in addable:
+                # The confirmation ("Lägg till licens"), carrying the level just chosen.
+                query = {"medlem": pk, **({"niva": wanted} if wanted else {})}
+                href = escape(f"{add_license_url(context, code)}?{urlencode(query)}")
                 after += (
-                    f'<button type="submit" form="add-license-{code}"'
-                    f' class="secondary small">{escape(_("Lägg till licens"))}</button>'
+                    f'<a href="{href}" hx-get="{href}" hx-target="#license-confirm"'
+                    f' hx-swap="innerHTML" class="button secondary small">'
+                    f"{escape(_('Lägg till licens'))}</a>"
                 )
         cells.append(
             f'<td class="{td_class}">'
@@ -190,12 +196,14 @@ def _level_cells(
 
 
 @register.simple_tag(takes_context=True)
-def add_license_url(context: template.Context, program: Program) -> str:
-    """`{% url 'clients:add_license' subscription.number program.code %}`,
-    with one reverse() per page instead of one per program."""
+def add_license_url(context: template.Context, program: Program | str) -> str:
+    """`{% url 'clients:add_license' subscription.number program.code %}`
+    (a program or its code), with one reverse() per page instead of one per
+    program."""
     number = context["subscription"].number
+    code = program if isinstance(program, str) else program.code
     pattern = _url_pattern(context, "clients:add_license", [number, _CODE_MARK])
-    return pattern.replace(_CODE_MARK, program.code)
+    return pattern.replace(_CODE_MARK, code)
 
 
 def _member_url(context: template.Context, viewname: str, member: Membership) -> str:

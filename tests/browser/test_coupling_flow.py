@@ -82,3 +82,39 @@ def test_sysadmin_approves_and_assigns_a_level(journey, world):
     expect(j.page.get_by_text("Det finns ingen ledig licens för Bokföring")).to_be_visible()
     j.snap("no free seat")
     assert j.interactions <= 10
+
+
+def test_two_requests_are_told_apart(journey, world):
+    """Issue 14, item 11: two pending requests on "Byråsamarbete" each say
+    whose they are: the firm in the cost box's heading and in the accessible
+    name of "Jag godkänner" (its visible label unchanged)."""
+    for consultant in (world.consultant, world.other_firm_consultant):
+        factories.CollaborationRequestFactory(
+            firm=consultant.firm,
+            subscription=world.subscription,
+            responsible_consultant=consultant,
+            requested_by=consultant.user,
+        )
+    j = journey("11-tva-forfragningar")
+    j.log_in(world.sysadmin.email, factories.PASSWORD)
+    j.goto(f"/abonnemang/{world.subscription.number}/byrasamarbete/")
+    headings = j.page.locator("section.cost-preview h4")
+    expect(headings).to_have_text(
+        [
+            "Vad samarbetet med Revisorerna Norr AB kostar",
+            "Vad samarbetet med Siffror Syd AB kostar",
+        ]
+    )
+    north = j.page.get_by_role("button", name="Jag godkänner – Revisorerna Norr AB", exact=True)
+    south = j.page.get_by_role("button", name="Jag godkänner – Siffror Syd AB", exact=True)
+    expect(north).to_have_text("Jag godkänner")
+    expect(south).to_have_text("Jag godkänner")
+    expect(
+        j.page.get_by_role("region", name="Vad samarbetet med Siffror Syd AB kostar")
+    ).to_be_visible()
+    j.snap("two requests")
+
+    j.click(south)
+    expect(j.page.get_by_role("heading", name="Tilldela behörigheter")).to_be_visible()
+    coupling = Coupling.objects.get()
+    assert coupling.firm == world.other_firm_consultant.firm

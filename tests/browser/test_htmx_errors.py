@@ -324,3 +324,42 @@ def test_sysadmin_forms_show_their_errors(journey, world):
     membership = Membership.objects.get(subscription=subscription)
     assert membership.ends_on is None and membership.suspended_at is None
     assert Subscription.objects.filter(pk=subscription.pk).exists()
+
+
+@browser_db
+@covers(
+    "clients/templatetags/permissions.py: {href}",
+    "templates/clients/permissions.html: {{ license_url }}",
+    "templates/clients/add_license.html: {{ request.path }}",
+)
+def test_add_license_confirmation_shows_its_refusals(journey, world):
+    """ "Lägg till licens" opens its confirmation above the grid; a price
+    changed since it was shown, and a program with no price, are said there."""
+    from decimal import Decimal
+
+    from licensing.models import LicenseChange, ProgramPrice
+
+    replace_price_list(
+        plans={"smart": ("300.00", "240.00")},
+        programs={("smart", "bokforing"): ("150.00", "120.00")},
+    )
+    j = journey("htmx-fel-lagg-till-licens")
+    j.enter_as(world.sysadmin)
+    j.goto(f"/abonnemang/{world.subscription.number}/behorigheter/")
+    with without_page_load(j.page):
+        j.select(j.page.get_by_label("Bokföring för Klas Klientanvändare"), "Läs")
+        j.click(j.page.locator("td.cell.has-error").get_by_role("link", name="Lägg till licens"))
+        box = j.page.locator("#license-confirm")
+        expect(box).to_contain_text("150,00 kr per månad exkl. moms")
+        ProgramPrice.objects.update(list_price=Decimal("175.00"))
+        j.click(box.get_by_role("button", name="Bekräfta och lägg till licens"))
+        message_shown(
+            j, "Priset har ändrats sedan du öppnade sidan. Kontrollera det och bekräfta igen."
+        )
+        expect(box).to_contain_text("175,00 kr per månad exkl. moms")
+        j.snap("price changed")
+        j.click(j.page.get_by_role("link", name="Lägg till licens för Lön"))
+        message_shown(j, "Pris saknas i prislistan för Lön.")
+        expect(box.get_by_role("button", name="Bekräfta och lägg till licens")).to_have_count(0)
+        j.snap("no price")
+    assert not LicenseChange.objects.exists()

@@ -45,9 +45,16 @@ def nothing_billed(world: World) -> bool:
 class TestAddLicense:
     def test_a_program_outside_the_plan_is_refused(self, client: Client, world: World) -> None:
         client.force_login(world.sysadmin)
-        response = client.post(
-            reverse("clients:add_license", args=[world.subscription.number, "lager"]), follow=True
+        url = reverse("clients:add_license", args=[world.subscription.number, "lager"])
+        confirmation = client.get(url)
+        assert NOT_IN_SMART in confirmation.text
+        assert "Bekräfta och lägg till licens" not in confirmation.text
+        # Confirmed anyway (a crafted post): refused by the service.
+        replace_price_list(
+            plans={"smart": ("300.00", "240.00")},
+            programs={("smart", "lager"): ("80.00", "64.00")},
         )
+        response = client.post(url, {"pris": "80.00", "bekrafta": "1"}, follow=True)
         assert NOT_IN_SMART in response.text
         assert nothing_billed(world)
 
@@ -63,9 +70,7 @@ class TestAddLicense:
 
     def test_a_program_of_the_plan_is_added(self, client: Client, world: World) -> None:
         client.force_login(world.sysadmin)
-        response = client.post(
-            reverse("clients:add_license", args=[world.subscription.number, "lon"]), follow=True
-        )
+        response = factories.add_license_confirmed(client, world.subscription, "lon")
         assert "En licens för Lön är tillagd. Abonnemanget har nu 1." in response.text
         assert LicenseChange.objects.get().program.code == "lon"
 

@@ -14,6 +14,7 @@ from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import LicenseChange
 from tests import factories
+from tests.licensing.factories import replace_price_list
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -184,9 +185,13 @@ class TestPermissionGrid:
 
     @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
     def test_add_license(self, client, world):
+        # Transactional tests flush the seeded price list: a small one of our own.
+        replace_price_list(
+            plans={"smart": ("300.00", "240.00")},
+            programs={("smart", "lon"): ("95.00", "76.00")},
+        )
         client.force_login(world.sysadmin)
-        url = reverse("clients:add_license", args=[world.subscription.number, "lon"])
-        response = client.post(url, follow=True)
+        response = factories.add_license_confirmed(client, world.subscription, "lon")
         assert "En licens för Lön är tillagd. Abonnemanget har nu 1." in response.text
         assert SubscriptionLicense.objects.get(subscription=world.subscription).seats == 1
         assert LicenseChange.objects.get().actor == world.sysadmin
@@ -194,7 +199,8 @@ class TestPermissionGrid:
     def test_add_license_outsider_404(self, client, world):
         client.force_login(world.other_sysadmin)
         url = reverse("clients:add_license", args=[world.subscription.number, "lon"])
-        assert client.post(url).status_code == 404
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"pris": "95.00", "bekrafta": "1"}).status_code == 404
         assert not SubscriptionLicense.objects.exists()
 
     def test_grid_query_count_is_constant(self, client, world, django_assert_num_queries):
@@ -351,3 +357,49 @@ class TestSysadminAccess:
         with pytest.raises(Http404):
             subscription_for_sysadmin(user=world.sysadmin, number=999999999)
         assert not AccessEvent.objects.exists()
+
+
+class TestGridPrograms:
+    """Issue 14, item 9: the grid shows only programs that can be given
+    (clients.catalogue.program_can_be_given): the plan's, and any the
+    subscription has seats of; not "0 av 0 licenser" outside the plan."""
+
+    def test_programs_outside_the_plan_without_seats_get_no_column(self, client, world):
+        # Bageriet is on Smart: no Offert & Order, no Lager.
+        member = world.sysadmin_membership.pk
+        client.force_login(world.sysadmin)
+        page = client.get(grid_url(world)).text
+        for code in ("bokforing", "fakturering", "lon", "tid", "kvitto-resa", "arkivplats"):
+            assert f'id="level-{member}-{code}"' in page
+        for code, name in (("offert-order", "Offert &amp; Order"), ("lager", "Lager")):
+            assert f'id="level-{member}-{code}"' not in page
+            assert name not in page
+        # Lisa and Klas × the plan's six programs (and the language menu).
+        assert page.count('<select name="level-') == 2 * 6
+
+    def test_a_program_outside_the_plan_with_seats_keeps_its_column(self, client, world):
+        factories.LicenseFactory(
+            subscription=world.subscription, program=factories.program("lager"), seats=1
+        )
+        member = world.sysadmin_membership.pk
+        client.force_login(world.sysadmin)
+        page = client.get(grid_url(world)).text
+        assert f'id="level-{member}-lager"' in page
+        assert "Ingår inte i varianten" in page
+        assert f'id="level-{member}-offert-order"' not in page
+
+    @pytest.mark.parametrize(
+        ("plan", "code", "seats", "held", "shown"),
+        [
+            ("smart", "bokforing", 0, 0, True),
+            ("smart", "lager", 0, 0, False),
+            ("smart", "lager", 2, 0, True),
+            ("smart", "lager", 0, 1, True),
+            ("faktura", "lon", 0, 0, False),
+            ("pro", "lager", 0, 0, True),
+        ],
+    )
+    def test_the_rule(self, plan, code, seats, held, shown):
+        from clients.catalogue import program_can_be_given
+
+        assert program_can_be_given(plan=plan, program_code=code, seats=seats, held=held) is shown

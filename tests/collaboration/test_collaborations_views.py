@@ -394,7 +394,7 @@ def test_cost_preview_before_approving(world: World) -> None:
         )
     )
 
-    assert "Vad samarbetet kostar" in page and "448,00 kr" in page
+    assert "Vad samarbetet med Revisorerna Norr AB kostar" in page and "448,00 kr" in page
     assert "Byrån betalar ingen avgift förrän vid förnyelse." in page
 
 

@@ -396,3 +396,31 @@ def test_pages_carry_a_content_security_policy(client, world):
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
+
+
+def test_two_requests_each_say_whose_they_are(client, world, pending):
+    """Issue 14, item 11: with two firms' requests, each cost box names its
+    firm, each button's accessible name does, and no id repeats."""
+    import re
+
+    second = factories.CollaborationRequestFactory(
+        firm=world.other_firm_consultant.firm,
+        subscription=world.subscription,
+        responsible_consultant=world.other_firm_consultant,
+        requested_by=world.other_firm_consultant.user,
+    )
+    response = login(client, world.sysadmin).get(
+        reverse("collaboration:firm_collaboration", args=[world.subscription.number])
+    )
+    page = response.text
+    headings = [" ".join(h.split()) for h in re.findall(r"<h4[^>]*>(.*?)</h4>", page, flags=re.S)]
+    assert headings == [
+        "Vad samarbetet med Revisorerna Norr AB kostar",
+        "Vad samarbetet med Siffror Syd AB kostar",
+    ]
+    assert 'aria-label="Jag godkänner – Revisorerna Norr AB"' in page
+    assert 'aria-label="Jag godkänner – Siffror Syd AB"' in page
+    assert 'aria-label="Avböj – Siffror Syd AB"' in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert f'id="request-{second.pk}-cost-heading"' in page
