@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
-from clients.selectors import live_membership_q, record_denied
+from clients.selectors import record_denied
 from collaboration.selectors import consultant_clients
 from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_email, invitations_create_many
@@ -63,11 +63,8 @@ class BulkInviteError(Exception):
 
 def _firm_is_sysadmin(consultant: Consultant) -> Exists:
     return Exists(
-        Membership.objects.filter(
-            live_membership_q(),
-            subscription_id=OuterRef("pk"),
-            consultant__firm_id=consultant.firm_id,
-            is_sysadmin=True,
+        Membership.objects.sysadmins().filter(
+            subscription_id=OuterRef("pk"), consultant__firm_id=consultant.firm_id
         )
     )
 

@@ -1,11 +1,13 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
+from firm_portal.timeutils import today_in_stockholm
 
 
 class Client(models.Model):
@@ -88,6 +90,48 @@ class Program(models.Model):
         return self.name
 
 
+def live_membership_q(*, coupling_join: bool = False) -> Q:
+    """The "live membership" rule, its one home: memberships that grant
+    access now — not suspended, not past their end date, and either an active
+    client user or an active consultant whose firm's coupling to the
+    subscription is active (`Coupling.objects.active()`).
+
+    `coupling_join`: the coupling condition as a plain join through the
+    subscription's couplings instead of an EXISTS (cheaper to build and
+    compile inside an outer query); pass it to a single `filter()` call so
+    that both conditions hold for the same coupling."""
+    # Collaboration sits above clients: the model is looked up, not imported.
+    coupling_model = apps.get_model("collaboration", "Coupling")
+    if coupling_join:
+        coupled = Q(subscription__couplings__firm_id=F("consultant__firm_id")) & (
+            coupling_model.active_q("subscription__couplings__")
+        )
+    else:
+        coupled = Q(
+            Exists(
+                coupling_model.objects.active().filter(
+                    firm_id=OuterRef("consultant__firm_id"),
+                    subscription_id=OuterRef("subscription_id"),
+                )
+            )
+        )
+    return (
+        Q(user__is_active=True, suspended_at__isnull=True)
+        & (Q(ends_on__isnull=True) | Q(ends_on__gte=today_in_stockholm()))
+        & (Q(consultant__isnull=True) | (Q(consultant__is_active=True) & coupled))
+    )
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def live(self) -> "MembershipQuerySet":
+        """Memberships that grant access now (`live_membership_q`)."""
+        return self.filter(live_membership_q())
+
+    def sysadmins(self) -> "MembershipQuerySet":
+        """Live system administrators."""
+        return self.live().filter(is_sysadmin=True)
+
+
 class Membership(models.Model):
     """A user's place in a subscription: a client user, or a consultant of a
     coupled firm (then `consultant` is set). A consultant's membership only
@@ -116,6 +160,8 @@ class Membership(models.Model):
     )
     suspended_at = models.DateTimeField(_("pausad"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("användare i abonnemang")

@@ -24,7 +24,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
-from clients.selectors import live_membership_q, subscriptions_left_without_sysadmin
+from clients.selectors import subscriptions_left_without_sysadmin
 from collaboration.ledger import Kind, ledger_record
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
@@ -265,7 +265,8 @@ def _refuse_last_sysadmin(
     if subscription.pk not in subscriptions_left_without_sysadmin(leaving=[membership]):
         return
     others_end = (
-        Membership.objects.filter(live_membership_q(), subscription=subscription, is_sysadmin=True)
+        Membership.objects.sysadmins()
+        .filter(subscription=subscription)
         .exclude(pk=membership.pk)
         .exists()
     )

@@ -18,12 +18,10 @@ from firm_portal.request_data import search_number
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import BillingChange, Recipient, SubscriptionBilling
 
-OVERVIEW_STATUSES: tuple[str, ...] = (
-    Coupling.Status.ACTIVE,
-    Coupling.Status.SCHEDULED,
-    Coupling.Status.AWAITING_CUSTOMER,
-)
-CHANGEABLE_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
+# "Samarbeten" lists every live coupling, those awaiting the customer too;
+# only agreed ones can be changed or ended.
+OVERVIEW_STATUSES = Coupling.LIVE_STATUSES
+CHANGEABLE_STATUSES = Coupling.AGREED_STATUSES
 
 
 def _detail_prefetches(prefix: str = "") -> "list[Prefetch[Any]]":

@@ -451,7 +451,7 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
     )
     coupling.subscription = subscription
     status_before = coupling.status
-    if coupling.status not in (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED):
+    if coupling.status not in Coupling.AGREED_STATUSES:
         raise CollaborationEndRefused(
             _("Samarbetet med %(firm)s är redan avslutat.") % {"firm": coupling.firm.name},
             code="not_live",

@@ -1,6 +1,6 @@
 """User-scoped reads for requests, couplings and to-do cards."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -19,12 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from clients.models import Membership, ProgramLevel, Subscription
-from clients.selectors import live_membership_q, record_denied
+from clients.selectors import record_denied
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import ClientAssignment, Consultant, User
 from firm_portal.request_data import search_digits, search_number
-
-LIVE_COUPLING_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
 
 
 def _pending_requests(
@@ -62,8 +60,8 @@ def start_page_access(*, user: User) -> StartPageAccess:
     there is something to fetch them for: one query for most users, at most
     three."""
     rows = list(
-        Membership.objects.filter(
-            live_membership_q(),
+        Membership.objects.live()
+        .filter(
             (Q(is_sysadmin=True) & ~Q(subscription__status=Subscription.Status.ENDED))
             | Q(is_sysadmin=False, consultant__isnull=True),
             user=user,
@@ -100,7 +98,8 @@ def pending_requests_for_subscription(*, subscription: Subscription) -> list[Col
 
 def live_couplings_for_subscription(*, subscription: Subscription) -> list[Coupling]:
     return list(
-        Coupling.objects.filter(subscription=subscription, status__in=LIVE_COUPLING_STATUSES)
+        Coupling.objects.agreed()
+        .filter(subscription=subscription)
         .select_related("firm", "responsible_consultant__user")
         .order_by("status", "firm__name")
     )
@@ -261,7 +260,7 @@ def start_page_pending(*, consultant: Consultant) -> PagedRows:
 
 
 def consultant_clients(
-    *, consultant: Consultant, statuses: tuple[str, ...] = LIVE_COUPLING_STATUSES
+    *, consultant: Consultant, statuses: Sequence[str] = Coupling.AGREED_STATUSES
 ) -> QuerySet[Coupling]:
     """The firm's live couplings the consultant works with: all of them for
     firm admins and client-manager program admins, otherwise those assigned
@@ -352,7 +351,7 @@ def client_list(*, consultant: Consultant, filters: ClientFilter) -> PagedRows:
                 )
             )
         )
-    if filters.status in LIVE_COUPLING_STATUSES:
+    if filters.status in Coupling.AGREED_STATUSES:
         qs = qs.filter(status=filters.status)
     if filters.missing_client_users:
         qs = qs.exclude(

@@ -5,7 +5,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.models import Membership, Subscription
-from clients.selectors import live_membership_q
 from firm_portal.denials import NotAConsultant
 from firm_portal.models import (
     ClientAssignment,
@@ -37,7 +36,7 @@ def account_ended_by(*, user: User) -> Firm | None:
         return None
     if Consultant.objects.filter(user=user, is_active=True).exists():
         return None
-    if Membership.objects.filter(live_membership_q(), user=user, consultant__isnull=True).exists():
+    if Membership.objects.live().filter(user=user, consultant__isnull=True).exists():
         return None
     return ended.consultant.firm
 

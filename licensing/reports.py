@@ -401,9 +401,7 @@ def unused_licenses_for_firm(*, firm: Firm, on: date | None = None) -> UnusedLic
     firm ended in the last `LEFT_BEHIND_DAYS` days."""
     on = on or today_in_stockholm()
     live = set(
-        Coupling.objects.filter(
-            firm=firm, status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED]
-        ).values_list("subscription_id", flat=True)
+        Coupling.objects.agreed().filter(firm=firm).values_list("subscription_id", flat=True)
     )
     events = list(
         _ended_events().filter(
