@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
 from clients.selectors import record_denied
-from collaboration.selectors import consultant_clients
 from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_email, invitations_create_many
 from firm_portal.join_offers import join_offer_email, join_offer_resend
@@ -88,8 +87,7 @@ def _has_invited_users() -> Exists:
 
 def _firm_sysadmin_subscriptions(*, consultant: Consultant) -> QuerySet[Subscription]:
     """The consultant's clients where the firm has sysadmin rights."""
-    visible = consultant_clients(consultant=consultant).values("subscription_id")
-    return Subscription.objects.filter(pk__in=visible).filter(_firm_is_sysadmin(consultant))
+    return Subscription.objects.visible_to(consultant).filter(_firm_is_sysadmin(consultant))
 
 
 def invitable_subscriptions(*, consultant: Consultant, query: str = "") -> QuerySet[Subscription]:

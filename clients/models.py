@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.apps import apps
 from django.conf import settings
 from django.db import models
@@ -8,6 +10,9 @@ from clients.validators import validate_org_number
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
 from firm_portal.timeutils import today_in_stockholm
+
+if TYPE_CHECKING:
+    from firm_portal.models import Consultant
 
 
 class Client(models.Model):
@@ -53,6 +58,36 @@ class Plan(models.TextChoices):
     PRO = "pro", _("Pro")
 
 
+def visible_to_q(consultant: "Consultant", subscription: str = "pk") -> Q:
+    """Which of the firm's clients a consultant sees, the rule's one home:
+    all of them for firm admins and client-manager program admins, otherwise
+    exactly those assigned to the consultant (DESIGN.md, flow 3) — being a
+    coupling's responsible consultant is not enough. `subscription`: the
+    path to the subscription's id in the model filtered."""
+    if consultant.sees_all_clients:
+        return Q()
+    assignment_model = apps.get_model("firm_portal", "ClientAssignment")
+    return Q(
+        Exists(
+            assignment_model.objects.filter(
+                subscription_id=OuterRef(subscription), consultant=consultant
+            )
+        )
+    )
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def visible_to(self, consultant: "Consultant") -> "SubscriptionQuerySet":
+        """The consultant's clients: subscriptions their firm's coupling is
+        agreed with (`Coupling.objects.agreed()`) that they see
+        (`visible_to_q`)."""
+        coupling_model = apps.get_model("collaboration", "Coupling")
+        coupled = coupling_model.objects.agreed().filter(
+            firm_id=consultant.firm_id, subscription_id=OuterRef("pk")
+        )
+        return self.filter(Exists(coupled), visible_to_q(consultant))
+
+
 class Subscription(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Väntar på kundens godkännande")
@@ -66,6 +101,8 @@ class Subscription(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("abonnemang")

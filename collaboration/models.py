@@ -1,13 +1,19 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import visible_to_q
 from clients.validators import validate_org_number
 from collaboration.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
+
+if TYPE_CHECKING:
+    from firm_portal.models import Consultant
 
 
 class CollaborationRequest(models.Model):
@@ -129,6 +135,11 @@ class CouplingQuerySet(models.QuerySet["Coupling"]):
     def agreed(self) -> "CouplingQuerySet":
         """Couplings the client agreed to: active now or scheduled."""
         return self.filter(status__in=COUPLING_AGREED_STATUSES)
+
+    def visible_to(self, consultant: "Consultant") -> "CouplingQuerySet":
+        """The couplings of the consultant's firm to the clients they see
+        (`clients.models.visible_to_q`), in any status."""
+        return self.filter(visible_to_q(consultant, "subscription_id"), firm_id=consultant.firm_id)
 
     def active(self) -> "CouplingQuerySet":
         """Couplings that give the firm's consultants access today."""

@@ -262,24 +262,15 @@ def start_page_pending(*, consultant: Consultant) -> PagedRows:
 def consultant_clients(
     *, consultant: Consultant, statuses: Sequence[str] = Coupling.AGREED_STATUSES
 ) -> QuerySet[Coupling]:
-    """The firm's live couplings the consultant works with: all of them for
-    firm admins and client-manager program admins, otherwise those assigned
-    to the consultant. "Samarbeten" also asks for the ones awaiting the
-    customer (`statuses`)."""
-    qs = (
-        Coupling.objects.filter(firm_id=consultant.firm_id, status__in=statuses)
+    """The firm's agreed couplings to the clients the consultant sees
+    (`Coupling.objects.visible_to`). "Samarbeten" also asks for the ones
+    awaiting the customer (`statuses`)."""
+    return (
+        Coupling.objects.visible_to(consultant)
+        .filter(status__in=statuses)
         .select_related("subscription__client", "responsible_consultant__user")
         .order_by("subscription__client__name", "subscription__number")
     )
-    if not consultant.sees_all_clients:
-        qs = qs.filter(
-            Exists(
-                ClientAssignment.objects.filter(
-                    subscription_id=OuterRef("subscription_id"), consultant=consultant
-                )
-            )
-        )
-    return qs
 
 
 def client_for_consultant(*, consultant: Consultant, number: int) -> Coupling:
