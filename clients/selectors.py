@@ -24,30 +24,33 @@ from collaboration.ledger import ledger_record_denied
 from firm_portal.models import User
 
 
-def subscriptions_left_without_sysadmin(*, leaving: Iterable[Membership]) -> set[int]:
-    """The "last live sysadmin" rule, its one home: the ids of the
-    subscriptions that would be left without a system administrator if the
-    memberships `leaving` lost their access — removed, paused, given an end
-    date or stripped of the flag. Every change of that kind is refused for
-    these subscriptions.
+def subscriptions_left_without_sysadmin(*, leaving: Iterable[Membership]) -> dict[int, bool]:
+    """The "last live sysadmin" rule, its one home: the subscriptions that
+    would be left without a system administrator if the memberships `leaving`
+    lost their access — removed, paused, given an end date or stripped of
+    the flag. Every change of that kind is refused for these subscriptions.
 
-    That is where one of them is a live sysadmin now (`live_membership_q`)
-    and no other live sysadmin has access tills vidare: one with an end date
-    only puts off the day the subscription has none. Two queries, whatever
-    the number of memberships."""
+    That is where one of them is a live sysadmin now
+    (`Membership.objects.sysadmins()`) and no other live sysadmin has access
+    tills vidare: one with an end date only puts off the day the subscription
+    has none. Keyed by subscription id, each with whether other live
+    sysadmins remain, all with an end date (the refusal says so). Two
+    queries, whatever the number of memberships."""
     own = {m.pk for m in leaving}
     own_live = set(
         Membership.objects.sysadmins().filter(pk__in=own).values_list("subscription_id", flat=True)
     )
     if not own_live:
-        return set()
-    lasting = set(
+        return {}
+    others = list(
         Membership.objects.sysadmins()
-        .filter(subscription_id__in=own_live, ends_on__isnull=True)
+        .filter(subscription_id__in=own_live)
         .exclude(pk__in=own)
-        .values_list("subscription_id", flat=True)
+        .values_list("subscription_id", "ends_on")
     )
-    return own_live - lasting
+    lasting = {subscription_id for subscription_id, ends_on in others if ends_on is None}
+    ending = {subscription_id for subscription_id, _ends_on in others}
+    return {pk: pk in ending for pk in own_live - lasting}
 
 
 def active_sysadmins(*, subscription: Subscription) -> QuerySet[Membership]:

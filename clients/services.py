@@ -262,15 +262,10 @@ def _refuse_last_sysadmin(
     `subscriptions_left_without_sysadmin`). `message` says so when no other
     sysadmin is live; when the others all have an end date, one message says
     that instead. Call with the subscription locked."""
-    if subscription.pk not in subscriptions_left_without_sysadmin(leaving=[membership]):
+    left = subscriptions_left_without_sysadmin(leaving=[membership])
+    if subscription.pk not in left:
         return
-    others_end = (
-        Membership.objects.sysadmins()
-        .filter(subscription=subscription)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-    if others_end:
+    if left[subscription.pk]:  # the others all have an end date
         message = _(
             "%(name)s är den enda systemadministratören med åtkomst tills vidare – de andra har "
             "ett slutdatum. Ta bort ett slutdatum eller gör någon annan till "

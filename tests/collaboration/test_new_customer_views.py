@@ -462,9 +462,7 @@ class TestWaiting:
         client.force_login(world.firm_admin.user)  # admins see all the firm's clients
         assert client.get(done).status_code == 200
 
-    def test_responsible_consultant_no_longer_assigned_sees_it_nowhere(
-        self, firm_client, world
-    ):
+    def test_responsible_consultant_no_longer_assigned_sees_it_nowhere(self, firm_client, world):
         # Which clients a consultant sees (`visible_to_q`): exactly the
         # assigned ones, as on the start page and "Samarbeten"; being the
         # coupling's responsible consultant is not enough.
