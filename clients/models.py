@@ -1,9 +1,11 @@
-from typing import TYPE_CHECKING
+import collections
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
@@ -238,10 +240,36 @@ class Level(models.TextChoices):
     ADMIN = "admin", _("Administratör")
 
 
+class ProgramLevelQuerySet(models.QuerySet["ProgramLevel"]):
+    def seats_used(self) -> "models.QuerySet[ProgramLevel, dict[str, Any]]":
+        """Seats used, the rule's one home: a level on a program takes one
+        licence seat of that program in the subscription (DESIGN.md, flow 2),
+        whatever the member's state. These levels counted per
+        `subscription_id` and `program_id`, as `used`: rows of one query, or a
+        subquery (`.values("used")`)."""
+        return (
+            self.values("program_id", subscription_id=F("membership__subscription_id"))
+            .annotate(used=Count("id"))
+            .order_by()
+        )
+
+    def seats_used_by_program(self) -> dict[int, int]:
+        """`seats_used` of one subscription's levels, by program id."""
+        return {row["program_id"]: row["used"] for row in self.seats_used()}
+
+
+def seats_used_of(levels: "Iterable[ProgramLevel]") -> collections.Counter[int]:
+    """`seats_used` by program id, counted from levels already fetched
+    (the permission grid shows them anyway: no query of its own)."""
+    return collections.Counter(level.program_id for level in levels)
+
+
 class ProgramLevel(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="levels")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     level = models.CharField(_("behörighet"), max_length=20, choices=Level.choices)
+
+    objects = ProgramLevelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("behörighet")

@@ -7,7 +7,7 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -19,6 +19,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
     live_membership_q,
+    seats_used_of,
 )
 from collaboration.ledger import ledger_record_denied
 from firm_portal.models import User
@@ -177,9 +178,8 @@ def license_usage(*, subscription: Subscription, program: Program) -> LicenseUsa
         ProgramLevel.objects.filter(
             membership__subscription=subscription, program_id=OuterRef("pk")
         )
-        .values("program_id")
-        .annotate(n=Count("id"))
-        .values("n")
+        .seats_used()
+        .values("used")  # type: ignore[misc]  # the annotation of seats_used()
     )
     seat_count, used_count = (
         Program.objects.filter(pk=program.pk)
@@ -207,10 +207,10 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
         .order_by("user__full_name")
     )
     level_by_member: dict[int, dict[int, ProgramLevel]] = {m.pk: {} for m in memberships}
-    used: dict[int, int] = {}
-    for level in ProgramLevel.objects.filter(membership__subscription=subscription):
+    levels = list(ProgramLevel.objects.filter(membership__subscription=subscription))
+    for level in levels:
         level_by_member.setdefault(level.membership_id, {})[level.program_id] = level
-        used[level.program_id] = used.get(level.program_id, 0) + 1
+    used = seats_used_of(levels)
     seats = dict(
         SubscriptionLicense.objects.filter(subscription=subscription).values_list(
             "program_id", "seats"

@@ -115,9 +115,11 @@ def program_level_set(
         .values_list("seats", flat=True)
         .first()
     ) or 0
-    used = ProgramLevel.objects.filter(
-        membership__subscription=subscription, program=program
-    ).count()
+    used = (
+        ProgramLevel.objects.filter(membership__subscription=subscription, program=program)
+        .seats_used_by_program()
+        .get(program.pk, 0)
+    )
     if used >= seats:
         raise NoFreeSeat(program=program, seats=seats)
     created = ProgramLevel.objects.create(membership=membership, program=program, level=level)
