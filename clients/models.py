@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
 from firm_portal.choices import display_method
-from firm_portal.request_data import validate_date_in_range
+from firm_portal.request_data import search_digits, search_number, validate_date_in_range
 from firm_portal.timeutils import today_in_stockholm
 
 if TYPE_CHECKING:
@@ -78,7 +78,36 @@ def visible_to_q(consultant: "Consultant", subscription: str = "pk") -> Q:
     )
 
 
+def subscriptions_matching(query: str) -> "models.QuerySet[Subscription, Any]":
+    """The client search, its one home: the ids of the subscriptions whose
+    client's name contains `query`, or whose client's organisationsnummer
+    (from its start, or given whole with or without the dash) or own number
+    it gives. A UNION of one subquery per condition: each uses its own index
+    (pg_trgm on the name, a prefix index on the organisationsnummer, the
+    number's unique index), where one OR over the joined tables would read
+    every client and subscription. `query` is stripped and not empty."""
+    by_name = Subscription.objects.filter(client__name__icontains=query).values("pk")
+    number = search_number(query)
+    if number is None:
+        return by_name
+    others = [
+        Subscription.objects.filter(client__org_number__startswith=query).values("pk"),
+        Subscription.objects.filter(number=number).values("pk"),
+    ]
+    digits = search_digits(query)
+    if len(digits) == 10:
+        org_number = f"{digits[:6]}-{digits[6:]}"
+        others.append(Subscription.objects.filter(client__org_number=org_number).values("pk"))
+    return by_name.union(*others)
+
+
 class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def matching(self, query: str) -> "SubscriptionQuerySet":
+        """These subscriptions that the client search finds
+        (`subscriptions_matching`); all of them for an empty `query`."""
+        query = query.strip()
+        return self.filter(pk__in=subscriptions_matching(query)) if query else self
+
     def visible_to(self, consultant: "Consultant") -> "SubscriptionQuerySet":
         """The consultant's clients: subscriptions their firm's coupling is
         agreed with (`Coupling.objects.agreed()`) that they see

@@ -18,11 +18,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from clients.models import Membership, ProgramLevel, Subscription
+from clients.models import Membership, ProgramLevel, Subscription, subscriptions_matching
 from clients.selectors import record_denied
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import ClientAssignment, Consultant, User
-from firm_portal.request_data import search_digits, search_number
 
 
 def _pending_requests(
@@ -300,27 +299,6 @@ class ClientFilter:
     sort: str = "namn"
 
 
-def _subscriptions_matching(query: str) -> QuerySet[Subscription, Any]:
-    """Subscriptions whose client name contains `query`, or whose client's
-    organisationsnummer or own number it gives, as a UNION of one subquery per
-    condition: each uses its own index (pg_trgm on the name, a prefix index on
-    the organisationsnummer, the number's unique index), where one OR over the
-    joined tables would read every client and subscription."""
-    by_name = Subscription.objects.filter(client__name__icontains=query).values("pk")
-    number = search_number(query)
-    if number is None:
-        return by_name
-    others = [
-        Subscription.objects.filter(client__org_number__startswith=query).values("pk"),
-        Subscription.objects.filter(number=number).values("pk"),
-    ]
-    digits = search_digits(query)
-    if len(digits) == 10:
-        org_number = f"{digits[:6]}-{digits[6:]}"
-        others.append(Subscription.objects.filter(client__org_number=org_number).values("pk"))
-    return by_name.union(*others)
-
-
 def client_list(*, consultant: Consultant, filters: ClientFilter) -> PagedRows:
     """ "Hantera klienter" with "Utökad sökning", as plain values: a constant
     number of queries per page (count, rows, assigned consultants) whatever
@@ -331,7 +309,7 @@ def client_list(*, consultant: Consultant, filters: ClientFilter) -> PagedRows:
     qs = consultant_clients(consultant=consultant)
     query = filters.query.strip()
     if query:
-        qs = qs.filter(subscription_id__in=_subscriptions_matching(query))
+        qs = qs.filter(subscription_id__in=subscriptions_matching(query))
     if filters.consultant_id:
         qs = qs.filter(
             Exists(
