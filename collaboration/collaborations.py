@@ -108,9 +108,7 @@ def collaboration_licenses_set(
         License.objects.filter(subscription=subscription).values_list("program_id", "seats")
     )
     used = Counter(
-        ProgramLevel.objects.filter(membership__subscription=subscription).values_list(
-            "program_id", flat=True
-        )
+        ProgramLevel.objects.filter(membership__subscription=subscription).seats_used_by_program()
     )
     errors: dict[str, list[str]] = {}
     changes: list[LicenseChangeResult] = []
@@ -402,10 +400,18 @@ def collaboration_end_preview(*, coupling: Coupling) -> EndPreview:
             subscription_id=coupling.subscription_id, program__code__in=freed
         ).values_list("program__code", "seats")
     )
+    code_of = {
+        level.program_id: level.program.code for m in memberships for level in m.levels.all()
+    }
     used = Counter(
-        ProgramLevel.objects.filter(
-            membership__subscription_id=coupling.subscription_id, program__code__in=freed
-        ).values_list("program__code", flat=True)
+        {
+            code_of[program_id]: n
+            for program_id, n in ProgramLevel.objects.filter(
+                membership__subscription_id=coupling.subscription_id, program_id__in=code_of
+            )
+            .seats_used_by_program()
+            .items()
+        }
     )
     refusal = ""
     if coupling.subscription_id in subscriptions_left_without_sysadmin(leaving=memberships):
@@ -451,7 +457,7 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
     )
     coupling.subscription = subscription
     status_before = coupling.status
-    if coupling.status not in (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED):
+    if coupling.status not in Coupling.AGREED_STATUSES:
         raise CollaborationEndRefused(
             _("Samarbetet med %(firm)s är redan avslutat.") % {"firm": coupling.firm.name},
             code="not_live",

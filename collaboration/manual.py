@@ -105,11 +105,7 @@ def manual_coupling_fee_decide(*, firm: Firm, subscription: Subscription) -> Fee
 
 
 def _live_coupling_exists(*, firm_id: int, subscription: Subscription) -> bool:
-    return Coupling.objects.filter(
-        firm_id=firm_id,
-        subscription=subscription,
-        status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
-    ).exists()
+    return Coupling.objects.live().filter(firm_id=firm_id, subscription=subscription).exists()
 
 
 def _already_coupled_message(subscription: Subscription) -> str:

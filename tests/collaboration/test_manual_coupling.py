@@ -287,6 +287,24 @@ class TestRegistrationInAdmin:
         ) in errors_of(response)
         assert not ManualCoupling.objects.exists()
 
+    def test_firm_whose_coupling_awaits_the_customer_is_already_coupled(
+        self, world, support_client
+    ):
+        # A live coupling (Coupling.objects.live()), as the database
+        # constraint counts it: the customer has still to accept the terms.
+        factories.CouplingFactory(
+            firm=world.firm,
+            subscription=world.subscription,
+            status=Coupling.Status.AWAITING_CUSTOMER,
+            activated_at=None,
+        )
+        response = support_client.post(reverse(ADD_URL), add_form_data(world))
+        assert (
+            f"Byrån är redan sammankopplad med abonnemanget {world.subscription.number} "
+            "(Bageriet Solsidan AB)."
+        ) in errors_of(response)
+        assert not ManualCoupling.objects.exists()
+
     def test_the_same_form_is_not_registered_twice(self, world, support, support_client):
         first = register(world, support)
         response = support_client.post(reverse(ADD_URL), add_form_data(world))
