@@ -11,12 +11,11 @@ once, however many times (or by how many people at once) it is clicked.
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
@@ -30,7 +29,6 @@ from clients.services import responsible_consultant_join
 from clients.validators import normalize_org_number
 from collaboration.ledger import Kind, ledger_record
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
-from collaboration.scanned_forms import validate_scanned_form
 from firm_portal.invitations import invitation_create, invitation_email
 from firm_portal.join_offers import INVITATION_TEMPLATES, join_offer_email, offer_context
 from firm_portal.models import Consultant, Firm, Invitation, JoinOffer, User
@@ -353,62 +351,6 @@ def manual_coupling_override_note(manual: ManualCoupling) -> str:
         "fee": kronor(manual.fee),
         "reason": manual.fee_override_reason,
     }
-
-
-@transaction.atomic
-def manual_coupling_register(
-    *,
-    actor: User,
-    firm: Firm,
-    org_number: str,
-    responsible: Consultant,
-    form_received_on: date,
-    subscription_number: int | None = None,
-    fee: Decimal | None = None,
-    fee_override_reason: str = "",
-    comment: str = "",
-    scanned_form: File | None = None,
-    sysadmin: NamedSysadmin | None = None,
-) -> ManualCoupling:
-    """Register a paper form (what the admin add form does)."""
-    sysadmin = sysadmin or NamedSysadmin()
-    sysadmin = manual_coupling_check_sysadmin(
-        named=sysadmin.named, email=sysadmin.email, name=sysadmin.name
-    )
-    registration = manual_coupling_check(
-        firm=firm,
-        org_number=org_number,
-        subscription_number=subscription_number,
-        responsible=responsible,
-    )
-    fee, fee_override_reason = manual_coupling_fee_settle(
-        decision=registration.decision, fee=fee, override_reason=fee_override_reason
-    )
-    manual = ManualCoupling(
-        firm=firm,
-        responsible_consultant=responsible,
-        subscription_number_given=subscription_number,
-        form_received_on=form_received_on,
-        comment=comment,
-        sysadmin_named=sysadmin.named,
-        sysadmin_email=sysadmin.email,
-        sysadmin_name=sysadmin.name,
-    )
-    if scanned_form is not None:
-        try:
-            validate_scanned_form(scanned_form)
-        except ValidationError as error:
-            raise ValidationError({"scanned_form": error}) from None
-        manual.scanned_form = scanned_form  # type: ignore[assignment]
-    manual_coupling_apply(
-        manual=manual,
-        registration=registration,
-        fee=fee,
-        fee_override_reason=fee_override_reason,
-        actor=actor,
-    )
-    manual.save()
-    return manual
 
 
 class PerformOutcome(enum.StrEnum):

@@ -89,7 +89,7 @@ LONG_VIEWS: dict[str, int] = {
 
 # Modules over 600 lines.
 LONG_MODULES: dict[str, int] = {
-    "collaboration/manual.py": 795,
+    "collaboration/manual.py": 737,
     "collaboration/manual_admin.py": 601,
     "firm_portal/management/commands/seed_demo.py": 1094,
     "firm_portal/management/large_world.py": 823,

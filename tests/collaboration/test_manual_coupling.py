@@ -28,7 +28,6 @@ from collaboration.manual import (
     PerformOutcome,
     manual_coupling_fee_decide,
     manual_coupling_perform,
-    manual_coupling_register,
 )
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import ClientAssignment
@@ -76,7 +75,7 @@ def register(world, support, **overrides):  # type: ignore[no-untyped-def]
         "form_received_on": today_in_stockholm(),
         **overrides,
     }
-    return manual_coupling_register(**arguments)
+    return factories.manual_coupling_register(**arguments)
 
 
 def add_form_data(world, **overrides) -> dict[str, object]:  # type: ignore[no-untyped-def]
