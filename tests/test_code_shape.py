@@ -30,7 +30,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "clients/bulk_invitations.py:client_users_invite": 68,
     "clients/invite_views.py:invite_new": 64,
     "collaboration/collaborations.py:_recipient_set": 73,
-    "collaboration/collaborations.py:collaboration_end": 104,
     "collaboration/collaborations.py:collaboration_licenses_set": 80,
     "collaboration/manual.py:manual_coupling_check": 95,
     "collaboration/new_customer.py:new_customer_accept": 89,
