@@ -44,8 +44,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "firm_portal/management/commands/seed_demo.py:delete_demo_data": 61,
     "firm_portal/management/large_world.py:LargeWorld.create_ledger": 78,
     "firm_portal/management/large_world.py:LargeWorld.create_outbox": 62,
-    "firm_portal/offboarding.py:consultant_offboard": 62,
-    "firm_portal/two_factor_views.py:setup": 61,
     "licensing/billing.py:_RunData.__init__": 63,
     "licensing/billing.py:_drafts": 98,
     "licensing/billing.py:_issue": 87,
@@ -79,7 +77,6 @@ LONG_VIEWS: dict[str, int] = {
     "firm_portal/firm_views.py:_rows": 50,
     "firm_portal/firm_views.py:assignments": 47,
     "firm_portal/offboarding_views.py:offboard": 31,
-    "firm_portal/two_factor_views.py:setup": 61,
     "firm_portal/views.py:home": 46,
     "firm_portal/views.py:invitation_accept": 46,
 }
