@@ -449,13 +449,7 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
             raise AcceptanceError("used")
         contact = User.objects.select_for_update().get(pk=acceptance.contact_id)
         acceptance.contact = contact
-        if sets_password(acceptance):
-            if user is not None and user.pk != contact.pk:
-                raise PermissionDenied(_("Logga ut först: länken är till någon annan."))
-            if not password:
-                raise AcceptanceError("password_missing")
-        elif user is None or user.pk != contact.pk:
-            raise PermissionDenied(_("Logga in som %(email)s först.") % {"email": contact.email})
+        _require_contact(acceptance, user=user, password=password)
         coupling = (
             Coupling.objects.select_for_update(of=("self",))
             .select_related("responsible_consultant__user", "firm", "subscription__client")
@@ -494,31 +488,55 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
             subject=contact,
             after={"coupling": Coupling.Status.ACTIVE, "starts_on": today.isoformat()},
         )
-        responsible = coupling.responsible_consultant
-        if responsible is not None:
-            # Like an approved request: the responsible consultant becomes a member.
-            responsible_consultant_join(
-                subscription=subscription,
-                consultant=responsible,
-                actor=contact,
-                detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
-            )
-            recipients = {responsible.user.email: responsible.user}
-            recipients.setdefault(acceptance.created_by.email, acceptance.created_by)
-            for recipient in recipients.values():
-                outbox_enqueue_email(
-                    to=recipient.email,
-                    template="new-customer-accepted",
-                    context={
-                        "recipient": recipient,
-                        "firm": coupling.firm,
-                        "client": subscription.client,
-                        "subscription": subscription,
-                        "contact": contact,
-                        "billing": billing,
-                    },
-                )
+        _responsible_joins(acceptance, coupling=coupling, billing=billing)
     return subscription
+
+
+def _require_contact(
+    acceptance: CustomerAcceptance, *, user: User | None, password: str | None
+) -> None:
+    """Only the contact accepts: a new contact account by choosing its
+    password (nobody else logged in), any other logged in as itself."""
+    contact = acceptance.contact
+    if sets_password(acceptance):
+        if user is not None and user.pk != contact.pk:
+            raise PermissionDenied(_("Logga ut först: länken är till någon annan."))
+        if not password:
+            raise AcceptanceError("password_missing")
+    elif user is None or user.pk != contact.pk:
+        raise PermissionDenied(_("Logga in som %(email)s först.") % {"email": contact.email})
+
+
+def _responsible_joins(
+    acceptance: CustomerAcceptance, *, coupling: Coupling, billing: SubscriptionBilling
+) -> None:
+    """Like an approved request: the responsible consultant becomes a member,
+    and they and the consultant who created the collaboration are told."""
+    responsible = coupling.responsible_consultant
+    if responsible is None:
+        return
+    subscription, contact = coupling.subscription, acceptance.contact
+    responsible_consultant_join(
+        subscription=subscription,
+        consultant=responsible,
+        actor=contact,
+        detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
+    )
+    recipients = {responsible.user.email: responsible.user}
+    recipients.setdefault(acceptance.created_by.email, acceptance.created_by)
+    for recipient in recipients.values():
+        outbox_enqueue_email(
+            to=recipient.email,
+            template="new-customer-accepted",
+            context={
+                "recipient": recipient,
+                "firm": coupling.firm,
+                "client": subscription.client,
+                "subscription": subscription,
+                "contact": contact,
+                "billing": billing,
+            },
+        )
 
 
 def _typed_details_reach_the_account(*, acceptance: CustomerAcceptance, contact: User) -> None:

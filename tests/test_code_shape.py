@@ -31,7 +31,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "collaboration/collaborations.py:_recipient_set": 73,
     "collaboration/collaborations.py:collaboration_licenses_set": 80,
     "collaboration/manual.py:manual_coupling_check": 95,
-    "collaboration/new_customer.py:new_customer_accept": 89,
     "collaboration/new_customer_views.py:wizard": 76,
     "collaboration/services.py:collaboration_request_approve": 93,
     "collaboration/services.py:collaboration_request_send": 82,
