@@ -27,7 +27,6 @@ MAX_MODULE = 600
 
 # Functions over 60 lines: "path:qualified name" -> lines.
 LONG_FUNCTIONS: dict[str, int] = {
-    "clients/invite_views.py:invite_new": 64,
     "collaboration/collaborations.py:_recipient_set": 73,
     "collaboration/collaborations.py:collaboration_licenses_set": 80,
     "collaboration/manual.py:manual_coupling_check": 95,
@@ -49,7 +48,6 @@ LONG_FUNCTIONS: dict[str, int] = {
 
 # Views over 30 lines.
 LONG_VIEWS: dict[str, int] = {
-    "clients/invite_views.py:invite_new": 64,
     "clients/invite_views.py:invite_username": 41,
     "clients/views.py:_access_response": 41,
     "clients/views.py:_add_license_confirmed": 33,
