@@ -182,21 +182,7 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInv
         )
     try:
         with transaction.atomic(), outbox_batch():
-            eligible = set(
-                invitable_subscriptions(consultant=actor)
-                .select_for_update(of=("self",))
-                .filter(pk__in=[row.subscription.pk for row in rows])
-                .values_list("pk", flat=True)
-            )
-            for row in rows:
-                if row.subscription.pk not in eligible:
-                    raise BulkInviteError(
-                        _(
-                            "%(client)s kan inte längre få nya användare från er byrå. "
-                            "Ladda om sidan."
-                        )
-                        % {"client": row.subscription.client.name}
-                    )
+            _lock_eligible(actor=actor, rows=rows)
             existing = {
                 user.email: user
                 for user in User.objects.filter(email__in=[row.email for row in rows])
@@ -231,6 +217,23 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInv
             )
         ) from None
     return BulkInviteSent(sms_held=sms.wanted - sms.granted)
+
+
+def _lock_eligible(*, actor: Consultant, rows: list[NewUserRow]) -> None:
+    """Lock the rows' subscriptions; BulkInviteError when one of them may no
+    longer get users from the firm (changed since the page was shown)."""
+    eligible = set(
+        invitable_subscriptions(consultant=actor)
+        .select_for_update(of=("self",))
+        .filter(pk__in=[row.subscription.pk for row in rows])
+        .values_list("pk", flat=True)
+    )
+    for row in rows:
+        if row.subscription.pk not in eligible:
+            raise BulkInviteError(
+                _("%(client)s kan inte längre få nya användare från er byrå. Ladda om sidan.")
+                % {"client": row.subscription.client.name}
+            )
 
 
 def _create_users(rows: list[NewUserRow]) -> dict[str, User]:

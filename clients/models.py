@@ -257,10 +257,6 @@ class Membership(models.Model):
             "subscription": self.subscription,
         }
 
-    @property
-    def is_consultant(self) -> bool:
-        return self.consultant_id is not None
-
 
 class Level(models.TextChoices):
     READ = "read", _("Läs")

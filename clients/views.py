@@ -44,10 +44,6 @@ def _cell_context(
     }
 
 
-def _member_from_grid(grid: selectors.PermissionGrid, membership_id: int) -> Membership:
-    return next(m for m in grid.members if m.pk == membership_id)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:

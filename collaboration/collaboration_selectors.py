@@ -96,14 +96,6 @@ class FirmRights:
     change_refusal: str
     end_refusal: str
 
-    @property
-    def may_change(self) -> bool:
-        return not self.change_refusal
-
-    @property
-    def may_end(self) -> bool:
-        return not self.end_refusal
-
 
 def firm_rights(*, consultant: Consultant, coupling: Coupling) -> FirmRights:
     """The firm changes licences, plan and invoice recipient only while it

@@ -54,8 +54,8 @@ def start_page_access(*, user: User) -> StartPageAccess:
 
     Both lists come from one query of the user's live memberships: the
     EXISTS nested in an EXISTS of `subscriptions_administered_by` and a
-    second memberships query took twice as long to build and compile (6 ms
-    against 3 ms a start page). The cards and levels are fetched only when
+    second memberships query took twice as long to build and compile (the
+    bench reports have the figures). The cards and levels are fetched only when
     there is something to fetch them for: one query for most users, at most
     three."""
     rows = list(

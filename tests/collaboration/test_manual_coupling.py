@@ -23,13 +23,8 @@ from django.utils import timezone
 
 from clients.models import Membership, Subscription
 from collaboration.ledger import Kind, ledger_record
-from collaboration.manual import (
-    MANUAL_COUPLING_FEE,
-    PerformOutcome,
-    manual_coupling_fee_decide,
-    manual_coupling_perform,
-    manual_coupling_register,
-)
+from collaboration.manual import MANUAL_COUPLING_FEE, manual_coupling_fee_decide
+from collaboration.manual_perform import PerformOutcome, manual_coupling_perform
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import ClientAssignment
 from firm_portal.timeutils import today_in_stockholm
@@ -76,7 +71,7 @@ def register(world, support, **overrides):  # type: ignore[no-untyped-def]
         "form_received_on": today_in_stockholm(),
         **overrides,
     }
-    return manual_coupling_register(**arguments)
+    return factories.manual_coupling_register(**arguments)
 
 
 def add_form_data(world, **overrides) -> dict[str, object]:  # type: ignore[no-untyped-def]
