@@ -15,7 +15,7 @@ def _graph(*edges: tuple[str, str]) -> grimp.ImportGraph:
 def test_modules_are_sorted_into_the_target_order() -> None:
     assert import_graph.layer_of("firm_portal.settings") == "project"
     assert import_graph.layer_of("firm_portal.management.commands.seed_demo") == "project"
-    assert import_graph.layer_of("collaboration.new_customer_views") == "pages"
+    assert import_graph.layer_of("collaboration.new_customer.views") == "pages"
     assert import_graph.layer_of("clients.urls") == "pages"
     assert import_graph.layer_of("collaboration.ledger") == "ledger"
     assert import_graph.layer_of("collaboration.ledger_text") == "collaboration"
