@@ -3,7 +3,6 @@ from django.urls import include, path
 from collaboration import (
     client_views,
     collaboration_views,
-    ledger_views,
     views,
 )
 
@@ -12,12 +11,8 @@ app_name = "collaboration"
 urlpatterns = [
     # Flow 5, "Skapa nytt samarbete" (collaboration/new_customer/).
     path("", include("collaboration.new_customer.urls")),
-    path("byra/behorighetslogg/", ledger_views.firm_ledger, name="firm_ledger"),
-    path(
-        "abonnemang/<int:number>/behorighetslogg/",
-        ledger_views.subscription_ledger,
-        name="subscription_ledger",
-    ),
+    # The access ledger, "Behörighetslogg" (collaboration/ledger/).
+    path("", include("collaboration.ledger.urls")),
     path("klienter/", client_views.client_list, name="client_list"),
     path("klienter/<int:number>/", client_views.client_detail, name="client_detail"),
     path(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from clients.models import Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.services import responsible_consultant_join
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from collaboration.manual.services import (
     PERFORM_PERMISSION,
     STORED_LANGUAGE,

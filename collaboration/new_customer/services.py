@@ -58,7 +58,7 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import responsible_consultant_join, subscription_create
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer.selectors import (
     SALT,

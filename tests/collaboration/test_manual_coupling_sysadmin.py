@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from clients.bulk_invitations import invitable_subscriptions
 from clients.models import Membership
-from collaboration.ledger import Kind
+from collaboration.ledger.services import Kind
 from collaboration.manual.perform import manual_coupling_perform
 from collaboration.manual.services import NamedSysadmin
 from collaboration.models import AccessEvent, ManualCoupling
