@@ -21,7 +21,7 @@ from clients.models import (
     live_membership_q,
     seats_used_of,
 )
-from collaboration.ledger import ledger_record_denied
+from collaboration.ledger.services import ledger_record_denied
 from firm_portal.models import User
 
 

@@ -31,7 +31,7 @@ from clients.catalogue import require_plan_includes_all, require_program_in_plan
 from clients.models import Membership, Plan, Program, ProgramLevel, Subscription
 from clients.models import SubscriptionLicense as License
 from clients.selectors import active_sysadmins, subscriptions_left_without_sysadmin
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import Coupling
 from firm_portal.models import ClientAssignment, Consultant, Firm, User
 from firm_portal.timeutils import today_in_stockholm

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from clients.models import Client, Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.validators import normalize_org_number
-from collaboration.ledger import Kind, ledger_event, ledger_record, ledger_record_all
+from collaboration.ledger.services import Kind, ledger_event, ledger_record, ledger_record_all
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.services import assignment_ensure

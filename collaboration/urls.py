@@ -1,40 +1,18 @@
-from django.urls import path
+from django.urls import include, path
 
 from collaboration import (
     client_views,
     collaboration_views,
-    ledger_views,
-    new_customer_views,
     views,
 )
 
 app_name = "collaboration"
 
 urlpatterns = [
-    # Flow 5, "Skapa nytt samarbete" (collaboration/new_customer_views.py).
-    path("samarbeten/nytt/", new_customer_views.wizard, name="new_customer"),
-    path(
-        "samarbeten/nytt/klart/<int:number>/",
-        new_customer_views.done,
-        name="new_customer_done",
-    ),
-    path(
-        "samarbeten/<int:number>/skicka-igen/",
-        new_customer_views.resend,
-        name="new_customer_resend",
-    ),
-    path("samarbeten/<int:number>/avbryt/", new_customer_views.cancel, name="new_customer_cancel"),
-    path(
-        "samarbeten/godkann/<str:token>/",
-        new_customer_views.accept,
-        name="new_customer_accept",
-    ),
-    path("byra/behorighetslogg/", ledger_views.firm_ledger, name="firm_ledger"),
-    path(
-        "abonnemang/<int:number>/behorighetslogg/",
-        ledger_views.subscription_ledger,
-        name="subscription_ledger",
-    ),
+    # Flow 5, "Skapa nytt samarbete" (collaboration/new_customer/).
+    path("", include("collaboration.new_customer.urls")),
+    # The access ledger, "Behörighetslogg" (collaboration/ledger/).
+    path("", include("collaboration.ledger.urls")),
     path("klienter/", client_views.client_list, name="client_list"),
     path("klienter/<int:number>/", client_views.client_detail, name="client_detail"),
     path(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
 from clients.selectors import active_sysadmins
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from firm_portal.invitations import invitation_claim, invitation_email, invitation_renew
 from firm_portal.models import Consultant, Invitation, JoinOffer, User
 from firm_portal.resend_limits import Resend, resends_count

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import Membership, ProgramLevel, Subscription
 from clients.selectors import subscriptions_left_without_sysadmin
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from firm_portal.models import (
     ClientAssignment,
     Consultant,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clients.models import Membership, Subscription
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import AccessEvent, Coupling
 from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_create, invitation_email, invitation_renew

@@ -21,7 +21,8 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import subscription_number_allocate
-from collaboration.manual import (
+from collaboration.manual.scanned_forms import validate_scanned_form
+from collaboration.manual.services import (
     NamedSysadmin,
     manual_coupling_apply,
     manual_coupling_check,
@@ -29,7 +30,6 @@ from collaboration.manual import (
     manual_coupling_fee_settle,
 )
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
-from collaboration.scanned_forms import validate_scanned_form
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import today_in_stockholm
 
@@ -178,7 +178,7 @@ def manual_coupling_register(
     scanned_form: File | None = None,
     sysadmin: NamedSysadmin | None = None,
 ) -> ManualCoupling:
-    """Register a paper form as the admin add form does (collaboration/manual_admin.py),
+    """Register a paper form as the admin add form does (collaboration/manual/admin.py),
     without the form: the tests of the rules behind it."""
     sysadmin = sysadmin or NamedSysadmin()
     sysadmin = manual_coupling_check_sysadmin(

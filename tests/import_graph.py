@@ -35,10 +35,10 @@ PROJECT_MODULES = (
     "firm_portal.gunicorn_conf",
     "firm_portal.management",
 )
-# The access ledger (its services; its model, AccessEvent, is in collaboration.models)
-# lives in collaboration today; its place is at the bottom,
-# beside notifications (same rank: neither is above the other).
-LEDGER_MODULES = ("collaboration.ledger",)
+# The access ledger (its services; its model, AccessEvent, is in collaboration.models;
+# its text and views are collaboration's and pages) lives in collaboration today; its
+# place is at the bottom, beside notifications (same rank: neither is above the other).
+LEDGER_MODULES = ("collaboration.ledger", "collaboration.ledger.services")
 LAYERS = (
     ("project",),
     ("pages",),

@@ -15,10 +15,10 @@ def _graph(*edges: tuple[str, str]) -> grimp.ImportGraph:
 def test_modules_are_sorted_into_the_target_order() -> None:
     assert import_graph.layer_of("firm_portal.settings") == "project"
     assert import_graph.layer_of("firm_portal.management.commands.seed_demo") == "project"
-    assert import_graph.layer_of("collaboration.new_customer_views") == "pages"
+    assert import_graph.layer_of("collaboration.new_customer.views") == "pages"
     assert import_graph.layer_of("clients.urls") == "pages"
-    assert import_graph.layer_of("collaboration.ledger") == "ledger"
-    assert import_graph.layer_of("collaboration.ledger_text") == "collaboration"
+    assert import_graph.layer_of("collaboration.ledger.services") == "ledger"
+    assert import_graph.layer_of("collaboration.ledger.text") == "collaboration"
     assert import_graph.layer_of("firm_portal.models") == "firm_portal"
 
 
@@ -28,8 +28,10 @@ def test_only_imports_into_a_higher_layer_count_against_the_order() -> None:
 
     imports = [
         imp("collaboration.services", "clients.models"),  # down
-        imp("clients.services", "collaboration.ledger"),  # down: the ledger is at the bottom
-        imp("collaboration.ledger", "notifications.services"),  # same rank
+        imp(
+            "clients.services", "collaboration.ledger.services"
+        ),  # down: the ledger is at the bottom
+        imp("collaboration.ledger.services", "notifications.services"),  # same rank
         imp("clients.views", "collaboration.selectors"),  # a page, on top
         imp("firm_portal.selectors", "clients.selectors"),  # up
         imp("notifications.services", "firm_portal.metrics"),  # up

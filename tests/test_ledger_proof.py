@@ -2,7 +2,7 @@
 object is recorded, on every route with an object in it (walked from the URL
 resolver through the access matrix's rules), and the ledger of the
 subscription it was aimed at gets one "Nekad åtkomst" event per actor and
-window however many there were (collaboration.ledger.ledger_record_denied;
+window however many there were (collaboration.ledger.services.ledger_record_denied;
 the flood itself: tests/collaboration/test_denied_attempts.py). Approvals,
 permission changes and couplings, one event each:
 tests/collaboration/test_ledger.py (TestOneEventPerChange) and

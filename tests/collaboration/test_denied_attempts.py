@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from collaboration.ledger import ledger_record_denied
+from collaboration.ledger.services import ledger_record_denied
 from collaboration.models import AccessEvent, DeniedAttempt
 from tests.conftest import World
 

@@ -1,5 +1,5 @@
 """Issue 14 item 7: every before/after value of the "Behörighetslogg" reads
-as text, on the page and in the CSV export (collaboration.ledger_text), for
+as text, on the page and in the CSV export (collaboration.ledger.text), for
 every kind of event, with values as the services record them."""
 
 import csv
@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from collaboration.ledger import ledger_record
+from collaboration.ledger.services import ledger_record
 from collaboration.models import AccessEvent, DeniedAttempt
 from firm_portal.timeutils import today_in_stockholm
 

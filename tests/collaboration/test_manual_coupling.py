@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Membership, Subscription
-from collaboration.ledger import Kind, ledger_record
-from collaboration.manual import MANUAL_COUPLING_FEE, manual_coupling_fee_decide
-from collaboration.manual_perform import PerformOutcome, manual_coupling_perform
+from collaboration.ledger.services import Kind, ledger_record
+from collaboration.manual.perform import PerformOutcome, manual_coupling_perform
+from collaboration.manual.services import MANUAL_COUPLING_FEE, manual_coupling_fee_decide
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import ClientAssignment
 from firm_portal.timeutils import today_in_stockholm

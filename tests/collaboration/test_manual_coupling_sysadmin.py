@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from clients.bulk_invitations import invitable_subscriptions
 from clients.models import Membership
-from collaboration.ledger import Kind
-from collaboration.manual import NamedSysadmin
-from collaboration.manual_perform import manual_coupling_perform
+from collaboration.ledger.services import Kind
+from collaboration.manual.perform import manual_coupling_perform
+from collaboration.manual.services import NamedSysadmin
 from collaboration.models import AccessEvent, ManualCoupling
 from firm_portal.join_offers import join_offer_accept
 from firm_portal.models import Invitation, JoinOffer, User

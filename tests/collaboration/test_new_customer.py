@@ -19,16 +19,15 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
-from collaboration import new_customer
-from collaboration import new_customer_selectors as selectors
 from collaboration.models import AccessEvent, Coupling, CustomerAcceptance
-from collaboration.new_customer import AcceptanceError
-from collaboration.new_customer_selectors import (
+from collaboration.new_customer import selectors, services
+from collaboration.new_customer.selectors import (
     CustomerDetails,
     LicenseChoice,
     NewCustomerOrder,
     PaymentChoice,
 )
+from collaboration.new_customer.services import AcceptanceError
 from collaboration.services import CollaborationError
 from firm_portal.models import ClientAssignment, Invitation, User
 from firm_portal.timeutils import today_in_stockholm
@@ -104,7 +103,7 @@ def make_order(**overrides: object) -> NewCustomerOrder:
 
 
 def create(world, **overrides):  # type: ignore[no-untyped-def]
-    return new_customer.new_customer_create(
+    return services.new_customer_create(
         consultant=world.consultant, order=make_order(**overrides)
     ).subscription
 
@@ -330,9 +329,7 @@ class TestCreate:
 
     def test_without_seat_is_refused(self, world, prices):
         with pytest.raises(PermissionDenied):
-            new_customer.new_customer_create(
-                consultant=world.no_seat_consultant, order=make_order()
-            )
+            services.new_customer_create(consultant=world.no_seat_consultant, order=make_order())
         assert not Client.objects.filter(org_number=ORG).exists()
 
     def test_existing_account_is_asked_untouched(self, world, prices):
@@ -359,7 +356,7 @@ class TestCreate:
         world.client_user.refresh_from_db()
         assert world.client_user.is_active is False
         with pytest.raises(PermissionDenied):
-            new_customer.new_customer_accept(
+            services.new_customer_accept(
                 token=token_of(welcome(world.client_user.email)), user=None, password="S3kret!"
             )
 
@@ -368,13 +365,13 @@ class TestCreate:
         second = create(world, customer={"org_number": "556141-7071", "name": "Andra AB"})
         tokens = [token_of(m) for m in OutboxMessage.objects.order_by("pk")]
         assert len(tokens) == 2
-        new_customer.new_customer_accept(token=tokens[0], user=None, password="S3kret-lösen!")
+        services.new_customer_accept(token=tokens[0], user=None, password="S3kret-lösen!")
         karin = User.objects.get(email="karin@nyakunden.se")
         assert Subscription.objects.get(pk=first.pk).status == "active"
         # The second now needs Karin logged in: her account has a password.
         with pytest.raises(PermissionDenied):
-            new_customer.new_customer_accept(token=tokens[1], user=None, password="Annat-9!")
-        new_customer.new_customer_accept(token=tokens[1], user=karin, password=None)
+            services.new_customer_accept(token=tokens[1], user=None, password="Annat-9!")
+        services.new_customer_accept(token=tokens[1], user=karin, password=None)
         assert Subscription.objects.get(pk=second.pk).status == "active"
         karin.refresh_from_db()
         assert karin.check_password("S3kret-lösen!")
@@ -418,9 +415,7 @@ class TestAccept:
     def test_accepting_activates_everything(self, world, prices):
         subscription = create(world)
         token = token_of(welcome())
-        accepted = new_customer.new_customer_accept(
-            token=token, user=None, password="S3kret-lösen!"
-        )
+        accepted = services.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
         assert accepted == subscription
         subscription.refresh_from_db()
         assert subscription.status == Subscription.Status.ACTIVE
@@ -458,10 +453,10 @@ class TestAccept:
     def test_second_acceptance_changes_nothing(self, world, prices):
         create(world)
         token = token_of(welcome())
-        new_customer.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
+        services.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
         events = AccessEvent.objects.count()
         with pytest.raises(AcceptanceError) as error:
-            new_customer.new_customer_accept(token=token, user=None, password="Annat-lösen-9")
+            services.new_customer_accept(token=token, user=None, password="Annat-lösen-9")
         assert error.value.problem == "used"
         assert AccessEvent.objects.count() == events
         assert OutboxMessage.objects.filter(template="new-customer-accepted").count() == 1
@@ -473,7 +468,7 @@ class TestAccept:
         CustomerAcceptance.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
         assert selectors.acceptance_check(token=token).problem == "expired"
         with pytest.raises(AcceptanceError) as error:
-            new_customer.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
+            services.new_customer_accept(token=token, user=None, password="S3kret-lösen!")
         assert error.value.problem == "expired"
         assert Subscription.objects.get(client__org_number=ORG).status == "pending"
 
@@ -499,9 +494,9 @@ class TestAccept:
         subscription = create(world, customer={"contact_email": world.client_user.email})
         token = token_of(welcome(world.client_user.email))
         with pytest.raises(PermissionDenied):
-            new_customer.new_customer_accept(token=token, user=world.sysadmin, password=None)
+            services.new_customer_accept(token=token, user=world.sysadmin, password=None)
         assert Subscription.objects.get(pk=subscription.pk).status == "pending"
-        new_customer.new_customer_accept(token=token, user=world.client_user, password=None)
+        services.new_customer_accept(token=token, user=world.client_user, password=None)
         assert Subscription.objects.get(pk=subscription.pk).status == "active"
 
 
@@ -512,7 +507,7 @@ class TestResendAndCancel:
     def test_resend_voids_the_old_link(self, world, prices):
         create(world)
         old = token_of(welcome())
-        new_customer.new_customer_resend(consultant=world.firm_admin, coupling=self.coupling())
+        services.new_customer_resend(consultant=world.firm_admin, coupling=self.coupling())
         reminder = welcome()
         assert reminder.subject == "Påminnelse: godkänn villkoren för Nya Kunden AB i Byråportalen"
         assert selectors.acceptance_check(token=old).problem == "used"
@@ -523,7 +518,7 @@ class TestResendAndCancel:
     def test_cancel_ends_everything(self, world, prices):
         subscription = create(world)
         token = token_of(welcome())
-        new_customer.new_customer_cancel(consultant=world.firm_admin, coupling=self.coupling())
+        services.new_customer_cancel(consultant=world.firm_admin, coupling=self.coupling())
         coupling = self.coupling()
         assert coupling.status == Coupling.Status.ENDED and coupling.ended_at is not None
         assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.ENDED
@@ -532,25 +527,23 @@ class TestResendAndCancel:
         assert (event.actor, event.firm_id) == (world.firm_admin.user, world.firm.pk)
         assert selectors.acceptance_check(token=token).problem == "cancelled"
         with pytest.raises(CollaborationError):
-            new_customer.new_customer_resend(consultant=world.firm_admin, coupling=coupling)
+            services.new_customer_resend(consultant=world.firm_admin, coupling=coupling)
         with pytest.raises(CollaborationError):
-            new_customer.new_customer_cancel(consultant=world.firm_admin, coupling=coupling)
+            services.new_customer_cancel(consultant=world.firm_admin, coupling=coupling)
         # The organisationsnummer is free again for a new collaboration.
         create(world)
         assert Subscription.objects.filter(client__org_number=ORG, status="pending").count() == 1
 
     def test_cancel_keeps_an_existing_account_active(self, world, prices):
         create(world, customer={"contact_email": world.client_user.email})
-        new_customer.new_customer_cancel(consultant=world.consultant, coupling=self.coupling())
+        services.new_customer_cancel(consultant=world.consultant, coupling=self.coupling())
         world.client_user.refresh_from_db()
         assert world.client_user.is_active is True
 
     def test_accepted_collaboration_cannot_be_cancelled(self, world, prices):
         create(world)
-        new_customer.new_customer_accept(
-            token=token_of(welcome()), user=None, password="S3kret-lösen!"
-        )
+        services.new_customer_accept(token=token_of(welcome()), user=None, password="S3kret-lösen!")
         with pytest.raises(CollaborationError) as error:
-            new_customer.new_customer_cancel(consultant=world.consultant, coupling=self.coupling())
+            services.new_customer_cancel(consultant=world.consultant, coupling=self.coupling())
         assert error.value.message == "Samarbetet väntar inte längre på kundens godkännande."
         assert self.coupling().status == Coupling.Status.ACTIVE

@@ -601,10 +601,10 @@ class TestAcceptPage:
 
 
 def new_customer_cancel(world) -> None:  # type: ignore[no-untyped-def]
-    from collaboration import new_customer
+    from collaboration.new_customer import services
 
     coupling = Coupling.objects.get(status="awaiting_customer")
-    new_customer.new_customer_cancel(consultant=world.consultant, coupling=coupling)
+    services.new_customer_cancel(consultant=world.consultant, coupling=coupling)
 
 
 class TestQueryCounts:

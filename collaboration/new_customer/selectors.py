@@ -2,7 +2,7 @@
 plans and prices it offers, whether an organisationsnummer is a new customer,
 the firm's collaborations awaiting the customer (fetching is checking: 404
 for anyone outside the firm or not working with the client), and the
-acceptance link's state. Writes are in collaboration/new_customer.py."""
+acceptance link's state. Writes are in collaboration/new_customer/services.py."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field

@@ -1,7 +1,7 @@
 """The access ledger's before/after values as text a person reads: program
 names, level labels, "Ja"/"Nej", kronor, dates, firm names, instead of the
 codes, booleans and ids the events store. One formatter for the page and the
-CSV export of every "Behörighetslogg" (collaboration.ledger_views).
+CSV export of every "Behörighetslogg" (collaboration.ledger.views).
 
 A stored value of a kind this module does not know is shown as it is (never
 as a Python repr); a key it does not know is shown as it is too, so nothing

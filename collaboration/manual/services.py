@@ -1,5 +1,5 @@
 """Flow 6: manual couplings. Support staff register a paper form in Django
-admin and perform the coupling from it (collaboration/manual_perform.py).
+admin and perform the coupling from it (collaboration/manual/perform.py).
 
 The fee is decided when the form is registered: 600 kr when the coupling
 could have been done digitally, 0 kr when it could not. Staff may charge

@@ -16,7 +16,7 @@ from stdnum.se import personnummer
 
 from clients.models import Level, Plan
 from clients.validators import normalize_org_number
-from collaboration.new_customer_selectors import (
+from collaboration.new_customer.selectors import (
     MAX_SEATS_PER_PROGRAM,
     ROLE_LEVELS,
     CustomerDetails,

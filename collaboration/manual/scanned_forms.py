@@ -1,7 +1,7 @@
 """Support's scanned paper forms ("blankett") for manual couplings: evidence,
 so they are checked by content, kept in private storage that nothing serves
 (never with the static files), and handed out only by
-`collaboration.manual_admin.ManualCouplingAdmin.scanned_form_download` to
+`collaboration.manual.admin.ManualCouplingAdmin.scanned_form_download` to
 staff who may perform manual couplings."""
 
 from django.conf import settings

@@ -19,7 +19,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import normalize_org_number
-from collaboration.manual import (
+from collaboration.manual.perform import PerformOutcome, manual_coupling_perform
+from collaboration.manual.scanned_forms import scanned_form_type
+from collaboration.manual.services import (
     PERFORM_PERMISSION,
     Registration,
     kronor,
@@ -30,9 +32,7 @@ from collaboration.manual import (
     manual_coupling_fee_settle,
     manual_coupling_override_note,
 )
-from collaboration.manual_perform import PerformOutcome, manual_coupling_perform
 from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
-from collaboration.scanned_forms import scanned_form_type
 from firm_portal.admin_search import OrgNumberSearchMixin
 from licensing.models import FirmCharge
 

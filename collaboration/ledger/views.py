@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from clients.selectors import subscription_for_sysadmin
-from collaboration.ledger_text import (
+from collaboration.ledger.text import (
     LedgerNames,
     ledger_names,
     ledger_values_line,
@@ -177,7 +177,7 @@ def _finish_rows(rows: list[dict[str, Any]]) -> None:
 def _rows(events: Iterable[dict[str, Any]]) -> list[dict[str, object]]:
     """The page's rows with their display values computed once here, not per
     row in the template (dates, kind labels, "Systemet"). Before/after values
-    read as text (collaboration.ledger_text), masked like in the CSV export."""
+    read as text (collaboration.ledger.text), masked like in the CSV export."""
     events = list(events)
     labels = dict(AccessEvent.Kind.choices)  # lazy: only the kinds shown are translated
     shown: dict[str, str] = {}
@@ -217,7 +217,7 @@ def _with_attempts(
     after: dict[str, object] | None, attempts: int | None, last_at: datetime | None
 ) -> dict[str, object] | None:
     """A denied event's values with how many attempts its window counted
-    (collaboration.ledger.ledger_record_denied) and when the latest was."""
+    (collaboration.ledger.services.ledger_record_denied) and when the latest was."""
     if attempts is None or last_at is None:
         return after
     last = timezone.localtime(last_at).strftime("%Y-%m-%d %H:%M")

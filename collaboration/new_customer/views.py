@@ -31,11 +31,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clients.validators import normalize_org_number
-from collaboration import new_customer
-from collaboration import new_customer_selectors as selectors
 from collaboration.models import CustomerAcceptance
-from collaboration.new_customer import AcceptanceError
-from collaboration.new_customer_forms import (
+from collaboration.new_customer import selectors, services
+from collaboration.new_customer.forms import (
     AcceptTermsForm,
     AcceptWithPasswordForm,
     CustomerForm,
@@ -44,7 +42,8 @@ from collaboration.new_customer_forms import (
     PaymentForm,
     PlanForm,
 )
-from collaboration.new_customer_selectors import NewCustomerOrder, Offers, new_customer_cost
+from collaboration.new_customer.selectors import NewCustomerOrder, Offers, new_customer_cost
+from collaboration.new_customer.services import AcceptanceError
 from collaboration.services import CollaborationError, require_client_manager_seat
 from collaboration.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest, next_url
@@ -416,7 +415,7 @@ def _create(
     if not isinstance(result, NewCustomerOrder):
         raise TypeError(result)
     try:
-        welcomed = new_customer.new_customer_create(consultant=consultant, order=result)
+        welcomed = services.new_customer_create(consultant=consultant, order=result)
     except ValidationError as error:
         # A rule that no longer holds (the agreement ended, the contact's
         # account changed): back to the step it belongs to, message at its field.
@@ -451,7 +450,7 @@ def _create(
     return redirect("collaboration:new_customer_done", number=subscription.number)
 
 
-def _tell_if_sms_held(request: HttpRequest, welcomed: new_customer.Welcomed) -> None:
+def _tell_if_sms_held(request: HttpRequest, welcomed: services.Welcomed) -> None:
     if welcomed.sms_held:
         messages.warning(
             request,
@@ -490,7 +489,7 @@ def resend(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     consultant = require_consultant(user=request.user)
     coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
     try:
-        welcomed = new_customer.new_customer_resend(consultant=consultant, coupling=coupling)
+        welcomed = services.new_customer_resend(consultant=consultant, coupling=coupling)
     except CollaborationError as error:
         messages.error(request, error.message)
     else:
@@ -517,7 +516,7 @@ def cancel(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     consultant = require_consultant(user=request.user)
     coupling = selectors.awaiting_collaboration_for_consultant(consultant=consultant, number=number)
     try:
-        new_customer.new_customer_cancel(consultant=consultant, coupling=coupling)
+        services.new_customer_cancel(consultant=consultant, coupling=coupling)
     except CollaborationError as error:
         messages.error(request, error.message)
     else:
@@ -554,7 +553,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            subscription = new_customer.new_customer_accept(
+            subscription = services.new_customer_accept(
                 token=token,
                 user=signed_in,  # type: ignore[arg-type]
                 password=form.cleaned_data["new_password1"] if chooses_password else None,

@@ -1,5 +1,5 @@
 """ "Genomför koppling" (Flow 6): support staff perform a registered paper
-form from Django admin (collaboration/manual.py registers it and decides the
+form from Django admin (collaboration/manual/services.py registers it and decides the
 fee). Performing creates the coupling exactly like an approved request and
 puts the fee on the firm's next invoice, once, however many times (or by how
 many people at once) it is clicked.
@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from clients.models import Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.services import responsible_consultant_join
-from collaboration.ledger import Kind, ledger_record
-from collaboration.manual import (
+from collaboration.ledger.services import Kind, ledger_record
+from collaboration.manual.services import (
     PERFORM_PERMISSION,
     STORED_LANGUAGE,
     _already_coupled_message,

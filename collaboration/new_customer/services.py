@@ -27,7 +27,7 @@ level, and the other licences stay free for the users the contact or the
 firm invites. All roles cost the same.
 
 Reads (offers, prices, the waiting list, the link's state) are in
-collaboration/new_customer_selectors.py.
+collaboration/new_customer/selectors.py.
 
 The acceptance link is a `CustomerAcceptance` row of its own (nonce rotated
 on resend, cleared on acceptance, 14-day expiry), never the contact's
@@ -58,9 +58,9 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import responsible_consultant_join, subscription_create
-from collaboration.ledger import Kind, ledger_record
+from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import Coupling, CustomerAcceptance
-from collaboration.new_customer_selectors import (
+from collaboration.new_customer.selectors import (
     SALT,
     CustomerDetails,
     NewCustomerOrder,
