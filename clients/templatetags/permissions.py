@@ -1,14 +1,11 @@
-from datetime import date, datetime
 from functools import cache
 from html import escape
 from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -204,84 +201,3 @@ def add_license_url(context: template.Context, program: Program | str) -> str:
     code = program if isinstance(program, str) else program.code
     pattern = _url_pattern(context, "clients:add_license", [number, _CODE_MARK])
     return pattern.replace(_CODE_MARK, code)
-
-
-def _member_url(context: template.Context, viewname: str, member: Membership) -> str:
-    """reverse(viewname, [subscription number, member pk]), escaped, with one
-    reverse() per page."""
-    pattern = _url_pattern(context, viewname, [context["subscription"].number, _PK_MARK])
-    return escape(pattern).replace(str(_PK_MARK), str(member.pk))
-
-
-def _csrf_input(context: template.Context) -> str:
-    """What `{% csrf_token %}` renders."""
-    token = context.get("csrf_token")
-    # "NOTPROVIDED": the csrf context processor's sentinel (no token).
-    if not token or token == "NOTPROVIDED":  # noqa: S105
-        return ""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{conditional_escape(token)}">'
-
-
-def _ymd(value: date | datetime | None) -> str:
-    """`value|date:"Y-m-d"` (a datetime in the current time zone)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime) and is_aware(value):
-        value = localtime(value)
-    return date_format(value, "Y-m-d")
-
-
-@register.simple_tag(takes_context=True)
-def access_cell(context: template.Context, member: Membership) -> SafeString:
-    """The "Åtkomst" cell of a consultant's row in "Administrera användare":
-    the end date and pause state, "Åtkomst till och med" … "Spara" and
-    "Pausa/Återuppta åtkomst", each a form that works with and without HTMX.
-    Built here rather than in a template, like `level_cell`: as a template
-    partial it cost about 0.2 ms per consultant, mostly its ten translations
-    (measured on a page with 10 consultants: 2.0 ms as a partial, 0.5 ms
-    built here)."""
-    pk = member.pk
-    name = escape(member.user.full_name)
-    today = context["today"]
-    csrf = _csrf_input(context)
-    state = ""
-    if member.suspended_at:
-        paused = _("Pausad sedan %(date)s") % {"date": escape(_ymd(member.suspended_at))}
-        state = f'<span class="badge">{paused}</span> '
-    if member.ends_on:
-        state += _("Till och med %(date)s") % {"date": escape(_ymd(member.ends_on))}
-        if member.ends_on < today:
-            state += f' <span class="badge">{escape(_("Har upphört"))}</span>'
-    else:
-        state += escape(_("Tills vidare"))
-    end_date_url = _member_url(context, "clients:set_end_date", member)
-    if member.suspended_at:
-        access_url = _member_url(context, "clients:resume_member", member)
-        access_label = _("Återuppta åtkomst för %(name)s") % {"name": name}
-        access_text = _("Återuppta åtkomst")
-    else:
-        access_url = _member_url(context, "clients:suspend_member", member)
-        access_label = _("Pausa åtkomst för %(name)s") % {"name": name}
-        access_text = _("Pausa åtkomst")
-    save_label = _("Spara slutdatum för %(name)s") % {"name": name}
-    after = ""
-    if saved := _saved(context, "access_saved"):
-        after = f" {saved}"
-    if access_error := context.get("access_error"):
-        after += f" {_alert(access_error)}"
-    return mark_safe(  # noqa: S308 – every value above is escaped
-        f'<td class="access"><p>{state}</p>'
-        f'<form method="post" action="{end_date_url}" hx-post="{end_date_url}"'
-        f' hx-target="closest tr" hx-swap="outerHTML" class="field inline">{csrf}'
-        f'<label for="ends-on-{pk}">{escape(_("Åtkomst till och med"))}</label>'
-        f' <input type="date" name="ends_on" id="ends-on-{pk}"'
-        f' value="{_ymd(member.ends_on)}" min="{_ymd(today)}"'
-        f' aria-describedby="ends-on-help-{pk}">'
-        f' <button type="submit" class="small" aria-label="{save_label}">'
-        f"{escape(_('Spara'))}</button></form>"
-        f'<p class="help" id="ends-on-help-{pk}">{escape(_("Lämna tomt för tills vidare."))}</p>'
-        f'<form method="post" action="{access_url}" hx-post="{access_url}"'
-        f' hx-target="closest tr" hx-swap="outerHTML">{csrf}'
-        f'<button type="submit" class="link small" aria-label="{access_label}">'
-        f"{escape(access_text)}</button></form>{after}</td>"
-    )
