@@ -15,11 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from clients import selectors, services
-from clients.catalogue import require_program_in_plan
+from clients.catalogue import plan_includes, require_program_in_plan
 from clients.forms import AddLicenseForm, MembershipEndDateForm
 from clients.models import Level, Membership, Program, ProgramLevel, Subscription
 from firm_portal.http import AuthenticatedHttpRequest
@@ -31,21 +32,22 @@ USERS_TEMPLATE = "clients/users.html"
 ADD_LICENSE_TEMPLATE = "clients/add_license.html"
 
 
-def _cell_context(
-    grid: selectors.PermissionGrid, membership: Membership, program_id: int
-) -> dict[str, object]:
-    program = next(p for p in grid.programs if p.id == program_id)
-    return {
-        "grid": grid,
-        "subscription": grid.subscription,
-        "member": membership,
-        "program": program,
-        "levels": Level.choices,
-    }
+# The options of a level select: "Ingen" and the levels.
+LEVEL_CHOICES = [("", gettext_lazy("Ingen")), *Level.choices]
 
 
-def _member_from_grid(grid: selectors.PermissionGrid, membership_id: int) -> Membership:
-    return next(m for m in grid.members if m.pk == membership_id)
+def _grid_rows(
+    grid: selectors.PermissionGrid, members: list[Membership]
+) -> list[selectors.GridRow]:
+    rows = []
+    for member in members:
+        levels = member.level_by_program  # type: ignore[attr-defined]
+        cells = [
+            selectors.LevelCell(program, levels[program.id].level if program.id in levels else "")
+            for program in grid.programs
+        ]
+        rows.append(selectors.GridRow(member=member, cells=cells, has_levels=bool(levels)))
+    return rows
 
 
 @login_required
@@ -63,7 +65,14 @@ def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         PERMISSIONS_TEMPLATE,
-        {"grid": grid, "subscription": subscription, "levels": Level.choices, "errors": errors},
+        {
+            "grid": grid,
+            "subscription": subscription,
+            "client_rows": _grid_rows(grid, grid.client_users),
+            "consultant_rows": _grid_rows(grid, grid.consultants),
+            "level_choices": LEVEL_CHOICES,
+            "errors": errors,
+        },
         status=422 if errors else 200,
     )
 
@@ -177,7 +186,6 @@ def set_level(
         return redirect("clients:permissions", number=subscription.number)
     # Only this cell and the program's seat usage in the header (out of band),
     # not the whole grid.
-    membership.level_by_program = {program.id: level} if level else {}  # type: ignore[attr-defined]
     grid = selectors.PermissionGrid(
         subscription=subscription,
         programs=[program],
@@ -185,15 +193,21 @@ def set_level(
         consultants=[],
         licenses={program.id: selectors.license_usage(subscription=subscription, program=program)},
     )
-    context = _cell_context(grid, membership, program.id)
-    # With no free seat, "Lägg till licens" carries the level just chosen.
-    context.update(
-        {
-            "cell_error": error,
-            "cell_saved": not error,
-            "wanted_level": wanted if wanted in Level.values else "",
-        }
-    )
+    context = {
+        "grid": grid,
+        "subscription": subscription,
+        "member": membership,
+        "cell": selectors.LevelCell(program, level.level if level else ""),
+        "level_choices": LEVEL_CHOICES,
+        "cell_error": error,
+        "cell_saved": not error,
+    }
+    if error and plan_includes(plan=subscription.plan, program_code=program.code):
+        # "Lägg till licens" in the refused cell, carrying the level just chosen.
+        query: dict[str, object] = {"medlem": membership.pk}
+        if wanted in Level.values:
+            query["niva"] = wanted
+        context["add_license_query"] = urlencode(query)
     return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell-response", context)
 
 
