@@ -343,29 +343,39 @@ def _add_license_confirmed(
 def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The "Administrera användare" page: client users and the block "Konsulter"."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
-    grid = _with_row_values(selectors.permission_grid(subscription=subscription))
+    grid = selectors.permission_grid(subscription=subscription)
     return render(
         request,
         USERS_TEMPLATE,
-        {"grid": grid, "subscription": subscription, "today": today_in_stockholm()},
+        {
+            "subscription": subscription,
+            "client_rows": _user_rows(grid, grid.client_users),
+            "consultant_rows": _user_rows(grid, grid.consultants),
+            "today": today_in_stockholm(),
+        },
     )
 
 
-def _with_row_values(grid: selectors.PermissionGrid) -> selectors.PermissionGrid:
-    """What a row of "Administrera användare" shows, worked out once rather
-    than in the template per row: `level_list`, (program, level label) for the
-    programs the member has a level in, in the grid's order ("Behörigheter"),
-    and `sysadmin_label` ("Ja"/"Nej")."""
-    yes, no = _("Ja"), _("Nej")
-    for member in grid.members:
-        levels = member.level_by_program  # type: ignore[attr-defined]
-        member.level_list = [  # type: ignore[attr-defined]
-            (program, levels[program.id].get_level_display())
+@dataclass(frozen=True)
+class UserRow:
+    """A member's row of "Administrera användare"; `levels`: (program, level
+    label) for the programs the member has a level in, in the grid's order."""
+
+    member: Membership
+    levels: list[tuple[Program, str]]
+
+
+def _user_rows(grid: selectors.PermissionGrid, members: list[Membership]) -> list[UserRow]:
+    rows = []
+    for member in members:
+        by_program = member.level_by_program  # type: ignore[attr-defined]
+        levels = [
+            (program, by_program[program.id].get_level_display())
             for program in grid.programs
-            if program.id in levels
+            if program.id in by_program
         ]
-        member.sysadmin_label = yes if member.is_sysadmin else no  # type: ignore[attr-defined]
-    return grid
+        rows.append(UserRow(member=member, levels=levels))
+    return rows
 
 
 def _member(
@@ -406,14 +416,14 @@ def _access_response(
         else:
             messages.success(request, success)
         return redirect("clients:users", number=subscription.number)
-    grid = _with_row_values(selectors.permission_grid(subscription=subscription))
+    grid = selectors.permission_grid(subscription=subscription)
+    member = next(m for m in grid.members if m.pk == membership.pk)
     return render(
         request,
         f"{USERS_TEMPLATE}#member-row",
         {
-            "grid": grid,
             "subscription": subscription,
-            "member": next(m for m in grid.members if m.pk == membership.pk),
+            "row": _user_rows(grid, [member])[0],
             "today": today_in_stockholm(),
             "access_error": error,
             "access_saved": not error,
