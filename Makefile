@@ -18,12 +18,13 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/byraportalen
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint fmt typecheck messages bench fuzz clean
+.PHONY: help install run test lint fmt typecheck messages bench fuzz clean imports
 
 help:
 	@echo "make run    – install into .venv and serve http://127.0.0.1:8000 with demo data (SQLite)"
 	@echo "make test   – lint, type checks and the whole suite on PostgreSQL and Redis"
 	@echo "make lint / fmt / typecheck / messages"
+	@echo "make imports – cross-app import counts and cycles (README, \"Layers\")"
 	@echo "make fuzz   – hypothesis over every form endpoint for several minutes (long profile)"
 	@echo "make bench  – seed a large PostgreSQL database once, load the main pages under gunicorn"
 
@@ -50,6 +51,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/djlint templates --lint
 	$(VENV)/bin/hadolint Dockerfile
+	$(VENV)/bin/lint-imports --no-cache
+
+imports: install
+	$(PY) -m tests.import_graph $(IMPORTS_ARGS)
 
 typecheck: install
 	$(VENV)/bin/mypy .

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Membership, Subscription
-from clients.selectors import live_membership_q, record_denied
-from collaboration.selectors import consultant_clients
+from clients.selectors import record_denied
 from firm_portal.emails import normalize_email
 from firm_portal.invitations import invitation_email, invitations_create_many
 from firm_portal.join_offers import join_offer_email, join_offer_resend
@@ -63,11 +62,8 @@ class BulkInviteError(Exception):
 
 def _firm_is_sysadmin(consultant: Consultant) -> Exists:
     return Exists(
-        Membership.objects.filter(
-            live_membership_q(),
-            subscription_id=OuterRef("pk"),
-            consultant__firm_id=consultant.firm_id,
-            is_sysadmin=True,
+        Membership.objects.sysadmins().filter(
+            subscription_id=OuterRef("pk"), consultant__firm_id=consultant.firm_id
         )
     )
 
@@ -91,8 +87,7 @@ def _has_invited_users() -> Exists:
 
 def _firm_sysadmin_subscriptions(*, consultant: Consultant) -> QuerySet[Subscription]:
     """The consultant's clients where the firm has sysadmin rights."""
-    visible = consultant_clients(consultant=consultant).values("subscription_id")
-    return Subscription.objects.filter(pk__in=visible).filter(_firm_is_sysadmin(consultant))
+    return Subscription.objects.visible_to(consultant).filter(_firm_is_sysadmin(consultant))
 
 
 def invitable_subscriptions(*, consultant: Consultant, query: str = "") -> QuerySet[Subscription]:
@@ -187,21 +182,7 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInv
         )
     try:
         with transaction.atomic(), outbox_batch():
-            eligible = set(
-                invitable_subscriptions(consultant=actor)
-                .select_for_update(of=("self",))
-                .filter(pk__in=[row.subscription.pk for row in rows])
-                .values_list("pk", flat=True)
-            )
-            for row in rows:
-                if row.subscription.pk not in eligible:
-                    raise BulkInviteError(
-                        _(
-                            "%(client)s kan inte längre få nya användare från er byrå. "
-                            "Ladda om sidan."
-                        )
-                        % {"client": row.subscription.client.name}
-                    )
+            _lock_eligible(actor=actor, rows=rows)
             existing = {
                 user.email: user
                 for user in User.objects.filter(email__in=[row.email for row in rows])
@@ -236,6 +217,23 @@ def client_users_invite(*, actor: Consultant, rows: list[NewUserRow]) -> BulkInv
             )
         ) from None
     return BulkInviteSent(sms_held=sms.wanted - sms.granted)
+
+
+def _lock_eligible(*, actor: Consultant, rows: list[NewUserRow]) -> None:
+    """Lock the rows' subscriptions; BulkInviteError when one of them may no
+    longer get users from the firm (changed since the page was shown)."""
+    eligible = set(
+        invitable_subscriptions(consultant=actor)
+        .select_for_update(of=("self",))
+        .filter(pk__in=[row.subscription.pk for row in rows])
+        .values_list("pk", flat=True)
+    )
+    for row in rows:
+        if row.subscription.pk not in eligible:
+            raise BulkInviteError(
+                _("%(client)s kan inte längre få nya användare från er byrå. Ladda om sidan.")
+                % {"client": row.subscription.client.name}
+            )
 
 
 def _create_users(rows: list[NewUserRow]) -> dict[str, User]:

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import Level
 from firm_portal.request_data import BoundedDateField, StrictIntegerField
 
 
@@ -22,7 +23,5 @@ class AddLicenseForm(forms.Form):
     bekrafta = forms.BooleanField(required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        from clients.models import Level
-
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["niva"].choices = [("", ""), *Level.choices]  # type: ignore[attr-defined]

@@ -18,12 +18,61 @@ from clients.usernames import username_suggest
 from collaboration.views import no_seat_page
 from firm_portal.firm_views import join_offer_withdraw_page
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
 from firm_portal.request_data import SearchForm, parse_ids
 from firm_portal.selectors import seated_consultant
 from firm_portal.sms_allowance import held_sms_message
 
 ROW_LIMIT = 200
 RESULTS_SESSION_KEY = "client_invite_results"
+
+
+def _invitable_rows(
+    request: AuthenticatedHttpRequest, consultant: Consultant
+) -> tuple[SearchForm, int, list[Subscription]]:
+    """The search, how many subscriptions it finds, and the rows: the first
+    ROW_LIMIT found, or on POST the posted ones still invitable (user-scoped)."""
+    search = SearchForm(request.GET)
+    if search.is_valid():
+        invitable = bulk_invitations.invitable_subscriptions(
+            consultant=consultant, query=search.query
+        )
+        total = invitable.count()
+        subscriptions = list(invitable[:ROW_LIMIT])
+    else:
+        total, subscriptions = 0, []
+    if request.method == "POST":
+        # Rows are the posted ones that are still invitable (user-scoped).
+        posted = {
+            subscription_id
+            for key in request.POST
+            if (subscription_id := bulk_invitations.row_id(key)) is not None
+        }
+        subscriptions = list(
+            bulk_invitations.invitable_subscriptions(consultant=consultant).filter(pk__in=posted)
+        )
+    return search, total, subscriptions
+
+
+def _send(
+    request: AuthenticatedHttpRequest, consultant: Consultant, form: BulkInviteForm
+) -> HttpResponse | None:
+    """Send the invitations; the result page, or None with the refusal on the form."""
+    rows = form.new_user_rows()
+    try:
+        sent = bulk_invitations.client_users_invite(actor=consultant, rows=rows)
+    except BulkInviteError as error:
+        form.errors.append(error.message)
+        return None
+    # The same for every row: nothing tells whether an account existed.
+    request.session[RESULTS_SESSION_KEY] = {
+        "rows": [
+            {"client": row.subscription.client.name, "name": row.full_name, "email": row.email}
+            for row in rows
+        ],
+        "sms_held": sent.sms_held,
+    }
+    return redirect("clients:invite_result")
 
 
 @login_required
@@ -46,25 +95,7 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    search = SearchForm(request.GET)
-    if search.is_valid():
-        invitable = bulk_invitations.invitable_subscriptions(
-            consultant=consultant, query=search.query
-        )
-        total = invitable.count()
-        subscriptions = list(invitable[:ROW_LIMIT])
-    else:
-        total, subscriptions = 0, []
-    if request.method == "POST":
-        # Rows are the posted ones that are still invitable (user-scoped).
-        posted = {
-            subscription_id
-            for key in request.POST
-            if (subscription_id := bulk_invitations.row_id(key)) is not None
-        }
-        subscriptions = list(
-            bulk_invitations.invitable_subscriptions(consultant=consultant).filter(pk__in=posted)
-        )
+    search, total, subscriptions = _invitable_rows(request, consultant)
     form = BulkInviteForm(subscriptions, request.POST if request.method == "POST" else None)
     # A filled-in row that is no longer invitable: sent a moment ago (a double
     # click, a colleague) or the client got users. Say so instead of sending the rest.
@@ -74,25 +105,9 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if rows_gone:
         form.errors.append(str(bulk_invitations.ROWS_GONE_MESSAGE))
     if request.method == "POST" and not rows_gone and form.is_valid():
-        rows = form.new_user_rows()
-        try:
-            sent = bulk_invitations.client_users_invite(actor=consultant, rows=rows)
-        except BulkInviteError as error:
-            form.errors.append(error.message)
-        else:
-            # The same for every row: nothing tells whether an account existed.
-            request.session[RESULTS_SESSION_KEY] = {
-                "rows": [
-                    {
-                        "client": row.subscription.client.name,
-                        "name": row.full_name,
-                        "email": row.email,
-                    }
-                    for row in rows
-                ],
-                "sms_held": sent.sms_held,
-            }
-            return redirect("clients:invite_result")
+        sent = _send(request, consultant, form)
+        if sent is not None:
+            return sent
     return render(
         request,
         "clients/invite_new.html",

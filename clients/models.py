@@ -1,11 +1,20 @@
+import collections
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import validate_org_number
 from firm_portal.choices import display_method
-from firm_portal.request_data import validate_date_in_range
+from firm_portal.request_data import search_digits, search_number, validate_date_in_range
+from firm_portal.timeutils import today_in_stockholm
+
+if TYPE_CHECKING:
+    from firm_portal.models import Consultant
 
 
 class Client(models.Model):
@@ -51,6 +60,65 @@ class Plan(models.TextChoices):
     PRO = "pro", _("Pro")
 
 
+def visible_to_q(consultant: "Consultant", subscription: str = "pk") -> Q:
+    """Which of the firm's clients a consultant sees, the rule's one home:
+    all of them for firm admins and client-manager program admins, otherwise
+    exactly those assigned to the consultant (DESIGN.md, flow 3) — being a
+    coupling's responsible consultant is not enough. `subscription`: the
+    path to the subscription's id in the model filtered."""
+    if consultant.sees_all_clients:
+        return Q()
+    assignment_model = apps.get_model("firm_portal", "ClientAssignment")
+    return Q(
+        Exists(
+            assignment_model.objects.filter(
+                subscription_id=OuterRef(subscription), consultant=consultant
+            )
+        )
+    )
+
+
+def subscriptions_matching(query: str) -> "models.QuerySet[Subscription, Any]":
+    """The client search, its one home: the ids of the subscriptions whose
+    client's name contains `query`, or whose client's organisationsnummer
+    (from its start, or given whole with or without the dash) or own number
+    it gives. A UNION of one subquery per condition: each uses its own index
+    (pg_trgm on the name, a prefix index on the organisationsnummer, the
+    number's unique index), where one OR over the joined tables would read
+    every client and subscription. `query` is stripped and not empty."""
+    by_name = Subscription.objects.filter(client__name__icontains=query).values("pk")
+    number = search_number(query)
+    if number is None:
+        return by_name
+    others = [
+        Subscription.objects.filter(client__org_number__startswith=query).values("pk"),
+        Subscription.objects.filter(number=number).values("pk"),
+    ]
+    digits = search_digits(query)
+    if len(digits) == 10:
+        org_number = f"{digits[:6]}-{digits[6:]}"
+        others.append(Subscription.objects.filter(client__org_number=org_number).values("pk"))
+    return by_name.union(*others)
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def matching(self, query: str) -> "SubscriptionQuerySet":
+        """These subscriptions that the client search finds
+        (`subscriptions_matching`); all of them for an empty `query`."""
+        query = query.strip()
+        return self.filter(pk__in=subscriptions_matching(query)) if query else self
+
+    def visible_to(self, consultant: "Consultant") -> "SubscriptionQuerySet":
+        """The consultant's clients: subscriptions their firm's coupling is
+        agreed with (`Coupling.objects.agreed()`) that they see
+        (`visible_to_q`)."""
+        coupling_model = apps.get_model("collaboration", "Coupling")
+        coupled = coupling_model.objects.agreed().filter(
+            firm_id=consultant.firm_id, subscription_id=OuterRef("pk")
+        )
+        return self.filter(Exists(coupled), visible_to_q(consultant))
+
+
 class Subscription(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Väntar på kundens godkännande")
@@ -64,6 +132,8 @@ class Subscription(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("abonnemang")
@@ -86,6 +156,48 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def live_membership_q(*, coupling_join: bool = False) -> Q:
+    """The "live membership" rule, its one home: memberships that grant
+    access now — not suspended, not past their end date, and either an active
+    client user or an active consultant whose firm's coupling to the
+    subscription is active (`Coupling.objects.active()`).
+
+    `coupling_join`: the coupling condition as a plain join through the
+    subscription's couplings instead of an EXISTS (cheaper to build and
+    compile inside an outer query); pass it to a single `filter()` call so
+    that both conditions hold for the same coupling."""
+    # Collaboration sits above clients: the model is looked up, not imported.
+    coupling_model = apps.get_model("collaboration", "Coupling")
+    if coupling_join:
+        coupled = Q(subscription__couplings__firm_id=F("consultant__firm_id")) & (
+            coupling_model.active_q("subscription__couplings__")
+        )
+    else:
+        coupled = Q(
+            Exists(
+                coupling_model.objects.active().filter(
+                    firm_id=OuterRef("consultant__firm_id"),
+                    subscription_id=OuterRef("subscription_id"),
+                )
+            )
+        )
+    return (
+        Q(user__is_active=True, suspended_at__isnull=True)
+        & (Q(ends_on__isnull=True) | Q(ends_on__gte=today_in_stockholm()))
+        & (Q(consultant__isnull=True) | (Q(consultant__is_active=True) & coupled))
+    )
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def live(self) -> "MembershipQuerySet":
+        """Memberships that grant access now (`live_membership_q`)."""
+        return self.filter(live_membership_q())
+
+    def sysadmins(self) -> "MembershipQuerySet":
+        """Live system administrators."""
+        return self.live().filter(is_sysadmin=True)
 
 
 class Membership(models.Model):
@@ -117,6 +229,8 @@ class Membership(models.Model):
     suspended_at = models.DateTimeField(_("pausad"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = MembershipQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("användare i abonnemang")
         verbose_name_plural = _("användare i abonnemang")
@@ -143,10 +257,6 @@ class Membership(models.Model):
             "subscription": self.subscription,
         }
 
-    @property
-    def is_consultant(self) -> bool:
-        return self.consultant_id is not None
-
 
 class Level(models.TextChoices):
     READ = "read", _("Läs")
@@ -155,10 +265,36 @@ class Level(models.TextChoices):
     ADMIN = "admin", _("Administratör")
 
 
+class ProgramLevelQuerySet(models.QuerySet["ProgramLevel"]):
+    def seats_used(self) -> "models.QuerySet[ProgramLevel, dict[str, Any]]":
+        """Seats used, the rule's one home: a level on a program takes one
+        licence seat of that program in the subscription (DESIGN.md, flow 2),
+        whatever the member's state. These levels counted per
+        `subscription_id` and `program_id`, as `used`: rows of one query, or a
+        subquery (`.values("used")`)."""
+        return (
+            self.values("program_id", subscription_id=F("membership__subscription_id"))
+            .annotate(used=Count("id"))
+            .order_by()
+        )
+
+    def seats_used_by_program(self) -> dict[int, int]:
+        """`seats_used` of one subscription's levels, by program id."""
+        return {row["program_id"]: row["used"] for row in self.seats_used()}
+
+
+def seats_used_of(levels: "Iterable[ProgramLevel]") -> collections.Counter[int]:
+    """`seats_used` by program id, counted from levels already fetched
+    (the permission grid shows them anyway: no query of its own)."""
+    return collections.Counter(level.program_id for level in levels)
+
+
 class ProgramLevel(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="levels")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     level = models.CharField(_("behörighet"), max_length=20, choices=Level.choices)
+
+    objects = ProgramLevelQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("behörighet")

@@ -7,76 +7,57 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.catalogue import plan_program_codes, program_can_be_given
-from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
+from clients.models import (
+    Membership,
+    Program,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+    live_membership_q,
+    seats_used_of,
+)
 from collaboration.ledger import ledger_record_denied
-from collaboration.models import Coupling
 from firm_portal.models import User
-from firm_portal.timeutils import today_in_stockholm
 
 
-def live_membership_q(prefix: str = "") -> Q:
-    """Memberships that grant access now: not suspended, not past their end
-    date, and either an active client user or an active consultant whose firm
-    has an active coupling to the subscription. `subscription_for_sysadmin`
-    states these rules again as plain joins (cheaper to compile): change both."""
-    live_coupling = Coupling.objects.filter(
-        firm_id=OuterRef(f"{prefix}consultant__firm_id"),
-        subscription_id=OuterRef(f"{prefix}subscription_id"),
-        status=Coupling.Status.ACTIVE,
-    )
-    return (
-        Q(**{f"{prefix}user__is_active": True, f"{prefix}suspended_at__isnull": True})
-        & (
-            Q(**{f"{prefix}ends_on__isnull": True})
-            | Q(**{f"{prefix}ends_on__gte": today_in_stockholm()})
-        )
-        & (
-            Q(**{f"{prefix}consultant__isnull": True})
-            | (Q(**{f"{prefix}consultant__is_active": True}) & Q(Exists(live_coupling)))
-        )
-    )
+def subscriptions_left_without_sysadmin(*, leaving: Iterable[Membership]) -> dict[int, bool]:
+    """The "last live sysadmin" rule, its one home: the subscriptions that
+    would be left without a system administrator if the memberships `leaving`
+    lost their access — removed, paused, given an end date or stripped of
+    the flag. Every change of that kind is refused for these subscriptions.
 
-
-def subscriptions_left_without_sysadmin(*, leaving: Iterable[Membership]) -> set[int]:
-    """The "last live sysadmin" rule, its one home: the ids of the
-    subscriptions that would be left without a system administrator if the
-    memberships `leaving` lost their access — removed, paused, given an end
-    date or stripped of the flag. Every change of that kind is refused for
-    these subscriptions.
-
-    That is where one of them is a live sysadmin now (`live_membership_q`)
-    and no other live sysadmin has access tills vidare: one with an end date
-    only puts off the day the subscription has none. Two queries, whatever
-    the number of memberships."""
+    That is where one of them is a live sysadmin now
+    (`Membership.objects.sysadmins()`) and no other live sysadmin has access
+    tills vidare: one with an end date only puts off the day the subscription
+    has none. Keyed by subscription id, each with whether other live
+    sysadmins remain, all with an end date (the refusal says so). Two
+    queries, whatever the number of memberships."""
     own = {m.pk for m in leaving}
     own_live = set(
-        Membership.objects.filter(live_membership_q(), pk__in=own, is_sysadmin=True).values_list(
-            "subscription_id", flat=True
-        )
+        Membership.objects.sysadmins().filter(pk__in=own).values_list("subscription_id", flat=True)
     )
     if not own_live:
-        return set()
-    lasting = set(
-        Membership.objects.filter(
-            live_membership_q(),
-            subscription_id__in=own_live,
-            is_sysadmin=True,
-            ends_on__isnull=True,
-        )
+        return {}
+    others = list(
+        Membership.objects.sysadmins()
+        .filter(subscription_id__in=own_live)
         .exclude(pk__in=own)
-        .values_list("subscription_id", flat=True)
+        .values_list("subscription_id", "ends_on")
     )
-    return own_live - lasting
+    lasting = {subscription_id for subscription_id, ends_on in others if ends_on is None}
+    ending = {subscription_id for subscription_id, _ends_on in others}
+    return {pk: pk in ending for pk in own_live - lasting}
 
 
 def active_sysadmins(*, subscription: Subscription) -> QuerySet[Membership]:
     return (
-        Membership.objects.filter(live_membership_q(), subscription=subscription, is_sysadmin=True)
+        Membership.objects.sysadmins()
+        .filter(subscription=subscription)
         .select_related("user", "consultant__firm")
         .order_by("user__full_name")
     )
@@ -84,9 +65,7 @@ def active_sysadmins(*, subscription: Subscription) -> QuerySet[Membership]:
 
 def subscriptions_administered_by(*, user: User) -> QuerySet[Subscription]:
     """Subscriptions where the user is an active system administrator."""
-    memberships = Membership.objects.filter(
-        live_membership_q(), user=user, is_sysadmin=True, subscription_id=OuterRef("pk")
-    )
+    memberships = Membership.objects.sysadmins().filter(user=user, subscription_id=OuterRef("pk"))
     return (
         Subscription.objects.filter(Exists(memberships))
         .exclude(status=Subscription.Status.ENDED)
@@ -102,27 +81,18 @@ def subscription_for_sysadmin(
 
     The same rules as `subscriptions_administered_by` (a live membership as
     `live_membership_q` defines it, and a subscription not ended), asked as
-    one query of plain joins: the firm's active coupling is joined through the
-    subscription's couplings instead of an EXISTS nested in an EXISTS, which
-    costs about half as much to build and compile on every request of a
-    sysadmin page. tests/clients/test_views.py::TestSysadminAccess holds every
+    one query of plain joins: `live_membership_q(coupling_join=True)` joins
+    the firm's active coupling through the subscription's couplings instead
+    of an EXISTS nested in an EXISTS, which is cheaper to build and compile
+    on every request of a sysadmin page. tests/clients/test_views.py::TestSysadminAccess holds every
     refusal. `select_related`: more of the subscription to fetch with it
     (e.g. "billing__firm")."""
     related = ["subscription__client", *(f"subscription__{name}" for name in select_related)]
     memberships = Membership.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today_in_stockholm()),
-        # One join to the couplings, so both conditions hold for the same one.
-        Q(consultant__isnull=True)
-        | Q(
-            consultant__is_active=True,
-            subscription__couplings__firm_id=F("consultant__firm_id"),
-            subscription__couplings__status=Coupling.Status.ACTIVE,
-        ),
+        live_membership_q(coupling_join=True),
         ~Q(subscription__status=Subscription.Status.ENDED),
         user=user,
         is_sysadmin=True,
-        user__is_active=True,
-        suspended_at__isnull=True,
         subscription__number=number,
     ).select_related(*related)
     membership = next(iter(memberships[:1]), None)
@@ -226,9 +196,8 @@ def license_usage(*, subscription: Subscription, program: Program) -> LicenseUsa
         ProgramLevel.objects.filter(
             membership__subscription=subscription, program_id=OuterRef("pk")
         )
-        .values("program_id")
-        .annotate(n=Count("id"))
-        .values("n")
+        .seats_used()
+        .values("used")  # type: ignore[misc]  # the annotation of seats_used()
     )
     seat_count, used_count = (
         Program.objects.filter(pk=program.pk)
@@ -256,10 +225,10 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
         .order_by("user__full_name")
     )
     level_by_member: dict[int, dict[int, ProgramLevel]] = {m.pk: {} for m in memberships}
-    used: dict[int, int] = {}
-    for level in ProgramLevel.objects.filter(membership__subscription=subscription):
+    levels = list(ProgramLevel.objects.filter(membership__subscription=subscription))
+    for level in levels:
         level_by_member.setdefault(level.membership_id, {})[level.program_id] = level
-        used[level.program_id] = used.get(level.program_id, 0) + 1
+    used = seats_used_of(levels)
     seats = dict(
         SubscriptionLicense.objects.filter(subscription=subscription).values_list(
             "program_id", "seats"

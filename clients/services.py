@@ -24,7 +24,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
-from clients.selectors import live_membership_q, subscriptions_left_without_sysadmin
+from clients.selectors import subscriptions_left_without_sysadmin
 from collaboration.ledger import Kind, ledger_record
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
@@ -115,9 +115,11 @@ def program_level_set(
         .values_list("seats", flat=True)
         .first()
     ) or 0
-    used = ProgramLevel.objects.filter(
-        membership__subscription=subscription, program=program
-    ).count()
+    used = (
+        ProgramLevel.objects.filter(membership__subscription=subscription, program=program)
+        .seats_used_by_program()
+        .get(program.pk, 0)
+    )
     if used >= seats:
         raise NoFreeSeat(program=program, seats=seats)
     created = ProgramLevel.objects.create(membership=membership, program=program, level=level)
@@ -262,14 +264,10 @@ def _refuse_last_sysadmin(
     `subscriptions_left_without_sysadmin`). `message` says so when no other
     sysadmin is live; when the others all have an end date, one message says
     that instead. Call with the subscription locked."""
-    if subscription.pk not in subscriptions_left_without_sysadmin(leaving=[membership]):
+    left = subscriptions_left_without_sysadmin(leaving=[membership])
+    if subscription.pk not in left:
         return
-    others_end = (
-        Membership.objects.filter(live_membership_q(), subscription=subscription, is_sysadmin=True)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-    if others_end:
+    if left[subscription.pk]:  # the others all have an end date
         message = _(
             "%(name)s är den enda systemadministratören med åtkomst tills vidare – de andra har "
             "ett slutdatum. Ta bort ett slutdatum eller gör någon annan till "

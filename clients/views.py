@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -30,10 +29,6 @@ from licensing.reports import license_quote
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
 USERS_TEMPLATE = "clients/users.html"
 ADD_LICENSE_TEMPLATE = "clients/add_license.html"
-
-
-# The options of a level select: "Ingen" and the levels.
-LEVEL_CHOICES = [("", gettext_lazy("Ingen")), *Level.choices]
 
 
 def _grid_rows(
@@ -70,7 +65,6 @@ def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
             "subscription": subscription,
             "client_rows": _grid_rows(grid, grid.client_users),
             "consultant_rows": _grid_rows(grid, grid.consultants),
-            "level_choices": LEVEL_CHOICES,
             "errors": errors,
         },
         status=422 if errors else 200,
@@ -198,17 +192,20 @@ def set_level(
         "subscription": subscription,
         "member": membership,
         "cell": selectors.LevelCell(program, level.level if level else ""),
-        "level_choices": LEVEL_CHOICES,
         "cell_error": error,
         "cell_saved": not error,
     }
     if error and plan_includes(plan=subscription.plan, program_code=program.code):
-        # "Lägg till licens" in the refused cell, carrying the level just chosen.
-        query: dict[str, object] = {"medlem": membership.pk}
-        if wanted in Level.values:
-            query["niva"] = wanted
-        context["add_license_query"] = urlencode(query)
+        context["add_license_query"] = _add_license_query(membership, wanted)
     return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell-response", context)
+
+
+def _add_license_query(membership: Membership, wanted: str) -> str:
+    """ "Lägg till licens" in a refused cell carries the member and the level just chosen."""
+    query: dict[str, object] = {"medlem": membership.pk}
+    if wanted in Level.values:
+        query["niva"] = wanted
+    return urlencode(query)
 
 
 @login_required

@@ -5,25 +5,22 @@ firm may change or end one. Fetching is checking: outsiders get 404."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from clients.models import Subscription, SubscriptionLicense
+from clients.models import Subscription, SubscriptionLicense, subscriptions_matching
 from clients.selectors import record_denied
 from collaboration.models import Coupling
 from collaboration.selectors import consultant_clients
 from firm_portal.models import Consultant
-from firm_portal.request_data import search_number
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import BillingChange, Recipient, SubscriptionBilling
 
-OVERVIEW_STATUSES: tuple[str, ...] = (
-    Coupling.Status.ACTIVE,
-    Coupling.Status.SCHEDULED,
-    Coupling.Status.AWAITING_CUSTOMER,
-)
-CHANGEABLE_STATUSES = (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED)
+# "Samarbeten" lists every live coupling, those awaiting the customer too;
+# only agreed ones can be changed or ended.
+OVERVIEW_STATUSES = Coupling.LIVE_STATUSES
+CHANGEABLE_STATUSES = Coupling.AGREED_STATUSES
 
 
 def _detail_prefetches(prefix: str = "") -> "list[Prefetch[Any]]":
@@ -63,12 +60,7 @@ def collaborations_for_consultant(*, consultant: Consultant, query: str = "") ->
     qs = consultant_clients(consultant=consultant, statuses=OVERVIEW_STATUSES)
     query = query.strip()
     if query:
-        condition = Q(subscription__client__name__icontains=query)
-        number = search_number(query)
-        if number is not None:
-            condition |= Q(subscription__client__org_number__startswith=query)
-            condition |= Q(subscription__number=number)
-        qs = qs.filter(condition)
+        qs = qs.filter(subscription_id__in=subscriptions_matching(query))
     return with_collaboration_details(qs)
 
 
@@ -103,14 +95,6 @@ class FirmRights:
 
     change_refusal: str
     end_refusal: str
-
-    @property
-    def may_change(self) -> bool:
-        return not self.change_refusal
-
-    @property
-    def may_end(self) -> bool:
-        return not self.end_refusal
 
 
 def firm_rights(*, consultant: Consultant, coupling: Coupling) -> FirmRights:

@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -168,12 +167,9 @@ def _forms(target: Target, data: Any = None, bound: str = "") -> dict[str, Form]
         for program in Program.objects.all()
         if plan_includes(plan=subscription.plan, program_code=program.code) or seats.get(program.pk)
     ]
-    used = dict(
-        ProgramLevel.objects.filter(membership__subscription=subscription)
-        .values_list("program_id")
-        .annotate(n=Count("id"))
-        .values_list("program_id", "n")
-    )
+    used = ProgramLevel.objects.filter(
+        membership__subscription=subscription
+    ).seats_used_by_program()
     billing = selectors.billing_of(subscription)
     return {
         "licenses_form": LicensesForm(

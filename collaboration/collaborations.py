@@ -108,9 +108,7 @@ def collaboration_licenses_set(
         License.objects.filter(subscription=subscription).values_list("program_id", "seats")
     )
     used = Counter(
-        ProgramLevel.objects.filter(membership__subscription=subscription).values_list(
-            "program_id", flat=True
-        )
+        ProgramLevel.objects.filter(membership__subscription=subscription).seats_used_by_program()
     )
     errors: dict[str, list[str]] = {}
     changes: list[LicenseChangeResult] = []
@@ -402,10 +400,18 @@ def collaboration_end_preview(*, coupling: Coupling) -> EndPreview:
             subscription_id=coupling.subscription_id, program__code__in=freed
         ).values_list("program__code", "seats")
     )
+    code_of = {
+        level.program_id: level.program.code for m in memberships for level in m.levels.all()
+    }
     used = Counter(
-        ProgramLevel.objects.filter(
-            membership__subscription_id=coupling.subscription_id, program__code__in=freed
-        ).values_list("program__code", flat=True)
+        {
+            code_of[program_id]: n
+            for program_id, n in ProgramLevel.objects.filter(
+                membership__subscription_id=coupling.subscription_id, program_id__in=code_of
+            )
+            .seats_used_by_program()
+            .items()
+        }
     )
     refusal = ""
     if coupling.subscription_id in subscriptions_left_without_sysadmin(leaving=memberships):
@@ -451,7 +457,7 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
     )
     coupling.subscription = subscription
     status_before = coupling.status
-    if coupling.status not in (Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED):
+    if coupling.status not in Coupling.AGREED_STATUSES:
         raise CollaborationEndRefused(
             _("Samarbetet med %(firm)s är redan avslutat.") % {"firm": coupling.firm.name},
             code="not_live",
@@ -466,14 +472,33 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
         if m.consultant is None or m.consultant.firm_id != coupling.firm_id
     ]
 
-    Membership.objects.filter(pk__in=[m.pk for m in preview.memberships]).delete()
+    _end_and_leave(actor=actor, coupling=coupling, memberships=preview.memberships)
+    effective_on = _end_record(
+        actor=actor, coupling=coupling, preview=preview, side=side, status_before=status_before
+    )
+    _end_notify(
+        actor=actor,
+        coupling=coupling,
+        side=side,
+        client_side=client_side,
+        customer_pays_from=effective_on,
+        removed_count=len(preview.memberships),
+    )
+    return coupling
+
+
+def _end_and_leave(*, actor: User, coupling: Coupling, memberships: list[Membership]) -> None:
+    """The coupling ends; the firm's consultants leave the subscription
+    (levels and client assignments with them), each leaving in the ledger."""
+    subscription = coupling.subscription
+    Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
     ClientAssignment.objects.filter(
         subscription=subscription, consultant__firm_id=coupling.firm_id
     ).delete()
     coupling.status = Coupling.Status.ENDED
     coupling.ended_at = timezone.now()
     coupling.save(update_fields=["status", "ended_at"])
-    for membership in preview.memberships:
+    for membership in memberships:
         ledger_record(
             kind=Kind.MEMBER_REMOVED,
             actor=actor,
@@ -486,6 +511,14 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
             },
             detail=_("Samarbetet avslutades"),
         )
+
+
+def _end_record(
+    *, actor: User, coupling: Coupling, preview: EndPreview, side: str, status_before: str
+) -> date | None:
+    """If the firm paid, the customer is invoice recipient from the first of
+    next month (that day is returned); the end goes into the ledger."""
+    subscription = coupling.subscription
     effective_on = None
     if preview.firm_pays:
         effective_on = next_month_first()
@@ -511,14 +544,30 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
             "firm_paid": preview.firm_pays,
         },
     )
+    return effective_on
+
+
+def _end_notify(
+    *,
+    actor: User,
+    coupling: Coupling,
+    side: str,
+    client_side: list[User],
+    customer_pays_from: date | None,
+    removed_count: int,
+) -> None:
+    """Email the other side: the client's sysadmins when the firm ended it,
+    the firm's admins and the responsible consultant when the customer did;
+    never the one who ended it."""
+    subscription = coupling.subscription
     context = {
         "firm": coupling.firm,
         "client": subscription.client,
         "subscription": subscription,
         "ended_by": actor,
         "side": side,
-        "customer_pays_from": effective_on,
-        "removed_count": len(preview.memberships),
+        "customer_pays_from": customer_pays_from,
+        "removed_count": removed_count,
     }
     if side == Side.FIRM:
         recipients = {user.email: user for user in client_side}
@@ -536,4 +585,3 @@ def collaboration_end(*, actor: User, coupling: Coupling, side: str) -> Coupling
         outbox_enqueue_email(
             to=user.email, template="collaboration-ended", context={"recipient": user, **context}
         )
-    return coupling

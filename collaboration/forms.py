@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clients.validators import normalize_org_number
@@ -108,8 +107,3 @@ class CollaborationRequestForm(forms.Form):
         else:
             cleaned["start_date"] = None
         return cleaned
-
-
-def raise_field_error(form: forms.Form, field: str, error: ValidationError) -> None:
-    for message in error.messages:
-        form.add_error(field, message)

@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 from clients.validators import normalize_org_number
 from collaboration.manual import (
     PERFORM_PERMISSION,
-    PerformOutcome,
     Registration,
     kronor,
     manual_coupling_apply,
@@ -30,8 +29,8 @@ from collaboration.manual import (
     manual_coupling_check_sysadmin,
     manual_coupling_fee_settle,
     manual_coupling_override_note,
-    manual_coupling_perform,
 )
+from collaboration.manual_perform import PerformOutcome, manual_coupling_perform
 from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
 from collaboration.scanned_forms import scanned_form_type
 from firm_portal.admin_search import OrgNumberSearchMixin

@@ -1,13 +1,19 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import visible_to_q
 from clients.validators import validate_org_number
 from collaboration.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
+
+if TYPE_CHECKING:
+    from firm_portal.models import Consultant
 
 
 class CollaborationRequest(models.Model):
@@ -92,16 +98,61 @@ class CollaborationRequest(models.Model):
         }
 
 
+class CouplingStatus(models.TextChoices):
+    # Created with a new customer ("Skapa nytt samarbete"): active once the
+    # customer accepts the terms through the welcome link.
+    AWAITING_CUSTOMER = "awaiting_customer", _("Väntar på kundens godkännande")
+    SCHEDULED = "scheduled", _("Schemalagd")
+    ACTIVE = "active", _("Aktiv")
+    ENDED = "ended", _("Avslutad")
+
+
+# The coupling rules, each stated once (README: "Rule → where it lives").
+# Live: the firm holds its place with the subscription, so no second coupling
+# of the same firm may be made (the database constraint below), whether the
+# customer has still to accept, the start date is to come, or it is active.
+COUPLING_LIVE_STATUSES = [
+    CouplingStatus.AWAITING_CUSTOMER,
+    CouplingStatus.SCHEDULED,
+    CouplingStatus.ACTIVE,
+]
+# Agreed: approved by the client's sysadmin or accepted by the new customer,
+# active now or from a start date to come; it can be changed or ended.
+COUPLING_AGREED_STATUSES = [CouplingStatus.ACTIVE, CouplingStatus.SCHEDULED]
+
+
+def coupling_active_q(prefix: str = "") -> Q:
+    """Active: the coupling gives the firm's consultants access today.
+    `prefix`: the path to the coupling from the model filtered."""
+    return Q(**{f"{prefix}status": CouplingStatus.ACTIVE})
+
+
+class CouplingQuerySet(models.QuerySet["Coupling"]):
+    def live(self) -> "CouplingQuerySet":
+        """Couplings that block another of the same firm and subscription."""
+        return self.filter(status__in=COUPLING_LIVE_STATUSES)
+
+    def agreed(self) -> "CouplingQuerySet":
+        """Couplings the client agreed to: active now or scheduled."""
+        return self.filter(status__in=COUPLING_AGREED_STATUSES)
+
+    def visible_to(self, consultant: "Consultant") -> "CouplingQuerySet":
+        """The couplings of the consultant's firm to the clients they see
+        (`clients.models.visible_to_q`), in any status."""
+        return self.filter(visible_to_q(consultant, "subscription_id"), firm_id=consultant.firm_id)
+
+    def active(self) -> "CouplingQuerySet":
+        """Couplings that give the firm's consultants access today."""
+        return self.filter(coupling_active_q())
+
+
 class Coupling(models.Model):
     """A link between a firm and a subscription ("Sammankoppling")."""
 
-    class Status(models.TextChoices):
-        # Created with a new customer ("Skapa nytt samarbete"): live once the
-        # customer accepts the terms through the welcome link.
-        AWAITING_CUSTOMER = "awaiting_customer", _("Väntar på kundens godkännande")
-        SCHEDULED = "scheduled", _("Schemalagd")
-        ACTIVE = "active", _("Aktiv")
-        ENDED = "ended", _("Avslutad")
+    Status = CouplingStatus
+    active_q = staticmethod(coupling_active_q)
+    LIVE_STATUSES = COUPLING_LIVE_STATUSES
+    AGREED_STATUSES = COUPLING_AGREED_STATUSES
 
     firm = models.ForeignKey("firm_portal.Firm", on_delete=models.PROTECT, related_name="couplings")
     subscription = models.ForeignKey(
@@ -128,13 +179,15 @@ class Coupling(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CouplingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("sammankoppling")
         verbose_name_plural = _("sammankopplingar")
         constraints = [
             models.UniqueConstraint(
                 fields=["firm", "subscription"],
-                condition=Q(status__in=["awaiting_customer", "scheduled", "active"]),
+                condition=Q(status__in=COUPLING_LIVE_STATUSES),
                 name="coupling_one_live_per_firm_subscription",
             ),
         ]
@@ -146,7 +199,7 @@ class Coupling(models.Model):
             # index-only scan instead of reading every coupling.
             models.Index(
                 fields=["firm"],
-                condition=Q(status__in=["active", "scheduled"]),
+                condition=Q(status__in=COUPLING_AGREED_STATUSES),
                 name="coupling_live_by_firm_idx",
             ),
         ]

@@ -36,7 +36,7 @@ on resend, cleared on acceptance, 14-day expiry), never the contact's
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -70,7 +70,7 @@ from collaboration.new_customer_selectors import (
 )
 from collaboration.services import CollaborationError, require_client_manager_seat
 from firm_portal.emails import email_key
-from firm_portal.models import Consultant, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
 from firm_portal.services import assignment_ensure
 from firm_portal.sms_allowance import firm_sms_allowance
@@ -188,21 +188,9 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
     got a subscription meanwhile (also a second click on the button), and
     ValidationError (per field) for a payment choice the rules refuse."""
     require_client_manager_seat(consultant=consultant)
-    customer, payment = order.customer, order.payment
-    firm = consultant.firm
+    customer = order.customer
     today = today_in_stockholm()
-    billing_validate(
-        recipient=payment.recipient,
-        firm=firm if payment.recipient == Recipient.FIRM else None,
-        consolidated=payment.consolidated,
-        period_months=payment.period_months,
-        starts_on=today,
-    )
-    if not order.licenses or any(
-        not plan_includes(plan=order.plan, program_code=choice.program.code)
-        for choice in order.licenses
-    ):
-        raise ValidationError(_("Välj licenser för program som ingår i varianten."))
+    _order_validate(order, firm=consultant.firm, today=today)
     taken = CollaborationError(
         _(
             "%(org)s har redan ett abonnemang hos oss. Samarbetet skapades inte; "
@@ -213,56 +201,9 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
     )
     try:
         with transaction.atomic():
-            client = (
-                Client.objects.select_for_update().filter(org_number=customer.org_number).first()
-            )
-            if client is None:
-                client = Client.objects.create(name=customer.name, org_number=customer.org_number)
-            elif client.subscriptions.exclude(status=Subscription.Status.ENDED).exists():
-                raise taken
-            elif _only_attempts_without_consent(client) and client.name != customer.name:
-                # What an earlier firm typed for a customer that never
-                # accepted is no record of the customer's: this firm's name.
-                client.name = customer.name
-                client.save(update_fields=["name"])
-            subscription = subscription_create(
-                client_id=client.pk, plan=order.plan, status=Subscription.Status.PENDING
-            )
-            subscription.client = client
-            _write_licenses(actor=consultant.user, subscription=subscription, order=order)
-            subscription_billing_set(
-                subscription=subscription,
-                recipient=payment.recipient,
-                firm=firm if payment.recipient == Recipient.FIRM else None,
-                consolidated=payment.consolidated,
-                period_months=payment.period_months,
-                starts_on=today,
-                street=customer.street,
-                postal_code=customer.postal_code,
-                city=customer.city,
-                invoice_email=customer.email,
-            )
-            coupling = Coupling.objects.create(
-                firm=firm,
-                subscription=subscription,
-                responsible_consultant=consultant,
-                status=Coupling.Status.AWAITING_CUSTOMER,
-                starts_on=today,
-            )
-            assignment_ensure(consultant=consultant, subscription_id=subscription.pk)
-            # No subject: the firm's ledger does not learn whose the address is.
-            ledger_record(
-                kind=Kind.COLLABORATION_CREATED,
-                actor=consultant.user,
-                firm=firm,
-                subscription=subscription,
-                after={
-                    "plan": order.plan,
-                    "licenses": {choice.program.code: choice.seats for choice in order.licenses},
-                    "recipient": payment.recipient,
-                    "consolidated": payment.consolidated,
-                    "period_months": payment.period_months,
-                },
+            client = _client_claim(customer, taken=taken)
+            coupling = _collaboration_open(
+                consultant=consultant, order=order, client=client, today=today
             )
             contact, created = _contact_user(customer)
             acceptance = CustomerAcceptance(
@@ -282,6 +223,87 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
         # The same organisationsnummer created at the same moment (a double click).
         raise taken from None
     return welcomed
+
+
+def _order_validate(order: NewCustomerOrder, *, firm: Firm, today: date) -> None:
+    """The payment choice and the licences, checked before anything is written."""
+    payment = order.payment
+    billing_validate(
+        recipient=payment.recipient,
+        firm=firm if payment.recipient == Recipient.FIRM else None,
+        consolidated=payment.consolidated,
+        period_months=payment.period_months,
+        starts_on=today,
+    )
+    if not order.licenses or any(
+        not plan_includes(plan=order.plan, program_code=choice.program.code)
+        for choice in order.licenses
+    ):
+        raise ValidationError(_("Välj licenser för program som ingår i varianten."))
+
+
+def _client_claim(customer: CustomerDetails, *, taken: CollaborationError) -> Client:
+    """The client with the organisationsnummer, locked, or a new one; `taken`
+    is raised when it has a subscription that has not ended."""
+    client = Client.objects.select_for_update().filter(org_number=customer.org_number).first()
+    if client is None:
+        client = Client.objects.create(name=customer.name, org_number=customer.org_number)
+    elif client.subscriptions.exclude(status=Subscription.Status.ENDED).exists():
+        raise taken
+    elif _only_attempts_without_consent(client) and client.name != customer.name:
+        # What an earlier firm typed for a customer that never
+        # accepted is no record of the customer's: this firm's name.
+        client.name = customer.name
+        client.save(update_fields=["name"])
+    return client
+
+
+def _collaboration_open(
+    *, consultant: Consultant, order: NewCustomerOrder, client: Client, today: date
+) -> Coupling:
+    """The pending subscription with its licences and billing, and the
+    coupling that waits for the customer, in the ledger."""
+    firm, customer, payment = consultant.firm, order.customer, order.payment
+    subscription = subscription_create(
+        client_id=client.pk, plan=order.plan, status=Subscription.Status.PENDING
+    )
+    subscription.client = client
+    _write_licenses(actor=consultant.user, subscription=subscription, order=order)
+    subscription_billing_set(
+        subscription=subscription,
+        recipient=payment.recipient,
+        firm=firm if payment.recipient == Recipient.FIRM else None,
+        consolidated=payment.consolidated,
+        period_months=payment.period_months,
+        starts_on=today,
+        street=customer.street,
+        postal_code=customer.postal_code,
+        city=customer.city,
+        invoice_email=customer.email,
+    )
+    coupling = Coupling.objects.create(
+        firm=firm,
+        subscription=subscription,
+        responsible_consultant=consultant,
+        status=Coupling.Status.AWAITING_CUSTOMER,
+        starts_on=today,
+    )
+    assignment_ensure(consultant=consultant, subscription_id=subscription.pk)
+    # No subject: the firm's ledger does not learn whose the address is.
+    ledger_record(
+        kind=Kind.COLLABORATION_CREATED,
+        actor=consultant.user,
+        firm=firm,
+        subscription=subscription,
+        after={
+            "plan": order.plan,
+            "licenses": {choice.program.code: choice.seats for choice in order.licenses},
+            "recipient": payment.recipient,
+            "consolidated": payment.consolidated,
+            "period_months": payment.period_months,
+        },
+    )
+    return coupling
 
 
 def _only_attempts_without_consent(client: Client) -> bool:
@@ -427,13 +449,7 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
             raise AcceptanceError("used")
         contact = User.objects.select_for_update().get(pk=acceptance.contact_id)
         acceptance.contact = contact
-        if sets_password(acceptance):
-            if user is not None and user.pk != contact.pk:
-                raise PermissionDenied(_("Logga ut först: länken är till någon annan."))
-            if not password:
-                raise AcceptanceError("password_missing")
-        elif user is None or user.pk != contact.pk:
-            raise PermissionDenied(_("Logga in som %(email)s först.") % {"email": contact.email})
+        _require_contact(acceptance, user=user, password=password)
         coupling = (
             Coupling.objects.select_for_update(of=("self",))
             .select_related("responsible_consultant__user", "firm", "subscription__client")
@@ -472,31 +488,55 @@ def new_customer_accept(*, token: str, user: User | None, password: str | None) 
             subject=contact,
             after={"coupling": Coupling.Status.ACTIVE, "starts_on": today.isoformat()},
         )
-        responsible = coupling.responsible_consultant
-        if responsible is not None:
-            # Like an approved request: the responsible consultant becomes a member.
-            responsible_consultant_join(
-                subscription=subscription,
-                consultant=responsible,
-                actor=contact,
-                detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
-            )
-            recipients = {responsible.user.email: responsible.user}
-            recipients.setdefault(acceptance.created_by.email, acceptance.created_by)
-            for recipient in recipients.values():
-                outbox_enqueue_email(
-                    to=recipient.email,
-                    template="new-customer-accepted",
-                    context={
-                        "recipient": recipient,
-                        "firm": coupling.firm,
-                        "client": subscription.client,
-                        "subscription": subscription,
-                        "contact": contact,
-                        "billing": billing,
-                    },
-                )
+        _responsible_joins(acceptance, coupling=coupling, billing=billing)
     return subscription
+
+
+def _require_contact(
+    acceptance: CustomerAcceptance, *, user: User | None, password: str | None
+) -> None:
+    """Only the contact accepts: a new contact account by choosing its
+    password (nobody else logged in), any other logged in as itself."""
+    contact = acceptance.contact
+    if sets_password(acceptance):
+        if user is not None and user.pk != contact.pk:
+            raise PermissionDenied(_("Logga ut först: länken är till någon annan."))
+        if not password:
+            raise AcceptanceError("password_missing")
+    elif user is None or user.pk != contact.pk:
+        raise PermissionDenied(_("Logga in som %(email)s först.") % {"email": contact.email})
+
+
+def _responsible_joins(
+    acceptance: CustomerAcceptance, *, coupling: Coupling, billing: SubscriptionBilling
+) -> None:
+    """Like an approved request: the responsible consultant becomes a member,
+    and they and the consultant who created the collaboration are told."""
+    responsible = coupling.responsible_consultant
+    if responsible is None:
+        return
+    subscription, contact = coupling.subscription, acceptance.contact
+    responsible_consultant_join(
+        subscription=subscription,
+        consultant=responsible,
+        actor=contact,
+        detail=_("Ansvarig konsult i samarbetet som kunden godkände."),
+    )
+    recipients = {responsible.user.email: responsible.user}
+    recipients.setdefault(acceptance.created_by.email, acceptance.created_by)
+    for recipient in recipients.values():
+        outbox_enqueue_email(
+            to=recipient.email,
+            template="new-customer-accepted",
+            context={
+                "recipient": recipient,
+                "firm": coupling.firm,
+                "client": subscription.client,
+                "subscription": subscription,
+                "contact": contact,
+                "billing": billing,
+            },
+        )
 
 
 def _typed_details_reach_the_account(*, acceptance: CustomerAcceptance, contact: User) -> None:

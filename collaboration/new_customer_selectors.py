@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core import signing
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from clients.models import (
 )
 from clients.selectors import record_denied
 from collaboration.models import Coupling, CustomerAcceptance
-from firm_portal.models import ClientAssignment, Consultant, User
+from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import reseller_agreement_active
 from licensing.models import Recipient, SubscriptionBilling
@@ -304,28 +304,13 @@ def _member_levels(*, subscription: Subscription, user: User) -> dict[str, str]:
     )
 
 
-def _visible_to(consultant: Consultant) -> Q:
-    if consultant.sees_all_clients:
-        return Q()
-    return Q(responsible_consultant=consultant) | Q(
-        Exists(
-            ClientAssignment.objects.filter(
-                subscription_id=OuterRef("subscription_id"), consultant=consultant
-            )
-        )
-    )
-
-
 def awaiting_collaborations(*, consultant: Consultant, limit: int = 50) -> list[Coupling]:
     """The firm's new customers that have not accepted yet, newest first, each
     with its `customer_acceptance` (the contact's address and the link's
     expiry). One query."""
     return list(
-        Coupling.objects.filter(
-            _visible_to(consultant),
-            firm_id=consultant.firm_id,
-            status=Coupling.Status.AWAITING_CUSTOMER,
-        )
+        Coupling.objects.visible_to(consultant)
+        .filter(status=Coupling.Status.AWAITING_CUSTOMER)
         .select_related(
             "subscription__client",
             "responsible_consultant__user",
@@ -336,9 +321,11 @@ def awaiting_collaborations(*, consultant: Consultant, limit: int = 50) -> list[
 
 
 def _firm_couplings(*, consultant: Consultant, number: int) -> QuerySet[Coupling]:
-    return Coupling.objects.filter(
-        _visible_to(consultant), firm_id=consultant.firm_id, subscription__number=number
-    ).select_related("subscription__client", "responsible_consultant__user", "firm")
+    return (
+        Coupling.objects.visible_to(consultant)
+        .filter(subscription__number=number)
+        .select_related("subscription__client", "responsible_consultant__user", "firm")
+    )
 
 
 def awaiting_collaboration_for_consultant(*, consultant: Consultant, number: int) -> Coupling:

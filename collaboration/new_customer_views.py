@@ -253,19 +253,7 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, _("Prislistan saknar priser för i dag. Kontakta support."))
         return redirect("home")
     if request.method == "GET":
-        org_number = _org_number_or_blank(request.GET.get("orgnr", ""))
-        if state.under_way:
-            # Left half-way (another page, a closed tab): ask before going on.
-            return _render_resume(request, consultant, state, offers, org_number=org_number)
-        if org_number:
-            # From "Ny klient": the organisationsnummer that had no subscription.
-            customer = state.data("customer")
-            customer["org_number"] = org_number
-            state.keep("customer", customer)
-            if selectors.existing_customer(consultant=consultant, org_number=org_number) is None:
-                state.org_checked = org_number
-            state.save()
-        return _render(request, consultant, state, offers)
+        return _wizard_get(request, consultant, state, offers)
 
     action = request.POST.get("action", "next")
     if action == "reset":
@@ -299,6 +287,39 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
     state.step = posted
     if org_first and typed is not None:
         return _check_org_number(request, consultant, state, offers, typed)
+    return _step_forward(request, consultant, state, offers, typed=typed)
+
+
+def _wizard_get(
+    request: AuthenticatedHttpRequest, consultant: Consultant, state: Wizard, offers: Offers
+) -> HttpResponse:
+    """The step under way, or from "Ny klient" with its organisationsnummer."""
+    org_number = _org_number_or_blank(request.GET.get("orgnr", ""))
+    if state.under_way:
+        # Left half-way (another page, a closed tab): ask before going on.
+        return _render_resume(request, consultant, state, offers, org_number=org_number)
+    if org_number:
+        # From "Ny klient": the organisationsnummer that had no subscription.
+        customer = state.data("customer")
+        customer["org_number"] = org_number
+        state.keep("customer", customer)
+        if selectors.existing_customer(consultant=consultant, org_number=org_number) is None:
+            state.org_checked = org_number
+        state.save()
+    return _render(request, consultant, state, offers)
+
+
+def _step_forward(
+    request: AuthenticatedHttpRequest,
+    consultant: Consultant,
+    state: Wizard,
+    offers: Offers,
+    *,
+    typed: dict[str, str] | None,
+) -> HttpResponse:
+    """ "Fortsätt": the step's form checked, then the next step."""
+    posted = state.step
+    index = STEPS.index(posted)
     # Checked as typed, not as kept: a value over MAX_VALUE_CHARS is refused
     # with its real length.
     form = _forms(state, consultant, offers, posted, bound=True, data=typed)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clients.models import Client, Membership, Subscription
-from clients.selectors import active_sysadmins, live_membership_q
+from clients.selectors import active_sysadmins
 from clients.validators import normalize_org_number
 from collaboration.ledger import Kind, ledger_event, ledger_record, ledger_record_all
 from collaboration.models import CollaborationRequest, Coupling
@@ -65,23 +65,17 @@ def _lookup_candidates(*, firm_id: int, org_number: str) -> QuerySet[Subscriptio
     """The client's subscriptions that have not ended, each with what step 1
     checks for the firm (live coupling, pending request, an active sysadmin)
     annotated, in one query."""
-    coupling = Coupling.objects.filter(
-        firm_id=firm_id,
-        subscription_id=OuterRef("pk"),
-        status__in=[
-            Coupling.Status.ACTIVE,
-            Coupling.Status.SCHEDULED,
-            Coupling.Status.AWAITING_CUSTOMER,
-        ],
-    ).order_by("pk")
+    coupling = (
+        Coupling.objects.live()
+        .filter(firm_id=firm_id, subscription_id=OuterRef("pk"))
+        .order_by("pk")
+    )
     pending = CollaborationRequest.objects.filter(
         firm_id=firm_id,
         subscription_id=OuterRef("pk"),
         status=CollaborationRequest.Status.PENDING,
     ).order_by("pk")
-    sysadmin = Membership.objects.filter(
-        live_membership_q(), subscription_id=OuterRef("pk"), is_sysadmin=True
-    )
+    sysadmin = Membership.objects.sysadmins().filter(subscription_id=OuterRef("pk"))
     return (
         Subscription.objects.filter(client__org_number=org_number)
         .exclude(status=Subscription.Status.ENDED)

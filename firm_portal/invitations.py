@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from firm_portal.models import Firm, Invitation, User
+from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
 from notifications.services import outbox_enqueue_email
 
 SALT = "firm_portal.invitation"
@@ -156,8 +157,6 @@ def invitation_renew_expired(*, token: str) -> None:
         )
         if invitation is None:
             return
-        from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
-
         try:
             resends_count([Resend(item=f"invitation:{invitation.pk}", recipient=invitation.user)])
         except ResendLimitReached:

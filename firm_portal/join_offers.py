@@ -220,11 +220,11 @@ def _join_as_sysadmin(offer: JoinOffer, subscription: Subscription) -> str:
             _("Abonnemanget för %(client)s är avslutat, så inbjudan gäller inte längre.")
             % {"client": subscription.client.name}
         )
-    if not Coupling.objects.filter(
-        firm_id=offer.firm_id,
-        subscription=subscription,
-        status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
-    ).exists():
+    if (
+        not Coupling.objects.agreed()
+        .filter(firm_id=offer.firm_id, subscription=subscription)
+        .exists()
+    ):
         raise JoinOfferRefused(
             _(
                 "%(firm)s är inte längre sammankopplad med %(client)s, så inbjudan gäller "

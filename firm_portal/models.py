@@ -250,7 +250,7 @@ class JoinOffer(models.Model):
         User, on_delete=models.PROTECT, related_name="+", verbose_name=_("inbjuden av")
     )
     # Named system administrator on a manual coupling's paper form: accepting
-    # makes the person a sysadmin of the subscription (collaboration/manual.py).
+    # makes the person a sysadmin of the subscription (collaboration/manual_perform.py).
     as_sysadmin = models.BooleanField(_("som systemadministratör"), default=False, db_default=False)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING

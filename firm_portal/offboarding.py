@@ -184,6 +184,20 @@ def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> Consult
     JoinOffer.objects.filter(
         user_id=consultant.user_id, firm_id=consultant.firm_id, status=JoinOffer.Status.PENDING
     ).delete()
+    _ledger_record_offboarding(
+        actor=actor, consultant=consultant, memberships=memberships, removed=len(rows)
+    )
+    return ConsultantOffboarding.objects.create(
+        consultant=consultant,
+        performed_by=actor.user,
+        report=[row.as_report_row() for row in rows],
+    )
+
+
+def _ledger_record_offboarding(
+    *, actor: Consultant, consultant: Consultant, memberships: list[Membership], removed: int
+) -> None:
+    """Each subscription left, and the end itself, in the access ledger."""
     for membership in memberships:
         ledger_record(
             kind=Kind.MEMBER_REMOVED,
@@ -199,12 +213,7 @@ def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> Consult
         actor=actor.user,
         firm=consultant.firm_id,
         subject=consultant.user_id,
-        after={"subscriptions_removed": len(rows)},
-    )
-    return ConsultantOffboarding.objects.create(
-        consultant=consultant,
-        performed_by=actor.user,
-        report=[row.as_report_row() for row in rows],
+        after={"subscriptions_removed": removed},
     )
 
 

@@ -1,11 +1,10 @@
 """User-scoped reads for firms and consultants."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.models import Membership, Subscription
-from clients.selectors import live_membership_q
 from firm_portal.denials import NotAConsultant
 from firm_portal.models import (
     ClientAssignment,
@@ -16,7 +15,6 @@ from firm_portal.models import (
     JoinOffer,
     User,
 )
-from firm_portal.request_data import search_number
 
 _UNSET = object()
 
@@ -37,7 +35,7 @@ def account_ended_by(*, user: User) -> Firm | None:
         return None
     if Consultant.objects.filter(user=user, is_active=True).exists():
         return None
-    if Membership.objects.filter(live_membership_q(), user=user, consultant__isnull=True).exists():
+    if Membership.objects.live().filter(user=user, consultant__isnull=True).exists():
         return None
     return ended.consultant.firm
 
@@ -171,18 +169,6 @@ def consultant_assigned_count(*, consultant: Consultant) -> int:
     return ClientAssignment.objects.filter(consultant_id=consultant.pk).count()
 
 
-def _search(qs: QuerySet[Subscription], query: str) -> QuerySet[Subscription]:
-    """Subscriptions whose client name contains, or org.nr or number matches, `query`."""
-    query = query.strip()
-    if not query:
-        return qs
-    condition = Q(client__name__icontains=query) | Q(client__org_number__startswith=query)
-    number = search_number(query)
-    if number is not None:
-        condition |= Q(number=number)
-    return qs.filter(condition)
-
-
 def assignment_panel(
     *, actor: Consultant, consultant: Consultant, query: str, limit: int = 50
 ) -> tuple[list[tuple[Subscription, bool]], int]:
@@ -190,7 +176,7 @@ def assignment_panel(
     it is assigned to `consultant`, and the total number of matches."""
     from firm_portal.services import firm_subscriptions
 
-    qs = _search(firm_subscriptions(firm_id=actor.firm_id), query).select_related("client")
+    qs = firm_subscriptions(firm_id=actor.firm_id).matching(query).select_related("client")
     qs = qs.annotate(
         assigned=Exists(
             ClientAssignment.objects.filter(consultant=consultant, subscription_id=OuterRef("pk"))
@@ -205,7 +191,7 @@ def assignment_matches(*, actor: Consultant, query: str) -> list[int]:
     from firm_portal.services import firm_subscriptions
 
     return list(
-        _search(firm_subscriptions(firm_id=actor.firm_id), query).values_list("pk", flat=True)
+        firm_subscriptions(firm_id=actor.firm_id).matching(query).values_list("pk", flat=True)
     )
 
 

@@ -295,7 +295,7 @@ def firm_subscriptions(*, firm_id: int):  # type: ignore[no-untyped-def]
     """Subscriptions the firm is coupled to (active or scheduled)."""
     return Subscription.objects.filter(
         couplings__firm_id=firm_id,
-        couplings__status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED],
+        couplings__status__in=Coupling.AGREED_STATUSES,
     )
 
 

@@ -31,11 +31,6 @@ class SmsAllowance:
     wanted: int = 0
     used: int = 0
 
-    @property
-    def short(self) -> bool:
-        """Fewer SMS granted than were wanted: the rest are held."""
-        return self.granted < self.wanted
-
     def send(self, *, to: str, template: str, context: dict[str, Any]) -> bool:
         """Enqueue the SMS, or hold it once the claim is used up; True if it goes."""
         goes = self.used < self.granted

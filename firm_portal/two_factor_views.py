@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from firm_portal import two_factor
 from firm_portal.http import AuthenticatedHttpRequest, next_url
@@ -90,49 +91,15 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Scan the QR code (or type the secret), confirm with a first code, get
     the recovery codes."""
     if two_factor.two_factor_app_device(user=request.user) is not None:
-        request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
-        if request.session.get(two_factor.STATE_KEY) == two_factor.SETUP:
-            # Set up in another session while this one still had to: this
-            # session now needs a code. (The overview would send it back to
-            # setup, and setup back to the overview, without end.)
-            two_factor.session_state_refresh(request, request.user)
-            messages.info(
-                request,
-                _(
-                    "Tvåstegsverifiering har slagits på i ett annat fönster eller på en "
-                    "annan enhet. Ange koden från appen för att fortsätta."
-                ),
-            )
-            query = urlencode({"next": next_url(request, fallback="home")})
-            return redirect(f"{reverse('two_factor_verify')}?{query}")
-        messages.info(request, _("Tvåstegsverifiering är redan på."))
-        return redirect("two_factor")
+        return _already_set_up(request)
     # The secret shown belongs to this session's setup only (see
     # two_factor_setup_begin); a reload shows the same one.
     device = two_factor.session_setup_device(request, request.user)
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device is None:
-            form.add_error(
-                "code",
-                _(
-                    "Inställningen har startats om, kanske i ett annat fönster. Skanna den "
-                    "nya QR-koden nedan och skriv in koden som appen visar."
-                ),
-            )
-        else:
-            check = two_factor.two_factor_confirm_app(
-                user=request.user, device=device, code=form.cleaned_data["code"]
-            )
-            if check.device is not None:
-                codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
-                two_factor.session_mark_verified(request, device)
-                request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
-                request.session[two_factor.NEW_CODES_KEY] = codes
-                messages.success(request, _("Tvåstegsverifiering är på."))
-                query = urlencode({"next": next_url(request, fallback="home")})
-                return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
-            _code_error(form, check)
+        confirmed = _setup_confirm(request, form, device)
+        if confirmed is not None:
+            return confirmed
     if device is None:
         device = two_factor.session_setup_begin(request, request.user)
     return render(
@@ -147,6 +114,55 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         },
         status=422 if form.errors else 200,
     )
+
+
+def _already_set_up(request: AuthenticatedHttpRequest) -> HttpResponse:
+    request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
+    if request.session.get(two_factor.STATE_KEY) == two_factor.SETUP:
+        # Set up in another session while this one still had to: this
+        # session now needs a code. (The overview would send it back to
+        # setup, and setup back to the overview, without end.)
+        two_factor.session_state_refresh(request, request.user)
+        messages.info(
+            request,
+            _(
+                "Tvåstegsverifiering har slagits på i ett annat fönster eller på en "
+                "annan enhet. Ange koden från appen för att fortsätta."
+            ),
+        )
+        query = urlencode({"next": next_url(request, fallback="home")})
+        return redirect(f"{reverse('two_factor_verify')}?{query}")
+    messages.info(request, _("Tvåstegsverifiering är redan på."))
+    return redirect("two_factor")
+
+
+def _setup_confirm(
+    request: AuthenticatedHttpRequest, form: AppCodeForm, device: TOTPDevice | None
+) -> HttpResponse | None:
+    """The first code confirms the device (then on to the recovery codes);
+    None with the form's error otherwise."""
+    if device is None:
+        form.add_error(
+            "code",
+            _(
+                "Inställningen har startats om, kanske i ett annat fönster. Skanna den "
+                "nya QR-koden nedan och skriv in koden som appen visar."
+            ),
+        )
+        return None
+    check = two_factor.two_factor_confirm_app(
+        user=request.user, device=device, code=form.cleaned_data["code"]
+    )
+    if check.device is None:
+        _code_error(form, check)
+        return None
+    codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
+    two_factor.session_mark_verified(request, device)
+    request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
+    request.session[two_factor.NEW_CODES_KEY] = codes
+    messages.success(request, _("Tvåstegsverifiering är på."))
+    query = urlencode({"next": next_url(request, fallback="home")})
+    return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
 
 
 @require_GET

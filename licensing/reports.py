@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -324,13 +324,10 @@ def _report(
         .select_related("client", "billing__firm")
     }
     used = {
-        (sid, pid): n
-        for sid, pid, n in ProgramLevel.objects.filter(
+        (row["subscription_id"], row["program_id"]): row["used"]
+        for row in ProgramLevel.objects.filter(
             membership__subscription_id__in=subscriptions
-        )
-        .values_list("membership__subscription_id", "program_id")
-        .annotate(n=Count("id"))
-        .values_list("membership__subscription_id", "program_id", "n")
+        ).seats_used()
     }
     reseller_firms = _firms_with_agreement(
         {b.firm_id for s in subscriptions.values() if (b := _billing(s)) and b.firm_id}, on
@@ -401,9 +398,7 @@ def unused_licenses_for_firm(*, firm: Firm, on: date | None = None) -> UnusedLic
     firm ended in the last `LEFT_BEHIND_DAYS` days."""
     on = on or today_in_stockholm()
     live = set(
-        Coupling.objects.filter(
-            firm=firm, status__in=[Coupling.Status.ACTIVE, Coupling.Status.SCHEDULED]
-        ).values_list("subscription_id", flat=True)
+        Coupling.objects.agreed().filter(firm=firm).values_list("subscription_id", flat=True)
     )
     events = list(
         _ended_events().filter(

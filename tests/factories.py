@@ -1,8 +1,12 @@
 """factory-boy factories. Identity numbers are valid (Luhn) by construction."""
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
 from stdnum.se import orgnr
@@ -17,7 +21,15 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import subscription_number_allocate
-from collaboration.models import CollaborationRequest, Coupling
+from collaboration.manual import (
+    NamedSysadmin,
+    manual_coupling_apply,
+    manual_coupling_check,
+    manual_coupling_check_sysadmin,
+    manual_coupling_fee_settle,
+)
+from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
+from collaboration.scanned_forms import validate_scanned_form
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import today_in_stockholm
 
@@ -149,3 +161,60 @@ def add_license_confirmed(  # type: ignore[no-untyped-def]
     assert price, "the confirmation offers no price to confirm"
     data = {**query, "pris": price.group(1), "bekrafta": "1"}
     return client.post(url, data, follow=follow, **extra)
+
+
+@transaction.atomic
+def manual_coupling_register(
+    *,
+    actor: User,
+    firm: Firm,
+    org_number: str,
+    responsible: Consultant,
+    form_received_on: date,
+    subscription_number: int | None = None,
+    fee: Decimal | None = None,
+    fee_override_reason: str = "",
+    comment: str = "",
+    scanned_form: File | None = None,
+    sysadmin: NamedSysadmin | None = None,
+) -> ManualCoupling:
+    """Register a paper form as the admin add form does (collaboration/manual_admin.py),
+    without the form: the tests of the rules behind it."""
+    sysadmin = sysadmin or NamedSysadmin()
+    sysadmin = manual_coupling_check_sysadmin(
+        named=sysadmin.named, email=sysadmin.email, name=sysadmin.name
+    )
+    registration = manual_coupling_check(
+        firm=firm,
+        org_number=org_number,
+        subscription_number=subscription_number,
+        responsible=responsible,
+    )
+    fee, fee_override_reason = manual_coupling_fee_settle(
+        decision=registration.decision, fee=fee, override_reason=fee_override_reason
+    )
+    manual = ManualCoupling(
+        firm=firm,
+        responsible_consultant=responsible,
+        subscription_number_given=subscription_number,
+        form_received_on=form_received_on,
+        comment=comment,
+        sysadmin_named=sysadmin.named,
+        sysadmin_email=sysadmin.email,
+        sysadmin_name=sysadmin.name,
+    )
+    if scanned_form is not None:
+        try:
+            validate_scanned_form(scanned_form)
+        except ValidationError as error:
+            raise ValidationError({"scanned_form": error}) from None
+        manual.scanned_form = scanned_form  # type: ignore[assignment]
+    manual_coupling_apply(
+        manual=manual,
+        registration=registration,
+        fee=fee,
+        fee_override_reason=fee_override_reason,
+        actor=actor,
+    )
+    manual.save()
+    return manual

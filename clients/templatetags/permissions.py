@@ -14,13 +14,6 @@ register = template.Library()
 
 
 @register.filter
-def level_for(member: Membership, program: Program) -> str:
-    """The member's level code on `program` ("" for none); needs the grid's `level_by_program`."""
-    level = member.level_by_program.get(program.id)  # type: ignore[attr-defined]
-    return level.level if level else ""
-
-
-@register.filter
 def level_label_for(member: Membership, program: Program) -> str:
     level = member.level_by_program.get(program.id)  # type: ignore[attr-defined]
     return level.get_level_display() if level else ""

@@ -18,7 +18,6 @@ from django.test import Client as TestClient
 from django.test.utils import CaptureQueriesContext
 
 from collaboration.models import Coupling
-from collaboration.selectors import LIVE_COUPLING_STATUSES
 from tests.bench.pages import SEARCH_FRAGMENT, Browser, Cast, session_for
 
 # Tables that hold thousands of rows in the large data set.
@@ -70,7 +69,7 @@ class Variant:
 
 def variants(people: Cast) -> list[tuple[str, dict[str, str]]]:
     sample = (
-        Coupling.objects.filter(firm_id=people.admin.firm_id, status__in=LIVE_COUPLING_STATUSES)
+        Coupling.objects.filter(firm_id=people.admin.firm_id, status__in=Coupling.AGREED_STATUSES)
         .select_related("subscription__client")
         .order_by("subscription__number")
         .first()

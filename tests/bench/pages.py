@@ -25,10 +25,9 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from clients.bulk_invitations import MAX_ROWS_PER_SEND, invitable_subscriptions
-from clients.models import Level, Membership, ProgramLevel, Subscription
-from clients.selectors import live_membership_q, subscriptions_administered_by
-from collaboration.models import CollaborationRequest
-from collaboration.selectors import LIVE_COUPLING_STATUSES
+from clients.models import Level, Membership, ProgramLevel, Subscription, live_membership_q
+from clients.selectors import subscriptions_administered_by
+from collaboration.models import CollaborationRequest, Coupling
 from firm_portal import two_factor
 from firm_portal.management.large_world import (
     BENCH_ADMIN_EMAIL,
@@ -239,7 +238,7 @@ def send_request_page(people: Cast, consultant: Browser) -> Page:
     firm_id = people.consultant.firm_id
     targets = list(
         Subscription.objects.exclude(
-            couplings__firm_id=firm_id, couplings__status__in=LIVE_COUPLING_STATUSES
+            couplings__firm_id=firm_id, couplings__status__in=Coupling.AGREED_STATUSES
         )
         .exclude(
             collaboration_requests__firm_id=firm_id,

@@ -2,9 +2,10 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from clients import services
-from clients.models import Level, ProgramLevel, SubscriptionLicense
+from clients.models import Level, ProgramLevel, SubscriptionLicense, seats_used_of
 from clients.services import NoFreeSeat
 from licensing.models import LicenseChange
 from tests import factories
@@ -177,3 +178,37 @@ def test_org_number_forms(raw, normalized):
     from clients.validators import normalize_org_number
 
     assert normalize_org_number(raw) == normalized
+
+
+class TestSeatsUsed:
+    def test_one_seat_per_level_per_subscription_and_program_whoever_holds_it(self, world):
+        # The rule's one home (`ProgramLevel.objects.seats_used()`): a paused
+        # member's level still takes its seat; other subscriptions' levels
+        # are counted apart.
+        bokforing, lon = factories.program("bokforing"), factories.program("lon")
+        other = world.subscription.memberships.get(user=world.client_user)
+        other.suspended_at = timezone.now()
+        other.save(update_fields=["suspended_at"])
+        for membership, program in [
+            (world.sysadmin_membership, bokforing),
+            (other, bokforing),
+            (other, lon),
+        ]:
+            ProgramLevel.objects.create(membership=membership, program=program, level=Level.READ)
+        elsewhere = factories.MembershipFactory(user=world.client_user)
+        ProgramLevel.objects.create(membership=elsewhere, program=lon, level=Level.READ)
+
+        rows = {
+            (row["subscription_id"], row["program_id"]): row["used"]
+            for row in ProgramLevel.objects.seats_used()
+        }
+        assert rows == {
+            (world.subscription.pk, bokforing.pk): 2,
+            (world.subscription.pk, lon.pk): 1,
+            (elsewhere.subscription_id, lon.pk): 1,
+        }
+        assert ProgramLevel.objects.filter(
+            membership__subscription=world.subscription
+        ).seats_used_by_program() == {bokforing.pk: 2, lon.pk: 1}
+        levels = ProgramLevel.objects.filter(membership__subscription=world.subscription)
+        assert seats_used_of(levels) == {bokforing.pk: 2, lon.pk: 1}

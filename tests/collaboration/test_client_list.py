@@ -5,8 +5,10 @@ import pytest
 from django.urls import reverse
 
 from clients.models import Membership
+from collaboration.collaboration_selectors import collaborations_for_consultant
 from collaboration.models import Coupling
 from firm_portal.models import ClientAssignment
+from firm_portal.selectors import assignment_matches, assignment_panel
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +83,26 @@ def test_search_by_org_number_and_subscription_number(client, world, firm_client
     assert names(client.get(LIST, {"q": alfa.client.org_number})) == ["Alfa AB"]
     assert names(client.get(LIST, {"q": alfa.client.org_number.replace("-", "")})) == ["Alfa AB"]
     assert names(client.get(LIST, {"q": str(alfa.number)})) == ["Alfa AB"]
+
+
+@pytest.mark.parametrize("how", ["org_number", "org_number_without_dash", "number", "name"])
+def test_every_client_search_finds_the_same(world, firm_clients, how):
+    # One client search (`subscriptions_matching`): "Hantera klienter",
+    # "Samarbeten" and the assignment panel of "Administrera användare" all
+    # find a client by its organisationsnummer typed without the dash, too.
+    alfa = firm_clients[0].subscription
+    query = {
+        "org_number": alfa.client.org_number,
+        "org_number_without_dash": alfa.client.org_number.replace("-", ""),
+        "number": str(alfa.number),
+        "name": "alfa",
+    }[how]
+    admin = world.firm_admin
+    overview = collaborations_for_consultant(consultant=admin, query=query)
+    panel, total = assignment_panel(actor=admin, consultant=world.consultant, query=query)
+    assert [c.subscription_id for c in overview] == [alfa.pk]
+    assert [s.pk for s, _assigned in panel] == [alfa.pk] and total == 1
+    assert assignment_matches(actor=admin, query=query) == [alfa.pk]
 
 
 def test_filter_by_consultant(client, world, firm_clients):

@@ -23,13 +23,8 @@ from django.utils import timezone
 
 from clients.models import Membership, Subscription
 from collaboration.ledger import Kind, ledger_record
-from collaboration.manual import (
-    MANUAL_COUPLING_FEE,
-    PerformOutcome,
-    manual_coupling_fee_decide,
-    manual_coupling_perform,
-    manual_coupling_register,
-)
+from collaboration.manual import MANUAL_COUPLING_FEE, manual_coupling_fee_decide
+from collaboration.manual_perform import PerformOutcome, manual_coupling_perform
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import ClientAssignment
 from firm_portal.timeutils import today_in_stockholm
@@ -76,7 +71,7 @@ def register(world, support, **overrides):  # type: ignore[no-untyped-def]
         "form_received_on": today_in_stockholm(),
         **overrides,
     }
-    return manual_coupling_register(**arguments)
+    return factories.manual_coupling_register(**arguments)
 
 
 def add_form_data(world, **overrides) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -280,6 +275,24 @@ class TestRegistrationInAdmin:
 
     def test_firm_already_coupled(self, world, support_client):
         factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
+        response = support_client.post(reverse(ADD_URL), add_form_data(world))
+        assert (
+            f"Byrån är redan sammankopplad med abonnemanget {world.subscription.number} "
+            "(Bageriet Solsidan AB)."
+        ) in errors_of(response)
+        assert not ManualCoupling.objects.exists()
+
+    def test_firm_whose_coupling_awaits_the_customer_is_already_coupled(
+        self, world, support_client
+    ):
+        # A live coupling (Coupling.objects.live()), as the database
+        # constraint counts it: the customer has still to accept the terms.
+        factories.CouplingFactory(
+            firm=world.firm,
+            subscription=world.subscription,
+            status=Coupling.Status.AWAITING_CUSTOMER,
+            activated_at=None,
+        )
         response = support_client.post(reverse(ADD_URL), add_form_data(world))
         assert (
             f"Byrån är redan sammankopplad med abonnemanget {world.subscription.number} "

@@ -16,7 +16,8 @@ from django.urls import reverse
 from clients.bulk_invitations import invitable_subscriptions
 from clients.models import Membership
 from collaboration.ledger import Kind
-from collaboration.manual import NamedSysadmin, manual_coupling_perform, manual_coupling_register
+from collaboration.manual import NamedSysadmin
+from collaboration.manual_perform import manual_coupling_perform
 from collaboration.models import AccessEvent, ManualCoupling
 from firm_portal.join_offers import join_offer_accept
 from firm_portal.models import Invitation, JoinOffer, User
@@ -45,7 +46,7 @@ def lonely(world):  # type: ignore[no-untyped-def]
 
 
 def _perform(world, support, lonely, sysadmin=None):  # type: ignore[no-untyped-def]
-    manual = manual_coupling_register(
+    manual = factories.manual_coupling_register(
         actor=support,
         firm=world.firm,
         org_number=lonely.client.org_number,

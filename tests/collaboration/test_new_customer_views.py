@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Client, Subscription
 from collaboration.models import AccessEvent, Coupling, CustomerAcceptance
-from firm_portal.models import User
+from firm_portal.models import ClientAssignment, User
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_new_customer import (
@@ -461,6 +461,21 @@ class TestWaiting:
         assert client.get(done).status_code == 404
         client.force_login(world.firm_admin.user)  # admins see all the firm's clients
         assert client.get(done).status_code == 200
+
+    def test_responsible_consultant_no_longer_assigned_sees_it_nowhere(self, firm_client, world):
+        # Which clients a consultant sees (`visible_to_q`): exactly the
+        # assigned ones, as on the start page and "Samarbeten"; being the
+        # coupling's responsible consultant is not enough.
+        subscription, done = waiting(world)
+        ClientAssignment.objects.filter(consultant=world.consultant).delete()
+        assert firm_client.get(done).status_code == 404
+        assert firm_client.post(self.url("resend", subscription)).status_code == 404
+        wizard = firm_client.get(WIZARD).text
+        assert "Nya Kunden AB" not in wizard
+        assert Coupling.objects.get(subscription=subscription).responsible_consultant == (
+            world.consultant
+        )
+        assert OutboxMessage.objects.filter(template="new-customer-welcome").count() == 1
 
     def test_done_page_for_outsider_is_404(self, client, world, prices):
         _subscription, done = waiting(world)

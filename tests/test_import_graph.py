@@ -1,0 +1,60 @@
+"""tests/import_graph.py (`make imports`): the counts README "Layers" quotes."""
+
+import grimp
+
+from tests import import_graph
+
+
+def _graph(*edges: tuple[str, str]) -> grimp.ImportGraph:
+    graph = grimp.ImportGraph()
+    for importer, imported in edges:
+        graph.add_import(importer=importer, imported=imported, line_number=1, line_contents="")
+    return graph
+
+
+def test_modules_are_sorted_into_the_target_order() -> None:
+    assert import_graph.layer_of("firm_portal.settings") == "project"
+    assert import_graph.layer_of("firm_portal.management.commands.seed_demo") == "project"
+    assert import_graph.layer_of("collaboration.new_customer_views") == "pages"
+    assert import_graph.layer_of("clients.urls") == "pages"
+    assert import_graph.layer_of("collaboration.ledger") == "ledger"
+    assert import_graph.layer_of("collaboration.ledger_text") == "collaboration"
+    assert import_graph.layer_of("firm_portal.models") == "firm_portal"
+
+
+def test_only_imports_into_a_higher_layer_count_against_the_order() -> None:
+    def imp(importer: str, imported: str) -> import_graph.Import:
+        return import_graph.Import(importer, imported, 1, local=False)
+
+    imports = [
+        imp("collaboration.services", "clients.models"),  # down
+        imp("clients.services", "collaboration.ledger"),  # down: the ledger is at the bottom
+        imp("collaboration.ledger", "notifications.services"),  # same rank
+        imp("clients.views", "collaboration.selectors"),  # a page, on top
+        imp("firm_portal.selectors", "clients.selectors"),  # up
+        imp("notifications.services", "firm_portal.metrics"),  # up
+    ]
+    assert import_graph.upward(imports) == imports[4:]
+
+
+def test_module_cycles_are_the_strongly_connected_components() -> None:
+    graph = _graph(
+        ("clients.a", "clients.b"),
+        ("clients.b", "clients.c"),
+        ("clients.c", "clients.a"),
+        ("clients.c", "clients.d"),
+        ("licensing.x", "licensing.y"),
+        ("licensing.y", "licensing.x"),
+        ("clients.a.migrations.0001", "clients.a"),
+    )
+    assert import_graph.module_cycles(graph) == [
+        ["clients.a", "clients.b", "clients.c"],
+        ["licensing.x", "licensing.y"],
+    ]
+
+
+def test_the_repository_is_read_across_apps_only_migrations_left_out() -> None:
+    imports = import_graph.cross_app_imports(import_graph.build())
+    assert imports
+    assert all(i.pair[0] != i.pair[1] for i in imports)
+    assert not any(".migrations" in i.importer or ".migrations" in i.imported for i in imports)
