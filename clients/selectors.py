@@ -169,6 +169,24 @@ class PermissionGrid:
         return self.client_users + self.consultants
 
 
+@dataclass(frozen=True)
+class LevelCell:
+    """One cell of "Tilldela behörigheter": a program and the member's level
+    code on it ("" for none)."""
+
+    program: Program
+    level: str
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """A member's row of "Tilldela behörigheter": a cell per program of the grid."""
+
+    member: Membership
+    cells: list[LevelCell]
+    has_levels: bool
+
+
 def license_usage(*, subscription: Subscription, program: Program) -> LicenseUsage:
     """Seats and seats used of one program, in one query (one cell's header)."""
     seats = SubscriptionLicense.objects.filter(

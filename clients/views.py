@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clients import selectors, services
-from clients.catalogue import require_program_in_plan
+from clients.catalogue import plan_includes, require_program_in_plan
 from clients.forms import AddLicenseForm, MembershipEndDateForm
 from clients.models import Level, Membership, Program, ProgramLevel, Subscription
 from firm_portal.http import AuthenticatedHttpRequest
@@ -31,17 +31,18 @@ USERS_TEMPLATE = "clients/users.html"
 ADD_LICENSE_TEMPLATE = "clients/add_license.html"
 
 
-def _cell_context(
-    grid: selectors.PermissionGrid, membership: Membership, program_id: int
-) -> dict[str, object]:
-    program = next(p for p in grid.programs if p.id == program_id)
-    return {
-        "grid": grid,
-        "subscription": grid.subscription,
-        "member": membership,
-        "program": program,
-        "levels": Level.choices,
-    }
+def _grid_rows(
+    grid: selectors.PermissionGrid, members: list[Membership]
+) -> list[selectors.GridRow]:
+    rows = []
+    for member in members:
+        levels = member.level_by_program  # type: ignore[attr-defined]
+        cells = [
+            selectors.LevelCell(program, levels[program.id].level if program.id in levels else "")
+            for program in grid.programs
+        ]
+        rows.append(selectors.GridRow(member=member, cells=cells, has_levels=bool(levels)))
+    return rows
 
 
 @login_required
@@ -59,7 +60,13 @@ def permissions(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     return render(
         request,
         PERMISSIONS_TEMPLATE,
-        {"grid": grid, "subscription": subscription, "levels": Level.choices, "errors": errors},
+        {
+            "grid": grid,
+            "subscription": subscription,
+            "client_rows": _grid_rows(grid, grid.client_users),
+            "consultant_rows": _grid_rows(grid, grid.consultants),
+            "errors": errors,
+        },
         status=422 if errors else 200,
     )
 
@@ -173,7 +180,6 @@ def set_level(
         return redirect("clients:permissions", number=subscription.number)
     # Only this cell and the program's seat usage in the header (out of band),
     # not the whole grid.
-    membership.level_by_program = {program.id: level} if level else {}  # type: ignore[attr-defined]
     grid = selectors.PermissionGrid(
         subscription=subscription,
         programs=[program],
@@ -181,16 +187,25 @@ def set_level(
         consultants=[],
         licenses={program.id: selectors.license_usage(subscription=subscription, program=program)},
     )
-    context = _cell_context(grid, membership, program.id)
-    # With no free seat, "Lägg till licens" carries the level just chosen.
-    context.update(
-        {
-            "cell_error": error,
-            "cell_saved": not error,
-            "wanted_level": wanted if wanted in Level.values else "",
-        }
-    )
+    context = {
+        "grid": grid,
+        "subscription": subscription,
+        "member": membership,
+        "cell": selectors.LevelCell(program, level.level if level else ""),
+        "cell_error": error,
+        "cell_saved": not error,
+    }
+    if error and plan_includes(plan=subscription.plan, program_code=program.code):
+        context["add_license_query"] = _add_license_query(membership, wanted)
     return render(request, f"{PERMISSIONS_TEMPLATE}#level-cell-response", context)
+
+
+def _add_license_query(membership: Membership, wanted: str) -> str:
+    """ "Lägg till licens" in a refused cell carries the member and the level just chosen."""
+    query: dict[str, object] = {"medlem": membership.pk}
+    if wanted in Level.values:
+        query["niva"] = wanted
+    return urlencode(query)
 
 
 @login_required
@@ -325,29 +340,39 @@ def _add_license_confirmed(
 def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """The "Administrera användare" page: client users and the block "Konsulter"."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
-    grid = _with_row_values(selectors.permission_grid(subscription=subscription))
+    grid = selectors.permission_grid(subscription=subscription)
     return render(
         request,
         USERS_TEMPLATE,
-        {"grid": grid, "subscription": subscription, "today": today_in_stockholm()},
+        {
+            "subscription": subscription,
+            "client_rows": _user_rows(grid, grid.client_users),
+            "consultant_rows": _user_rows(grid, grid.consultants),
+            "today": today_in_stockholm(),
+        },
     )
 
 
-def _with_row_values(grid: selectors.PermissionGrid) -> selectors.PermissionGrid:
-    """What a row of "Administrera användare" shows, worked out once rather
-    than in the template per row: `level_list`, (program, level label) for the
-    programs the member has a level in, in the grid's order ("Behörigheter"),
-    and `sysadmin_label` ("Ja"/"Nej")."""
-    yes, no = _("Ja"), _("Nej")
-    for member in grid.members:
-        levels = member.level_by_program  # type: ignore[attr-defined]
-        member.level_list = [  # type: ignore[attr-defined]
-            (program, levels[program.id].get_level_display())
+@dataclass(frozen=True)
+class UserRow:
+    """A member's row of "Administrera användare"; `levels`: (program, level
+    label) for the programs the member has a level in, in the grid's order."""
+
+    member: Membership
+    levels: list[tuple[Program, str]]
+
+
+def _user_rows(grid: selectors.PermissionGrid, members: list[Membership]) -> list[UserRow]:
+    rows = []
+    for member in members:
+        by_program = member.level_by_program  # type: ignore[attr-defined]
+        levels = [
+            (program, by_program[program.id].get_level_display())
             for program in grid.programs
-            if program.id in levels
+            if program.id in by_program
         ]
-        member.sysadmin_label = yes if member.is_sysadmin else no  # type: ignore[attr-defined]
-    return grid
+        rows.append(UserRow(member=member, levels=levels))
+    return rows
 
 
 def _member(
@@ -388,14 +413,14 @@ def _access_response(
         else:
             messages.success(request, success)
         return redirect("clients:users", number=subscription.number)
-    grid = _with_row_values(selectors.permission_grid(subscription=subscription))
+    grid = selectors.permission_grid(subscription=subscription)
+    member = next(m for m in grid.members if m.pk == membership.pk)
     return render(
         request,
         f"{USERS_TEMPLATE}#member-row",
         {
-            "grid": grid,
             "subscription": subscription,
-            "member": next(m for m in grid.members if m.pk == membership.pk),
+            "row": _user_rows(grid, [member])[0],
             "today": today_in_stockholm(),
             "access_error": error,
             "access_saved": not error,

@@ -1,10 +1,6 @@
 """Klienthanteraren: "Hantera klienter" with "Utökad sökning", and one
 client's page with "Lägg till konsult"."""
 
-import html
-from collections.abc import Iterable
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,8 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -29,8 +23,6 @@ from firm_portal.services import consultant_add_to_subscription
 from firm_portal.widgets import PlainCheckboxInput, PlainChoices, PlainSelect, PlainTextInput
 
 CLIENTS_PER_PAGE = 25
-# Reversed in place of a subscription number, then replaced (see _client_rows).
-_NUMBER_MARK = 987654321987
 
 
 class ClientSearchForm(FilterForm):
@@ -88,34 +80,6 @@ class ClientSearchForm(FilterForm):
         )
 
 
-def _client_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
-    """The <tr>s of the client table (rows of `selectors.client_list`).
-
-    Built here rather than in the template: 25 rows of nine values each took
-    1.2 ms through the template engine (with every value already computed),
-    0.08 ms here. Every value is escaped; the link and the texts are reversed
-    and translated once a page (the same msgids as the template had)."""
-    escape = html.escape
-    detail_url = escape(reverse("collaboration:client_detail", args=[_NUMBER_MARK]))
-    mark = str(_NUMBER_MARK)
-    edit_label = _("Redigera %(name)s")
-    edit = escape(_("Redigera"))
-    none = '<span class="muted">–</span>'
-    return mark_safe(  # noqa: S308 – every value escaped
-        "\n".join(
-            f'<tr><th scope="row">{escape(row["client_name"])}</th>'
-            f"<td>{escape(row['org_number'])}</td>"
-            f"<td>{row['number']:d}</td>"
-            f"<td>{escape(row['status_text'])}</td>"
-            f"<td>{escape(row['consultant_names']) if row['consultant_names'] else none}</td>"
-            f'<td><a href="{detail_url.replace(mark, str(row["number"]))}"'
-            f' aria-label="{escape(edit_label % {"name": row["client_name"]})}">'
-            f"✎ {edit}</a></td></tr>"
-            for row in rows
-        )
-    )
-
-
 @login_required
 @require_GET
 def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -147,7 +111,6 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": _client_rows(page.object_list),
             "consultant": consultant,
             "query_string": query_string.urlencode(),
             "searching": any(value for key, value in request.GET.items() if key != "sida"),

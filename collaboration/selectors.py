@@ -158,8 +158,8 @@ def firm_pending_requests(*, consultant: Consultant) -> QuerySet[CollaborationRe
 class PagedRows:
     """A list for a Paginator, shown as plain values: the page's rows come
     from `rows`, a `.values()` queryset (no model instances to build, and
-    plain dict lookups in the template), with `finish` adding their display
-    values; the count comes from `counted`, the same queryset without the
+    plain dict lookups in the template), with `finish` (if given) adding
+    their display values; the count comes from `counted`, the same queryset without the
     joins only the values need (a count keeps the joins of `.values()`,
     where it leaves out those of `select_related`)."""
 
@@ -170,7 +170,7 @@ class PagedRows:
         rows: QuerySet[Any, Any],
         *,
         counted: QuerySet[Any],
-        finish: Callable[[list[dict[str, Any]]], None],
+        finish: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.rows = rows
         self.counted = counted
@@ -190,7 +190,8 @@ class PagedRows:
         if isinstance(index, int):
             return self[index : index + 1][0]
         page = list(self.rows[index])
-        self.finish(page)
+        if self.finish is not None:
+            self.finish(page)
         return page
 
     def __iter__(self) -> Iterator[dict[str, Any]]:

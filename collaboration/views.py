@@ -1,15 +1,8 @@
-from collections.abc import Callable
-from datetime import date, datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.safestring import SafeString
-from django.utils.timezone import is_aware, localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -19,7 +12,7 @@ from clients.selectors import subscription_for_sysadmin
 from collaboration import selectors, services
 from collaboration.collaboration_selectors import BILLING, subscription_with_details
 from collaboration.forms import ClientLookupForm, CollaborationRequestForm, ConsultantSearchForm
-from collaboration.models import CollaborationRequest, Coupling
+from collaboration.models import CollaborationRequest
 from collaboration.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
@@ -29,7 +22,7 @@ from firm_portal.selectors import (
     firm_consultants_search,
     require_consultant,
 )
-from licensing.reports import CostPreview, collaboration_cost
+from licensing.reports import collaboration_cost
 
 
 def _consultant_with_seat(request: AuthenticatedHttpRequest) -> Consultant:
@@ -265,11 +258,7 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
     details = subscription_with_details(subscription=subscription)
     pending = selectors.pending_requests_for_subscription(subscription=subscription)
     couplings = selectors.live_couplings_for_subscription(subscription=subscription)
-    _with_row_values(subscription.number, pending, couplings)
     cost = collaboration_cost(subscription=details)
-    for row in pending:
-        # The same cost for every request, but each box says whose request it is.
-        row.cost_preview = _approve_cost_preview(cost, row)  # type: ignore[attr-defined]
     return render(
         request,
         "collaboration/firm_collaboration.html",
@@ -280,60 +269,6 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
             # Flow 5: what the subscription costs and its terms, before approving or changing.
             "cost": cost,
             "details": details,
-        },
-    )
-
-
-_ID_MARK = 987654321987
-
-
-def _ymd(value: date | datetime | None) -> str:
-    """`value|date:"Y-m-d"`: a datetime's day in the current time zone."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = (localtime(value) if is_aware(value) else value).date()
-    return value.isoformat()
-
-
-def _with_row_values(
-    number: int, pending: list[CollaborationRequest], couplings: list[Coupling]
-) -> None:
-    """What the rows show, worked out once here rather than per row in the
-    template: each request's `approve_url` and `reject_url` (one reverse()
-    per kind of link, not one per row) and its days `start_day`, `sent_day`
-    and `answer_by`; each coupling's `end_url` and `start_day`."""
-
-    def urls(viewname: str) -> Callable[[int], str]:
-        before, after = reverse(viewname, args=[number, _ID_MARK]).split(str(_ID_MARK))
-        return lambda pk: f"{before}{pk}{after}"
-
-    approve, reject = urls("collaboration:approve_request"), urls("collaboration:reject_request")
-    for row in pending:
-        row.approve_url = approve(row.pk)  # type: ignore[attr-defined]
-        row.reject_url = reject(row.pk)  # type: ignore[attr-defined]
-        row.start_day = _ymd(row.start_date)  # type: ignore[attr-defined]
-        row.sent_day = _ymd(row.created_at)  # type: ignore[attr-defined]
-        row.answer_by = _ymd(row.expires_at)  # type: ignore[attr-defined]
-    end = urls("collaboration:subscription_end_coupling")
-    for coupling in couplings:
-        coupling.end_url = end(coupling.pk)  # type: ignore[attr-defined]
-        coupling.start_day = _ymd(coupling.starts_on)  # type: ignore[attr-defined]
-
-
-def _approve_cost_preview(cost: CostPreview, pending: CollaborationRequest) -> SafeString:
-    """The cost preview shown before "Jag godkänner" on `pending`'s card:
-    the firm in its heading, and an id of its own for the heading."""
-    return render_to_string(
-        "collaboration/includes/cost_preview.html",
-        # Inside each request's card, under its <h3>.
-        {
-            "cost": cost,
-            "audience": "client",
-            "before": "approve",
-            "heading_level": 4,
-            "firm_name": pending.firm.name,
-            "heading_id": f"request-{pending.pk}-cost-heading",
         },
     )
 

@@ -1,16 +1,12 @@
 """The firm's own "Administrera användare": client-manager seats, consultant
 accounts and roles, and which clients each consultant works with."""
 
-from collections.abc import Iterable
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
@@ -24,7 +20,6 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.join_offers import JoinOfferNotPending, join_offer_withdraw
 from firm_portal.models import Consultant, JoinOffer, User
 from firm_portal.request_data import SearchForm, parse_ids
-from firm_portal.templatetags.masking import mobile_masked
 
 PANEL_LIMIT = 50
 CONSULTANTS_PER_PAGE = 25
@@ -58,12 +53,8 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
     # Paged: a firm of 300 consultants, each row with its forms, took most
     # of a second to render.
     consultants = selectors.firm_consultant_rows(actor=actor)
-
-    def finish(rows: list[dict[str, Any]]) -> None:
-        rows[:] = _rows(actor, rows)
-
     page = Paginator(
-        PagedRows(consultants.values(*ROW_FIELDS), counted=consultants, finish=finish),
+        PagedRows(consultants.values(*ROW_FIELDS), counted=consultants),
         CONSULTANTS_PER_PAGE,
     ).get_page(request.GET.get("sida"))
     context = {
@@ -76,9 +67,6 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
         "seat_form": SeatChangeForm(),
         "invite_form": ConsultantInviteForm(),
         "join_offers": selectors.firm_join_offers(actor=actor) if actor.is_firm_admin else [],
-        # The rows' forms take this once-made field: {% csrf_token %} in
-        # each of them cost the page over a millisecond.
-        "csrf_input": csrf_input(request),
         **extra,
     }
     status = 422 if extra.get("invite_form") and extra["invite_form"].errors else 200  # type: ignore[attr-defined]
@@ -99,62 +87,6 @@ ROW_FIELDS = (
     "offboarded",
     "assigned_count",
 )
-
-# A consultant id that cannot occur, reversed in place of each row's: one
-# reverse() per link and page instead of one per link and row.
-_PK_MARK = 987654321987
-
-
-def _rows(actor: Consultant, consultants: Iterable[dict[str, Any]]) -> list[dict[str, object]]:
-    """The page's consultants with their display values (links, the names in
-    the buttons' aria-labels, the masked mobile number) worked out here once,
-    not by a dozen tags per row in the template."""
-    mark = str(_PK_MARK)
-    urls = {
-        name: reverse(name, args=[_PK_MARK])
-        for name in (
-            "firm_offboard",
-            "firm_reinvite",
-            "firm_set_seat",
-            "firm_set_roles",
-            "firm_assignments",
-        )
-    }
-    # The same msgids as {% blocktranslate %} with {{ name }}: "... %(name)s".
-    show_removed = _("Visa vad som togs bort för %(name)s")
-    offboard = _("Avsluta konsult %(name)s")
-    remove_seat = _("Ta bort licens från %(name)s")
-    give_seat = _("Ge licens till %(name)s")
-    save_roles = _("Spara roller för %(name)s")
-    clients = _("Klienthanteraren: klienter för %(name)s")
-    manages = actor.is_firm_admin
-    rows = []
-    for row in consultants:
-        pk = str(row["pk"])
-        name = {"name": row["user__full_name"]}
-        mobile = row["user__mobile"]
-        count = row["assigned_count"]
-        rows.append(
-            {
-                **row,
-                "has_mobile": bool(mobile),
-                "user__mobile": mobile_masked(mobile) if mobile else "",
-                "manage": manages and row["is_active"],
-                "offboard_url": urls["firm_offboard"].replace(mark, pk),
-                "reinvite_url": urls["firm_reinvite"].replace(mark, pk),
-                "seat_url": urls["firm_set_seat"].replace(mark, pk),
-                "roles_url": urls["firm_set_roles"].replace(mark, pk),
-                "assignments_url": urls["firm_assignments"].replace(mark, pk),
-                "show_removed_label": show_removed % name,
-                "offboard_label": offboard % name,
-                "remove_seat_label": remove_seat % name,
-                "give_seat_label": give_seat % name,
-                "save_roles_label": save_roles % name,
-                "clients_label": clients % name,
-                "clients": _clients_text(count),
-            }
-        )
-    return rows
 
 
 def _clients_text(count: int) -> str:

@@ -1,20 +1,14 @@
-from datetime import date, datetime
 from functools import cache
-from html import escape
-from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html_join
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import is_aware, localtime
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from clients.catalogue import plan_includes
-from clients.models import Level, Membership, Program
-from clients.selectors import LicenseUsage, PermissionGrid
+from clients.models import Level, Membership, Program, Subscription
+from clients.selectors import LevelCell, LicenseUsage, PermissionGrid
 
 register = template.Library()
 
@@ -30,251 +24,42 @@ def usage_for(grid: PermissionGrid, program: Program) -> LicenseUsage:
     return grid.licenses[program.id]
 
 
+@register.simple_tag
+def level_select(subscription: Subscription, member: Membership, cell: LevelCell) -> SafeString:
+    """The label and select of one cell of "Tilldela behörigheter": the
+    member's level on the cell's program, saved on change (HTMX) and part of
+    the grid's form without JavaScript. The one piece of the grid's markup
+    built in Python rather than in a template: a page has one per member and
+    program, and as template text they cost the page more than its budget."""
+    field = f"level-{member.pk}-{cell.program.code}"
+    url = reverse("clients:set_level", args=[subscription.number, member.pk, cell.program.code])
+    label = _("%(program)s för %(name)s") % {
+        "program": cell.program.name,
+        "name": member.user.full_name,
+    }
+    return format_html(
+        '<label class="visually-hidden" for="{}">{}</label>'
+        '<select name="{}" id="{}" hx-post="{}" hx-trigger="change" hx-target="closest td"'
+        ' hx-swap="outerHTML">{}</select>',
+        field,
+        label,
+        field,
+        field,
+        url,
+        _level_options(get_language(), cell.level),
+    )
+
+
 @cache
 def _level_options(language: str | None, current: str) -> SafeString:
-    """The <option>s of a level select with `current` selected (the same for
-    every cell, so built once per language and level)."""
+    """The <option>s of a level select ("Ingen" and the levels), `current`
+    selected: the same for every cell, so built once per language and level."""
     del language  # part of the cache key: the labels are translated
-    choices = [("", _("Ingen")), *Level.choices]
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
         (
-            (value, mark_safe(" selected") if value == current else "", label)
-            for value, label in choices
+            (value, " selected" if value == current else "", label)
+            for value, label in [("", _("Ingen")), *Level.choices]
         ),
-    )
-
-
-# Markers reversed in place of a membership and a program, then replaced: one
-# reverse() per page instead of one per cell.
-_PK_MARK = 987654321987
-_CODE_MARK = "programkod-markor"
-
-
-def _url_pattern(context: template.Context, viewname: str, args: list[object]) -> str:
-    """reverse(viewname, args), once per page: kept in the render context's
-    bottom layer, as partials and includes (each row) get a layer of their own."""
-    bottom: dict[object, str] = context.render_context.dicts[0]  # type: ignore[assignment]
-    key = ("permissions-url", viewname, *args)
-    pattern = bottom.get(key)
-    if pattern is None:
-        pattern = bottom[key] = reverse(viewname, args=args)
-    return pattern
-
-
-def _saved(context: template.Context, key: str) -> str:
-    """ "Sparat" after a cell saved by HTMX (when `key` is set in the context)."""
-    if not context.get(key):
-        return ""
-    return f'<span class="saved" role="status">{escape(_("Sparat"))}</span>'
-
-
-def _alert(error: str) -> str:
-    return f'<p class="error" role="alert">{conditional_escape(error)}</p>'
-
-
-@register.simple_tag(takes_context=True)
-def sysadmin_cell(context: template.Context, member: Membership) -> SafeString:
-    """The "Systemadministratör" cell of a member's row: a checkbox that saves
-    itself (HTMX) and is part of the grid's form without JavaScript. Built
-    here rather than in a template for the same reason as `level_cell`: as a
-    template partial the 20 cells of a 20-member page cost about as much as
-    its 160 level cells (measured: 1.6 ms as a partial, 0.3 ms built here)."""
-    number = context["subscription"].number
-    pattern = _url_pattern(context, "clients:set_sysadmin", [number, _PK_MARK])
-    url = pattern.replace(str(_PK_MARK), str(member.pk))
-    cell_error = context.get("cell_error")
-    label = _("Systemadministratör: %(name)s") % {"name": escape(member.user.full_name)}
-    after = _saved(context, "cell_saved") + (_alert(cell_error) if cell_error else "")
-    return mark_safe(  # noqa: S308 – every value above is escaped
-        f'<td class="cell{" has-error" if cell_error else ""}"><label>'
-        f'<input type="checkbox" name="sysadmin-{member.pk}"'
-        f"{' checked' if member.is_sysadmin else ''}"
-        f' hx-post="{escape(url)}" hx-trigger="change" hx-target="closest td"'
-        f' hx-swap="outerHTML"><span class="visually-hidden">{label}</span></label>'
-        f"{after}</td>"
-    )
-
-
-@register.simple_tag(takes_context=True)
-def level_cell(context: template.Context, member: Membership, program: Program) -> SafeString:
-    """One cell of "Tilldela behörigheter": the member's level on `program` as
-    a select that saves itself (HTMX) and is part of the grid's form without
-    JavaScript. Built here rather than in a template: a 20-member page has 168
-    of them, and this is several times cheaper than a template per cell."""
-    return _level_cells(context, member, [program])
-
-
-@register.simple_tag(takes_context=True)
-def level_cells(context: template.Context, member: Membership) -> SafeString:
-    """The member's row of cells, one `level_cell` per program of the grid:
-    one tag per row rather than one per cell (and the translated label, the
-    URL pattern and the escaped names worked out once, not per cell)."""
-    return _level_cells(context, member, context["grid"].programs)
-
-
-def _program_cells(
-    context: template.Context, number: int, programs: list[Program]
-) -> list[tuple[int, str, str, str, str]]:
-    """Per program, what its cells share, escaped: id, code, name, and the
-    set_level URL before and after the member's pk. Once per page."""
-    key = ("level-cell-programs", number, *(program.pk for program in programs))
-    bottom: dict[object, list[tuple[int, str, str, str, str]]]
-    bottom = context.render_context.dicts[0]  # type: ignore[assignment]
-    found = bottom.get(key)
-    if found is None:
-        pattern = _url_pattern(context, "clients:set_level", [number, _PK_MARK, _CODE_MARK])
-        before, after = escape(pattern).split(str(_PK_MARK))
-        found = bottom[key] = [
-            (
-                program.id,
-                escape(program.code),
-                escape(program.name),
-                before,
-                after.replace(_CODE_MARK, escape(program.code)),
-            )
-            for program in programs
-        ]
-    return found
-
-
-def _level_cells(
-    context: template.Context, member: Membership, programs: list[Program]
-) -> SafeString:
-    cell_error = context.get("cell_error")
-    saved = _saved(context, "cell_saved")
-    td_class = "cell has-error" if cell_error else "cell"
-    label_format = _("%(program)s för %(name)s")
-    name = escape(member.user.full_name)
-    pk = member.pk
-    language = get_language()
-    levels = member.level_by_program  # type: ignore[attr-defined]
-    subscription = context["subscription"]
-    wanted = context.get("wanted_level") or ""
-    # An error (no free seat) offers "Lägg till licens" where the plan includes the program.
-    addable = (
-        {p.id for p in programs if plan_includes(plan=subscription.plan, program_code=p.code)}
-        if cell_error
-        else set()
-    )
-    cells = []
-    for program_id, code, program_name, url_before, url_after in _program_cells(
-        context, subscription.number, programs
-    ):
-        field_id = f"level-{pk}-{code}"
-        label = label_format % {"program": program_name, "name": name}
-        level = levels.get(program_id)
-        options = _level_options(language, level.level if level else "")
-        after = saved
-        if cell_error:
-            after += _alert(cell_error)
-            if program_id in addable:
-                # The confirmation ("Lägg till licens"), carrying the level just chosen.
-                query = {"medlem": pk, **({"niva": wanted} if wanted else {})}
-                href = escape(f"{add_license_url(context, code)}?{urlencode(query)}")
-                after += (
-                    f'<a href="{href}" hx-get="{href}" hx-target="#license-confirm"'
-                    f' hx-swap="innerHTML" class="button secondary small">'
-                    f"{escape(_('Lägg till licens'))}</a>"
-                )
-        cells.append(
-            f'<td class="{td_class}">'
-            f'<label class="visually-hidden" for="{field_id}">{label}</label>'
-            f'<select name="{field_id}" id="{field_id}" hx-post="{url_before}{pk}{url_after}"'
-            f' hx-trigger="change" hx-target="closest td" hx-swap="outerHTML">'
-            f"{options}</select>{after}</td>"
-        )
-    return mark_safe("".join(cells))  # noqa: S308 – every value above is escaped
-
-
-@register.simple_tag(takes_context=True)
-def add_license_url(context: template.Context, program: Program | str) -> str:
-    """`{% url 'clients:add_license' subscription.number program.code %}`
-    (a program or its code), with one reverse() per page instead of one per
-    program."""
-    number = context["subscription"].number
-    code = program if isinstance(program, str) else program.code
-    pattern = _url_pattern(context, "clients:add_license", [number, _CODE_MARK])
-    return pattern.replace(_CODE_MARK, code)
-
-
-def _member_url(context: template.Context, viewname: str, member: Membership) -> str:
-    """reverse(viewname, [subscription number, member pk]), escaped, with one
-    reverse() per page."""
-    pattern = _url_pattern(context, viewname, [context["subscription"].number, _PK_MARK])
-    return escape(pattern).replace(str(_PK_MARK), str(member.pk))
-
-
-def _csrf_input(context: template.Context) -> str:
-    """What `{% csrf_token %}` renders."""
-    token = context.get("csrf_token")
-    # "NOTPROVIDED": the csrf context processor's sentinel (no token).
-    if not token or token == "NOTPROVIDED":  # noqa: S105
-        return ""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{conditional_escape(token)}">'
-
-
-def _ymd(value: date | datetime | None) -> str:
-    """`value|date:"Y-m-d"` (a datetime in the current time zone)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime) and is_aware(value):
-        value = localtime(value)
-    return date_format(value, "Y-m-d")
-
-
-@register.simple_tag(takes_context=True)
-def access_cell(context: template.Context, member: Membership) -> SafeString:
-    """The "Åtkomst" cell of a consultant's row in "Administrera användare":
-    the end date and pause state, "Åtkomst till och med" … "Spara" and
-    "Pausa/Återuppta åtkomst", each a form that works with and without HTMX.
-    Built here rather than in a template, like `level_cell`: as a template
-    partial it cost about 0.2 ms per consultant, mostly its ten translations
-    (measured on a page with 10 consultants: 2.0 ms as a partial, 0.5 ms
-    built here)."""
-    pk = member.pk
-    name = escape(member.user.full_name)
-    today = context["today"]
-    csrf = _csrf_input(context)
-    state = ""
-    if member.suspended_at:
-        paused = _("Pausad sedan %(date)s") % {"date": escape(_ymd(member.suspended_at))}
-        state = f'<span class="badge">{paused}</span> '
-    if member.ends_on:
-        state += _("Till och med %(date)s") % {"date": escape(_ymd(member.ends_on))}
-        if member.ends_on < today:
-            state += f' <span class="badge">{escape(_("Har upphört"))}</span>'
-    else:
-        state += escape(_("Tills vidare"))
-    end_date_url = _member_url(context, "clients:set_end_date", member)
-    if member.suspended_at:
-        access_url = _member_url(context, "clients:resume_member", member)
-        access_label = _("Återuppta åtkomst för %(name)s") % {"name": name}
-        access_text = _("Återuppta åtkomst")
-    else:
-        access_url = _member_url(context, "clients:suspend_member", member)
-        access_label = _("Pausa åtkomst för %(name)s") % {"name": name}
-        access_text = _("Pausa åtkomst")
-    save_label = _("Spara slutdatum för %(name)s") % {"name": name}
-    after = ""
-    if saved := _saved(context, "access_saved"):
-        after = f" {saved}"
-    if access_error := context.get("access_error"):
-        after += f" {_alert(access_error)}"
-    return mark_safe(  # noqa: S308 – every value above is escaped
-        f'<td class="access"><p>{state}</p>'
-        f'<form method="post" action="{end_date_url}" hx-post="{end_date_url}"'
-        f' hx-target="closest tr" hx-swap="outerHTML" class="field inline">{csrf}'
-        f'<label for="ends-on-{pk}">{escape(_("Åtkomst till och med"))}</label>'
-        f' <input type="date" name="ends_on" id="ends-on-{pk}"'
-        f' value="{_ymd(member.ends_on)}" min="{_ymd(today)}"'
-        f' aria-describedby="ends-on-help-{pk}">'
-        f' <button type="submit" class="small" aria-label="{save_label}">'
-        f"{escape(_('Spara'))}</button></form>"
-        f'<p class="help" id="ends-on-help-{pk}">{escape(_("Lämna tomt för tills vidare."))}</p>'
-        f'<form method="post" action="{access_url}" hx-post="{access_url}"'
-        f' hx-target="closest tr" hx-swap="outerHTML">{csrf}'
-        f'<button type="submit" class="link small" aria-label="{access_label}">'
-        f"{escape(access_text)}</button></form>{after}</td>"
     )

@@ -197,7 +197,7 @@ def test_an_error_page_answering_htmx_replaces_the_main_content(journey, world):
     "templates/collaboration/collaborations_detail.html: {{ target.url_plan }}",
     "templates/collaboration/collaborations_detail.html: {{ target.url_recipient }}",
     "templates/collaboration/collaborations_end.html: {{ request.path }}",
-    "templates/firm_portal/firm_users.html: {{ row.assignments_url }}",
+    "templates/firm_portal/firm_users.html: {{ assignments_url }}",
     "templates/firm_portal/assignments.html: {% url 'firm_assignments' consultant.pk %}",
 )
 def test_firm_admin_forms_show_their_errors(journey, world):
@@ -274,10 +274,11 @@ def test_bulk_invitation_errors_show(journey, world):
 
 @browser_db
 @covers(
-    "clients/templatetags/permissions.py: {url_before}{pk}{url_after}",
-    "clients/templatetags/permissions.py: {escape(url)}",
-    "clients/templatetags/permissions.py: {end_date_url}",
-    "clients/templatetags/permissions.py: {access_url}",
+    "clients/templatetags/permissions.py: {}",  # level_select: a level cell
+    "templates/clients/permissions.html: "
+    "{% url 'clients:set_sysadmin' subscription.number member.pk %}",
+    "templates/clients/users.html: {{ end_date_url }}",
+    "templates/clients/users.html: {{ access_url }}",
 )
 def test_sysadmin_forms_show_their_errors(journey, world):
     """Erik is the only sysadmin of a subscription with no licences."""
@@ -328,7 +329,7 @@ def test_sysadmin_forms_show_their_errors(journey, world):
 
 @browser_db
 @covers(
-    "clients/templatetags/permissions.py: {href}",
+    "templates/clients/permissions.html: {{ license_url }}?{{ add_license_query }}",
     "templates/clients/permissions.html: {{ license_url }}",
     "templates/clients/add_license.html: {{ request.path }}",
 )

@@ -624,3 +624,18 @@ def test_a_row_another_run_holds_is_skipped_not_ended_twice(world):
     assert services.memberships_end_expired() == 1
     assert not Membership.objects.filter(pk=first.pk).exists()
     assert services.memberships_end_expired() == 0
+
+
+def test_the_access_cell_in_english(sysadmin_client, world, erik):
+    """Issue 15: the cell was built in f-strings, whose gettext calls
+    makemessages never saw, so "Har upphört", "Lämna tomt för tills vidare."
+    and "Sparat" stayed Swedish in English."""
+    erik.ends_on = yesterday()
+    erik.save(update_fields=["ends_on"])
+    sysadmin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = sysadmin_client.get(users_url(world)).text
+    assert f"Through {yesterday():%Y-%m-%d}" in page
+    assert '<span class="badge">Ended</span>' in page
+    assert "Leave empty for until further notice." in page
+    response = sysadmin_client.post(url("set_end_date", erik), {"ends_on": ""}, **HTMX)
+    assert '<span class="saved" role="status">Saved</span>' in response.text
