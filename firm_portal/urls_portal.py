@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from firm_portal import firm_views, offboarding_views, two_factor_views, views
+from firm_portal import firm_views, offboarding_views, views
 from firm_portal.forms import ClaimingSetPasswordForm, OutboxPasswordResetForm
 from firm_portal.tokens import password_reset_tokens
 
@@ -9,15 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("logga-in/", views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
-    path("tvastegsverifiering/", two_factor_views.overview, name="two_factor"),
-    path("tvastegsverifiering/verifiera/", two_factor_views.verify, name="two_factor_verify"),
-    path("tvastegsverifiering/aktivera/", two_factor_views.setup, name="two_factor_setup"),
-    path(
-        "tvastegsverifiering/reservkoder/",
-        two_factor_views.recovery_codes,
-        name="two_factor_recovery_codes",
-    ),
-    path("tvastegsverifiering/stang-av/", two_factor_views.disable, name="two_factor_disable"),
+    path("", include("firm_portal.two_factor.urls")),
     path(
         "losenord/byt/",
         auth_views.PasswordChangeView.as_view(template_name="firm_portal/auth_form.html"),
