@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from firm_portal import firm_views, offboarding_views, views
+from firm_portal import firm_views, views
 from firm_portal.forms import ClaimingSetPasswordForm, OutboxPasswordResetForm
 from firm_portal.tokens import password_reset_tokens
 
@@ -78,14 +78,5 @@ urlpatterns = [
         firm_views.assignments,
         name="firm_assignments",
     ),
-    path(
-        "byra/konsulter/<int:consultant_id>/avsluta/",
-        offboarding_views.offboard,
-        name="firm_offboard",
-    ),
-    path(
-        "byra/konsulter/<int:consultant_id>/avsluta/rapport.csv",
-        offboarding_views.offboard_csv,
-        name="firm_offboard_csv",
-    ),
+    path("", include("firm_portal.offboarding.urls")),
 ]
