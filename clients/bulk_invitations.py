@@ -1,6 +1,6 @@
 """Flow 4, "Bjud in klientanvändare": a firm asks people in bulk to join the
 clients where it has system-administrator rights and the client has no
-users of its own (join offers: firm_portal/join_offers.py)."""
+users of its own (join offers: firm_portal/invitations/services.py)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,8 +16,12 @@ from django.utils.translation import gettext_lazy
 from clients.models import Membership, Subscription
 from clients.selectors import record_denied
 from firm_portal.emails import normalize_email
-from firm_portal.invitations import invitation_email, invitations_create_many
-from firm_portal.join_offers import join_offer_email, join_offer_resend
+from firm_portal.invitations.services import (
+    invitation_email,
+    invitations_create_many,
+    join_offer_email,
+    join_offer_resend,
+)
 from firm_portal.models import Consultant, JoinOffer, User
 from firm_portal.request_data import parse_id
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_check

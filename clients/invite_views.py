@@ -16,7 +16,7 @@ from clients.models import Subscription
 from clients.selectors import record_denied
 from clients.usernames import username_suggest
 from collaboration.views import no_seat_page
-from firm_portal.firm_views import join_offer_withdraw_page
+from firm_portal.firm_users.views import join_offer_withdraw_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.request_data import SearchForm, parse_ids

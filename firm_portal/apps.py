@@ -20,7 +20,7 @@ class FirmPortalConfig(AppConfig):
 
         user_logged_in.connect(stamp_session_on_login, dispatch_uid="stamp_session_on_login")
 
-        from firm_portal.two_factor import on_user_logged_in
+        from firm_portal.two_factor.services import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="two_factor_on_login")
 

@@ -12,8 +12,14 @@ from clients.models import Membership, Subscription
 from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import AccessEvent, Coupling
 from firm_portal.emails import normalize_email
-from firm_portal.invitations import invitation_create, invitation_email, invitation_renew
-from firm_portal.join_offers import join_offer_email, join_offer_resend, offer_context
+from firm_portal.invitations.services import (
+    invitation_create,
+    invitation_email,
+    invitation_renew,
+    join_offer_email,
+    join_offer_resend,
+    offer_context,
+)
 from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
 from firm_portal.resend_limits import Resend, resends_count
 from licensing.models import ClientManagerSeatChange

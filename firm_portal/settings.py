@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "firm_portal.middleware.SessionTimeoutMiddleware",
     # After the password, a code (or setting up an app) before any page.
-    "firm_portal.two_factor.TwoFactorMiddleware",
+    "firm_portal.two_factor.middleware.TwoFactorMiddleware",
     # An ended person answering another firm's invitations: nothing else
     # (firm_portal/offers_only.py).
     "firm_portal.offers_only.OffersOnlyMiddleware",
@@ -178,7 +178,7 @@ AXES_CLIENT_IP_CALLABLE = "firm_portal.client_address.client_address"
 AXES_VERBOSE = False
 
 # Two-factor authentication (django-otp: TOTP apps + recovery codes), required
-# for everyone who can grant access to others (firm_portal/two_factor.py). Wrong codes
+# for everyone who can grant access to others (firm_portal/two_factor/services.py). Wrong codes
 # back off exponentially per device (1, 2, 4, … seconds).
 OTP_TOTP_ISSUER = "Byråportalen"
 OTP_TOTP_THROTTLE_FACTOR = 1

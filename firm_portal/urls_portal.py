@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from firm_portal import firm_views, offboarding_views, two_factor_views, views
+from firm_portal import views
 from firm_portal.forms import ClaimingSetPasswordForm, OutboxPasswordResetForm
 from firm_portal.tokens import password_reset_tokens
 
@@ -9,15 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("logga-in/", views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
-    path("tvastegsverifiering/", two_factor_views.overview, name="two_factor"),
-    path("tvastegsverifiering/verifiera/", two_factor_views.verify, name="two_factor_verify"),
-    path("tvastegsverifiering/aktivera/", two_factor_views.setup, name="two_factor_setup"),
-    path(
-        "tvastegsverifiering/reservkoder/",
-        two_factor_views.recovery_codes,
-        name="two_factor_recovery_codes",
-    ),
-    path("tvastegsverifiering/stang-av/", two_factor_views.disable, name="two_factor_disable"),
+    path("", include("firm_portal.two_factor.urls")),
     path(
         "losenord/byt/",
         auth_views.PasswordChangeView.as_view(template_name="firm_portal/auth_form.html"),
@@ -59,41 +51,8 @@ urlpatterns = [
     path("mina-uppgifter/", views.my_details, name="my_details"),
     path("inbjudan/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("inbjudan/<str:token>/ny-lank/", views.invitation_renew, name="invitation_renew"),
-    path("byra/anvandare/", firm_views.firm_users, name="firm_users"),
-    path("byra/licenser/", firm_views.change_seats, name="firm_seats"),
-    path("byra/anvandare/ny/", firm_views.add_consultant, name="firm_add_consultant"),
-    path(
-        "byra/inbjudningar/<int:offer_id>/skicka-igen/",
-        firm_views.resend_offer,
-        name="firm_resend_offer",
-    ),
-    path(
-        "byra/inbjudningar/<int:offer_id>/aterkalla/",
-        firm_views.withdraw_offer,
-        name="firm_withdraw_offer",
-    ),
     path("inbjudningar/<int:offer_id>/ga-med/", views.join_offer_accept, name="join_offer_accept"),
     path("inbjudningar/<int:offer_id>/avboj/", views.join_offer_decline, name="join_offer_decline"),
-    path(
-        "byra/konsulter/<int:consultant_id>/inbjudan/",
-        firm_views.reinvite,
-        name="firm_reinvite",
-    ),
-    path("byra/konsulter/<int:consultant_id>/licens/", firm_views.set_seat, name="firm_set_seat"),
-    path("byra/konsulter/<int:consultant_id>/roller/", firm_views.set_roles, name="firm_set_roles"),
-    path(
-        "byra/konsulter/<int:consultant_id>/klienter/",
-        firm_views.assignments,
-        name="firm_assignments",
-    ),
-    path(
-        "byra/konsulter/<int:consultant_id>/avsluta/",
-        offboarding_views.offboard,
-        name="firm_offboard",
-    ),
-    path(
-        "byra/konsulter/<int:consultant_id>/avsluta/rapport.csv",
-        offboarding_views.offboard_csv,
-        name="firm_offboard_csv",
-    ),
+    path("", include("firm_portal.firm_users.urls")),
+    path("", include("firm_portal.offboarding.urls")),
 ]

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
-from firm_portal import invitations, join_offers
 from firm_portal.forms import (
     EmailAuthenticationForm,
     MyDetailsForm,
@@ -17,6 +16,7 @@ from firm_portal.forms import (
     ended_account_message,
 )
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.invitations import services
 from firm_portal.models import JoinOffer
 from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
 from firm_portal.selectors import (
@@ -106,7 +106,7 @@ def _without(request: HttpRequest, param: str) -> str:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """The invitation link: choose a password (which accepts the invitation
     to join that came with it), get logged in, land on the start page."""
-    checked = invitations.invitation_check(token=token)
+    checked = services.invitation_check(token=token)
     if checked.problem or checked.invitation is None:
         return render(
             request,
@@ -127,7 +127,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         )
     form = PasswordSetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        claimed = join_offers.join_offer_accept_by_invitation(
+        claimed = services.join_offer_accept_by_invitation(
             token=token, password=form.cleaned_data["new_password1"]
         )
         if claimed is None:
@@ -155,7 +155,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def invitation_renew(request: HttpRequest, token: str) -> HttpResponse:
     """ "Skicka en ny länk" from an expired link. Says the same whatever
     happened, so the page tells nobody whether an account exists."""
-    invitations.invitation_renew_expired(token=token)
+    services.invitation_renew_expired(token=token)
     messages.info(
         request,
         _("Om inbjudan fortfarande väntar på dig har vi skickat en ny länk till din e-post."),
@@ -169,8 +169,8 @@ def join_offer_accept(request: AuthenticatedHttpRequest, offer_id: int) -> HttpR
     """ "Gå med" on the start page's "Inbjudningar", as the person asked."""
     offer = _answerable_offer(request, offer_id)
     try:
-        joined = join_offers.join_offer_accept(offer_id=offer.pk, user=request.user)
-    except join_offers.JoinOfferRefused as refused:
+        joined = services.join_offer_accept(offer_id=offer.pk, user=request.user)
+    except services.JoinOfferRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, joined)
@@ -196,8 +196,8 @@ def join_offer_decline(request: AuthenticatedHttpRequest, offer_id: int) -> Http
     """ "Avböj": nothing about the account or its access changes."""
     offer = _answerable_offer(request, offer_id)
     try:
-        declined = join_offers.join_offer_decline(offer_id=offer.pk, user=request.user)
-    except join_offers.JoinOfferRefused as refused:
+        declined = services.join_offer_decline(offer_id=offer.pk, user=request.user)
+    except services.JoinOfferRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, declined)

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from clients.models import Membership, Subscription
 from collaboration.models import AccessEvent, Coupling
-from firm_portal.invitations import invitation_url
+from firm_portal.invitations.services import invitation_url
 from firm_portal.models import Consultant, Invitation, User
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms

@@ -69,8 +69,8 @@ LONG_VIEWS: dict[str, int] = {
     "collaboration/views.py:approve_request": 33,
     "collaboration/views.py:new_client": 38,
     "collaboration/views.py:send_request": 61,
-    "firm_portal/firm_views.py:assignments": 47,
-    "firm_portal/offboarding_views.py:offboard": 31,
+    "firm_portal/firm_users/views.py:assignments": 47,
+    "firm_portal/offboarding/views.py:offboard": 31,
     "firm_portal/views.py:home": 46,
     "firm_portal/views.py:invitation_accept": 46,
 }

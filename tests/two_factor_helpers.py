@@ -7,16 +7,14 @@ from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from firm_portal import two_factor
+from firm_portal.two_factor import services
 
 
 def app_device(user) -> TOTPDevice:  # type: ignore[no-untyped-def]
     """The user's confirmed app device, made when missing."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name=two_factor.APP_DEVICE_NAME, confirmed=True
-        )
+        device = TOTPDevice.objects.create(user=user, name=services.APP_DEVICE_NAME, confirmed=True)
     return device
 
 
@@ -39,10 +37,10 @@ def verify_session(client: Client, user) -> None:  # type: ignore[no-untyped-def
     """Mark a force_login session as having passed the code step (users who
     must use two-factor authentication get an app device first)."""
     session = client.session
-    state = session.get(two_factor.STATE_KEY)
-    if state not in (two_factor.VERIFY, two_factor.SETUP):
+    state = session.get(services.STATE_KEY)
+    if state not in (services.VERIFY, services.SETUP):
         return
     device = app_device(user)
-    session[two_factor.STATE_KEY] = two_factor.VERIFIED
+    session[services.STATE_KEY] = services.VERIFIED
     session["otp_device_id"] = device.persistent_id
     session.save()

@@ -30,8 +30,13 @@ from collaboration.manual.services import (
     manual_coupling_override_note,
 )
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
-from firm_portal.invitations import invitation_create, invitation_email
-from firm_portal.join_offers import INVITATION_TEMPLATES, join_offer_email, offer_context
+from firm_portal.invitations.services import (
+    INVITATION_TEMPLATES,
+    invitation_create,
+    invitation_email,
+    join_offer_email,
+    offer_context,
+)
 from firm_portal.models import Consultant, Firm, Invitation, JoinOffer, User
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm

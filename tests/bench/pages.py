@@ -28,13 +28,13 @@ from clients.bulk_invitations import MAX_ROWS_PER_SEND, invitable_subscriptions
 from clients.models import Level, Membership, ProgramLevel, Subscription, live_membership_q
 from clients.selectors import subscriptions_administered_by
 from collaboration.models import CollaborationRequest, Coupling
-from firm_portal import two_factor
 from firm_portal.management.large_world import (
     BENCH_ADMIN_EMAIL,
     BENCH_CONSULTANT_EMAIL,
     BENCH_SYSADMIN_EMAIL,
 )
 from firm_portal.models import Consultant, User
+from firm_portal.two_factor import services
 from tests.bench.loadgen import Check, PoolExhausted, Request, RequestSource, Response
 
 SEARCH_FRAGMENT = "bygg"
@@ -64,12 +64,12 @@ def session_for(user: User) -> str:
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     # As the login leaves it: the two-factor state settled (with the code
     # entered, for those who must), so no page pays for working it out.
-    state = two_factor.two_factor_state_for(user=user)
-    if state in (two_factor.VERIFY, two_factor.SETUP):
-        state = two_factor.VERIFIED
+    state = services.two_factor_state_for(user=user)
+    if state in (services.VERIFY, services.SETUP):
+        state = services.VERIFIED
     now = int(time.time())
-    store[two_factor.STATE_KEY] = state
-    store[two_factor.CHECKED_KEY] = now
+    store[services.STATE_KEY] = state
+    store[services.CHECKED_KEY] = now
     # The idle and absolute clocks, as stamp_session_on_login starts them.
     store["started_at"] = store["seen_at"] = now
     store.create()

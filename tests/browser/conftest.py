@@ -54,7 +54,7 @@ def two_factor_app(email: str) -> None:
     device, as if they had set it up on an earlier visit. Someone who becomes
     one during a journey sets it up on the page instead (`Journey.set_up_app`)."""
     from firm_portal.models import User
-    from firm_portal.two_factor import two_factor_required
+    from firm_portal.two_factor.services import two_factor_required
     from tests.two_factor_helpers import app_device
 
     user = User.objects.filter(email=email).first()
@@ -327,7 +327,7 @@ class Journey:
         """Those who must use two-factor authentication enter the code from
         their app (set up earlier: see two_factor_app)."""
         from firm_portal.models import User
-        from firm_portal.two_factor import two_factor_required
+        from firm_portal.two_factor.services import two_factor_required
         from tests.two_factor_helpers import app_code, app_device
 
         user = User.objects.get(email=email)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from clients.catalogue import PLAN_PROGRAMS
 from clients.models import Membership, Subscription
-from firm_portal.invitations import invitation_url
+from firm_portal.invitations.services import invitation_url
 from firm_portal.models import Invitation
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage

@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from firm_portal.models import JoinOffer, User
-from firm_portal.offboarding import consultant_offboard
+from firm_portal.offboarding.services import consultant_offboard
 from tests import factories
 from tests.conftest import World
 

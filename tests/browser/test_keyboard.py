@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from clients.models import Level, ProgramLevel
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import User
-from firm_portal.two_factor import two_factor_required
+from firm_portal.two_factor.services import two_factor_required
 from tests import factories
 from tests.browser.conftest import Journey, two_factor_app
 from tests.two_factor_helpers import app_code, app_device

@@ -19,7 +19,7 @@ from collaboration.ledger.services import Kind
 from collaboration.manual.perform import manual_coupling_perform
 from collaboration.manual.services import NamedSysadmin
 from collaboration.models import AccessEvent, ManualCoupling
-from firm_portal.join_offers import join_offer_accept
+from firm_portal.invitations.services import join_offer_accept
 from firm_portal.models import Invitation, JoinOffer, User
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories

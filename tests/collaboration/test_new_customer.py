@@ -475,7 +475,7 @@ class TestAccept:
     def test_tampered_or_plain_invitation_token_is_invalid(self, world, prices):
         from django.core import signing
 
-        from firm_portal.invitations import invitation_create, invitation_url
+        from firm_portal.invitations.services import invitation_create, invitation_url
 
         create(world)
         token = token_of(welcome())

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from firm_portal.invitations import invitation_create, invitation_url
+from firm_portal.invitations.services import invitation_create, invitation_url
 from firm_portal.log_format import JsonFormatter
 from firm_portal.log_redaction import RedactPersonalData, redact_path
 from firm_portal.models import Invitation

@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from clients.models import Level, Membership, ProgramLevel, Subscription
 from clients.selectors import active_sysadmins
-from firm_portal import offboarding
 from firm_portal.models import ClientAssignment, Consultant, ConsultantOffboarding
-from firm_portal.offboarding import consultant_offboard, offboarding_preview
+from firm_portal.offboarding.services import consultant_offboard, offboarding_preview
 from firm_portal.services import seats_used
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
@@ -341,7 +340,7 @@ class TestPerform:
         def fail(**kwargs: Any) -> None:
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(offboarding.ConsultantOffboarding.objects, "create", fail)
+        monkeypatch.setattr(ConsultantOffboarding.objects, "create", fail)
         with pytest.raises(RuntimeError):
             consultant_offboard(actor=world.firm_admin, consultant=world.consultant)
         assert Membership.objects.filter(consultant=world.consultant).count() == 3

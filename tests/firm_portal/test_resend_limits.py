@@ -157,7 +157,7 @@ def test_per_recipient_whatever_the_item(
 def test_an_expired_links_new_link_is_capped_silently(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
-    from firm_portal.invitations import invitation_create, invitation_url
+    from firm_portal.invitations.services import invitation_create, invitation_url
 
     user = factories.UserFactory()
     user.set_unusable_password()

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Membership
-from firm_portal import two_factor
+from firm_portal.two_factor import services
 from tests import factories
 from tests.two_factor_helpers import app_code, app_device, wrong_code
 
@@ -51,7 +51,7 @@ class TestRequiredSetup:
         assert "Din roll kräver tvåstegsverifiering" in page.text
         assert "<svg" in page.text and 'class="segno"' in page.text
         device = TOTPDevice.objects.get(user=admin, confirmed=False)
-        secret = two_factor.totp_secret_for_display(device)
+        secret = services.totp_secret_for_display(device)
         assert secret in page.text
         assert '<label for="id_code">Verifieringskod</label>' in page.text
         assert "Engångskod från din app" in page.text
@@ -140,7 +140,7 @@ class TestRequiredSetup:
         inactive_admin.is_active = False
         inactive_admin.save(update_fields=["is_firm_admin", "is_active"])
         for user in (world.sysadmin, inactive_admin.user):
-            assert two_factor.two_factor_required(user=user) is False
+            assert services.two_factor_required(user=user) is False
 
     def test_user_made_sysadmin_mid_session_must_set_it_up(self, client, world):
         membership = Membership.objects.get(user=world.client_user)
@@ -149,7 +149,7 @@ class TestRequiredSetup:
         membership.is_sysadmin = True
         membership.save(update_fields=["is_sysadmin"])
         session = client.session
-        session[two_factor.CHECKED_KEY] -= two_factor.RECHECK_SECONDS + 1
+        session[services.CHECKED_KEY] -= services.RECHECK_SECONDS + 1
         session.save()
         response = client.get("/")
         assert response.status_code == 302 and response["Location"].startswith(SETUP)
@@ -161,7 +161,7 @@ class TestRequiredSetup:
         world.consultant.save(update_fields=["is_firm_admin"])
         assert client.get("/").status_code == 200  # rechecked once a minute
         session = client.session
-        session[two_factor.CHECKED_KEY] -= two_factor.RECHECK_SECONDS + 1
+        session[services.CHECKED_KEY] -= services.RECHECK_SECONDS + 1
         session.save()
         response = client.get("/")
         assert response.status_code == 302 and response["Location"].startswith(SETUP)
@@ -281,7 +281,7 @@ class TestCodeStep:
     def admin(self, world):  # type: ignore[no-untyped-def]
         user = world.firm_admin.user
         app_device(user)
-        two_factor.two_factor_recovery_codes_replace(user=user)
+        services.two_factor_recovery_codes_replace(user=user)
         return user
 
     def test_password_alone_is_not_enough(self, client, admin):
@@ -303,7 +303,7 @@ class TestCodeStep:
         assert response.status_code == 302
         assert response["Location"] == "/byra/"
         assert client.session.session_key != before
-        assert client.session[two_factor.STATE_KEY] == two_factor.VERIFIED
+        assert client.session[services.STATE_KEY] == services.VERIFIED
         assert client.get("/").status_code == 200
 
     def test_foreign_next_is_ignored(self, client, admin):
@@ -429,7 +429,7 @@ class TestOptional:
     def test_new_recovery_codes_replace_the_old(self, client, world):
         admin = world.firm_admin.user
         client.force_login(admin)
-        old = two_factor.two_factor_recovery_codes_replace(user=admin)
+        old = services.two_factor_recovery_codes_replace(user=admin)
         response = client.post(CODES, follow=True)
         assert "Nya reservkoder är skapade. De gamla gäller inte längre." in response.text
         new = recovery_codes_for(admin)

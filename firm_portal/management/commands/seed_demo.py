@@ -51,7 +51,7 @@ from firm_portal.models import (
     User,
 )
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
-from firm_portal.two_factor import two_factor_required
+from firm_portal.two_factor.services import two_factor_required
 from licensing.billing import invoicing_run
 from licensing.models import (
     BillingChange,

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from firm_portal import two_factor
 from firm_portal.http import AuthenticatedHttpRequest, next_url
+from firm_portal.two_factor import services
 
 
 class CodeForm(forms.Form):
@@ -46,7 +46,7 @@ class AppCodeForm(CodeForm):
     )
 
 
-def _code_error(form: forms.Form, check: two_factor.CodeCheck) -> None:
+def _code_error(form: forms.Form, check: services.CodeCheck) -> None:
     if check.throttled:
         form.add_error(
             "code", _("För många felaktiga koder i rad. Vänta en stund och försök igen.")
@@ -59,13 +59,13 @@ def _code_error(form: forms.Form, check: two_factor.CodeCheck) -> None:
 @login_required
 def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step of the login: an app code or a recovery code."""
-    if request.session.get(two_factor.STATE_KEY) != two_factor.VERIFY:
+    if request.session.get(services.STATE_KEY) != services.VERIFY:
         return redirect(next_url(request, fallback="home"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        check = two_factor.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
+        check = services.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
         if check.device is not None:
-            two_factor.session_mark_verified(request, check.device)
+            services.session_mark_verified(request, check.device)
             if check.used_recovery_code:
                 messages.warning(
                     request,
@@ -73,7 +73,7 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
                         "Du loggade in med en reservkod. Den går inte att använda igen; "
                         "du har %(count)s kvar."
                     )
-                    % {"count": two_factor.two_factor_recovery_codes_left(user=request.user)},
+                    % {"count": services.two_factor_recovery_codes_left(user=request.user)},
                 )
             return redirect(next_url(request, fallback="home"))
         _code_error(form, check)
@@ -90,26 +90,26 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
 def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Scan the QR code (or type the secret), confirm with a first code, get
     the recovery codes."""
-    if two_factor.two_factor_app_device(user=request.user) is not None:
+    if services.two_factor_app_device(user=request.user) is not None:
         return _already_set_up(request)
     # The secret shown belongs to this session's setup only (see
     # two_factor_setup_begin); a reload shows the same one.
-    device = two_factor.session_setup_device(request, request.user)
+    device = services.session_setup_device(request, request.user)
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         confirmed = _setup_confirm(request, form, device)
         if confirmed is not None:
             return confirmed
     if device is None:
-        device = two_factor.session_setup_begin(request, request.user)
+        device = services.session_setup_begin(request, request.user)
     return render(
         request,
         "firm_portal/two_factor_setup.html",
         {
             "form": form,
-            "qr_svg": two_factor.totp_qr_svg(device),
-            "secret": two_factor.totp_secret_for_display(device),
-            "required": two_factor.two_factor_required(user=request.user),
+            "qr_svg": services.totp_qr_svg(device),
+            "secret": services.totp_secret_for_display(device),
+            "required": services.two_factor_required(user=request.user),
             "next": next_url(request, fallback="home"),
         },
         status=422 if form.errors else 200,
@@ -117,12 +117,12 @@ def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _already_set_up(request: AuthenticatedHttpRequest) -> HttpResponse:
-    request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
-    if request.session.get(two_factor.STATE_KEY) == two_factor.SETUP:
+    request.session.pop(services.SETUP_DEVICE_KEY, None)
+    if request.session.get(services.STATE_KEY) == services.SETUP:
         # Set up in another session while this one still had to: this
         # session now needs a code. (The overview would send it back to
         # setup, and setup back to the overview, without end.)
-        two_factor.session_state_refresh(request, request.user)
+        services.session_state_refresh(request, request.user)
         messages.info(
             request,
             _(
@@ -150,16 +150,16 @@ def _setup_confirm(
             ),
         )
         return None
-    check = two_factor.two_factor_confirm_app(
+    check = services.two_factor_confirm_app(
         user=request.user, device=device, code=form.cleaned_data["code"]
     )
     if check.device is None:
         _code_error(form, check)
         return None
-    codes = two_factor.two_factor_recovery_codes_replace(user=request.user)
-    two_factor.session_mark_verified(request, device)
-    request.session.pop(two_factor.SETUP_DEVICE_KEY, None)
-    request.session[two_factor.NEW_CODES_KEY] = codes
+    codes = services.two_factor_recovery_codes_replace(user=request.user)
+    services.session_mark_verified(request, device)
+    request.session.pop(services.SETUP_DEVICE_KEY, None)
+    request.session[services.NEW_CODES_KEY] = codes
     messages.success(request, _("Tvåstegsverifiering är på."))
     query = urlencode({"next": next_url(request, fallback="home")})
     return redirect(f"{reverse('two_factor_recovery_codes')}?{query}")
@@ -173,9 +173,9 @@ def overview(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "firm_portal/two_factor.html",
         {
-            "device": two_factor.two_factor_app_device(user=request.user),
-            "required": two_factor.two_factor_required(user=request.user),
-            "codes_left": two_factor.two_factor_recovery_codes_left(user=request.user),
+            "device": services.two_factor_app_device(user=request.user),
+            "required": services.two_factor_required(user=request.user),
+            "codes_left": services.two_factor_recovery_codes_left(user=request.user),
             "form": CodeForm(),
         },
     )
@@ -187,17 +187,17 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET shows freshly made codes once; POST makes new ones (the old stop
     working). Needs a session verified with a code."""
     if request.method == "POST":
-        if two_factor.two_factor_app_device(
+        if services.two_factor_app_device(
             user=request.user
-        ) is None or not two_factor.session_is_verified(request):
+        ) is None or not services.session_is_verified(request):
             messages.error(request, _("Slå på tvåstegsverifiering först."))
             return redirect("two_factor")
-        request.session[two_factor.NEW_CODES_KEY] = two_factor.two_factor_recovery_codes_replace(
+        request.session[services.NEW_CODES_KEY] = services.two_factor_recovery_codes_replace(
             user=request.user
         )
         messages.success(request, _("Nya reservkoder är skapade. De gamla gäller inte längre."))
         return redirect("two_factor_recovery_codes")
-    codes = request.session.pop(two_factor.NEW_CODES_KEY, None)
+    codes = request.session.pop(services.NEW_CODES_KEY, None)
     if not codes:
         return redirect("two_factor")
     return render(
@@ -211,20 +211,20 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Stäng av tvåstegsverifiering", confirmed with a current code."""
-    if two_factor.two_factor_required(user=request.user):
+    if services.two_factor_required(user=request.user):
         messages.error(
             request, _("Tvåstegsverifiering krävs för din roll och kan inte stängas av.")
         )
         return redirect("two_factor")
-    device = two_factor.two_factor_app_device(user=request.user)
+    device = services.two_factor_app_device(user=request.user)
     if device is None:
         return redirect("two_factor")
     form = CodeForm(request.POST)
     if form.is_valid():
-        check = two_factor.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
+        check = services.two_factor_code_check(user=request.user, code=form.cleaned_data["code"])
         if check.device is not None:
-            two_factor.two_factor_disable(user=request.user)
-            two_factor.session_mark_optional(request)
+            services.two_factor_disable(user=request.user)
+            services.session_mark_optional(request)
             messages.success(request, _("Tvåstegsverifiering är avstängd."))
             return redirect("two_factor")
         _code_error(form, check)
@@ -234,7 +234,7 @@ def disable(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "device": device,
             "required": False,
-            "codes_left": two_factor.two_factor_recovery_codes_left(user=request.user),
+            "codes_left": services.two_factor_recovery_codes_left(user=request.user),
             "form": form,
         },
         status=422,

@@ -19,7 +19,6 @@ device (exponential back-off) and verifies under a row lock.
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +26,7 @@ import django_otp
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.http import urlencode
-from django_htmx.http import HttpResponseClientRedirect
+from django.http import HttpRequest
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -230,40 +225,6 @@ def on_user_logged_in(sender: object, request: HttpRequest, user: User, **kwargs
     if request is not None and hasattr(request, "session"):
         request.session.pop(STATE_KEY, None)
         session_state_refresh(request, user)
-
-
-class TwoFactorMiddleware:
-    """Send a half-logged-in user to the code page (or, when they must have
-    two-factor authentication and have none, to setting it up) before any
-    other page, Django admin included."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            state = request.session.get(STATE_KEY)
-            stale = int(time.time()) - request.session.get(CHECKED_KEY, 0) > RECHECK_SECONDS
-            if state is None or (state == OPTIONAL and stale):
-                state = session_state_refresh(request, user)
-            if state in (VERIFY, SETUP):
-                target = reverse("two_factor_verify" if state == VERIFY else "two_factor_setup")
-                if request.path_info not in self._open_paths(target):
-                    return self._send_to(request, target)
-        return self.get_response(request)
-
-    @staticmethod
-    def _open_paths(target: str) -> set[str]:
-        return {target, reverse("logout"), reverse("set_language")}
-
-    @staticmethod
-    def _send_to(request: HttpRequest, target: str) -> HttpResponse:
-        if request.method == "GET":
-            target = f"{target}?{urlencode({'next': request.get_full_path()})}"
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(target)
-        return redirect(target)
 
 
 def totp_secret_for_display(device: TOTPDevice) -> str:

@@ -17,7 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from firm_portal import selectors
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
-from firm_portal.offboarding import consultant_offboard, offboarding_for, offboarding_preview
+from firm_portal.offboarding.services import (
+    consultant_offboard,
+    offboarding_for,
+    offboarding_preview,
+)
 from firm_portal.services import require_firm_admin
 from firm_portal.spreadsheet import excel_csv
 
