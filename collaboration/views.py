@@ -10,7 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
 from collaboration import selectors, services
-from collaboration.collaboration_selectors import BILLING, subscription_with_details
+from collaboration.changes.selectors import BILLING, subscription_with_details
 from collaboration.forms import ClientLookupForm, CollaborationRequestForm, ConsultantSearchForm
 from collaboration.models import CollaborationRequest
 from collaboration.services import CollaborationError, LookupOutcome
