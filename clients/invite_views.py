@@ -15,7 +15,7 @@ from clients.invite_forms import BulkInviteForm, InviteRowForm
 from clients.models import Subscription
 from clients.selectors import record_denied
 from clients.usernames import username_suggest
-from collaboration.views import no_seat_page
+from collaboration.requests.views import no_seat_page
 from firm_portal.firm_users.views import join_offer_withdraw_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant

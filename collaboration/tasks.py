@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from collaboration import services
+from collaboration.requests import services
 
 
 @shared_task(name="collaboration.activate_scheduled_couplings")

@@ -593,7 +593,7 @@ class InvoiceLine(models.Model):
         return self.days is not None and self.days != self.days_in_month
 
 
-# --- Changes made on "Samarbeten" (collaboration/collaborations.py) -----------
+# --- Changes made on "Samarbeten" (collaboration/changes/services.py) --------
 
 
 class PlanChange(models.Model):

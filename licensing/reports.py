@@ -117,7 +117,7 @@ def collaboration_cost(*, subscription: Subscription, on: date | None = None) ->
     licences and invoice recipient (Visma scenario 1): the preview shows
     what is paid today and by whom; the firm pays nothing until renewal.
     Five queries; three for a subscription from
-    `collaboration_selectors.subscription_with_details` (its payer and
+    `collaboration.changes.selectors.subscription_with_details` (its payer and
     licences are already loaded)."""
     on = on or today_in_stockholm()
     preloaded = hasattr(subscription, "license_rows")

@@ -502,7 +502,7 @@ NO_TYPED_INPUT = {
     "collaboration:collaboration_end": "a confirmation button",
     "collaboration:subscription_end_coupling": "a confirmation button",
     # The firm side of "Samarbeten": the same three forms as the subscription
-    # side above (collaboration_forms.py), reached through the firm's coupling.
+    # side above (collaboration/changes/forms.py), reached through the firm's coupling.
     "collaboration:collaboration_licenses": "LicensesForm, cased as subscription_licenses",
     "collaboration:collaboration_plan": "PlanForm, cased as subscription_plan",
     "collaboration:collaboration_recipient": "RecipientForm, cased as subscription_recipient",

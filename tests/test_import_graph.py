@@ -27,7 +27,7 @@ def test_only_imports_into_a_higher_layer_count_against_the_order() -> None:
         return import_graph.Import(importer, imported, 1, local=False)
 
     imports = [
-        imp("collaboration.services", "clients.models"),  # down
+        imp("collaboration.requests.services", "clients.models"),  # down
         imp(
             "clients.services", "collaboration.ledger.services"
         ),  # down: the ledger is at the bottom

@@ -68,7 +68,7 @@ from collaboration.new_customer.selectors import (
     license_summary,
     sets_password,
 )
-from collaboration.services import CollaborationError, require_client_manager_seat
+from collaboration.requests.services import CollaborationError, require_client_manager_seat
 from firm_portal.emails import email_key
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count

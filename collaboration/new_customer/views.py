@@ -44,8 +44,8 @@ from collaboration.new_customer.forms import (
 )
 from collaboration.new_customer.selectors import NewCustomerOrder, Offers, new_customer_cost
 from collaboration.new_customer.services import AcceptanceError
-from collaboration.services import CollaborationError, require_client_manager_seat
-from collaboration.views import no_seat_page
+from collaboration.requests.services import CollaborationError, require_client_manager_seat
+from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import Consultant
 from firm_portal.selectors import consultant_for_user, require_consultant

@@ -15,7 +15,7 @@ from django.urls import reverse
 from clients import services
 from clients.catalogue import PLAN_PROGRAMS, PROGRAMS, plan_includes
 from clients.models import Plan, Program, Subscription, SubscriptionLicense
-from collaboration import collaborations
+from collaboration.changes.services import collaboration_licenses_set, collaboration_plan_change
 from collaboration.models import AccessEvent
 from firm_portal.management import large_world_names
 from firm_portal.management.commands import seed_demo
@@ -111,7 +111,7 @@ class TestChangeSubscription:
     def test_more_licences_of_a_program_outside_the_plan_are_refused(self, world: World) -> None:
         lager = factories.program("lager")
         with pytest.raises(ValidationError) as caught:
-            collaborations.collaboration_licenses_set(
+            collaboration_licenses_set(
                 actor=world.sysadmin, subscription=world.subscription, seats={lager.pk: 2}
             )
         assert caught.value.message_dict == {"seats_lager": [NOT_IN_SMART]}
@@ -130,7 +130,7 @@ class TestChangeSubscription:
             subscription=world.subscription, program=factories.program("lon"), seats=1
         )
         with pytest.raises(ValidationError) as caught:
-            collaborations.collaboration_plan_change(
+            collaboration_plan_change(
                 actor=world.sysadmin, subscription=world.subscription, plan=Plan.START
             )
         assert caught.value.message_dict == {

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clients.models import Membership, Plan, ProgramLevel, SubscriptionLicense
-from collaboration import collaborations as services
+from collaboration.changes import services
 from collaboration.models import AccessEvent, Coupling
 from firm_portal.models import ClientAssignment
 from licensing.models import (

@@ -10,7 +10,7 @@ import pytest
 
 from clients.catalogue import programs_ensure
 from clients.models import Plan
-from collaboration import collaborations as services
+from collaboration.changes import services
 from licensing import billing
 from licensing.models import BillingChange, Invoice, LicenseChange, PlanChange, Recipient
 from tests import factories

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from clients import services as client_services
 from clients.models import Level, Membership
-from collaboration import services
 from collaboration.ledger.services import ledger_record
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling
+from collaboration.requests import services
 from firm_portal import services as firm_services
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories

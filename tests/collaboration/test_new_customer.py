@@ -28,7 +28,7 @@ from collaboration.new_customer.selectors import (
     PaymentChoice,
 )
 from collaboration.new_customer.services import AcceptanceError
-from collaboration.services import CollaborationError
+from collaboration.requests.services import CollaborationError
 from firm_portal.models import ClientAssignment, Invitation, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import LicenseChange, Recipient, ResellerAgreement, SubscriptionBilling

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from clients.models import Membership
-from collaboration import services
 from collaboration.models import CollaborationRequest, Coupling
-from collaboration.services import CollaborationError, LookupOutcome
+from collaboration.requests import services
+from collaboration.requests.services import CollaborationError, LookupOutcome
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from tests import factories

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Level, Membership
-from collaboration import collaborations
+from collaboration.changes import services
 from licensing import billing, reports
 from licensing.models import Recipient, ResellerAgreement
 from tests import factories
@@ -99,8 +99,8 @@ def test_unused_seats_are_seats_minus_levels(world: World, collab: Collab, price
 def test_seats_left_behind_after_ending_until_reused(
     world: World, collab: Collab, prices: None
 ) -> None:
-    collaborations.collaboration_end(
-        actor=world.sysadmin, coupling=collab.coupling, side=collaborations.Side.CLIENT
+    services.collaboration_end(
+        actor=world.sysadmin, coupling=collab.coupling, side=services.Side.CLIENT
     )
 
     report = reports.unused_licenses_for_subscription(subscription=world.subscription)
@@ -131,8 +131,8 @@ def test_firm_report_shows_its_clients_and_recent_endings(
         ("Annan AB", 4),
         ("Bageriet Solsidan AB", 1),
     ]
-    collaborations.collaboration_end(
-        actor=world.firm_admin.user, coupling=collab.coupling, side=collaborations.Side.FIRM
+    services.collaboration_end(
+        actor=world.firm_admin.user, coupling=collab.coupling, side=services.Side.FIRM
     )
     report = reports.unused_licenses_for_firm(firm=world.firm)
     assert [r.client_name for r in report.unused] == ["Annan AB"]
@@ -197,8 +197,8 @@ def test_firm_report_query_count_is_constant(
 
 
 def test_left_behind_window(world: World, collab: Collab, prices: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    collaborations.collaboration_end(
-        actor=world.firm_admin.user, coupling=collab.coupling, side=collaborations.Side.FIRM
+    services.collaboration_end(
+        actor=world.firm_admin.user, coupling=collab.coupling, side=services.Side.FIRM
     )
     later = timezone.now() + timedelta(days=reports.LEFT_BEHIND_DAYS, hours=1)
     monkeypatch.setattr(reports.timezone, "now", lambda: later)

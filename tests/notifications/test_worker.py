@@ -15,8 +15,8 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db.models import F
 
-from collaboration import services as collaboration_services
 from collaboration.models import CollaborationRequest
+from collaboration.requests.services import collaboration_request_send
 from firm_portal.celery import app
 from notifications import services, tasks
 from notifications.models import OutboxMessage
@@ -99,7 +99,7 @@ def status_of(message: OutboxMessage) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_request_email_is_delivered_by_worker(world):
     with running_worker():
-        collaboration_services.collaboration_request_send(
+        collaboration_request_send(
             consultant=world.consultant,
             subscription=world.subscription,
             responsible=world.consultant,
@@ -121,7 +121,7 @@ def test_request_email_is_delivered_by_worker(world):
 def test_broker_down_during_a_request_then_the_sweeper_sends_once(world, caplog):
     with broker_at(UNREACHABLE_BROKER), not_eager():
         started = time.monotonic()
-        request = collaboration_services.collaboration_request_send(
+        request = collaboration_request_send(
             consultant=world.consultant,
             subscription=world.subscription,
             responsible=world.consultant,

@@ -9,11 +9,16 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
-from collaboration import selectors, services
-from collaboration.collaboration_selectors import BILLING, subscription_with_details
-from collaboration.forms import ClientLookupForm, CollaborationRequestForm, ConsultantSearchForm
+from collaboration import selectors
+from collaboration.changes.selectors import BILLING, subscription_with_details
 from collaboration.models import CollaborationRequest
-from collaboration.services import CollaborationError, LookupOutcome
+from collaboration.requests import services
+from collaboration.requests.forms import (
+    ClientLookupForm,
+    CollaborationRequestForm,
+    ConsultantSearchForm,
+)
+from collaboration.requests.services import CollaborationError, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import (

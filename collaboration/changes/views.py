@@ -30,9 +30,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.catalogue import plan_includes
 from clients.models import Plan, Program, ProgramLevel, Subscription, SubscriptionLicense
 from clients.selectors import subscription_for_sysadmin
-from collaboration import collaboration_selectors as selectors
-from collaboration import collaborations as services
-from collaboration.collaboration_forms import LicensesForm, PlanForm, RecipientForm
+from collaboration.changes import selectors, services
+from collaboration.changes.forms import LicensesForm, PlanForm, RecipientForm
 from collaboration.models import Coupling
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant, Firm

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Plan, Program, Subscription
-from collaboration.collaborations import MAX_SEATS, RecipientChoice, recipient_choice_of
+from collaboration.changes.services import MAX_SEATS, RecipientChoice, recipient_choice_of
 from firm_portal.models import Firm
 from firm_portal.request_data import StrictIntegerField
 from licensing.models import SubscriptionBilling
