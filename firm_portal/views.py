@@ -8,7 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from collaboration.selectors import start_page_access, start_page_clients, start_page_pending
+from collaboration.client_list.selectors import start_page_clients
+from collaboration.requests.selectors import start_page_access, start_page_pending
 from firm_portal.forms import (
     EmailAuthenticationForm,
     MyDetailsForm,

@@ -32,7 +32,7 @@ def test_only_imports_into_a_higher_layer_count_against_the_order() -> None:
             "clients.services", "collaboration.ledger.services"
         ),  # down: the ledger is at the bottom
         imp("collaboration.ledger.services", "notifications.services"),  # same rank
-        imp("clients.views", "collaboration.selectors"),  # a page, on top
+        imp("clients.views", "collaboration.client_list.selectors"),  # a page, on top
         imp("firm_portal.selectors", "clients.selectors"),  # up
         imp("notifications.services", "firm_portal.metrics"),  # up
     ]

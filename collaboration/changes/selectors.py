@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from clients.models import Subscription, SubscriptionLicense, subscriptions_matching
 from clients.selectors import record_denied
+from collaboration.client_list.selectors import consultant_clients
 from collaboration.models import Coupling
-from collaboration.selectors import consultant_clients
 from firm_portal.models import Consultant
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import BillingChange, Recipient, SubscriptionBilling

@@ -24,8 +24,8 @@ from collaboration.ledger.text import (
     ledger_values_text,
 )
 from collaboration.models import AccessEvent
-from collaboration.selectors import PagedRows
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.paging import PagedRows
 from firm_portal.request_data import BoundedDateField, FilterForm, StrictIntegerField
 from firm_portal.selectors import firm_consultants, require_consultant
 from firm_portal.spreadsheet import excel_csv_response

@@ -9,10 +9,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
-from collaboration import selectors
 from collaboration.changes.selectors import BILLING, subscription_with_details
 from collaboration.models import CollaborationRequest
-from collaboration.requests import services
+from collaboration.requests import selectors, services
 from collaboration.requests.forms import (
     ClientLookupForm,
     CollaborationRequestForm,

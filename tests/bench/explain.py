@@ -1,7 +1,7 @@
 """EXPLAIN (ANALYZE, BUFFERS) of "Hantera klienter" with "Utökad sökning"
 for Storbyrån's firm admin (6,000 clients) on the large data set.
 
-The SQL is exactly what `collaboration.selectors.client_list` and the view
+The SQL is exactly what `collaboration.client_list.selectors.client_list` and the view
 send: each variant is requested once in-process and its queries captured,
 then every captured query that reads couplings or assignments is explained.
 Part of `make bench`; on its own (no load, no gunicorn):

@@ -7,12 +7,24 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import services as client_services
 from clients.models import Level, Membership
+from clients.services import (
+    license_add,
+    membership_resume,
+    membership_set_end_date,
+    membership_set_sysadmin,
+    membership_suspend,
+    program_level_set,
+)
 from collaboration.ledger.services import ledger_record
 from collaboration.models import AccessEvent, CollaborationRequest, Coupling
 from collaboration.requests import services
-from firm_portal import services as firm_services
+from firm_portal.services import (
+    assignments_update,
+    consultant_set_roles,
+    consultant_set_seat,
+    firm_seats_change,
+)
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
 
@@ -95,18 +107,16 @@ class TestOneEventPerChange:
 
     def test_level_sysadmin_and_licence(self, world, consultant_member):
         program = factories.program("lon")
-        client_services.license_add(
-            actor=world.sysadmin, subscription=world.subscription, program=program
-        )
+        license_add(actor=world.sysadmin, subscription=world.subscription, program=program)
         for level in (Level.READ, Level.READ, Level.ADMIN, ""):
-            client_services.program_level_set(
+            program_level_set(
                 actor=world.sysadmin,
                 subscription=world.subscription,
                 membership=consultant_member,
                 program=program,
                 level=level,
             )
-        client_services.membership_set_sysadmin(
+        membership_set_sysadmin(
             actor=world.sysadmin,
             subscription=world.subscription,
             membership=consultant_member,
@@ -127,11 +137,11 @@ class TestOneEventPerChange:
         assert last_level.firm == world.firm  # the consultant's firm sees it
 
     def test_firm_side_changes(self, world):
-        firm_services.firm_seats_change(actor=world.firm_admin, delta=2)
-        firm_services.consultant_set_seat(
+        firm_seats_change(actor=world.firm_admin, delta=2)
+        consultant_set_seat(
             actor=world.firm_admin, consultant=world.no_seat_consultant, has_seat=True
         )
-        firm_services.consultant_set_roles(
+        consultant_set_roles(
             actor=world.firm_admin,
             consultant=world.consultant,
             is_firm_admin=False,
@@ -141,7 +151,7 @@ class TestOneEventPerChange:
             factories.CouplingFactory(firm=world.firm).subscription,
             factories.CouplingFactory(firm=world.firm).subscription,
         )
-        firm_services.assignments_update(
+        assignments_update(
             actor=world.firm_admin,
             consultant=world.consultant,
             shown={first.pk, second.pk},
@@ -166,10 +176,10 @@ class TestOneEventPerChange:
             "subscription": world.subscription,
             "membership": consultant_member,
         }
-        client_services.membership_set_end_date(**arguments, ends_on=today_in_stockholm())
-        client_services.membership_suspend(**arguments)
-        client_services.membership_suspend(**arguments)
-        client_services.membership_resume(**arguments)
+        membership_set_end_date(**arguments, ends_on=today_in_stockholm())
+        membership_suspend(**arguments)
+        membership_suspend(**arguments)
+        membership_resume(**arguments)
         assert kinds() == [Kind.MEMBER_END_DATE, Kind.MEMBER_SUSPENDED, Kind.MEMBER_RESUMED]
 
     def test_denied_attempt_is_recorded(self, client, world):
@@ -193,22 +203,20 @@ class TestReading:
     @pytest.fixture
     def events(self, world, consultant_member):  # type: ignore[no-untyped-def]
         program = factories.program("lon")
-        client_services.license_add(
-            actor=world.sysadmin, subscription=world.subscription, program=program
-        )
-        client_services.program_level_set(
+        license_add(actor=world.sysadmin, subscription=world.subscription, program=program)
+        program_level_set(
             actor=world.sysadmin,
             subscription=world.subscription,
             membership=consultant_member,
             program=program,
             level=Level.APPROVER,
         )
-        firm_services.firm_seats_change(actor=world.firm_admin, delta=1)
+        firm_seats_change(actor=world.firm_admin, delta=1)
         # Another firm's change: never visible to firm A.
         other = world.other_firm_consultant
         other.is_firm_admin = True
         other.save()
-        firm_services.firm_seats_change(actor=other, delta=5)
+        firm_seats_change(actor=other, delta=5)
 
     def test_firm_sees_own_events_only(self, client, world, events):
         client.force_login(world.firm_admin.user)
@@ -296,7 +304,7 @@ class TestReading:
     @pytest.mark.parametrize("size", [3, 60])
     def test_query_count_constant(self, client, world, django_assert_num_queries, size):
         for _ in range(size):
-            firm_services.firm_seats_change(actor=world.firm_admin, delta=1)
+            firm_seats_change(actor=world.firm_admin, delta=1)
         client.force_login(world.firm_admin.user)
         with django_assert_num_queries(5):
             client.get(reverse("collaboration:firm_ledger"))

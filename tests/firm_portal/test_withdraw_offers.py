@@ -11,8 +11,8 @@ from django.core import mail
 from django.urls import reverse
 
 from collaboration.models import AccessEvent
-from firm_portal import services as firm_services
 from firm_portal.models import Invitation, JoinOffer, User
+from firm_portal.services import consultant_invite
 from tests import factories
 from tests.clients.test_bulk_invitations import make_invitable, post, row
 
@@ -41,9 +41,7 @@ class TestConsultantOffer:
     @pytest.fixture
     def offer(self, world, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
         with django_capture_on_commit_callbacks(execute=True):
-            firm_services.consultant_invite(
-                actor=world.firm_admin, full_name="Sara Ny", email=EMAIL
-            )
+            consultant_invite(actor=world.firm_admin, full_name="Sara Ny", email=EMAIL)
         return JoinOffer.objects.get(user__email=EMAIL, firm=world.firm)
 
     def url(self, offer):  # type: ignore[no-untyped-def]
@@ -102,10 +100,10 @@ class TestConsultantOffer:
     ):
         # Firm B asked first: its invitation made the account.
         with django_capture_on_commit_callbacks(execute=True):
-            firm_services.consultant_invite(actor=other_firm_admin, full_name="Sara", email=EMAIL)
+            consultant_invite(actor=other_firm_admin, full_name="Sara", email=EMAIL)
         theirs = JoinOffer.objects.get(user__email=EMAIL, firm=other_firm_admin.firm)
         their_link = link_in(mails_to(EMAIL)[0])
-        firm_services.consultant_invite(actor=world.firm_admin, full_name="Sara", email=EMAIL)
+        consultant_invite(actor=world.firm_admin, full_name="Sara", email=EMAIL)
         ours = JoinOffer.objects.get(user__email=EMAIL, firm=world.firm)
         client.force_login(world.firm_admin.user)
         client.post(self.url(ours))
@@ -121,8 +119,8 @@ class TestConsultantOffer:
 
     def test_invitee_no_longer_sees_it(self, client, world, other_firm_admin):
         person = factories.UserFactory(email=EMAIL)
-        firm_services.consultant_invite(actor=world.firm_admin, full_name="Sara", email=EMAIL)
-        firm_services.consultant_invite(actor=other_firm_admin, full_name="Sara", email=EMAIL)
+        consultant_invite(actor=world.firm_admin, full_name="Sara", email=EMAIL)
+        consultant_invite(actor=other_firm_admin, full_name="Sara", email=EMAIL)
         ours = JoinOffer.objects.get(user=person, firm=world.firm)
         client.force_login(person)
         home = client.get("/").text

@@ -1,0 +1,172 @@
+"""User-scoped reads for coupling requests: the start page's access and
+to-do cards, a firm's pending requests, one request for a sysadmin or a firm."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models.functions import Now
+from django.http import Http404
+from django.utils import timezone
+
+from clients.models import Membership, ProgramLevel, Subscription
+from clients.selectors import record_denied
+from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.models import Consultant, User
+from firm_portal.paging import PagedRows
+
+
+def _pending_requests(
+    related: tuple[str, ...] = ("firm", "responsible_consultant__user", "requested_by"),
+) -> QuerySet[CollaborationRequest]:
+    """Pending requests, oldest first, with `related` joined in (only what
+    the page shows: every join costs the planner and the ORM)."""
+    # Past their expiry they are gone for everyone, even before the hourly
+    # task marks them expired.
+    qs = CollaborationRequest.objects.filter(
+        status=CollaborationRequest.Status.PENDING, expires_at__gt=Now()
+    ).order_by("created_at")
+    return qs.select_related(*related) if related else qs
+
+
+@dataclass
+class StartPageAccess:
+    # Each with `pending`, its to-do cards: pending requests as plain values
+    # (`firm_name`, `responsible_name`), oldest first.
+    administered: list[Subscription]
+    memberships: list[Membership]  # plain client memberships, with their levels
+
+
+def start_page_access(*, user: User) -> StartPageAccess:
+    """The start page's subscriptions the user administers (the rules of
+    `subscriptions_administered_by`: a live sysadmin membership, the
+    subscription not ended), each with `pending` (its to-do cards), and the
+    user's live memberships as a plain member (not sysadmin, not as a
+    consultant), each with its program levels prefetched.
+
+    Both lists come from one query of the user's live memberships: the
+    EXISTS nested in an EXISTS of `subscriptions_administered_by` and a
+    second memberships query took twice as long to build and compile (the
+    bench reports have the figures). The cards and levels are fetched only when
+    there is something to fetch them for: one query for most users, at most
+    three."""
+    rows = list(
+        Membership.objects.live()
+        .filter(
+            (Q(is_sysadmin=True) & ~Q(subscription__status=Subscription.Status.ENDED))
+            | Q(is_sysadmin=False, consultant__isnull=True),
+            user=user,
+        )
+        .select_related("subscription__client")
+        .order_by("subscription__client__name", "subscription__number")
+    )
+    # At most one membership per user and subscription (a unique constraint).
+    administered = [m.subscription for m in rows if m.is_sysadmin]
+    memberships = [m for m in rows if not m.is_sysadmin]
+    if administered:
+        cards: dict[int, list[Any]] = {s.pk: [] for s in administered}
+        for card in (
+            _pending_requests(related=())
+            .filter(subscription_id__in=list(cards))
+            .values(
+                "subscription_id",
+                firm_name=F("firm__name"),
+                responsible_name=F("responsible_consultant__user__full_name"),
+            )
+        ):
+            cards[card["subscription_id"]].append(card)
+        for subscription in administered:
+            subscription.pending = cards[subscription.pk]  # type: ignore[attr-defined]
+    prefetch_related_objects(
+        memberships, Prefetch("levels", queryset=ProgramLevel.objects.select_related("program"))
+    )
+    return StartPageAccess(administered=administered, memberships=memberships)
+
+
+def pending_requests_for_subscription(*, subscription: Subscription) -> list[CollaborationRequest]:
+    return list(_pending_requests().filter(subscription=subscription))
+
+
+def live_couplings_for_subscription(*, subscription: Subscription) -> list[Coupling]:
+    return list(
+        Coupling.objects.agreed()
+        .filter(subscription=subscription)
+        .select_related("firm", "responsible_consultant__user")
+        .order_by("status", "firm__name")
+    )
+
+
+def request_for_sysadmin(*, subscription: Subscription, request_id: int) -> CollaborationRequest:
+    """A request to `subscription` (already fetched through
+    `subscription_for_sysadmin`), in any status, else 404."""
+    found = (
+        CollaborationRequest.objects.filter(pk=request_id, subscription=subscription)
+        .select_related("firm", "decided_by", "responsible_consultant__user")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such request")
+    return found
+
+
+def request_for_firm(*, consultant: Consultant, request_id: int) -> CollaborationRequest:
+    found = CollaborationRequest.objects.filter(pk=request_id, firm_id=consultant.firm_id).first()
+    if found is None:
+        another_firms = (
+            CollaborationRequest.objects.filter(pk=request_id)
+            .values_list("subscription__number", flat=True)
+            .first()
+        )
+        if another_firms is not None:
+            record_denied(
+                user=consultant.user,
+                subscription_number=another_firms,
+                what="collaboration_request",
+                request_id=request_id,
+            )
+        raise Http404("No such request")
+    return found
+
+
+def request_with_details(*, request_id: int) -> CollaborationRequest:
+    """A request already fetched through `request_for_firm`, with what its
+    confirmation page shows."""
+    return CollaborationRequest.objects.select_related(
+        "subscription__client", "responsible_consultant__user"
+    ).get(pk=request_id)
+
+
+def firm_pending_requests(*, consultant: Consultant) -> QuerySet[CollaborationRequest]:
+    """Requests the firm has waiting (oldest first, for paging); admins see
+    all, others those they sent or are responsible for."""
+    qs = _pending_requests(related=()).filter(firm_id=consultant.firm_id)
+    if not consultant.sees_all_clients:
+        qs = qs.filter(requested_by_id=consultant.user_id) | qs.filter(
+            responsible_consultant=consultant
+        )
+    return qs
+
+
+def _pending_display(rows: list[dict[str, Any]]) -> None:
+    """`start_date_text` and `created_on` ("Y-m-d", the latter in the current
+    time zone, as the template's `date` filter shows it) on each row."""
+    for row in rows:
+        row["start_date_text"] = row["start_date"].isoformat() if row["start_date"] else ""
+        row["created_on"] = timezone.localtime(row["created_at"]).date().isoformat()
+
+
+def start_page_pending(*, consultant: Consultant) -> PagedRows:
+    """The start page's table of `firm_pending_requests`, as plain values."""
+    qs = firm_pending_requests(consultant=consultant)
+    return PagedRows(
+        qs.values(
+            "pk",
+            "start_date",
+            "created_at",
+            number=F("subscription__number"),
+            client_name=F("subscription__client__name"),
+            responsible_name=F("responsible_consultant__user__full_name"),
+        ),
+        counted=qs,
+        finish=_pending_display,
+    )
