@@ -204,12 +204,13 @@ def license_quote(
         billing,
         _firms_with_agreement({billing.firm_id} if billing and billing.firm_id else set(), on),
     )
-    try:
-        price: Decimal | None = PriceBook(Month.of(on), seats=False).program(
-            subscription.plan, program, on, reseller
-        )
-    except PriceMissing:
-        price = None
+    costing = monthly_cost(
+        plan=subscription.plan,
+        programs=[Seats(program, 1)],
+        reseller=reseller,
+        prices=BookPrices(PriceBook(Month.of(on), seats=False), on),
+    )
+    price = costing.lines[0].unit_price if costing.lines else None
     return LicenseQuote(
         program=program,
         monthly_price=price,
