@@ -40,6 +40,7 @@ from clients.models import Plan, Program, ProgramLevel, Subscription, Subscripti
 from collaboration.models import AccessEvent, Coupling
 from firm_portal.models import Firm
 from firm_portal.timeutils import today_in_stockholm
+from licensing.costs import BookPrices, CostLine, Seats, monthly_cost
 from licensing.models import BillingChange, Recipient, ResellerAgreement, SubscriptionBilling
 from licensing.pricing import Month, PriceBook, PriceMissing
 
@@ -74,17 +75,6 @@ def payer_label(billing: SubscriptionBilling | None, client_name: str) -> str:
 
 
 # --- Cost preview --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CostLine:
-    program: Program
-    seats: int
-    unit_price: Decimal
-
-    @property
-    def amount(self) -> Decimal:
-        return self.unit_price * self.seats
 
 
 @dataclass(frozen=True)
@@ -132,13 +122,6 @@ def collaboration_cost(*, subscription: Subscription, on: date | None = None) ->
         billing,
         _firms_with_agreement({billing.firm_id} if billing and billing.firm_id else set(), on),
     )
-    book = PriceBook(Month.of(on), seats=False)
-    plan = subscription.plan
-    try:
-        plan_price: Decimal | None = book.plan(plan, on, reseller)
-    except PriceMissing:
-        plan_price = None
-    lines, unpriced = [], []
     rows = (
         subscription.license_rows  # type: ignore[attr-defined]
         if preloaded
@@ -146,23 +129,18 @@ def collaboration_cost(*, subscription: Subscription, on: date | None = None) ->
         .select_related("program")
         .order_by("program__sort_order", "program__name")
     )
-    for row in rows:
-        try:
-            lines.append(
-                CostLine(
-                    program=row.program,
-                    seats=row.seats,
-                    unit_price=book.program(plan, row.program, on, reseller),
-                )
-            )
-        except PriceMissing:
-            unpriced.append(row.program.name)
+    costing = monthly_cost(
+        plan=subscription.plan,
+        programs=[Seats(row.program, row.seats) for row in rows],
+        reseller=reseller,
+        prices=BookPrices(PriceBook(Month.of(on), seats=False), on),
+    )
     return CostPreview(
         subscription=subscription,
-        plan_label=str(Plan(plan).label),
-        plan_price=plan_price,
-        lines=lines,
-        unpriced=unpriced,
+        plan_label=str(Plan(subscription.plan).label),
+        plan_price=costing.plan_line.unit_price if costing.plan_line else None,
+        lines=costing.lines,
+        unpriced=costing.unpriced,
         payer_is_client=billing is None or billing.recipient == Recipient.CLIENT,
         payer_name=payer_label(billing, subscription.client.name),
         reseller_prices=reseller,
@@ -226,12 +204,13 @@ def license_quote(
         billing,
         _firms_with_agreement({billing.firm_id} if billing and billing.firm_id else set(), on),
     )
-    try:
-        price: Decimal | None = PriceBook(Month.of(on), seats=False).program(
-            subscription.plan, program, on, reseller
-        )
-    except PriceMissing:
-        price = None
+    costing = monthly_cost(
+        plan=subscription.plan,
+        programs=[Seats(program, 1)],
+        reseller=reseller,
+        prices=BookPrices(PriceBook(Month.of(on), seats=False), on),
+    )
+    price = costing.lines[0].unit_price if costing.lines else None
     return LicenseQuote(
         program=program,
         monthly_price=price,

@@ -31,6 +31,7 @@ from collaboration.models import Coupling, CustomerAcceptance
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import reseller_agreement_active
+from licensing.costs import CostLine, Seats, monthly_cost
 from licensing.models import Recipient, SubscriptionBilling
 from licensing.pricing import Month, PriceBook, PriceMissing
 
@@ -121,6 +122,15 @@ class Offers:
     def plan(self, plan: str) -> PlanOffer:
         return self.plans[plan]
 
+    # The price source of `licensing.costs.monthly_cost`.
+    def plan_price(self, plan: str, reseller: bool) -> Decimal:
+        offer = self.plans[plan]
+        return offer.reseller_price if reseller else offer.list_price
+
+    def program_price(self, plan: str, program: Program, reseller: bool) -> Decimal:
+        offer = {item.program.code: item for item in self.plans[plan].programs}[program.code]
+        return offer.reseller_price if reseller else offer.list_price
+
 
 def plan_offers(*, firm_id: int, on: date | None = None) -> Offers:
     """Five queries whatever is chosen: the agreement, three price tables, programs."""
@@ -155,18 +165,6 @@ def plan_offers(*, firm_id: int, on: date | None = None) -> Offers:
 
 
 @dataclass(frozen=True)
-class CostLine:
-    description: str
-    quantity: int
-    unit_price: Decimal
-    role: str = ""  # the primary contact's level on a licence line
-
-    @property
-    def amount(self) -> Decimal:
-        return self.quantity * self.unit_price
-
-
-@dataclass(frozen=True)
 class Cost:
     """What the collaboration costs per month and per agreement period, in
     kronor excluding VAT, at today's prices. Reseller prices apply only with
@@ -188,27 +186,20 @@ class Cost:
 def new_customer_cost(
     *, offers: Offers, plan: str, licenses: list[LicenseChoice], payment: PaymentChoice
 ) -> Cost:
-    offer = offers.plan(plan)
-    reseller = payment.consolidated
-    prices = {item.program.code: item for item in offer.programs}
-    lines = [
-        CostLine(
-            description=_("%(plan)s, grundavgift") % {"plan": offer.label},
-            quantity=1,
-            unit_price=offer.reseller_price if reseller else offer.list_price,
-        )
-    ]
-    for choice in licenses:
-        price = prices[choice.program.code]
-        lines.append(
-            CostLine(
-                description=_("%(program)s, licenser") % {"program": choice.program.name},
-                quantity=choice.seats,
-                unit_price=price.reseller_price if reseller else price.list_price,
-                role=choice.level_label,
-            )
-        )
-    return Cost(lines=lines, reseller_prices=reseller, period_months=payment.period_months)
+    """Reseller prices with Samlingsfaktura (the wizard offers it only under
+    an återförsäljaravtal; "Betalning" compares both)."""
+    costing = monthly_cost(
+        plan=plan,
+        programs=[Seats(choice.program, choice.seats, choice.level_label) for choice in licenses],
+        reseller=payment.consolidated,
+        prices=offers,
+    )
+    plan_line = [costing.plan_line] if costing.plan_line else []  # offers price every plan
+    return Cost(
+        lines=[*plan_line, *costing.lines],
+        reseller_prices=costing.reseller_prices,
+        period_months=payment.period_months,
+    )
 
 
 # --- Step 3: is this a new customer? -------------------------------------------------
