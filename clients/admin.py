@@ -20,6 +20,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
+from firm_portal.admin_readonly import ReadOnlyAdminMixin
 from firm_portal.admin_search import OrgNumberSearchMixin
 
 
@@ -205,16 +206,7 @@ class ProgramLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Counter)
-class CounterAdmin(admin.ModelAdmin):
+class CounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: abonnemangsnummer must never be reused, so nobody edits this."""
 
     list_display = ("name", "value")
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

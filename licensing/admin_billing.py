@@ -11,6 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from firm_portal.admin_readonly import ReadOnlyAdminMixin
 from firm_portal.admin_search import OrgNumberSearchMixin
 from firm_portal.timeutils import today_in_stockholm
 from licensing import billing, pdf
@@ -197,7 +198,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin):
     """Invoices are issued by the monthly run and never edited; support
     reads them and downloads the PDF the customer got."""
 
@@ -243,15 +244,6 @@ class InvoiceAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
         "created_at",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj: Invoice) -> str:

@@ -33,6 +33,7 @@ from collaboration.manual.services import (
     manual_coupling_override_note,
 )
 from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
+from firm_portal.admin_readonly import ReadOnlyAdminMixin
 from firm_portal.admin_search import OrgNumberSearchMixin
 from licensing.models import FirmCharge
 
@@ -493,7 +494,7 @@ class InvoicedFilter(admin.SimpleListFilter):
 
 
 @admin.register(FirmCharge)
-class FirmChargeAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
+class FirmChargeAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin):
     """One-off fees for the firms' next invoices. Written by services
     (manual couplings) and stamped by invoicing; nobody edits them here."""
 
@@ -520,15 +521,6 @@ class FirmChargeAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     readonly_fields = fields
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description=_("byrå"), ordering="firm__name")
     def firm_link(self, obj: FirmCharge) -> SafeString | str:
         return _admin_link(obj.firm)
@@ -545,7 +537,7 @@ class FirmChargeAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
+class AccessEventAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin):
     """The access ledger is append-only: support reads it, nobody (not even a
     superuser) adds, changes or deletes through admin."""
 
@@ -569,18 +561,9 @@ class AccessEventAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     )
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(DeniedAttempt)
-class DeniedAttemptAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
+class DeniedAttemptAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin):
     """Denied attempts per actor, subscription and window, with their count
     (the ledger has one event per row): read-only, like the ledger."""
 
@@ -589,12 +572,3 @@ class DeniedAttemptAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
     search_fields = ("actor__email", "=subscription__number", "subscription__client__org_number")
     date_hierarchy = "window_start"
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
