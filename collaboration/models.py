@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import visible_to_q
 from clients.validators import validate_org_number
+
+# Flow 7's model lives with its concept; importing it here registers it with the app.
+from collaboration.firm_change.models import FirmChange as FirmChange
 from collaboration.manual.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range
