@@ -10,8 +10,8 @@ from firm_portal.timeutils import today_in_stockholm
 from licensing.pricing import Month
 
 
-class ConsultantChoiceField(forms.ModelChoiceField[Consultant]):
-    def label_from_instance(self, obj: Consultant) -> str:
+class ConsultantChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Consultant) -> str:  # type: ignore[override]
         return obj.user.full_name
 
 
