@@ -3,7 +3,8 @@ Norr AB can ask to take over from the one other firm coupled to it. Chosen
 from the demo world (seed_demo) by rule, so it follows that world: the first
 client, by name, coupled to exactly one firm other than Norr, with a
 sysadmin of its own and no request or change from Norr. The firm coupled
-there becomes its payer, so the preview shows the invoice moving."""
+there becomes its payer, so the preview shows the invoice moving. Run by
+`manage.py seed_firm_change` (after seed_demo; `make run` runs both)."""
 
 from typing import Any
 
@@ -48,10 +49,10 @@ def firm_change_subscription(*, norr: Firm) -> Subscription | None:
 def firm_change_demo(out: Any) -> None:
     """Prepare the subscription (its coupled firm pays for it) and say where
     it is (`out`: the command's stdout, which ends each line itself)."""
-    norr = Firm.objects.get(name=NORR_NAME)
-    subscription = firm_change_subscription(norr=norr)
+    norr = Firm.objects.filter(name=NORR_NAME).first()
+    subscription = firm_change_subscription(norr=norr) if norr else None
     if subscription is None:
-        out.write("Byte av byrå: inget abonnemang i demovärlden passar.")
+        out.write("Byte av byrå: inget abonnemang i demovärlden passar (kör seed_demo först).")
         return
     coupling = Coupling.objects.active().select_related("firm").get(subscription=subscription)
     SubscriptionBilling.objects.update_or_create(

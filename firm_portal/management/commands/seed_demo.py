@@ -41,7 +41,6 @@ from clients.models import (
 )
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
-from firm_portal.management.demo_firm_change import firm_change_demo
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
@@ -943,7 +942,6 @@ class Command(BaseCommand):
                 "stället: rm var/db.sqlite3 && make run (eller ta bort PostgreSQL-databasen)."
             ) from error
         self.print_summary(world)
-        firm_change_demo(self.stdout)  # flow 7: where "Byte av byrå" can be tried
 
     def print_logins(self) -> None:
         """The table of demo logins and what to try: the same as README.md's."""
