@@ -189,17 +189,21 @@ def _old_firm_leaves(
     return events
 
 
-def _new_coupling(change: FirmChange, today: date) -> Coupling:
-    """The new firm's coupling, active from today. One it made meanwhile
-    (a dubbelsammankoppling approved while the change waited) is the one
-    used; if such an approval commits at this very moment, the unique
-    constraint of live couplings refuses ours and theirs is used."""
-    live = (
+def _live_coupling_of_new_firm(change: FirmChange) -> Coupling | None:
+    return (
         Coupling.objects.live()
         .select_for_update(of=("self",))
         .filter(firm_id=change.new_firm_id, subscription=change.subscription)
         .first()
     )
+
+
+def _new_coupling(change: FirmChange, today: date) -> Coupling:
+    """The new firm's coupling, active from today. One it made meanwhile
+    (a dubbelsammankoppling approved while the change waited) is the one
+    used; if such an approval commits at this very moment, the unique
+    constraint of live couplings refuses ours and theirs is used."""
+    live = _live_coupling_of_new_firm(change)
     if live is None:
         try:
             with transaction.atomic():
@@ -212,11 +216,9 @@ def _new_coupling(change: FirmChange, today: date) -> Coupling:
                     activated_at=timezone.now(),
                 )
         except IntegrityError:
-            live = (
-                Coupling.objects.live()
-                .select_for_update(of=("self",))
-                .get(firm_id=change.new_firm_id, subscription=change.subscription)
-            )
+            live = _live_coupling_of_new_firm(change)
+            if live is None:
+                raise
     if live.status != Coupling.Status.ACTIVE:
         live.status = Coupling.Status.ACTIVE
         live.activated_at = timezone.now()

@@ -167,3 +167,14 @@ def test_approving_and_cancelling_at_once(world: World) -> None:
         assert change.status == FirmChange.Status.CANCELLED
         assert errors[0].message == "Bytet av byrå väntar inte längre på svar (avbrutet)."
         assert not Coupling.objects.filter(firm=world.firm).exists()
+
+
+def test_two_expiry_runs_at_once_expire_once(world: World) -> None:
+    old_firm_coupled(world)
+    change = send(world, FIRST)
+    FirmChange.objects.filter(pk=change.pk).update(expires_at=change.created_at)
+
+    results = at_once(services.firm_changes_expire, services.firm_changes_expire)
+
+    assert sorted(results) == [0, 1]  # type: ignore[type-var]
+    assert AccessEvent.objects.filter(kind=AccessEvent.Kind.REQUEST_EXPIRED).count() == 1
