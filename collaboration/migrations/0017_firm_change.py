@@ -3,7 +3,17 @@
 import django.db.models.deletion
 import firm_portal.request_data
 from django.conf import settings
+from importlib import import_module
+
 from django.db import migrations, models
+
+support_group = import_module("collaboration.migrations.0006_support_group")
+
+
+def support_views_new_models(apps, schema_editor):
+    """Support may view FirmChange like every other model of ours (the rule
+    of collaboration 0006, run on this state)."""
+    support_group.support_group_ensure(apps, schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
@@ -46,4 +56,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'approved'])), fields=('subscription',), name='firm_change_one_open_per_subscription'), models.CheckConstraint(condition=models.Q(('new_firm', models.F('old_firm')), _negated=True), name='firm_change_two_firms'), models.CheckConstraint(condition=models.Q(models.Q(('done_at__isnull', False), ('new_coupling__isnull', False), ('status', 'done')), models.Q(models.Q(('status', 'done'), _negated=True), ('new_coupling__isnull', True)), _connector='OR'), name='firm_change_done_iff_coupled')],
             },
         ),
+        migrations.RunPython(support_views_new_models, migrations.RunPython.noop),
     ]

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from clients.models import Membership
+from collaboration import tasks
 from collaboration.changes.services import Side, collaboration_end
 from collaboration.firm_change import perform, selectors, services
 from collaboration.models import AccessEvent, Coupling, FirmChange
@@ -358,3 +359,26 @@ def test_a_dubbelsammankoppling_approved_meanwhile_is_the_coupling_kept(
     assert Coupling.objects.live().filter(firm=world.firm).count() == 1
     coupled.refresh_from_db()
     assert coupled.status == Coupling.Status.ACTIVE
+
+
+# --- Beat ---------------------------------------------------------------------------------
+
+
+def test_the_beat_tasks_are_scheduled_and_run_the_services(
+    world: World, old: Change, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "collaboration.perform_due_firm_changes",
+        "collaboration.expire_stale_firm_changes",
+    } <= (scheduled)
+    change = send(world, FIRST)
+    services.firm_change_approve(
+        user=world.sysadmin, subscription=world.subscription, change_id=change.pk
+    )
+    monkeypatch.setattr(perform, "today_in_stockholm", lambda: FIRST)
+
+    assert tasks.perform_due_firm_changes() == 1
+    assert tasks.perform_due_firm_changes() == 0
+    assert tasks.expire_stale_firm_changes() == 0
+    assert FirmChange.objects.get().status == FirmChange.Status.DONE
