@@ -75,6 +75,19 @@ def firm_people(firm_id: int, *also: User | None) -> list[User]:
     return admins + [user for user in also if user is not None]
 
 
+def old_firm_people(change: FirmChange) -> list[User]:
+    """The replaced firm's admins and the old coupling's responsible consultant."""
+    responsible_id = change.old_coupling.responsible_consultant_id
+    responsible = (
+        Consultant.objects.filter(pk=responsible_id, is_active=True, user__is_active=True)
+        .select_related("user")
+        .first()
+        if responsible_id is not None
+        else None
+    )
+    return firm_people(change.old_firm_id, responsible.user if responsible else None)
+
+
 def lock_change(subscription: Subscription, change_id: int) -> tuple[Subscription, FirmChange]:
     """The subscription, then the change, locked; FirmChange.DoesNotExist if
     the change is not to `subscription`."""
@@ -352,5 +365,5 @@ def _tell_done(change: FirmChange, client_sysadmins: list[User], removed: list[s
         side="new",
         **context,
     )
-    notify(change, "firm-change-done", firm_people(change.old_firm_id), side="old", **context)
+    notify(change, "firm-change-done", old_firm_people(change), side="old", **context)
     notify(change, "firm-change-done", client_sysadmins, side="client", **context)

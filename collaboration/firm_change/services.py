@@ -23,6 +23,7 @@ from collaboration.firm_change.perform import (
     firm_people,
     lock_change,
     notify,
+    old_firm_people,
 )
 from collaboration.firm_change.selectors import (
     client_has_own_sysadmin,
@@ -189,7 +190,7 @@ def firm_change_approve(
         approved=True,
         preview=preview,
     )
-    notify(change, "firm-change-scheduled", firm_people(change.old_firm_id), preview=preview)
+    notify(change, "firm-change-scheduled", old_firm_people(change), preview=preview)
     if change.starts_on is None or change.starts_on <= today:
         firm_change_perform(change=change, actor=user, today=today)
     return change
@@ -256,7 +257,7 @@ def firm_change_cancel(
     if not by_new_firm:
         told += firm_people(change.new_firm_id, change.requested_by)
     if was_approved:
-        told += firm_people(change.old_firm_id)
+        told += old_firm_people(change)
     notify(change, "firm-change-cancelled", [u for u in told if u.pk != user.pk], cancelled_by=user)
     return change
 

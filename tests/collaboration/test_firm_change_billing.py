@@ -16,6 +16,7 @@ from collaboration.firm_change.perform import firm_changes_perform_due
 from collaboration.models import FirmChange
 from licensing import billing
 from licensing.models import BillingChange, Invoice, LicenseChange, PlanChange, Recipient
+from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_collaborations_billing import lines, nov, prices
 from tests.conftest import World
@@ -45,6 +46,7 @@ def firm_change(world: World, subscription, starts_on: date | None):  # type: ig
     firm asks to take over and the client's sysadmin approves. The change's
     date is written directly: it lies in the past of the test's clock."""
     old_firm = factories.FirmFactory(name="Gamla Byrån AB")
+    factories.ConsultantFactory(firm=old_firm, is_firm_admin=True)
     backdate(old_firm, date(2025, 1, 1))
     backdate(world.firm, date(2025, 1, 1))
     billing.subscription_billing_set(
@@ -83,6 +85,12 @@ def test_a_change_on_the_first_bills_each_month_to_the_firm_that_held_it(
         user=world.sysadmin, subscription=bakery, change_id=change.pk, today=nov(20)
     )
     assert FirmChange.objects.get().status == FirmChange.Status.APPROVED
+    # The old firm is told the last month it pays, the new one its first.
+    told_old = OutboxMessage.objects.get(template="firm-change-scheduled").body_text
+    assert "Den sista månaden ni betalar för är november 2025." in told_old
+    told_new = OutboxMessage.objects.filter(template="firm-change-decided").first()
+    assert told_new is not None
+    assert "Er byrå blir fakturamottagare från och med december 2025." in told_new.body_text
     assert firm_changes_perform_due(today=DECEMBER) == 1
     # December, with the new firm: a fourth licence on the 10th.
     add_license(bakery, "bokforing", dec(10))
