@@ -14,9 +14,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from clients.models import Membership
+from clients.models import JoinOffer, Membership
 from collaboration.models import AccessEvent, Coupling, DeniedAttempt
-from firm_portal.models import JoinOffer
 from tests import factories
 from tests.conftest import World
 from tests.licensing.factories import make_invoice

@@ -21,14 +21,16 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Membership, Subscription
+from clients.invitations.services import invitation_url
+from clients.models import Invitation, Membership, Subscription
 from collaboration.models import AccessEvent, Coupling
-from firm_portal.invitations.services import invitation_url
-from firm_portal.models import Consultant, Invitation, User
+from firm_portal.models import Consultant, User
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms
 from tests import factories
@@ -539,7 +541,7 @@ def test_an_invitation_link_never_replaces_a_password_that_is_set(world: World) 
 
 
 def make_offer(world: World, user: User, **fields: Any) -> Any:
-    from firm_portal.models import JoinOffer
+    from clients.models import JoinOffer
 
     values: dict[str, Any] = {
         "user": user,
@@ -590,7 +592,7 @@ class TestRowLocks:
     atomic is an error on PostgreSQL there)."""
 
     def test_answer_resend_and_renew(self, world: World, django_capture_on_commit_callbacks):
-        from firm_portal.models import JoinOffer
+        from clients.models import JoinOffer
 
         admin = logged_in(world.firm_admin.user)
         with django_capture_on_commit_callbacks(execute=True):
@@ -618,7 +620,7 @@ class TestRowLocks:
     def test_client_users_resend_and_accept(
         self, world: World, django_capture_on_commit_callbacks
     ) -> None:
-        from firm_portal.models import JoinOffer
+        from clients.models import JoinOffer
 
         (alfa,) = make_invitable(world, ["Alfa AB"])
         admin = logged_in(world.firm_admin.user)
@@ -674,17 +676,22 @@ class TestRowLocks:
         assert Invitation.objects.get(user=legacy).nonce != "byrans-egen"
 
 
+def historical_apps(migration: tuple[str, str]) -> Any:
+    """The models as a migration saw them (its data functions take these)."""
+    return MigrationExecutor(connection).loader.project_state(migration).apps
+
+
 class TestMigratingOpenLinks:
     """Rows made before join offers and acceptance rows existed."""
 
     def test_an_awaiting_customers_invitation_becomes_its_acceptance(self, world: World) -> None:
         from importlib import import_module
 
-        from django.apps import apps
-
         from collaboration.models import CustomerAcceptance
 
         migration = import_module("collaboration.migrations.0010_customer_acceptance")
+        # Its models as they were then (Invitation was firm_portal's); same tables.
+        apps = historical_apps(("collaboration", "0010_customer_acceptance"))
         coupling = factories.CouplingFactory(
             firm=world.firm,
             subscription__status="pending",
@@ -721,11 +728,10 @@ class TestMigratingOpenLinks:
     def test_an_open_client_user_invitation_gets_its_offer(self, world: World) -> None:
         from importlib import import_module
 
-        from django.apps import apps
-
-        from firm_portal.models import JoinOffer
+        from clients.models import JoinOffer
 
         migration = import_module("firm_portal.migrations.0007_join_offers")
+        apps = historical_apps(("firm_portal", "0007_join_offers"))
         (alfa,) = make_invitable(world, ["Alfa AB"])
         invited = make_user(email="inbjuden@alfa.se")
         Membership.objects.create(subscription=alfa, user=invited)

@@ -17,7 +17,14 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from clients.models import Membership, Subscription
+from clients.invitations.services import (
+    INVITATION_TEMPLATES,
+    invitation_create,
+    invitation_email,
+    join_offer_email,
+    offer_context,
+)
+from clients.models import Invitation, JoinOffer, Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.services import responsible_consultant_join
 from collaboration.ledger.services import Kind, ledger_record
@@ -30,14 +37,7 @@ from collaboration.manual.services import (
     manual_coupling_override_note,
 )
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
-from firm_portal.invitations.services import (
-    INVITATION_TEMPLATES,
-    invitation_create,
-    invitation_email,
-    join_offer_email,
-    offer_context,
-)
-from firm_portal.models import Consultant, Firm, Invitation, JoinOffer, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import FirmCharge

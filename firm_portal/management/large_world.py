@@ -8,8 +8,7 @@ Everything comes from `random.Random(7)`, so two empty databases get the same
 world (timestamps are relative to now; abonnemangsnummer continue from the
 counter). Rows are written with `bulk_create`, never through the services, so
 nothing is sent; the 50,000 access-ledger events are a history made up to
-match (AccessEvent refuses updates through save(), not inserts).
-"""
+match (AccessEvent refuses updates through save(), not inserts)."""
 
 import itertools
 import json
@@ -31,6 +30,7 @@ from stdnum import luhn
 from clients.catalogue import programs_ensure
 from clients.models import (
     Client,
+    ClientAssignment,
     Counter,
     Level,
     Membership,
@@ -54,7 +54,7 @@ from firm_portal.management.large_world_names import (
     TOWNS,
     TRADES,
 )
-from firm_portal.models import ClientAssignment, Consultant, Firm, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from notifications.models import OutboxMessage
 

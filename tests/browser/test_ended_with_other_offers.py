@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from firm_portal.models import JoinOffer, User
+from clients.models import JoinOffer
+from firm_portal.models import User
 from firm_portal.offboarding.services import consultant_offboard
 from tests import factories
 from tests.conftest import World

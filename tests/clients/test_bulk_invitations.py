@@ -9,10 +9,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Membership
+from clients.models import Invitation, JoinOffer, Membership
 from clients.usernames import username_suggest
 from collaboration.models import AccessEvent
-from firm_portal.models import Invitation, JoinOffer, User
+from firm_portal.models import User
 from notifications.sms import locmem as sms
 from tests import factories
 

@@ -14,13 +14,13 @@ from django.test import Client
 from django.urls import reverse
 
 from clients.bulk_invitations import invitable_subscriptions
-from clients.models import Membership
+from clients.invitations.services import join_offer_accept
+from clients.models import Invitation, JoinOffer, Membership
 from collaboration.ledger.services import Kind
 from collaboration.manual.perform import manual_coupling_perform
 from collaboration.manual.services import NamedSysadmin
 from collaboration.models import AccessEvent, ManualCoupling
-from firm_portal.invitations.services import join_offer_accept
-from firm_portal.models import Invitation, JoinOffer, User
+from firm_portal.models import User
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
 from tests.collaboration.test_manual_coupling import add_form_data, support_migration

@@ -13,6 +13,8 @@ from django.utils import timezone
 from clients.catalogue import PLAN_PROGRAMS
 from clients.models import (
     Client,
+    ClientAssignment,
+    Invitation,
     Level,
     Membership,
     ProgramLevel,
@@ -29,7 +31,7 @@ from collaboration.new_customer.selectors import (
 )
 from collaboration.new_customer.services import AcceptanceError
 from collaboration.requests.services import CollaborationError
-from firm_portal.models import ClientAssignment, Invitation, User
+from firm_portal.models import User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import LicenseChange, Recipient, ResellerAgreement, SubscriptionBilling
 from licensing.pricing import add_months
@@ -475,7 +477,7 @@ class TestAccept:
     def test_tampered_or_plain_invitation_token_is_invalid(self, world, prices):
         from django.core import signing
 
-        from firm_portal.invitations.services import invitation_create, invitation_url
+        from clients.invitations.services import invitation_create, invitation_url
 
         create(world)
         token = token_of(welcome())

@@ -10,8 +10,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from clients.models import Invitation, JoinOffer
 from collaboration.models import AccessEvent
-from firm_portal.models import Invitation, JoinOffer, User
+from firm_portal.models import User
 from firm_portal.services import consultant_invite
 from tests import factories
 from tests.clients.test_bulk_invitations import make_invitable, post, row
