@@ -1,6 +1,6 @@
 """Flow 4, "Bjud in klientanvändare": a firm asks people in bulk to join the
 clients where it has system-administrator rights and the client has no
-users of its own (join offers: firm_portal/invitations/services.py)."""
+users of its own (join offers: clients/invitations/services.py)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.validators import validate_org_number
 from firm_portal.choices import display_method
+from firm_portal.org_numbers import validate_org_number
 from firm_portal.request_data import search_digits, search_number, validate_date_in_range
 from firm_portal.timeutils import today_in_stockholm
 

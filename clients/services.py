@@ -25,9 +25,9 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.selectors import subscriptions_left_without_sysadmin
-from collaboration.ledger.services import Kind, ledger_record
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
+from ledger.services import Kind, ledger_record
 from licensing.models import LicenseChange
 from notifications.services import outbox_enqueue_email
 

@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.validators import validate_org_number
 from firm_portal.emails import email_key, normalize_email
+from firm_portal.org_numbers import validate_org_number
 
 
 class UserManager(BaseUserManager["User"]):

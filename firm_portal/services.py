@@ -17,11 +17,12 @@ from clients.invitations.services import (
     offer_context,
 )
 from clients.models import ClientAssignment, Invitation, JoinOffer, Membership, Subscription
-from collaboration.ledger.services import Kind, ledger_record
-from collaboration.models import AccessEvent, Coupling
+from collaboration.models import Coupling
 from firm_portal.emails import normalize_email
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, resends_count
+from ledger.models import AccessEvent
+from ledger.services import Kind, ledger_record
 from licensing.models import ClientManagerSeatChange
 
 MAX_SEAT_CHANGE = 500

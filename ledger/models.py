@@ -27,7 +27,7 @@ class AccessEvent(models.Model):
     Who did it, to whom, in which firm and subscription are plain ids, not
     foreign keys: every app writes the ledger, so it sits below them all and
     points at none (README, "Layers"). The columns and their indexes are the
-    ones the foreign keys had; readers resolve the names (collaboration.ledger)."""
+    ones the foreign keys had; readers look the names up (collaboration/ledger/)."""
 
     class Kind(models.TextChoices):
         REQUEST_SENT = "request_sent", _("Förfrågan skickad")

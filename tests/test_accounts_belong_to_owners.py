@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from clients.invitations.services import invitation_url
 from clients.models import Invitation, Membership, Subscription
-from collaboration.models import AccessEvent, Coupling
+from collaboration.models import Coupling
 from firm_portal.models import Consultant, User
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms
 from tests import factories
@@ -188,7 +189,7 @@ class TestBulkInvite:
         nothing_to_the_typed_number()
         no_link_that_sets_a_password(vera)
         assert not Membership.objects.filter(subscription=alfa, user=vera).exists()
-        assert not AccessEvent.objects.filter(subject=vera).exists()
+        assert not AccessEvent.objects.filter(subject_id=vera.pk).exists()
         # Her own link still works; she chooses her password there…
         owner = Client()
         response = owner.post(own_invitation_link(vera), SET_PASSWORD, follow=True)
@@ -209,8 +210,12 @@ class TestBulkInvite:
         assert "Du är nu användare hos Alfa AB." in response.text
         membership = Membership.objects.get(subscription=alfa, user=vera)
         assert (membership.is_sysadmin, membership.consultant) == (False, None)
-        event = AccessEvent.objects.get(kind=AccessEvent.Kind.MEMBER_ADDED, subject=vera)
-        assert (event.actor, event.firm, event.subscription) == (vera, world.firm, alfa)
+        event = AccessEvent.objects.get(kind=AccessEvent.Kind.MEMBER_ADDED, subject_id=vera.pk)
+        assert (event.actor_id, event.firm_id, event.subscription_id) == (
+            vera.pk,
+            world.firm.pk,
+            alfa.pk,
+        )
 
     def test_an_active_user_of_another_tenant_is_not_added_silently(
         self, world: World, django_capture_on_commit_callbacks
@@ -365,7 +370,7 @@ class TestNewCustomer:
         nothing_to_the_typed_number()
         subscription = Subscription.objects.get(client__name="Nya Kunden AB")
         assert not Membership.objects.filter(subscription=subscription).exists()
-        assert not AccessEvent.objects.filter(subject=victim).exists()
+        assert not AccessEvent.objects.filter(subject_id=victim.pk).exists()
         assert not User.objects.filter(personal_number="198112289874").exists()
         # The link went to the account's own address only, and it cannot set
         # a password or log anyone in: it asks the owner to log in first.
@@ -410,9 +415,9 @@ class TestNewCustomer:
         assert after["account"] == before["account"]
         assert after["invitations"] == before["invitations"]
         event = AccessEvent.objects.get(
-            kind=AccessEvent.Kind.MEMBER_ADDED, subject=oskar, subscription=subscription
+            kind=AccessEvent.Kind.MEMBER_ADDED, subject_id=oskar.pk, subscription_id=subscription.pk
         )
-        assert event.actor == oskar
+        assert event.actor_id == oskar.pk
 
     def test_the_sms_carries_no_link(self, world: World, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
@@ -634,7 +639,9 @@ class TestRowLocks:
         owner.post(reverse("join_offer_accept", args=[offer.pk]))  # a second click
         assert Membership.objects.filter(subscription=alfa, user=world.other_sysadmin).count() == 1
         assert (
-            AccessEvent.objects.filter(kind="member_added", subject=world.other_sysadmin).count()
+            AccessEvent.objects.filter(
+                kind="member_added", subject_id=world.other_sysadmin.pk
+            ).count()
             == 1
         )
 

@@ -27,7 +27,6 @@ from clients.invitations.services import (
 from clients.models import Invitation, JoinOffer, Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.services import responsible_consultant_join
-from collaboration.ledger.services import Kind, ledger_record
 from collaboration.manual.services import (
     PERFORM_PERMISSION,
     STORED_LANGUAGE,
@@ -40,6 +39,7 @@ from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
+from ledger.services import Kind, ledger_record
 from licensing.models import FirmCharge
 from notifications.services import outbox_enqueue_email
 
@@ -281,7 +281,7 @@ def _record_and_charge(
         description=_("Manuell koppling: %(client)s (abonnemang %(number)s)")
         % {"client": subscription.client.name, "number": subscription.number},
         source=FirmCharge.Source.MANUAL_COUPLING,
-        manual_coupling=manual,
+        manual_coupling_id=manual.pk,
     )
 
 

@@ -41,7 +41,7 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
-from collaboration.models import AccessEvent, CollaborationRequest, Coupling
+from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.management.large_world_names import (
     FIRM_KINDS,
     FIRST_NAMES,
@@ -56,6 +56,7 @@ from firm_portal.management.large_world_names import (
 )
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 
 SEED = 7
@@ -787,16 +788,15 @@ class LargeWorld:
                 AccessEvent(
                     kind=kind,
                     occurred_at=occurred_at,
-                    actor=responsible.person.user,
-                    firm=self.firms[responsible.firm],
-                    subscription=self.subscriptions[spec.subscription],
-                    subject=responsible.person.user,
+                    actor_id=getattr(responsible.person.user, "pk", None),
+                    firm_id=self.firms[responsible.firm].pk,
+                    subscription_id=self.subscriptions[spec.subscription].pk,
+                    subject_id=getattr(responsible.person.user, "pk", None),
                     before=before,
                     after=after,
                 )
             )
-        # A raw INSERT: occurred_at is auto_now_add (bulk_create would stamp
-        # every event now) and the ledger refuses updates.
+        # A raw INSERT: occurred_at is auto_now_add, the ledger refuses updates.
         columns = [
             "kind", "occurred_at", "actor_id", "firm_id", "subscription_id",
             "subject_id", "before", "after", "detail",

@@ -8,8 +8,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clients.models import JoinOffer
+from clients.offboarding.services import consultant_offboard
 from firm_portal.models import User
-from firm_portal.offboarding.services import consultant_offboard
 from tests import factories
 from tests.conftest import World
 

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from clients.models import Invitation, JoinOffer, Membership
-from collaboration.models import AccessEvent
 from firm_portal.models import User
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests.clients.test_bulk_invitations import make_invitable, row
 

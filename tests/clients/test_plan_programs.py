@@ -16,10 +16,10 @@ from clients import services
 from clients.catalogue import PLAN_PROGRAMS, PROGRAMS, plan_includes
 from clients.models import Plan, Program, Subscription, SubscriptionLicense
 from collaboration.changes.services import collaboration_licenses_set, collaboration_plan_change
-from collaboration.models import AccessEvent
 from firm_portal.management import large_world_names
 from firm_portal.management.commands import seed_demo
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
 from licensing.models import LicenseChange, PlanChange
 from tests import factories
 from tests.collaboration.test_new_customer import PLAN_PRICES

@@ -175,7 +175,7 @@ def test_subscription_numbers_are_unique_and_increasing(db):
     ],
 )
 def test_org_number_forms(raw, normalized):
-    from clients.validators import normalize_org_number
+    from firm_portal.org_numbers import normalize_org_number
 
     assert normalize_org_number(raw) == normalized
 

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 
 from clients.models import ClientAssignment, Membership, Plan, ProgramLevel, SubscriptionLicense
 from collaboration.changes import services
-from collaboration.models import AccessEvent, Coupling
+from collaboration.models import Coupling
+from ledger.models import AccessEvent
 from licensing.models import (
     BillingChange,
     LicenseChange,

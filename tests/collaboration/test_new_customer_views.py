@@ -14,8 +14,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import Client, ClientAssignment, Subscription
-from collaboration.models import AccessEvent, Coupling, CustomerAcceptance
+from collaboration.models import Coupling, CustomerAcceptance
 from firm_portal.models import User
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_new_customer import (

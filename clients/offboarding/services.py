@@ -24,9 +24,9 @@ from clients.models import (
     Subscription,
 )
 from clients.selectors import subscriptions_left_without_sysadmin
-from collaboration.ledger.services import Kind, ledger_record
 from firm_portal.models import Consultant, ConsultantOffboarding, Firm
 from firm_portal.services import require_firm_admin
+from ledger.services import Kind, ledger_record
 
 
 @dataclass(frozen=True)
