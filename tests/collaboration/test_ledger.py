@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from clients.models import Level, Membership
 from clients.services import (
-    license_add,
     membership_resume,
     membership_set_end_date,
     membership_set_sysadmin,
@@ -27,6 +26,7 @@ from firm_portal.services import (
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
 from ledger.services import ledger_record
+from licensing.services import license_add
 from tests import factories
 
 pytestmark = pytest.mark.django_db
