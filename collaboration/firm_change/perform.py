@@ -17,17 +17,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients.models import Membership, Subscription
+from clients.models import ClientAssignment, Membership, Subscription
 from collaboration.firm_change.selectors import (
     billing_month_from,
     firm_change_deciders,
     old_firm_memberships,
 )
-from collaboration.ledger.services import Kind, ledger_event, ledger_record_all
-from collaboration.models import AccessEvent, Coupling, FirmChange
-from firm_portal.models import ClientAssignment, Consultant, User
+from collaboration.models import Coupling, FirmChange
+from firm_portal.models import Consultant, User
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
+from ledger.services import Kind, ledger_event, ledger_record_all
 from licensing.billing import billing_validate
 from licensing.models import BillingChange, Recipient, SubscriptionBilling
 from notifications.services import outbox_batch, outbox_enqueue_email

@@ -31,7 +31,6 @@ from collaboration.firm_change.selectors import (
     firm_change_preview,
     other_firms_coupled,
 )
-from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import FirmChange
 from collaboration.requests.services import (
     CollaborationError,
@@ -41,6 +40,7 @@ from collaboration.requests.services import (
 )
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
+from ledger.services import Kind, ledger_record
 
 
 def _already_open_message(subscription: Subscription, firm_id: int) -> str:

@@ -5,10 +5,10 @@ world's firm (Revisorerna Norr AB, Erik Konsult responsible)."""
 from dataclasses import dataclass
 from datetime import date
 
-from clients.models import Level, Membership, Subscription
+from clients.models import ClientAssignment, Level, Membership, Subscription
 from collaboration.firm_change import services
 from collaboration.models import Coupling, FirmChange
-from firm_portal.models import ClientAssignment, Consultant, Firm
+from firm_portal.models import Consultant, Firm
 from tests import factories
 from tests.conftest import World
 

@@ -7,13 +7,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from clients.models import Membership
+from clients.models import ClientAssignment, Membership
 from collaboration import tasks
 from collaboration.changes.services import Side, collaboration_end
 from collaboration.firm_change import perform, selectors, services
-from collaboration.models import AccessEvent, Coupling, FirmChange
+from collaboration.models import Coupling, FirmChange
 from collaboration.requests.services import CollaborationError
-from firm_portal.models import ClientAssignment
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.firm_change_fixtures import Change, old_firm_coupled, send

@@ -12,8 +12,9 @@ from django.db import connection
 from clients.models import Membership
 from collaboration.changes.services import CollaborationEndRefused, Side, collaboration_end
 from collaboration.firm_change import perform, services
-from collaboration.models import AccessEvent, Coupling, FirmChange
+from collaboration.models import Coupling, FirmChange
 from collaboration.requests.services import CollaborationError, collaboration_request_approve
+from ledger.models import AccessEvent
 from tests import factories
 from tests.collaboration.firm_change_fixtures import old_firm_coupled, send
 from tests.conftest import World
