@@ -22,6 +22,7 @@ from licensing.models.prices import (
     ProgramPrice,
     ResellerAgreement,
 )
+from licensing.models.runs import InvoicingPayer, InvoicingRun
 
 __all__ = [
     "AgreementPeriod",
@@ -32,6 +33,8 @@ __all__ = [
     "FirmCharge",
     "Invoice",
     "InvoiceLine",
+    "InvoicingPayer",
+    "InvoicingRun",
     "LicenseChange",
     "PlanChange",
     "PlanPrice",

@@ -116,7 +116,7 @@ class FirmCharge(models.Model):
 class PlanChange(models.Model):
     """A change of a subscription's plan ("Variant"). It is in force from the
     day it is made: invoicing prices each day by the plan held at the end of
-    that day, like licence changes (see licensing/billing.py)."""
+    that day, like licence changes (see licensing/billing/__init__.py)."""
 
     subscription = models.ForeignKey(
         "clients.Subscription", on_delete=models.PROTECT, related_name="plan_changes"

@@ -115,7 +115,7 @@ class Invoice(models.Model):
 
 class InvoiceLine(models.Model):
     """One line: quantity × unit price × days / days in the month, rounded
-    once to öre (see licensing/billing.py). Lines of a Samlingsfaktura carry
+    once to öre (see licensing/billing/__init__.py). Lines of a Samlingsfaktura carry
     the customer they belong to, copied so the invoice never changes."""
 
     class Kind(models.TextChoices):

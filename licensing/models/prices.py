@@ -12,7 +12,7 @@ from clients.models import Plan
 from firm_portal.request_data import validate_date_in_range
 
 # --- Billing: price list, who pays, invoices ---------------------------------
-# Services in licensing/billing.py; the rules (days, pro rata, rounding) are
+# Services in licensing/billing/__init__.py; the rules (days, pro rata, rounding) are
 # documented there. Amounts are kronor excluding VAT, two decimals (öre).
 
 

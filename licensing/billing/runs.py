@@ -1,0 +1,274 @@
+"""The monthly invoicing run, in chunks that any number of workers can take.
+
+A run is planned once per month (`invoicing_run_plan`): one `InvoicingPayer`
+row per payer, numbered in invoice order and cut into chunks of
+`chunk_size`. A chunk (`invoicing_chunk_process`) loads what its payers need
+in a fixed number of queries, then settles each pending payer in a
+transaction of its own: the payer's row is taken with FOR UPDATE SKIP
+LOCKED, the invoice is written, and the row is marked in the same
+transaction. Two workers on the same chunk therefore never invoice a payer
+twice (the second skips the row, or finds it settled), and a chunk run again
+after a crash only picks up what is still pending. The unique constraint on
+(payer, month) of `Invoice` stands behind both.
+
+One payer's failure (a price missing from the price list, a row the database
+refuses) is recorded on its row with the reason, counted, and the chunk goes
+on. Only a lost database connection stops the chunk; its payers stay pending
+and the task retries. Support re-runs the failed payers from the admin
+("Kör om misslyckade"), or the next run for the month does."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import override
+
+from firm_portal.metrics import (
+    INVOICING_PAYERS_FAILED,
+    INVOICING_RUN_PAYERS,
+    INVOICING_RUN_PAYERS_DONE,
+    INVOICING_RUNS,
+)
+from firm_portal.timeutils import today_in_stockholm
+from licensing.billing.drafts import PayerDraft, firm_draft, subscription_draft
+from licensing.billing.invoices import invoice_issue
+from licensing.billing.selectors import FIRM, ChunkData, chunk_data, month_payers
+from licensing.models import Invoice, InvoicingPayer, InvoicingRun
+from licensing.pricing import Month, PriceMissing
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+Status = InvoicingPayer.Status
+
+
+def _month_checked(month: date, issued_on: date | None) -> tuple[Month, date]:
+    target = Month.of(month)
+    today = today_in_stockholm()
+    issued_on = issued_on or today
+    if target.last >= today or issued_on <= target.last:
+        raise ValueError(f"{target.first:%Y-%m} has not ended; it cannot be invoiced yet")
+    return target, issued_on
+
+
+def invoicing_run_plan(
+    *, month: date, issued_on: date | None = None, chunk_size: int = CHUNK_SIZE
+) -> InvoicingRun:
+    """The month's run with every payer that may have an invoice, each
+    pending unless already invoiced. Planning again adds payers that are new
+    since, and puts the failed and the empty ones back in the queue: that is
+    how a fixed price list gets its payers invoiced."""
+    target, issued_on = _month_checked(month, issued_on)
+    run, _created = InvoicingRun.objects.get_or_create(
+        month=target.first, defaults={"issued_on": issued_on, "chunk_size": chunk_size}
+    )
+    planned = {
+        (kind, pk): at
+        for kind, pk, at in run.payers.values_list("payer_kind", "payer_id", "position")
+    }
+    start = max(planned.values(), default=-1) + 1
+    new = [payer for payer in month_payers(target) if payer not in planned]
+    if new:
+        InvoicingPayer.objects.bulk_create(
+            (
+                InvoicingPayer(
+                    run=run,
+                    position=position,
+                    chunk=position // run.chunk_size,
+                    payer_kind=kind,
+                    payer_id=pk,
+                )
+                for position, (kind, pk) in enumerate(new, start=start)
+            ),
+            batch_size=5000,
+            ignore_conflicts=True,  # a concurrent planner added the same payer
+        )
+    reopened = run.payers.filter(status__in=[Status.FAILED, Status.NOTHING]).update(
+        status=Status.PENDING, reason=""
+    )
+    run.chunks = (start + len(new) - 1) // run.chunk_size + 1
+    if (new or reopened) and run.finished_at is not None:
+        InvoicingRun.objects.filter(pk=run.pk).update(finished_at=None)
+        run.finished_at = None
+    return invoicing_run_counts_refresh(run)
+
+
+def pending_chunks(run: InvoicingRun) -> list[int]:
+    return list(
+        run.payers.filter(status=Status.PENDING)
+        .order_by("chunk")
+        .values_list("chunk", flat=True)
+        .distinct()
+    )
+
+
+def invoicing_run_counts_refresh(run: InvoicingRun) -> InvoicingRun:
+    """Count the run's payers by status (one index-only query) and store
+    the counts; the run is finished when none is pending."""
+    counts = InvoicingPayer.objects.filter(run_id=run.pk).aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(status__in=[Status.INVOICED, Status.NOTHING])),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        invoiced=Count("pk", filter=Q(status=Status.INVOICED)),
+        nothing=Count("pk", filter=Q(status=Status.NOTHING)),
+    )
+    run.payers_total, run.payers_done = counts["total"], counts["done"]
+    run.payers_failed = counts["failed"]
+    finished = run.payers_done + run.payers_failed == run.payers_total
+    InvoicingRun.objects.filter(pk=run.pk).update(
+        payers_total=run.payers_total,
+        payers_done=run.payers_done,
+        payers_failed=run.payers_failed,
+        chunks=run.chunks,
+    )
+    # Only the worker that finishes the run sets the time (and counts the run).
+    if finished and run.finished_at is None:
+        run.finished_at = timezone.now()
+        if InvoicingRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+            finished_at=run.finished_at
+        ):
+            INVOICING_RUNS.labels(outcome="completed").inc()
+    # The gauges: payers that get an invoice (less the failed and the empty),
+    # and how many of them have it.
+    INVOICING_RUN_PAYERS.set(counts["total"] - counts["failed"] - counts["nothing"])
+    INVOICING_RUN_PAYERS_DONE.set(counts["invoiced"])
+    return run
+
+
+@dataclass
+class Settled:
+    status: str
+    invoice: Invoice | None = None
+    reason: str = ""
+
+
+def _draft(data: ChunkData, payer: InvoicingPayer) -> PayerDraft | None:
+    if payer.payer_kind == FIRM:
+        return firm_draft(data, payer.payer_id)
+    return subscription_draft(data, payer.payer_id)
+
+
+def _settle(data: ChunkData, payer: InvoicingPayer, issued_on: date) -> Settled:
+    """Draft and write one payer's invoice in a savepoint; its failure is
+    the outcome, not an exception (except a lost connection)."""
+    try:
+        with transaction.atomic():
+            draft = _draft(data, payer)
+            invoice = (
+                invoice_issue(draft=draft, month=data.month, issued_on=issued_on)
+                if (draft is not None)
+                else None
+            )
+    except (OperationalError, InterfaceError):
+        raise  # the database itself is gone: every later payer would fail too
+    except PriceMissing as error:
+        logger.error(
+            "Invoicing %s: no invoice for %s: %s", f"{data.month.first:%Y-%m}", payer, error
+        )
+        return Settled(Status.FAILED, reason=f"Pris saknas: {error}")
+    except Exception as error:
+        logger.exception("Invoicing %s: no invoice for %s", f"{data.month.first:%Y-%m}", payer)
+        return Settled(Status.FAILED, reason=f"{type(error).__name__}: {error}")
+    if invoice is None:
+        return Settled(Status.NOTHING)
+    return Settled(Status.INVOICED, invoice=invoice)
+
+
+def _payer_take_and_settle(data: ChunkData, payer_pk: int, issued_on: date) -> str | None:
+    """Settle one payer unless another worker has it or has settled it."""
+    with transaction.atomic():
+        payer = (
+            InvoicingPayer.objects.select_for_update(skip_locked=True)
+            .filter(pk=payer_pk, status=Status.PENDING)
+            .first()
+        )
+        if payer is None:
+            return None
+        settled = _settle(data, payer, issued_on)
+        payer.status, payer.invoice, payer.reason = settled.status, settled.invoice, settled.reason
+        payer.attempts += 1
+        payer.settled_at = timezone.now()
+        payer.save(update_fields=["status", "invoice", "reason", "attempts", "settled_at"])
+    if settled.status == Status.FAILED:
+        INVOICING_PAYERS_FAILED.inc()
+    return settled.status
+
+
+def invoicing_chunk_process(*, run: InvoicingRun, chunk: int) -> dict[str, int]:
+    """Settle the chunk's pending payers; returns how many ended how. Safe
+    to run any number of times, by any number of workers at once."""
+    pending = list(
+        run.payers.filter(chunk=chunk, status=Status.PENDING)
+        .order_by("position")
+        .values_list("pk", "payer_kind", "payer_id")
+    )
+    outcome: dict[str, int] = {}
+    if not pending:
+        return outcome
+    try:
+        # Invoice texts are Swedish whatever language the caller uses.
+        with override("sv"):
+            data = chunk_data(
+                Month.of(run.month),
+                firm_ids=[pk for _row, kind, pk in pending if kind == FIRM],
+                subscription_ids=[pk for _row, kind, pk in pending if kind != FIRM],
+            )
+            for row, _kind, _payer_id in pending:
+                status = _payer_take_and_settle(data, row, run.issued_on)
+                if status is not None:
+                    outcome[status] = outcome.get(status, 0) + 1
+    finally:
+        invoicing_run_counts_refresh(run)
+    return outcome
+
+
+def invoicing_failed_rerun(run: InvoicingRun) -> list[int]:
+    """Put the run's failed payers back in the queue ("Kör om misslyckade");
+    returns the chunks to process again."""
+    chunks = list(
+        run.payers.filter(status=Status.FAILED)
+        .order_by("chunk")
+        .values_list("chunk", flat=True)
+        .distinct()
+    )
+    run.payers.filter(status=Status.FAILED).update(status=Status.PENDING)
+    InvoicingRun.objects.filter(pk=run.pk).update(finished_at=None)
+    run.finished_at = None
+    invoicing_run_counts_refresh(run)
+    return chunks
+
+
+def run_invoices(run: InvoicingRun) -> list[Invoice]:
+    """The run's invoices, in invoice order."""
+    return [
+        payer.invoice
+        for payer in run.payers.filter(status=Status.INVOICED)
+        .select_related("invoice")
+        .order_by("position")
+        if payer.invoice is not None
+    ]
+
+
+def invoicing_run(*, month: date, issued_on: date | None = None) -> list[Invoice]:
+    """Invoice every payer for `month` (any day in it) in this process, chunk
+    by chunk, and return the month's invoices, new and existing. A month that
+    has not ended is refused. Safe to run again: a payer that already has its
+    invoice keeps it; the failed ones are tried again."""
+    try:
+        run = invoicing_run_plan(month=month, issued_on=issued_on)
+        for chunk in pending_chunks(run):
+            invoicing_chunk_process(run=run, chunk=chunk)
+    except (OperationalError, InterfaceError):
+        INVOICING_RUNS.labels(outcome="failed").inc()
+        raise
+    invoices = run_invoices(run)
+    logger.info(
+        "Invoicing %s: %d invoices; %d payers failed",
+        f"{run.month:%Y-%m}",
+        len(invoices),
+        run.payers_failed,
+    )
+    return invoices
