@@ -51,6 +51,10 @@ def invoice_chunk(self, run_id: int, chunk: int) -> dict[str, int]:  # type: ign
 def failed_rerun(run: InvoicingRun) -> list[int]:
     """ "Kör om misslyckade": the failed payers back in the queue, their chunks queued."""
     chunks = billing.invoicing_failed_rerun(run)
-    for chunk in chunks:
-        transaction.on_commit(lambda chunk=chunk: invoice_chunk.delay(run.pk, chunk))
+    transaction.on_commit(lambda: _chunks_enqueue(run.pk, chunks))
     return chunks
+
+
+def _chunks_enqueue(run_id: int, chunks: list[int]) -> None:
+    for chunk in chunks:
+        invoice_chunk.delay(run_id, chunk)

@@ -181,8 +181,10 @@ def _payer_take_and_settle(data: ChunkData, payer_pk: int, issued_on: date) -> s
     """Settle one payer unless another worker has it or has settled it."""
     with transaction.atomic():
         payer = (
-            InvoicingPayer.objects.select_for_update(skip_locked=True)
+            # The payer's row only (no join, no lock on the run's row).
+            InvoicingPayer.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=payer_pk, status=Status.PENDING)
+            .order_by()
             .first()
         )
         if payer is None:

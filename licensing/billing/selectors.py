@@ -51,7 +51,7 @@ def month_payers(month: Month) -> list[tuple[str, int]]:
         .order_by("effective_on", "created_at", "pk")
         .only("subscription_id", "consolidated_before", "firm_before_id"),
     )
-    subscriptions = []
+    subscriptions: list[tuple[str, int]] = []
     for pk, consolidated, firm_id in (
         Subscription.objects.filter(live_subscriptions(month))
         .order_by("client__name", "number")
@@ -61,9 +61,9 @@ def month_payers(month: Month) -> list[tuple[str, int]]:
         if change is not None:
             consolidated, firm_id = change.consolidated_before, change.firm_before_id
         if not (consolidated and firm_id is not None):
-            subscriptions.append((SUBSCRIPTION, pk))
+            subscriptions.append((str(SUBSCRIPTION), pk))
     firms = Firm.objects.filter(created_at__lt=month.ends_at).order_by("name", "pk")
-    return subscriptions + [(FIRM, pk) for pk in firms.values_list("pk", flat=True)]
+    return subscriptions + [(str(FIRM), pk) for pk in firms.values_list("pk", flat=True)]
 
 
 @dataclass

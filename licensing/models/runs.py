@@ -68,7 +68,7 @@ class InvoicingPayer(models.Model):
     class Meta:
         verbose_name = _("betalare i faktureringskörning")
         verbose_name_plural = _("betalare i faktureringskörning")
-        ordering = ["run", "position"]
+        ordering = ["run_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "payer_kind", "payer_id"], name="invoicing_payer_once_per_run"
