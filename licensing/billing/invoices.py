@@ -31,48 +31,27 @@ def ocr_reference(number: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def _invoice_number_allocate() -> int:
-    """The next invoice number. The counter row stays locked until the
-    invoice's transaction ends, so numbers are gapless and in issue order."""
+def _invoice_numbers_allocate(count: int) -> range:
+    """The next `count` invoice numbers. The counter row stays locked until
+    the invoices' transaction ends, so numbers are gapless and in issue order."""
     counter, _created = Counter.objects.select_for_update().get_or_create(
         name=INVOICE_COUNTER, defaults={"value": settings.INVOICE_NUMBER_START}
     )
-    Counter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
-    return counter.value + 1
+    Counter.objects.filter(pk=counter.pk).update(value=F("value") + count)
+    return range(counter.value + 1, counter.value + 1 + count)
 
 
 def _issuer() -> dict[str, str]:
     return {key: str(value) for key, value in settings.INVOICE_ISSUER.items()}
 
 
-def _unbilled_fees(*, firm_id: int, month: Month) -> list[FirmCharge]:
-    return list(
-        FirmCharge.objects.select_for_update()
-        .filter(firm_id=firm_id, invoiced_at__isnull=True, created_at__lt=month.ends_at)
-        .order_by("created_at", "pk")
-    )
-
-
-def invoice_issue(*, draft: PayerDraft, month: Month, issued_on: date) -> Invoice | None:
-    """Write one payer's invoice, or return the one already written; None
-        when it has nothing to bill. In the caller's transaction, which holds
-    the payer (its run row) and, once a number is taken, the invoice counter."""
-    existing = Invoice.objects.filter(
-        payer_kind=draft.payer_kind, payer_id=draft.payer_id, month=month.first
-    ).first()
-    if existing is not None:
-        return existing
-    charges = (
-        _unbilled_fees(firm_id=draft.payer_id, month=month) if (draft.payer_kind == FIRM) else []
-    )
-    lines = draft.lines + fee_lines(charges)
-    if not lines:
-        return None
+def _invoice_row(
+    *, draft: PayerDraft, lines: list[LineDraft], number: int, month: Month, issued_on: date
+) -> Invoice:
     net = sum((line.amount for line in lines), Decimal("0.00"))
     vat = round_ore(Fraction(net) * Fraction(VAT_RATE))
-    number = _invoice_number_allocate()
     details = draft.details
-    invoice = Invoice.objects.create(
+    return Invoice(
         number=number,
         ocr=ocr_reference(number),
         payer_kind=draft.payer_kind,
@@ -95,12 +74,73 @@ def invoice_issue(*, draft: PayerDraft, month: Month, issued_on: date) -> Invoic
         vat_amount=vat,
         total_amount=net + vat,
     )
-    InvoiceLine.objects.bulk_create(_line_rows(invoice, lines))
-    if charges:
-        FirmCharge.objects.filter(pk__in=[charge.pk for charge in charges]).update(
-            invoiced_at=timezone.now()
+
+
+def invoice_issue(*, draft: PayerDraft, month: Month, issued_on: date) -> Invoice | None:
+    """Write one payer's invoice, or return the one already written; None
+    when it has nothing to bill. In the caller's transaction, which holds
+    the payer (its run row) and, once a number is taken, the invoice counter."""
+    existing = Invoice.objects.filter(
+        payer_kind=draft.payer_kind, payer_id=draft.payer_id, month=month.first
+    ).first()
+    if existing is not None:
+        return existing
+    charges = (
+        fees_unbilled(firm_ids=[draft.payer_id], month=month) if draft.payer_kind == FIRM else {}
+    )
+    return invoices_issue_many(
+        drafts=[(draft, charges.get(draft.payer_id, []))], month=month, issued_on=issued_on
+    )[0]
+
+
+def invoices_issue_many(
+    *, drafts: list[tuple[PayerDraft, list[FirmCharge]]], month: Month, issued_on: date
+) -> list[Invoice | None]:
+    """Write the invoices of payers that have none yet (the caller checked,
+    holding their run rows), each with its fees (locked by the caller), in a
+    handful of queries whatever their number; None for a payer with nothing
+    to bill. Numbers follow the order of `drafts`."""
+    billed = [(draft, draft.lines + fee_lines(charges), charges) for draft, charges in drafts]
+    count = sum(1 for _draft, lines, _charges in billed if lines)
+    if not count:
+        return [None] * len(billed)
+    numbers = iter(_invoice_numbers_allocate(count))
+    invoices: list[Invoice | None] = [
+        _invoice_row(
+            draft=draft, lines=lines, number=next(numbers), month=month, issued_on=issued_on
         )
-    return invoice
+        if lines
+        else None
+        for draft, lines, _charges in billed
+    ]
+    Invoice.objects.bulk_create([invoice for invoice in invoices if invoice is not None])
+    InvoiceLine.objects.bulk_create(
+        row
+        for invoice, (_draft, lines, _charges) in zip(invoices, billed, strict=True)
+        if invoice is not None
+        for row in _line_rows(invoice, lines)
+    )
+    charged = [
+        charge.pk
+        for invoice, (_d, _l, charges) in zip(invoices, billed, strict=True)
+        if invoice
+        for charge in charges
+    ]
+    if charged:
+        FirmCharge.objects.filter(pk__in=charged).update(invoiced_at=timezone.now())
+    return invoices
+
+
+def fees_unbilled(*, firm_ids: list[int], month: Month) -> dict[int, list[FirmCharge]]:
+    """The firms' fees not yet invoiced, locked until the invoices are written."""
+    fees: dict[int, list[FirmCharge]] = {}
+    for charge in (
+        FirmCharge.objects.select_for_update()
+        .filter(firm_id__in=firm_ids, invoiced_at__isnull=True, created_at__lt=month.ends_at)
+        .order_by("created_at", "pk")
+    ):
+        fees.setdefault(charge.firm_id, []).append(charge)
+    return fees
 
 
 def _line_rows(invoice: Invoice, lines: list[LineDraft]) -> list[InvoiceLine]:

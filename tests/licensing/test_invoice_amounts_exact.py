@@ -170,7 +170,16 @@ def test_one_payer_s_failure_does_not_stop_the_run(
                 Invoice.objects.create(number=0)  # what the database refuses
         return issue(draft=draft, month=month, issued_on=issued_on)
 
+    issue_many = runs.invoices_issue_many
+
+    def refuse_a_group_with_the_second(*, drafts, month, issued_on):  # type: ignore[no-untyped-def]
+        if any(draft.payer_id == second.pk for draft, _fees in drafts):
+            with transaction.atomic():
+                Invoice.objects.create(number=0)  # the group is refused, then one by one
+        return issue_many(drafts=drafts, month=month, issued_on=issued_on)
+
     monkeypatch.setattr(runs, "invoice_issue", refuse_the_second)
+    monkeypatch.setattr(runs, "invoices_issue_many", refuse_a_group_with_the_second)
     failed_before = INVOICING_PAYERS_FAILED._value.get()
 
     with caplog.at_level(logging.ERROR, logger="licensing.billing"):
@@ -183,6 +192,7 @@ def test_one_payer_s_failure_does_not_stop_the_run(
 
     # The next run (after the fix) invoices the payer that failed, and only it.
     monkeypatch.setattr(runs, "invoice_issue", issue)
+    monkeypatch.setattr(runs, "invoices_issue_many", issue_many)
     again = billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)
     assert len(again) == 3
     assert Invoice.objects.filter(subscription=second).count() == 1
