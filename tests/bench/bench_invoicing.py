@@ -115,23 +115,37 @@ def _runs(month: date, args: argparse.Namespace) -> None:
     _pdf(Invoice.objects.filter(is_consolidated=True), args.pdf_out)
 
 
-def _worker(queue, month: date) -> None:  # type: ignore[no-untyped-def]
-    """One worker process: take chunks off the queue until it is empty."""
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds a PostgreSQL backend has used (same machine: /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker(queue, results, month: date) -> None:  # type: ignore[no-untyped-def]
+    """One worker process: take chunks off the queue until it is empty;
+    report the CPU its database backend used."""
     from django.db import connection
 
     from licensing import billing
     from licensing.models import InvoicingRun
 
     run = InvoicingRun.objects.get(month=month)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    before = _backend_cpu(backend)
     while (chunk := queue.get()) is not None:
         billing.invoicing_chunk_process(run=run, chunk=chunk)
+    results.put(_backend_cpu(backend) - before)
     connection.close()
 
 
 def _in_workers(month: date, workers: int, chunk_size: int) -> float:
     """Plan the run, then let `workers` forked processes take its chunks off
     a queue, as a Celery worker's prefork pool takes them off the broker
-    (prefetch 1). Returns the CPU seconds the workers used."""
+    (prefetch 1). Returns the CPU seconds the workers used (and prints
+    their database backends' too)."""
     from django.db import connections
 
     from licensing import billing
@@ -143,7 +157,8 @@ def _in_workers(month: date, workers: int, chunk_size: int) -> float:
         f"planned:               {run.payers_total} payers in {len(chunks)} chunks, "
         f"{time.perf_counter() - started:.1f} s"
     )
-    queue: multiprocessing.Queue = multiprocessing.Queue()
+    context = multiprocessing.get_context("fork")
+    queue, results = context.Queue(), context.Queue()
     for chunk in chunks:
         queue.put(chunk)
     for _ in range(workers):
@@ -151,18 +166,23 @@ def _in_workers(month: date, workers: int, chunk_size: int) -> float:
     connections.close_all()
     before = os.times()
     processes = [
-        multiprocessing.get_context("fork").Process(target=_worker, args=(queue, month))
-        for _ in range(workers)
+        context.Process(target=_worker, args=(queue, results, month)) for _ in range(workers)
     ]
     for process in processes:
         process.start()
+    database_cpu = sum(results.get() for _ in processes)
     for process in processes:
         process.join()
         assert process.exitcode == 0, process.exitcode
     after = os.times()
-    return (after.children_user - before.children_user) + (
+    worker_cpu = (after.children_user - before.children_user) + (
         after.children_system - before.children_system
     )
+    print(
+        f"CPU:                   {worker_cpu:.1f} s in the workers, {database_cpu:.1f} s in "
+        f"their PostgreSQL backends: {worker_cpu + database_cpu:.1f} s in all"
+    )
+    return worker_cpu
 
 
 def _check_totals(month: date) -> None:
