@@ -243,14 +243,14 @@ def _expected_nets(month: date) -> dict[tuple[str, int], Fraction]:
         for n in range(31)
         if (month + timedelta(days=n)).month == month.month
     ]
-    plans = defaultdict(list)
-    for row in PlanPrice.objects.all():
-        plans[row.plan].append(row)
-    programs = defaultdict(list)
-    for row in ProgramPrice.objects.all():
-        programs[(row.plan, row.program_id)].append(row)
+    plans: dict[str, list[PlanPrice]] = defaultdict(list)
+    for plan_price in PlanPrice.objects.all():
+        plans[plan_price.plan].append(plan_price)
+    programs: dict[tuple[str, int], list[ProgramPrice]] = defaultdict(list)
+    for program_price in ProgramPrice.objects.all():
+        programs[(program_price.plan, program_price.program_id)].append(program_price)
     seats = list(ClientManagerSeatPrice.objects.all())
-    held = defaultdict(dict)
+    held: dict[int, dict[int, int]] = defaultdict(dict)
     for sub, program, count in SubscriptionLicense.objects.values_list(
         "subscription_id", "program_id", "seats"
     ):
@@ -268,7 +268,7 @@ def _expected_nets(month: date) -> dict[tuple[str, int], Fraction]:
         reseller = bool(consolidated)
         month_sum = Fraction(0)
         for day in days:
-            amount = _price_on(plans[plan], day, reseller)
+            amount: Fraction = _price_on(plans[plan], day, reseller)
             for program, count in held[pk].items():
                 delta, on = changed.get((pk, program), (0, day))
                 count -= delta if day < on else 0
@@ -278,8 +278,8 @@ def _expected_nets(month: date) -> dict[tuple[str, int], Fraction]:
         nets[payer] += month_sum / len(days)
     for firm in Firm.objects.all():
         nets[("firm", firm.pk)] += firm.client_manager_seats * _price_on(seats, days[0], True)
-    for firm_id, amount in FirmCharge.objects.values_list("firm_id", "amount"):
-        nets[("firm", firm_id)] += Fraction(amount)
+    for firm_id, fee in FirmCharge.objects.values_list("firm_id", "amount"):
+        nets[("firm", firm_id)] += Fraction(fee)
     return nets
 
 
