@@ -69,22 +69,24 @@ def invoicing_run_plan(
         month=target.first, defaults={"issued_on": issued_on, "chunk_size": chunk_size}
     )
     planned = {
-        (kind, pk): at
-        for kind, pk, at in run.payers.values_list("payer_kind", "payer_id", "position")
+        (kind, pk): (at, chunk)
+        for kind, pk, at, chunk in run.payers.values_list(
+            "payer_kind", "payer_id", "position", "chunk"
+        )
     }
-    start = max(planned.values(), default=-1) + 1
-    new = [payer for payer in month_payers(target) if payer not in planned]
+    start = max((at for at, _chunk in planned.values()), default=-1) + 1
+    first_chunk = max((chunk for _at, chunk in planned.values()), default=-1) + 1
+    new = [payer for payer in month_payers(target) if payer[:2] not in planned]
+    chunks = _chunks(new, run.chunk_size, first_chunk)
     if new:
         InvoicingPayer.objects.bulk_create(
             (
                 InvoicingPayer(
-                    run=run,
-                    position=position,
-                    chunk=position // run.chunk_size,
-                    payer_kind=kind,
-                    payer_id=pk,
+                    run=run, position=position, chunk=chunk, payer_kind=kind, payer_id=pk
                 )
-                for position, (kind, pk) in enumerate(new, start=start)
+                for position, ((kind, pk, _weight), chunk) in enumerate(
+                    zip(new, chunks, strict=True), start=start
+                )
             ),
             batch_size=5000,
             ignore_conflicts=True,  # a concurrent planner added the same payer
@@ -92,11 +94,24 @@ def invoicing_run_plan(
     reopened = run.payers.filter(status__in=[Status.FAILED, Status.NOTHING]).update(
         status=Status.PENDING, reason=""
     )
-    run.chunks = (start + len(new) - 1) // run.chunk_size + 1
+    run.chunks = max([first_chunk - 1, *chunks]) + 1
     if (new or reopened) and run.finished_at is not None:
         InvoicingRun.objects.filter(pk=run.pk).update(finished_at=None)
         run.finished_at = None
     return invoicing_run_counts_refresh(run)
+
+
+def _chunks(payers: list[tuple[str, int, int]], size: int, first: int) -> list[int]:
+    """Each payer's chunk: a new chunk when the weight (subscriptions
+    invoiced) reaches `size`, so a chunk of firms with large
+    Samlingsfakturor is as much work as one of single subscriptions."""
+    chunks, chunk, weight = [], first, 0
+    for _kind, _pk, payer_weight in payers:
+        if weight and weight + payer_weight > size:
+            chunk, weight = chunk + 1, 0
+        chunks.append(chunk)
+        weight += payer_weight
+    return chunks
 
 
 def pending_chunks(run: InvoicingRun) -> list[int]:

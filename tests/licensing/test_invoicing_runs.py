@@ -15,6 +15,7 @@ from django.test import Client
 from clients.catalogue import programs_ensure
 from clients.models import Plan
 from licensing import billing
+from licensing.billing import runs
 from licensing.models import (
     Invoice,
     InvoiceLine,
@@ -105,7 +106,7 @@ def test_chunks_can_run_in_any_order_and_again_without_a_second_invoice() -> Non
     again = billing.invoicing_run_plan(month=NOVEMBER, issued_on=ISSUED)
     assert again.pk == run.pk
     assert list(again.payers.filter(status=Status.PENDING).values_list("payer_id", "chunk")) == [
-        (newcomer.pk, 2)
+        (newcomer.pk, 3)
     ]
 
 
@@ -315,3 +316,14 @@ def test_runs_cannot_be_added_changed_or_deleted_and_rerun_needs_the_permission(
     assert client.post(f"/admin/licensing/invoicingrun/{run.pk}/delete/").status_code == 403
     staff.user_permissions.add(Permission.objects.get(codename="change_invoicingrun"))
     assert "Kör om misslyckade" in client.get("/admin/licensing/invoicingrun/").content.decode()
+
+
+def test_chunks_are_cut_by_the_subscriptions_invoiced_not_by_payers() -> None:
+    payers = [
+        ("subscription", 1, 1),
+        ("subscription", 2, 1),
+        ("firm", 3, 5),  # a Samlingsfaktura of four customers: a chunk of its own
+        ("firm", 4, 1),
+        ("firm", 5, 2),
+    ]
+    assert runs._chunks(payers, 3, 7) == [7, 7, 8, 9, 9]
