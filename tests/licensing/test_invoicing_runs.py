@@ -15,7 +15,7 @@ from django.test import Client
 from clients.catalogue import programs_ensure
 from clients.models import Plan
 from licensing import billing
-from licensing.billing import runs
+from licensing.billing import invoices, runs
 from licensing.models import (
     Invoice,
     InvoiceLine,
@@ -53,9 +53,9 @@ def test_a_payer_s_failure_is_recorded_with_its_reason_and_the_rest_are_invoiced
     no_price = billed_subscription("Utan Pris AB", Plan.PRO, {})
     after = billed_subscription("Zäta Efter AB", Plan.SMART, {})
 
-    invoices = billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)
+    issued = billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)
 
-    assert {i.payer_id for i in invoices} == {scenario.firm.pk, after.pk}
+    assert {i.payer_id for i in issued} == {scenario.firm.pk, after.pk}
     run = InvoicingRun.objects.get(month=NOVEMBER)
     assert (run.payers_total, run.payers_done, run.payers_failed) == (3, 2, 1)
     assert run.finished_at is not None
@@ -227,10 +227,10 @@ def test_totals_on_a_sample_equal_an_independent_computation() -> None:
                 held[added[0]] += 1
             total += _expected_day(plan, held, day, reseller) / 30
         expected[payer] = expected.get(payer, Fraction(0)) + total
-    invoices = {(i.payer_kind, i.payer_id): i for i in Invoice.objects.all()}
-    assert set(invoices) == set(expected)
+    by_payer = {(i.payer_kind, i.payer_id): i for i in Invoice.objects.all()}
+    assert set(by_payer) == set(expected)
     for payer, exact in expected.items():
-        invoice = invoices[payer]
+        invoice = by_payer[payer]
         lines = InvoiceLine.objects.filter(invoice=invoice).count()
         # Each line is rounded once, to the öre: the net is within half an öre a line.
         assert abs(Fraction(invoice.net_amount) - exact) <= Fraction(lines, 200), payer
@@ -240,7 +240,7 @@ def test_totals_on_a_sample_equal_an_independent_computation() -> None:
     for subscription, plan, seats, _added, _reseller in whole:
         # Without changes and a price only for part of the month, to the öre.
         exact = sum((_expected_day(plan, seats, day, False) for day in days), Fraction(0)) / 30
-        assert invoices[("subscription", subscription.pk)].net_amount == _round(exact)
+        assert by_payer[("subscription", subscription.pk)].net_amount == _round(exact)
 
 
 def billing_bump(plan: str) -> None:
@@ -327,3 +327,28 @@ def test_chunks_are_cut_by_the_subscriptions_invoiced_not_by_payers() -> None:
         ("firm", 5, 2),
     ]
     assert runs._chunks(payers, 3, 7) == [7, 7, 8, 9, 9]
+
+
+@pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
+def test_a_refused_invoice_sends_its_group_one_by_one_and_only_that_payer_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second, third = _client_paid(3)
+    issue_many = runs.invoices_issue_many
+
+    def refuse_the_second(*, drafts, month, issued_on):  # type: ignore[no-untyped-def]
+        if any(draft.payer_id == second.pk for draft, _fees in drafts):
+            Invoice.objects.create(number=0)  # what the database refuses
+        return issue_many(drafts=drafts, month=month, issued_on=issued_on)
+
+    monkeypatch.setattr(runs, "invoices_issue_many", refuse_the_second)  # the group
+    monkeypatch.setattr(invoices, "invoices_issue_many", refuse_the_second)  # one by one
+
+    issued = billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)
+
+    assert [invoice.subscription for invoice in issued] == [first, third]
+    failed = InvoicingPayer.objects.get(status=Status.FAILED)
+    assert failed.payer_id == second.pk
+    assert failed.reason.startswith("IntegrityError: ")
+    numbers = sorted(invoice.number for invoice in issued)
+    assert numbers[1] == numbers[0] + 1  # the refused one took no number
