@@ -10,9 +10,10 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from clients.models import Client, Membership, ProgramLevel, Subscription, SubscriptionLicense
-from collaboration.models import AccessEvent, CollaborationRequest, Coupling
+from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.management.national.world import NationalScale
 from firm_portal.models import Consultant, Firm, User
+from ledger.models import AccessEvent
 from licensing.models import SubscriptionBilling
 from notifications.models import OutboxMessage
 
@@ -49,7 +50,7 @@ def fingerprint() -> str:
         list(levels.values_list("membership__user__email", "program__code", "level")),
         list(
             AccessEvent.objects.order_by("occurred_at", "kind").values_list(
-                "kind", "occurred_at", "subscription__number"
+                "kind", "occurred_at", "before"
             )
         ),
         list(

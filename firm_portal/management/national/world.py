@@ -25,9 +25,10 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
-from collaboration.models import AccessEvent, CollaborationRequest, Coupling
+from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.management.national.copy import IdBlock, copy_rows, sequences_reset
 from firm_portal.models import Consultant, Firm, User
+from ledger.models import AccessEvent
 from licensing.models import ResellerAgreement, SubscriptionBilling
 from notifications.models import OutboxMessage
 

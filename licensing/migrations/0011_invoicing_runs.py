@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0009_invoice_total_checked_in_ore'),
+        ('licensing', '0010_firm_charge_manual_coupling_by_id'),
     ]
 
     operations = [
