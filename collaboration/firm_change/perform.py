@@ -29,7 +29,7 @@ from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
 from ledger.services import Kind, ledger_event, ledger_record_all
-from licensing.billing import billing_validate
+from licensing.billing.services import billing_validate
 from licensing.models import BillingChange, Recipient, SubscriptionBilling
 from notifications.services import outbox_batch, outbox_enqueue_email
 
