@@ -43,6 +43,7 @@ run: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_firm_change
 	@echo "Mail is written to var/mail/, SMS to var/sms/ (a file per message). Open http://127.0.0.1:8000 (logins above and in README.md)."
 	$(PY) manage.py runserver 127.0.0.1:8000
 

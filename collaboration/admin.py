@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+import collaboration.firm_change.admin  # registers support's read-only view of Byte av byrå
 import collaboration.ledger.admin  # registers the access ledger's admins
 import collaboration.manual.admin  # noqa: F401  (registers the support staff's admins)
 from collaboration.models import CollaborationRequest, Coupling

@@ -6,6 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import visible_to_q
+
+# Flow 7's model lives with its concept; importing it here registers it with the app.
+from collaboration.firm_change.models import FirmChange as FirmChange
 from collaboration.manual.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.org_numbers import validate_org_number

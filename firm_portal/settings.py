@@ -314,6 +314,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collaboration.expire_stale_requests",
         "schedule": crontab(minute=15),
     },
+    "collaboration.perform_due_firm_changes": {
+        "task": "collaboration.perform_due_firm_changes",
+        # "Byte av byrå" on its date: shortly after midnight Stockholm time,
+        # hourly as a safety net (each change is performed once).
+        "schedule": crontab(minute=10),
+    },
+    "collaboration.expire_stale_firm_changes": {
+        "task": "collaboration.expire_stale_firm_changes",
+        "schedule": crontab(minute=25),
+    },
     "clients.end_expired_access": {
         "task": "clients.end_expired_access",
         # Daily just after midnight Stockholm time; access already stops at

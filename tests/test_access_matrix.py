@@ -6,6 +6,7 @@ reach it. Outsiders get 404 (anonymous: the login page) and nothing changes.
 """
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -15,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from clients.models import JoinOffer, Membership
-from collaboration.models import Coupling
+from collaboration.models import Coupling, FirmChange
 from ledger.models import AccessEvent, DeniedAttempt
 from tests import factories
 from tests.conftest import World
@@ -56,6 +57,10 @@ NO_OBJECT_ROUTES = {
     # The signed single-use link is the credential (Flow 5 acceptance).
     "collaboration:new_customer_accept": "public",
     "collaboration:collaborations": "login",
+    # Flow 7, "Byte av byrå": the form (the subscription checked as "Ny
+    # klient" checks it) and the list of the user's own changes.
+    "collaboration:firm_change_new": "login",
+    "collaboration:firm_changes": "login",
     "licensing:firm_unused_licenses": "login",
     "licensing:firm_unused_licenses_csv": "login",
     # Tvåstegsverifiering: the user's own devices, no object in the URL.
@@ -141,6 +146,11 @@ RULES: dict[str, Rule] = {
     "collaboration:new_customer_done": lambda w, o: {"number": o["waiting"].number},
     "collaboration:new_customer_resend": lambda w, o: {"number": o["waiting"].number},
     "collaboration:new_customer_cancel": lambda w, o: {"number": o["waiting"].number},
+    # Flow 7, "Byte av byrå": its parties only (the firms and the client's sysadmins).
+    "collaboration:firm_change_detail": lambda w, o: {"change_id": o["firm_change"].pk},
+    "collaboration:firm_change_approve": lambda w, o: {"change_id": o["firm_change"].pk},
+    "collaboration:firm_change_refuse": lambda w, o: {"change_id": o["firm_change"].pk},
+    "collaboration:firm_change_cancel": lambda w, o: {"change_id": o["firm_change"].pk},
     # Join offers: only the person asked answers; only the asking firm resends.
     "join_offer_accept": lambda w, o: {"offer_id": o["offer"].pk},
     "join_offer_decline": lambda w, o: {"offer_id": o["offer"].pk},
@@ -223,7 +233,19 @@ def matrix_objects(world: World) -> dict[str, object]:
         subscription=world.subscription, user=world.consultant.user, consultant=world.consultant
     )
     now = timezone.now()
+    # A third firm asks to take S over from firm A ("Byte av byrå").
+    third = factories.ConsultantFactory()
+    firm_change = FirmChange.objects.create(
+        subscription=world.subscription,
+        new_firm=third.firm,
+        old_firm=world.firm,
+        old_coupling=Coupling.objects.get(firm=world.firm, subscription=world.subscription),
+        responsible_consultant=third,
+        requested_by=third.user,
+        expires_at=now + timedelta(days=30),
+    )
     return {
+        "firm_change": firm_change,
         # Firm A asks S's sysadmin to join one of its clients, and someone to
         # join the firm.
         "offer": JoinOffer.objects.create(

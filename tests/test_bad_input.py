@@ -29,6 +29,7 @@ from django.urls import URLPattern, reverse
 
 from clients.models import Membership
 from firm_portal.timeutils import today_in_stockholm
+from licensing.pricing import Month
 from tests import factories
 from tests.conftest import World
 from tests.test_access_matrix import RULES, all_routes, matrix_objects
@@ -224,6 +225,44 @@ FORMS: dict[str, Form] = {
                 "Fyll i ett heltal.",
             ),
             "5,000-digit number": ({"subscription_number": DIGITS_5000}, "Fyll i ett heltal."),
+        },
+    ),
+    # Flow 7, "Byte av byrå": a subscription another firm is coupled to.
+    "collaboration:firm_change_new": Form(
+        actor="consultant",
+        valid=lambda w, o: {
+            "org_number": o["taken"].client.org_number,
+            "subscription_number": o["taken"].number,
+            "responsible_consultant": w.consultant.pk,
+            "start": "month",
+            "starts_on": Month.of(today_in_stockholm()).next_first.isoformat(),
+        },
+        cases={
+            "not the first of a month": (
+                lambda w, o: {
+                    "starts_on": Month.of(today_in_stockholm()).next_first.replace(day=15)
+                },
+                "Bytet sker den första dagen i en månad.",
+            ),
+            "date far in the past": (
+                {"starts_on": FAR_PAST},
+                "Välj den första dagen i en kommande månad.",
+            ),
+            "date far in the future": (
+                {"starts_on": "9999-12-01"},
+                "Datumet kan ligga högst två år fram i tiden.",
+            ),
+            "not a date": ({"starts_on": HTML}, "Fyll i ett giltigt datum."),
+            "NUL in the date": ({"starts_on": NUL}, "Fyll i ett giltigt datum."),
+            "other firm's consultant": (
+                lambda w, o: {"responsible_consultant": w.other_firm_consultant.pk},
+                "Välj en ansvarig konsult från din byrå.",
+            ),
+            "huge consultant id": (
+                {"responsible_consultant": HUGE},
+                "Välj en ansvarig konsult från din byrå.",
+            ),
+            "unknown start": ({"start": HTML}, "Välj ett giltigt alternativ."),
         },
     ),
     "collaboration:send_request": Form(
@@ -482,6 +521,9 @@ NO_TYPED_INPUT = {
     "firm_set_roles": "two checkboxes",
     "firm_offboard": "a confirmation button",
     "collaboration:withdraw_request": "a button",
+    "collaboration:firm_change_approve": "a button",
+    "collaboration:firm_change_refuse": "a button",
+    "collaboration:firm_change_cancel": "a confirmation button",
     "collaboration:approve_request": "a button",
     "collaboration:reject_request": "a button",
     "clients:permissions": "a grid of level choices; unknown levels are refused per cell",
@@ -540,7 +582,11 @@ def form_objects(world: World) -> dict[str, Any]:
         subscription=world.subscription, user=world.consultant.user, consultant=world.consultant
     )
     lonely = factories.MembershipFactory(is_sysadmin=True).subscription
+    # Coupled to another firm, with a sysadmin of its own ("Byte av byrå").
+    taken = factories.MembershipFactory(is_sysadmin=True).subscription
+    factories.CouplingFactory(subscription=taken)
     return {
+        "taken": taken,
         "invitable": invitable,
         "consultant_membership": consultant_membership,
         "lonely": lonely,
@@ -738,6 +784,13 @@ GET_PAGES: dict[str, Page] = {
         CLIENT_LIST,
         headers={**HTMX, "HTTP_HX_TARGET": "client-results"},
         empty="Inga klienter matchar sökningen.",
+    ),
+    # The link from "Ny klient" names the subscription; anything else starts over there.
+    "Byte av byrå": Page(
+        "collaboration:firm_change_new",
+        "consultant",
+        {"org_number": IGNORED, "subscription_number": IGNORED},
+        statuses=(302,),
     ),
     "Samarbeten": Page(
         "collaboration:collaborations",

@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
 from collaboration.changes.selectors import BILLING, subscription_with_details
+from collaboration.firm_change.selectors import open_changes_for_subscription, other_firms_coupled
 from collaboration.models import CollaborationRequest
 from collaboration.requests import selectors, services
 from collaboration.requests.forms import (
@@ -65,6 +66,10 @@ def _step2_context(
         "matches": matches,
         "search_errors": search.error_list,
         "selected_consultant": str(selected) if selected else "",
+        # Coupled to another firm: "Byte av byrå" is offered beside it (flow 7).
+        "firm_change_offered": bool(
+            other_firms_coupled(subscription=subscription, firm_id=consultant.firm_id)
+        ),
         # No cost preview: before the client's consent the firm learns that a
         # subscription exists and what the request costs the firm itself
         # (nothing until renewal), never the client's plan, licences, prices
@@ -273,6 +278,7 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
             # Flow 5: what the subscription costs and its terms, before approving or changing.
             "cost": cost,
             "details": details,
+            "firm_changes": open_changes_for_subscription(subscription=subscription),
         },
     )
 
