@@ -864,9 +864,11 @@ class TestSupportGroup:
         for migration, label in MODELS_MOVED:
             ContentType.objects.filter(app_label=label, model__in=migration.MOVED).delete()
             migration.content_types_forwards(state.apps, None)
-        # Collaboration 0018 runs the rule again, after the moves, for FirmChange.
+        # Later migrations run the rule again, after the moves, for the models
+        # they add (collaboration 0018 FirmChange, licensing 0012 the
+        # invoicing runs).
         later = MigrationExecutor(connection).loader.project_state(
-            ("collaboration", "0018_firm_change")
+            ("licensing", "0012_support_views_invoicing_runs")
         )
         support_migration.support_group_ensure(later.apps, "default")
         granted = set(group.permissions.values_list("content_type__app_label", "codename"))
