@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clients.catalogue import plan_program_codes, program_can_be_given
 from clients.models import (
+    Level,
     Membership,
     Program,
     ProgramLevel,
@@ -176,6 +178,14 @@ class LevelCell:
 
     program: Program
     level: str
+
+    @property
+    def options(self) -> list[tuple[str, str, bool]]:
+        """The options of its select ("Ingen" and the levels), its level selected."""
+        return [
+            (value, label, value == self.level)
+            for value, label in [("", _("Ingen")), *Level.choices]
+        ]
 
 
 @dataclass(frozen=True)

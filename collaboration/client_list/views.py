@@ -20,16 +20,16 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.request_data import FilterForm, SearchField, parse_id
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
 from firm_portal.services import consultant_add_to_subscription
-from firm_portal.widgets import PlainCheckboxInput, PlainChoices, PlainSelect, PlainTextInput
+from firm_portal.widgets import PlainChoices, PlainSelect
 
 CLIENTS_PER_PAGE = 25
 
 
 class ClientSearchForm(FilterForm):
-    """ "Utökad sökning", on every request of the list: its widgets build
-    their HTML in Python (firm_portal/widgets.py)."""
+    """ "Utökad sökning", on every request of the list: its selects render
+    with one template each (firm_portal/widgets.py)."""
 
-    q = SearchField(label=gettext_lazy("Sök"), widget=PlainTextInput)
+    q = SearchField(label=gettext_lazy("Sök"))
     konsult = forms.TypedChoiceField(
         label=gettext_lazy("Konsult"),
         required=False,
@@ -48,7 +48,7 @@ class ClientSearchForm(FilterForm):
         widget=PlainSelect,
     )
     saknar_klientanvandare = forms.BooleanField(
-        label=gettext_lazy("Saknar klientanvändare"), required=False, widget=PlainCheckboxInput
+        label=gettext_lazy("Saknar klientanvändare"), required=False
     )
     sortera = forms.ChoiceField(
         label=gettext_lazy("Sortera"),
