@@ -6,6 +6,7 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -180,12 +181,10 @@ class LevelCell:
     level: str
 
     @property
-    def options(self) -> list[tuple[str, str, bool]]:
+    def options(self) -> list[tuple[str, Any, bool]]:
         """The options of its select ("Ingen" and the levels), its level selected."""
-        return [
-            (value, label, value == self.level)
-            for value, label in [("", _("Ingen")), *Level.choices]
-        ]
+        choices: list[tuple[str, Any]] = [("", _("Ingen")), *Level.choices]
+        return [(value, label, value == self.level) for value, label in choices]
 
 
 @dataclass(frozen=True)
