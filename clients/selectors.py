@@ -6,16 +6,13 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils.translation import gettext as _
 
 from clients.catalogue import plan_program_codes, program_can_be_given
 from clients.models import (
-    Level,
     Membership,
     Program,
     ProgramLevel,
@@ -179,12 +176,6 @@ class LevelCell:
 
     program: Program
     level: str
-
-    @property
-    def options(self) -> list[tuple[str, Any, bool]]:
-        """The options of its select ("Ingen" and the levels), its level selected."""
-        choices: list[tuple[str, Any]] = [("", _("Ingen")), *Level.choices]
-        return [(value, label, value == self.level) for value, label in choices]
 
 
 @dataclass(frozen=True)
