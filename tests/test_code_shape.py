@@ -28,7 +28,7 @@ MAX_MODULE = 600
 # Functions over 60 lines: "path:qualified name" -> lines.
 LONG_FUNCTIONS: dict[str, int] = {
     "collaboration/changes/services.py:_recipient_set": 73,
-    "collaboration/changes/services.py:collaboration_licenses_set": 80,
+    "collaboration/changes/services.py:collaboration_licenses_set": 78,
     "collaboration/manual/services.py:manual_coupling_check": 95,
     "collaboration/requests/services.py:collaboration_request_approve": 93,
     "collaboration/requests/services.py:collaboration_request_send": 82,
@@ -37,22 +37,16 @@ LONG_FUNCTIONS: dict[str, int] = {
     "licensing/billing.py:_RunData.__init__": 63,
     "licensing/billing.py:_drafts": 98,
     "licensing/billing.py:_issue": 87,
-    "licensing/reports.py:_report": 94,
+    "licensing/reports.py:_report": 91,
 }
 
 # Views over 30 lines.
 LONG_VIEWS: dict[str, int] = {
     "clients/invite_views.py:invite_username": 41,
-    "clients/views.py:_access_response": 41,
-    "clients/views.py:_add_license_confirmed": 33,
-    "clients/views.py:_save_whole_grid": 56,
-    "clients/views.py:add_license": 47,
-    "clients/views.py:set_level": 48,
-    "clients/views.py:set_sysadmin": 34,
     "collaboration/changes/views.py:_apply": 35,
     "collaboration/changes/views.py:_end": 38,
     "collaboration/client_list/views.py:client_detail": 33,
-    "collaboration/client_list/views.py:client_list": 35,
+    "collaboration/client_list/views.py:client_list": 34,
     "collaboration/ledger/views.py:_csv": 31,
     "collaboration/ledger/views.py:_rows": 37,
     "collaboration/manual/admin.py:ManualCouplingAdmin.get_fieldsets": 53,
@@ -65,7 +59,7 @@ LONG_VIEWS: dict[str, int] = {
     "collaboration/requests/views.py:send_request": 61,
     "firm_portal/firm_users/views.py:assignments": 47,
     "firm_portal/offboarding/views.py:offboard": 31,
-    "firm_portal/views.py:home": 46,
+    "firm_portal/views.py:home": 44,
     "firm_portal/views.py:invitation_accept": 46,
 }
 
