@@ -18,7 +18,7 @@ from firm_portal.forms import (
 )
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.invitations import services
-from firm_portal.models import JoinOffer
+from firm_portal.models import Consultant, JoinOffer
 from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
 from firm_portal.selectors import (
     account_ended_by,
@@ -54,21 +54,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start page: the firm part for consultants, the to-do cards for
     sysadmins; a person who is both sees both."""
     if request.session.get(OFFERS_ONLY):
-        # Ended by a firm: the invitations of others, nothing else.
-        ended_by = account_ended_by(user=request.user)
-        return render(
-            request,
-            "firm_portal/home.html",
-            {
-                "offers_only": True,
-                "ended_by": ended_by,
-                "join_offers": list(
-                    offers_despite_ending(user=request.user)
-                    .select_related("firm", "subscription__client", "invited_by")
-                    .order_by("created_at", "pk")
-                ),
-            },
-        )
+        return _offers_only_page(request)
     consultant = consultant_for_user(user=request.user)
     access = start_page_access(user=request.user)
     context: dict[str, object] = {
@@ -78,22 +64,45 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "join_offers": join_offers_for_user(user=request.user),
     }
     if consultant is not None:
-        client_page = Paginator(
-            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
-        ).get_page(request.GET.get("sida"))
-        context["client_page"] = client_page
-        # Paged too: a large firm has hundreds of requests waiting.
-        firm_pending = Paginator(
-            start_page_pending(consultant=consultant), PENDING_PER_PAGE
-        ).get_page(request.GET.get(PENDING_PAGE_PARAM))
-        context["firm_pending"] = firm_pending
-        context["client_query_string"] = _without(request, "sida")
-        context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
-        context["pending_page_param"] = PENDING_PAGE_PARAM
-        if not consultant.has_client_manager_seat:
-            # Whom to ask for a seat (the same advice as "Licens saknas").
-            context["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
+        context |= _firm_part(request, consultant)
     return render(request, "firm_portal/home.html", context)
+
+
+def _offers_only_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Ended by a firm: the invitations of others, nothing else."""
+    return render(
+        request,
+        "firm_portal/home.html",
+        {
+            "offers_only": True,
+            "ended_by": account_ended_by(user=request.user),
+            "join_offers": list(
+                offers_despite_ending(user=request.user)
+                .select_related("firm", "subscription__client", "invited_by")
+                .order_by("created_at", "pk")
+            ),
+        },
+    )
+
+
+def _firm_part(request: AuthenticatedHttpRequest, consultant: Consultant) -> dict[str, object]:
+    """The consultant's clients and the firm's waiting requests, each paged
+    (a large firm has hundreds of requests waiting)."""
+    part: dict[str, object] = {
+        "client_page": Paginator(
+            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
+        ).get_page(request.GET.get("sida")),
+        "firm_pending": Paginator(
+            start_page_pending(consultant=consultant), PENDING_PER_PAGE
+        ).get_page(request.GET.get(PENDING_PAGE_PARAM)),
+        "client_query_string": _without(request, "sida"),
+        "pending_query_string": _without(request, PENDING_PAGE_PARAM),
+        "pending_page_param": PENDING_PAGE_PARAM,
+    }
+    if not consultant.has_client_manager_seat:
+        # Whom to ask for a seat (the same advice as "Licens saknas").
+        part["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
+    return part
 
 
 def _without(request: HttpRequest, param: str) -> str:

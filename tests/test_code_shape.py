@@ -51,8 +51,6 @@ LONG_VIEWS: dict[str, int] = {
     "collaboration/requests/views.py:approve_request": 33,
     "collaboration/requests/views.py:new_client": 38,
     "collaboration/requests/views.py:send_request": 61,
-    "firm_portal/firm_users/views.py:assignments": 47,
-    "firm_portal/views.py:home": 44,
     "firm_portal/views.py:invitation_accept": 46,
 }
 

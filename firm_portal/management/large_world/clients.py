@@ -10,10 +10,6 @@ from clients.models import (
     Subscription,
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
-from firm_portal.management.large_world.specs import (
-    batched_create,
-)
-from firm_portal.management.large_world.state import WorldState
 from firm_portal.management.large_world.names import (
     LAST_NAMES,
     LEGAL_FORMS,
@@ -22,6 +18,10 @@ from firm_portal.management.large_world.names import (
     TOWNS,
     TRADES,
 )
+from firm_portal.management.large_world.specs import (
+    batched_create,
+)
+from firm_portal.management.large_world.state import WorldState
 
 
 def create_clients_and_subscriptions(world: WorldState) -> None:

@@ -3,6 +3,10 @@ consultants, and the users of everyone the plan names."""
 
 from datetime import timedelta
 
+from firm_portal.management.large_world.names import (
+    FIRM_KINDS,
+    TOWNS,
+)
 from firm_portal.management.large_world.specs import (
     BENCH_ADMIN_EMAIL,
     BENCH_CONSULTANT_EMAIL,
@@ -13,10 +17,6 @@ from firm_portal.management.large_world.specs import (
     batched_create,
 )
 from firm_portal.management.large_world.state import WorldState
-from firm_portal.management.large_world.names import (
-    FIRM_KINDS,
-    TOWNS,
-)
 from firm_portal.models import Consultant, Firm, User
 
 

@@ -9,6 +9,9 @@ from clients.models import (
     ProgramLevel,
     SubscriptionLicense,
 )
+from firm_portal.management.large_world.names import (
+    ROLE_ORDER,
+)
 from firm_portal.management.large_world.specs import (
     BENCH_CONSULTANT_EMAIL,
     BENCH_SYSADMIN_EMAIL,
@@ -16,9 +19,6 @@ from firm_portal.management.large_world.specs import (
     batched_create,
 )
 from firm_portal.management.large_world.state import WorldState
-from firm_portal.management.large_world.names import (
-    ROLE_ORDER,
-)
 from firm_portal.models import ClientAssignment
 
 

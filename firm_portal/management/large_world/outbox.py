@@ -7,13 +7,13 @@ from datetime import timedelta
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Mod
 
+from firm_portal.management.large_world.names import (
+    OUTBOX_TEMPLATES,
+)
 from firm_portal.management.large_world.specs import (
     batched_create,
 )
 from firm_portal.management.large_world.state import WorldState
-from firm_portal.management.large_world.names import (
-    OUTBOX_TEMPLATES,
-)
 from notifications.models import OutboxMessage
 
 

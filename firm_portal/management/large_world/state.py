@@ -16,6 +16,10 @@ from clients.models import (
     Subscription,
 )
 from collaboration.models import Coupling
+from firm_portal.management.large_world.names import (
+    FIRST_NAMES,
+    LAST_NAMES,
+)
 from firm_portal.management.large_world.specs import (
     BENCH_ADMIN_EMAIL,
     PASSWORD,
@@ -28,10 +32,6 @@ from firm_portal.management.large_world.specs import (
     Summary,
     ascii_slug,
     org_number_from,
-)
-from firm_portal.management.large_world.names import (
-    FIRST_NAMES,
-    LAST_NAMES,
 )
 from firm_portal.models import Firm
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
