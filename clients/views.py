@@ -32,7 +32,7 @@ from clients.models import (
 )
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.timeutils import today_in_stockholm
-from licensing.reports import LicenseQuote, license_quote
+from licensing.reports.selectors import LicenseQuote, license_quote
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
 USERS_TEMPLATE = "clients/users.html"

@@ -37,7 +37,7 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant, Firm
 from firm_portal.request_data import SearchForm
 from firm_portal.selectors import require_consultant
-from licensing.reports import collaboration_cost
+from licensing.reports.selectors import collaboration_cost
 
 PER_PAGE = 25
 DETAIL_TEMPLATE = "collaboration/collaborations_detail.html"
