@@ -44,7 +44,7 @@ def _grid_rows(
 ) -> list[selectors.GridRow]:
     rows = []
     for member in members:
-        levels = member.level_by_program  # type: ignore[attr-defined]
+        levels = grid.levels_of(member)
         cells = [
             selectors.LevelCell(program, levels[program.id].level if program.id in levels else "")
             for program in grid.programs
@@ -114,7 +114,7 @@ def _save_levels(
     for member in grid.members:
         for program in grid.programs:
             wanted = request.POST.get(f"level-{member.pk}-{program.code}")
-            current = member.level_by_program.get(program.id)  # type: ignore[attr-defined]
+            current = grid.levels_of(member).get(program.id)
             if wanted is None or (current.level if current else "") == wanted:
                 continue
             try:
@@ -406,33 +406,11 @@ def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
         USERS_TEMPLATE,
         {
             "subscription": subscription,
-            "client_rows": _user_rows(grid, grid.client_users),
-            "consultant_rows": _user_rows(grid, grid.consultants),
+            "client_rows": grid.user_rows(grid.client_users),
+            "consultant_rows": grid.user_rows(grid.consultants),
             "today": today_in_stockholm(),
         },
     )
-
-
-@dataclass(frozen=True)
-class UserRow:
-    """A member's row of "Administrera användare"; `levels`: (program, level
-    label) for the programs the member has a level in, in the grid's order."""
-
-    member: Membership
-    levels: list[tuple[Program, str]]
-
-
-def _user_rows(grid: selectors.PermissionGrid, members: list[Membership]) -> list[UserRow]:
-    rows = []
-    for member in members:
-        by_program = member.level_by_program  # type: ignore[attr-defined]
-        levels = [
-            (program, by_program[program.id].get_level_display())
-            for program in grid.programs
-            if program.id in by_program
-        ]
-        rows.append(UserRow(member=member, levels=levels))
-    return rows
 
 
 def _member(
@@ -484,7 +462,7 @@ def _member_row(
         f"{USERS_TEMPLATE}#member-row",
         {
             "subscription": subscription,
-            "row": _user_rows(grid, [member])[0],
+            "row": grid.user_rows([member])[0],
             "today": today_in_stockholm(),
             "access_error": error,
             "access_saved": not error,

@@ -141,7 +141,7 @@ def client_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
             "coupling": coupling,
             "subscription": subscription,
             "grid": grid,
-            "firm_members": firm_members,
+            "firm_rows": grid.user_rows(firm_members),
             "is_sysadmin": is_sysadmin,
             "candidates": candidates,
         },
