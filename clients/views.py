@@ -33,6 +33,7 @@ from clients.models import (
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.timeutils import today_in_stockholm
 from licensing.reports.selectors import LicenseQuote, license_quote
+from licensing.services import license_add_and_grant
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
 USERS_TEMPLATE = "clients/users.html"
@@ -359,7 +360,7 @@ def _add_license_confirmed(
     level: str,
 ) -> HttpResponse:
     try:
-        license_row, granted = services.license_add_and_grant(
+        license_row, granted = license_add_and_grant(
             actor=request.user,
             subscription=subscription,
             program=program,

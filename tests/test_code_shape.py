@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications")
+APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications", "ledger")
 MAX_FUNCTION = 60
 MAX_VIEW = 30
 MAX_MODULE = 600
@@ -38,7 +38,7 @@ LONG_FUNCTIONS: dict[str, int] = {
 
 # Views over 30 lines.
 LONG_VIEWS: dict[str, int] = {
-    "clients/invite_views.py:invite_username": 41,
+    "clients/invitations/views.py:invite_username": 41,
     "collaboration/ledger/views.py:_csv": 31,
     "collaboration/ledger/views.py:_rows": 37,
     "collaboration/new_customer/views.py:_create": 44,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from clients.models import Client, Membership, Subscription
+from clients.models import Client, ClientAssignment, Invitation, JoinOffer, Membership, Subscription
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
 from firm_portal.management.demo.specs import (
     CLIENT_NAMES,
@@ -13,15 +13,7 @@ from firm_portal.management.demo.specs import (
     FIRM_MANAGED_NAMES,
     FIRM_NAMES,
 )
-from firm_portal.models import (
-    ClientAssignment,
-    Consultant,
-    ConsultantOffboarding,
-    Firm,
-    Invitation,
-    JoinOffer,
-    User,
-)
+from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
 from licensing.models import (
     BillingChange,
     ClientManagerSeatChange,

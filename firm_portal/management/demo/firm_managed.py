@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 from clients.models import (
     Client,
+    ClientAssignment,
     Level,
     Membership,
     Plan,
@@ -27,7 +28,6 @@ from firm_portal.management.demo.specs import (
     SEED,
 )
 from firm_portal.management.demo.world import World
-from firm_portal.models import ClientAssignment
 from firm_portal.timeutils import STOCKHOLM
 
 

@@ -5,10 +5,10 @@ assignments (Klienthanteraren)."""
 import random
 from collections import defaultdict
 
-from clients.models import Level, Membership, Program, ProgramLevel, Subscription
+from clients.models import ClientAssignment, Level, Membership, Program, ProgramLevel, Subscription
 from firm_portal.management.demo.specs import DEMO_EMAIL_SUFFIX, ROLE_ORDER
 from firm_portal.management.demo.world import MemberPlan, World, ascii_slug
-from firm_portal.models import ClientAssignment, User
+from firm_portal.models import User
 
 
 def plan_client_users(

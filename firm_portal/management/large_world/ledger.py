@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from django.db import connection
 
-from collaboration.models import AccessEvent
 from firm_portal.management.large_world.specs import (
     BENCH_CONSULTANT_EMAIL,
 )
 from firm_portal.management.large_world.state import WorldState
+from ledger.models import AccessEvent
 
 
 def create_ledger(world: WorldState) -> None:
@@ -56,10 +56,10 @@ def create_ledger(world: WorldState) -> None:
             AccessEvent(
                 kind=kind,
                 occurred_at=occurred_at,
-                actor=responsible.person.user,
-                firm=world.firms[responsible.firm],
-                subscription=world.subscriptions[spec.subscription],
-                subject=responsible.person.user,
+                actor_id=getattr(responsible.person.user, "pk", None),
+                firm_id=world.firms[responsible.firm].pk,
+                subscription_id=world.subscriptions[spec.subscription].pk,
+                subject_id=getattr(responsible.person.user, "pk", None),
                 before=before,
                 after=after,
             )
@@ -69,8 +69,7 @@ def create_ledger(world: WorldState) -> None:
 
 
 def _insert(rows: list[AccessEvent]) -> None:
-    # A raw INSERT: occurred_at is auto_now_add (bulk_create would stamp
-    # every event now) and the ledger refuses updates.
+    # A raw INSERT: occurred_at is auto_now_add, the ledger refuses updates.
     columns = [
         "kind", "occurred_at", "actor_id", "firm_id", "subscription_id",
         "subject_id", "before", "after", "detail",

@@ -4,6 +4,7 @@ hold those levels, and the client assignments."""
 from collections import defaultdict
 
 from clients.models import (
+    ClientAssignment,
     Level,
     Membership,
     ProgramLevel,
@@ -19,7 +20,6 @@ from firm_portal.management.large_world.specs import (
     batched_create,
 )
 from firm_portal.management.large_world.state import WorldState
-from firm_portal.models import ClientAssignment
 
 
 def plan_client_users(world: WorldState) -> None:
