@@ -29,6 +29,7 @@ from firm_portal.selectors import (
     join_offers_for_user,
     offers_despite_ending,
 )
+from firm_portal.signed_links import INVITATION, Problem, link_invalid_response
 
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
@@ -119,47 +120,37 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     to join that came with it), get logged in, land on the start page."""
     checked = services.invitation_check(token=token)
     if checked.problem or checked.invitation is None:
-        return render(
-            request,
-            "firm_portal/invitation_invalid.html",
-            {"problem": checked.problem or "invalid", "token": token},
-            status=410 if checked.problem in ("expired", "used", "withdrawn") else 404,
-        )
-    user = checked.invitation.user
-    ended = ended_account_message(user=user)
+        problem = checked.problem or Problem.INVALID
+        return link_invalid_response(request, kind=INVITATION, problem=problem, token=token)
+    ended = ended_account_message(user=checked.invitation.user)
     if ended:
         # An open link of someone their firm has ended (from another tenant,
         # for a role that is not live): no password, no login.
-        return render(
-            request,
-            "firm_portal/invitation_invalid.html",
-            {"problem": "ended", "message": ended, "token": token},
-            status=410,
+        return link_invalid_response(
+            request, kind=INVITATION, problem=Problem.ENDED, message=ended, token=token
         )
-    form = PasswordSetForm(user, request.POST or None)
+    form = PasswordSetForm(checked.invitation.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        claimed = services.join_offer_accept_by_invitation(
-            token=token, password=form.cleaned_data["new_password1"]
-        )
-        if claimed is None:
-            return render(
-                request,
-                "firm_portal/invitation_invalid.html",
-                {"problem": "used", "token": token},
-                status=410,
-            )
-        login(request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Välkommen! Ditt lösenord är sparat och du är inloggad."))
-        if claimed.joined:
-            messages.success(request, claimed.joined)
-        if claimed.refused:
-            messages.error(request, claimed.refused)
-        return redirect("home")
+        return _invitation_claim(request, token, form.cleaned_data["new_password1"])
     return render(
         request,
         "firm_portal/invitation_accept.html",
         {"form": form, "invitation": checked.invitation},
     )
+
+
+def _invitation_claim(request: HttpRequest, token: str, password: str) -> HttpResponse:
+    """The password chosen: accept the invitation, log in, go to the start page."""
+    claimed = services.join_offer_accept_by_invitation(token=token, password=password)
+    if claimed is None:
+        return link_invalid_response(request, kind=INVITATION, problem=Problem.USED, token=token)
+    login(request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Välkommen! Ditt lösenord är sparat och du är inloggad."))
+    if claimed.joined:
+        messages.success(request, claimed.joined)
+    if claimed.refused:
+        messages.error(request, claimed.refused)
+    return redirect("home")
 
 
 @require_POST
