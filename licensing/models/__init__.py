@@ -1,14 +1,12 @@
-"""Licensing's models by concept: `changes` (the billable history), `charges`
-(one-off fees), `prices` (the price list and återförsäljaravtal), `payers`
-(who pays) and `invoices`. Import them from here."""
+"""The licensing app's models, one module per concept."""
 
 from licensing.models.changes import (
     BillingChange,
     ClientManagerSeatChange,
+    FirmCharge,
     LicenseChange,
     PlanChange,
 )
-from licensing.models.charges import FirmCharge
 from licensing.models.invoices import Invoice, InvoiceLine
 from licensing.models.payers import (
     AgreementPeriod,
@@ -24,6 +22,7 @@ from licensing.models.prices import (
     ProgramPrice,
     ResellerAgreement,
 )
+from licensing.models.runs import InvoicingPayer, InvoicingRun
 
 __all__ = [
     "AgreementPeriod",
@@ -34,6 +33,8 @@ __all__ = [
     "FirmCharge",
     "Invoice",
     "InvoiceLine",
+    "InvoicingPayer",
+    "InvoicingRun",
     "LicenseChange",
     "PlanChange",
     "PlanPrice",

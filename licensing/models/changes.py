@@ -1,10 +1,9 @@
-"""The billable history of changes: licence counts, client-manager seats, plans
-(all in force the day they are made, billed pro rata) and invoice recipients
-(from the first of the next month). Written by clients.services and
-collaboration/changes/services.py; read by the invoicing run."""
+"""What changes during a month and is billed for it: licence, seat, plan and
+payer changes, and the firm's fees."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Plan
@@ -57,10 +56,65 @@ class ClientManagerSeatChange(models.Model):
         return f"{self.firm_id} {self.delta:+d}"
 
 
+class FirmCharge(models.Model):
+    """A one-off fee on the firm's next invoice, such as a manual coupling.
+
+    Invoicing picks the rows with no `invoiced_at` and stamps them; a manual
+    coupling can be charged at most once (the unique id below)."""
+
+    class Source(models.TextChoices):
+        MANUAL_COUPLING = "manual_coupling", _("Manuell koppling")
+
+    firm = models.ForeignKey(
+        "firm_portal.Firm",
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("byrå"),
+    )
+    amount = models.DecimalField(
+        _("belopp"), max_digits=10, decimal_places=2, help_text=_("Kronor exklusive moms.")
+    )
+    description = models.CharField(_("beskrivning"), max_length=200)
+    source = models.CharField(_("källa"), max_length=40, choices=Source.choices)
+    # The manual coupling charged (collaboration.ManualCoupling), by id: billing
+    # sits below collaboration and points at none of its models (README,
+    # "Layers"). Unique: a manual coupling is charged at most once.
+    manual_coupling_id = models.BigIntegerField(
+        _("manuell koppling"), null=True, blank=True, unique=True
+    )
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    invoiced_at = models.DateTimeField(_("fakturerad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("avgift")
+        verbose_name_plural = _("avgifter")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="firm_charge_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(source="manual_coupling") | Q(manual_coupling_id__isnull=False),
+                name="firm_charge_manual_coupling_has_source",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["firm", "created_at"],
+                condition=Q(invoiced_at__isnull=True),
+                name="firm_charge_uninvoiced_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.amount} kr)"
+
+
+# --- Changes made on "Samarbeten" (collaboration/changes/services.py) --------
+
+
 class PlanChange(models.Model):
     """A change of a subscription's plan ("Variant"). It is in force from the
     day it is made: invoicing prices each day by the plan held at the end of
-    that day, like licence changes (see licensing/billing.py)."""
+    that day, like licence changes (see licensing/billing/__init__.py)."""
 
     subscription = models.ForeignKey(
         "clients.Subscription", on_delete=models.PROTECT, related_name="plan_changes"

@@ -1,5 +1,4 @@
-"""Invoices and their lines, as the invoicing run (licensing/billing.py) issues
-them."""
+"""Issued invoices and their lines."""
 
 from django.db import models
 from django.db.models import Q
@@ -7,7 +6,7 @@ from django.db.models.functions import Round
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
-from licensing.models.charges import FirmCharge
+from licensing.models.changes import FirmCharge
 from licensing.models.payers import Recipient
 
 
@@ -116,7 +115,7 @@ class Invoice(models.Model):
 
 class InvoiceLine(models.Model):
     """One line: quantity × unit price × days / days in the month, rounded
-    once to öre (see licensing/billing.py). Lines of a Samlingsfaktura carry
+    once to öre (see licensing/billing/__init__.py). Lines of a Samlingsfaktura carry
     the customer they belong to, copied so the invoice never changes."""
 
     class Kind(models.TextChoices):

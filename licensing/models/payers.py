@@ -1,5 +1,4 @@
-"""Who pays: a firm's billing details and each subscription's invoice
-recipient and agreement period."""
+"""Who pays: a firm's invoice details and each subscription's payer."""
 
 from django.db import models
 from django.db.models import Q

@@ -1,6 +1,4 @@
-"""The price list (per plan, program and client-manager seat, each valid for a
-period) and the firms' återförsäljaravtal. Amounts are kronor excluding
-VAT, two decimals (öre); the rules are in licensing/billing.py."""
+"""The price list and reseller agreements."""
 
 from datetime import date
 from decimal import Decimal
@@ -12,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Plan
 from firm_portal.request_data import validate_date_in_range
+
+# --- Billing: price list, who pays, invoices ---------------------------------
+# Services in licensing/billing/__init__.py; the rules (days, pro rata, rounding) are
+# documented there. Amounts are kronor excluding VAT, two decimals (öre).
 
 
 def _overlapping_periods[M: models.Model](
