@@ -21,6 +21,7 @@ from licensing.models import (
     FirmCharge,
     Invoice,
     InvoiceLine,
+    InvoicingPayer,
     LicenseChange,
     PlanChange,
     ResellerAgreement,
@@ -63,6 +64,8 @@ def _delete_billing(demo: DemoRows) -> None:
         Q(subscription__in=subscriptions) | Q(recipient_firm__in=firms)
     )
     InvoiceLine.objects.filter(Q(invoice__in=invoices) | Q(subscription__in=subscriptions)).delete()
+    # The invoicing run's record of each payer protects the invoice it made.
+    InvoicingPayer.objects.filter(invoice__in=invoices).delete()
     invoices.delete()
     FirmCharge.objects.filter(firm__in=firms).delete()
     ManualCoupling.objects.filter(
