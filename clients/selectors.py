@@ -163,10 +163,40 @@ class PermissionGrid:
     client_users: list[Membership]
     consultants: list[Membership]
     licenses: dict[int, LicenseUsage] = field(default_factory=dict)
+    # Membership id → program id → the member's level there.
+    levels: dict[int, dict[int, ProgramLevel]] = field(default_factory=dict)
 
     @property
     def members(self) -> list[Membership]:
         return self.client_users + self.consultants
+
+    def levels_of(self, member: Membership) -> dict[int, ProgramLevel]:
+        """The member's levels by program id."""
+        return self.levels.get(member.pk, {})
+
+    def user_rows(self, members: list[Membership]) -> list["UserRow"]:
+        """Each member with the label of their level per program, in the grid's order."""
+        rows = []
+        for member in members:
+            by_program = self.levels_of(member)
+            levels = [
+                (program, by_program[program.id].get_level_display())
+                for program in self.programs
+                if program.id in by_program
+            ]
+            rows.append(UserRow(member=member, levels=levels, has_levels=bool(by_program)))
+        return rows
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A member's row of "Administrera användare" (and of a client's page in
+    Klienthanteraren); `levels`: (program, level label) for the programs the
+    member has a level in, in the grid's order."""
+
+    member: Membership
+    levels: list[tuple[Program, str]]
+    has_levels: bool
 
 
 @dataclass(frozen=True)
@@ -234,8 +264,6 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
             "program_id", "seats"
         )
     )
-    for membership in memberships:
-        membership.level_by_program = level_by_member[membership.pk]  # type: ignore[attr-defined]
     included = set(plan_program_codes(subscription.plan))
     programs = [
         p
@@ -250,6 +278,7 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
     return PermissionGrid(
         subscription=subscription,
         programs=programs,
+        levels=level_by_member,
         client_users=[m for m in memberships if m.consultant_id is None],
         consultants=sorted(
             (m for m in memberships if m.consultant_id is not None),

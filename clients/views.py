@@ -4,6 +4,7 @@ Only active system administrators of the subscription reach these pages;
 anyone else gets 404 from `subscription_for_sysadmin`."""
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,10 +22,17 @@ from django_htmx.http import HttpResponseClientRedirect
 from clients import selectors, services
 from clients.catalogue import plan_includes, require_program_in_plan
 from clients.forms import AddLicenseForm, MembershipEndDateForm
-from clients.models import Level, Membership, Program, ProgramLevel, Subscription
+from clients.models import (
+    Level,
+    Membership,
+    Program,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+)
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.timeutils import today_in_stockholm
-from licensing.reports import license_quote
+from licensing.reports.selectors import LicenseQuote, license_quote
 from licensing.services import license_add_and_grant
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
@@ -37,7 +45,7 @@ def _grid_rows(
 ) -> list[selectors.GridRow]:
     rows = []
     for member in members:
-        levels = member.level_by_program  # type: ignore[attr-defined]
+        levels = grid.levels_of(member)
         cells = [
             selectors.LevelCell(program, levels[program.id].level if program.id in levels else "")
             for program in grid.programs
@@ -86,56 +94,64 @@ def _save_whole_grid(
 ) -> list[GridError]:
     """Apply every cell of the posted grid in one transaction: all or nothing."""
     grid = selectors.permission_grid(subscription=subscription)
-    errors: list[GridError] = []
     try:
         with transaction.atomic():
-            for member in grid.members:
-                for program in grid.programs:
-                    key = f"level-{member.pk}-{program.code}"
-                    if key not in request.POST:
-                        continue
-                    current = member.level_by_program.get(program.id)  # type: ignore[attr-defined]
-                    wanted = request.POST[key]
-                    if (current.level if current else "") == wanted:
-                        continue
-                    try:
-                        services.program_level_set(
-                            actor=request.user,
-                            subscription=subscription,
-                            membership=member,
-                            program=program,
-                            level=wanted,
-                        )
-                    except ValidationError as error:
-                        text = f"{member.user.full_name}: {' '.join(error.messages)}"
-                        url = ""
-                        if (
-                            isinstance(error, services.NoFreeSeat)
-                            and grid.licenses[program.id].addable
-                        ):
-                            url = add_license_link(
-                                subscription.number, program.code, member.pk, wanted
-                            )
-                        errors.append(GridError(text, url))
-            # Grant before revoke, so moving the sysadmin role in one save works.
-            posted_admins = {
-                m.pk for m in grid.members if request.POST.get(f"sysadmin-{m.pk}") == "on"
-            }
-            changes = sorted(grid.members, key=lambda m: m.pk not in posted_admins)
-            for member in changes:
-                try:
-                    services.membership_set_sysadmin(
-                        actor=request.user,
-                        subscription=subscription,
-                        membership=member,
-                        is_sysadmin=member.pk in posted_admins,
-                    )
-                except ValidationError as error:
-                    errors.append(GridError(" ".join(error.messages)))
+            errors = _save_levels(request, subscription, grid) + _save_sysadmins(
+                request, subscription, grid
+            )
             if errors:
                 raise _Rollback
     except _Rollback:
         pass
+    return errors
+
+
+def _save_levels(
+    request: AuthenticatedHttpRequest, subscription: Subscription, grid: selectors.PermissionGrid
+) -> list[GridError]:
+    """The posted level of every cell that changed; a refusal for want of a
+    seat links to "Lägg till licens" when the plan has the program."""
+    errors: list[GridError] = []
+    for member in grid.members:
+        for program in grid.programs:
+            wanted = request.POST.get(f"level-{member.pk}-{program.code}")
+            current = grid.levels_of(member).get(program.id)
+            if wanted is None or (current.level if current else "") == wanted:
+                continue
+            try:
+                services.program_level_set(
+                    actor=request.user,
+                    subscription=subscription,
+                    membership=member,
+                    program=program,
+                    level=wanted,
+                )
+            except ValidationError as error:
+                url = ""
+                if isinstance(error, services.NoFreeSeat) and grid.licenses[program.id].addable:
+                    url = add_license_link(subscription.number, program.code, member.pk, wanted)
+                text = f"{member.user.full_name}: {' '.join(error.messages)}"
+                errors.append(GridError(text, url))
+    return errors
+
+
+def _save_sysadmins(
+    request: AuthenticatedHttpRequest, subscription: Subscription, grid: selectors.PermissionGrid
+) -> list[GridError]:
+    """The posted sysadmin boxes; grant before revoke, so moving the sysadmin
+    role in one save works."""
+    errors: list[GridError] = []
+    posted_admins = {m.pk for m in grid.members if request.POST.get(f"sysadmin-{m.pk}") == "on"}
+    for member in sorted(grid.members, key=lambda m: m.pk not in posted_admins):
+        try:
+            services.membership_set_sysadmin(
+                actor=request.user,
+                subscription=subscription,
+                membership=member,
+                is_sysadmin=member.pk in posted_admins,
+            )
+        except ValidationError as error:
+            errors.append(GridError(" ".join(error.messages)))
     return errors
 
 
@@ -174,13 +190,34 @@ def set_level(
         error = " ".join(exc.messages)
         level = ProgramLevel.objects.filter(membership=membership, program=program).first()
     if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, _("Behörigheten är sparad."))
-        return redirect("clients:permissions", number=subscription.number)
-    # Only this cell and the program's seat usage in the header (out of band),
-    # not the whole grid.
+        return _back_to_grid(request, subscription, error, _("Behörigheten är sparad."))
+    cell = selectors.LevelCell(program, level.level if level else "")
+    return _level_cell(request, subscription, membership, cell, error=error, wanted=wanted)
+
+
+def _back_to_grid(
+    request: AuthenticatedHttpRequest, subscription: Subscription, error: str, success: str
+) -> HttpResponse:
+    """Without JavaScript: the grid again, with the refusal or the success."""
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, success)
+    return redirect("clients:permissions", number=subscription.number)
+
+
+def _level_cell(
+    request: AuthenticatedHttpRequest,
+    subscription: Subscription,
+    membership: Membership,
+    cell: selectors.LevelCell,
+    *,
+    error: str,
+    wanted: str,
+) -> HttpResponse:
+    """Only this cell and the program's seat usage in the header (out of
+    band), not the whole grid."""
+    program = cell.program
     grid = selectors.PermissionGrid(
         subscription=subscription,
         programs=[program],
@@ -192,7 +229,7 @@ def set_level(
         "grid": grid,
         "subscription": subscription,
         "member": membership,
-        "cell": selectors.LevelCell(program, level.level if level else ""),
+        "cell": cell,
         "cell_error": error,
         "cell_saved": not error,
     }
@@ -229,11 +266,7 @@ def set_sysadmin(
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, _("Systemadministratör är sparad."))
-        return redirect("clients:permissions", number=subscription.number)
+        return _back_to_grid(request, subscription, error, _("Systemadministratör är sparad."))
     membership.refresh_from_db(fields=["is_sysadmin"])
     return render(
         request,
@@ -258,14 +291,7 @@ def add_license(request: AuthenticatedHttpRequest, number: int, program_code: st
     the grid and the grid reloads once it is done."""
     subscription = selectors.subscription_for_sysadmin(user=request.user, number=number)
     program = selectors.program_by_code(code=program_code)
-    posted = request.method == "POST"
-    # The link from the grid carries the member and level (a prefill: a bad
-    # value is left out); the confirmation posts them back with the price.
-    data = request.POST if posted else {key: request.GET.get(key, "") for key in PREFILL}
-    form = AddLicenseForm(data)
-    if not form.is_valid() and posted:
-        raise Http404("Unknown member or level")
-    cleaned = form.cleaned_data
+    cleaned = _add_license_data(request)
     membership = None
     if cleaned.get("medlem"):
         membership = selectors.membership_in_subscription(
@@ -273,11 +299,36 @@ def add_license(request: AuthenticatedHttpRequest, number: int, program_code: st
         )
     level = (cleaned.get("niva") or "") if membership is not None else ""
     quote = license_quote(subscription=subscription, program=program)
-    shown_price = cleaned.get("pris")
-    confirmed = posted and cleaned.get("bekrafta")
-    price_changed = confirmed and shown_price != quote.monthly_price
+    confirmed = request.method == "POST" and cleaned.get("bekrafta")
+    price_changed = confirmed and cleaned.get("pris") != quote.monthly_price
     if confirmed and not price_changed and quote.monthly_price is not None:
         return _add_license_confirmed(request, subscription, program, membership, level)
+    return _add_license_page(
+        request, subscription, program, membership, level, quote, bool(price_changed)
+    )
+
+
+def _add_license_data(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    """The link from the grid carries the member and level (a prefill: a bad
+    value is left out); the confirmation posts them back with the price."""
+    posted = request.method == "POST"
+    data = request.POST if posted else {key: request.GET.get(key, "") for key in PREFILL}
+    form = AddLicenseForm(data)
+    if not form.is_valid() and posted:
+        raise Http404("Unknown member or level")
+    return form.cleaned_data
+
+
+def _add_license_page(
+    request: AuthenticatedHttpRequest,
+    subscription: Subscription,
+    program: Program,
+    membership: Membership | None,
+    level: str,
+    quote: LicenseQuote,
+    price_changed: bool,
+) -> HttpResponse:
+    """The confirmation: a page of its own, or above the grid (HTMX)."""
     refusal = ""
     try:
         require_program_in_plan(plan=subscription.plan, program=program)
@@ -319,21 +370,30 @@ def _add_license_confirmed(
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        text = _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.") % {
-            "program": program.name,
-            "seats": license_row.seats,
-        }
-        if granted is not None and membership is not None:
-            text += " " + _("%(name)s har nu behörigheten %(level)s i %(program)s.") % {
-                "name": membership.user.full_name,
-                "level": granted.get_level_display(),
-                "program": program.name,
-            }
-        messages.success(request, text)
+        messages.success(request, _license_added_text(program, license_row, granted, membership))
     url = reverse("clients:permissions", args=[subscription.number])
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def _license_added_text(
+    program: Program,
+    license_row: SubscriptionLicense,
+    granted: ProgramLevel | None,
+    membership: Membership | None,
+) -> str:
+    text = _("En licens för %(program)s är tillagd. Abonnemanget har nu %(seats)s.") % {
+        "program": program.name,
+        "seats": license_row.seats,
+    }
+    if granted is not None and membership is not None:
+        text += " " + _("%(name)s har nu behörigheten %(level)s i %(program)s.") % {
+            "name": membership.user.full_name,
+            "level": granted.get_level_display(),
+            "program": program.name,
+        }
+    return text
 
 
 @login_required
@@ -347,33 +407,11 @@ def users(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
         USERS_TEMPLATE,
         {
             "subscription": subscription,
-            "client_rows": _user_rows(grid, grid.client_users),
-            "consultant_rows": _user_rows(grid, grid.consultants),
+            "client_rows": grid.user_rows(grid.client_users),
+            "consultant_rows": grid.user_rows(grid.consultants),
             "today": today_in_stockholm(),
         },
     )
-
-
-@dataclass(frozen=True)
-class UserRow:
-    """A member's row of "Administrera användare"; `levels`: (program, level
-    label) for the programs the member has a level in, in the grid's order."""
-
-    member: Membership
-    levels: list[tuple[Program, str]]
-
-
-def _user_rows(grid: selectors.PermissionGrid, members: list[Membership]) -> list[UserRow]:
-    rows = []
-    for member in members:
-        by_program = member.level_by_program  # type: ignore[attr-defined]
-        levels = [
-            (program, by_program[program.id].get_level_display())
-            for program in grid.programs
-            if program.id in by_program
-        ]
-        rows.append(UserRow(member=member, levels=levels))
-    return rows
 
 
 def _member(
@@ -396,14 +434,7 @@ def _access_response(
 ) -> HttpResponse:
     """After an access change: the consultant's row (HTMX) or a redirect back
     to "Administrera användare" with a message."""
-    # A sysadmin who paused their own access has just lost the page.
-    if (
-        not error
-        and membership.user_id == request.user.pk
-        and not selectors.subscriptions_administered_by(user=request.user)
-        .filter(pk=subscription.pk)
-        .exists()
-    ):
+    if not error and _lost_the_page(request, subscription, membership):
         messages.success(request, success)
         if request.htmx:
             return HttpResponseClientRedirect(reverse("home"))
@@ -414,6 +445,17 @@ def _access_response(
         else:
             messages.success(request, success)
         return redirect("clients:users", number=subscription.number)
+    return _member_row(request, subscription, membership, error=error)
+
+
+def _member_row(
+    request: AuthenticatedHttpRequest,
+    subscription: Subscription,
+    membership: Membership,
+    *,
+    error: str,
+) -> HttpResponse:
+    """The member's row of "Administrera användare", saved or refused (HTMX)."""
     grid = selectors.permission_grid(subscription=subscription)
     member = next(m for m in grid.members if m.pk == membership.pk)
     return render(
@@ -421,11 +463,23 @@ def _access_response(
         f"{USERS_TEMPLATE}#member-row",
         {
             "subscription": subscription,
-            "row": _user_rows(grid, [member])[0],
+            "row": grid.user_rows([member])[0],
             "today": today_in_stockholm(),
             "access_error": error,
             "access_saved": not error,
         },
+    )
+
+
+def _lost_the_page(
+    request: AuthenticatedHttpRequest, subscription: Subscription, membership: Membership
+) -> bool:
+    """A sysadmin who paused their own access has just lost the page."""
+    return (
+        membership.user_id == request.user.pk
+        and not selectors.subscriptions_administered_by(user=request.user)
+        .filter(pk=subscription.pk)
+        .exists()
     )
 
 

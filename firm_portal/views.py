@@ -19,6 +19,7 @@ from firm_portal.forms import (
     ended_account_message,
 )
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
 from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
 from firm_portal.selectors import (
     account_ended_by,
@@ -28,6 +29,7 @@ from firm_portal.selectors import (
     join_offers_for_user,
     offers_despite_ending,
 )
+from firm_portal.signed_links import INVITATION, Problem, link_invalid_response
 
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
@@ -54,21 +56,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start page: the firm part for consultants, the to-do cards for
     sysadmins; a person who is both sees both."""
     if request.session.get(OFFERS_ONLY):
-        # Ended by a firm: the invitations of others, nothing else.
-        ended_by = account_ended_by(user=request.user)
-        return render(
-            request,
-            "firm_portal/home.html",
-            {
-                "offers_only": True,
-                "ended_by": ended_by,
-                "join_offers": list(
-                    offers_despite_ending(user=request.user)
-                    .select_related("firm", "subscription__client", "invited_by")
-                    .order_by("created_at", "pk")
-                ),
-            },
-        )
+        return _offers_only_page(request)
     consultant = consultant_for_user(user=request.user)
     access = start_page_access(user=request.user)
     context: dict[str, object] = {
@@ -78,22 +66,45 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "join_offers": join_offers_for_user(user=request.user),
     }
     if consultant is not None:
-        client_page = Paginator(
-            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
-        ).get_page(request.GET.get("sida"))
-        context["client_page"] = client_page
-        # Paged too: a large firm has hundreds of requests waiting.
-        firm_pending = Paginator(
-            start_page_pending(consultant=consultant), PENDING_PER_PAGE
-        ).get_page(request.GET.get(PENDING_PAGE_PARAM))
-        context["firm_pending"] = firm_pending
-        context["client_query_string"] = _without(request, "sida")
-        context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
-        context["pending_page_param"] = PENDING_PAGE_PARAM
-        if not consultant.has_client_manager_seat:
-            # Whom to ask for a seat (the same advice as "Licens saknas").
-            context["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
+        context |= _firm_part(request, consultant)
     return render(request, "firm_portal/home.html", context)
+
+
+def _offers_only_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Ended by a firm: the invitations of others, nothing else."""
+    return render(
+        request,
+        "firm_portal/home.html",
+        {
+            "offers_only": True,
+            "ended_by": account_ended_by(user=request.user),
+            "join_offers": list(
+                offers_despite_ending(user=request.user)
+                .select_related("firm", "subscription__client", "invited_by")
+                .order_by("created_at", "pk")
+            ),
+        },
+    )
+
+
+def _firm_part(request: AuthenticatedHttpRequest, consultant: Consultant) -> dict[str, object]:
+    """The consultant's clients and the firm's waiting requests, each paged
+    (a large firm has hundreds of requests waiting)."""
+    part: dict[str, object] = {
+        "client_page": Paginator(
+            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
+        ).get_page(request.GET.get("sida")),
+        "firm_pending": Paginator(
+            start_page_pending(consultant=consultant), PENDING_PER_PAGE
+        ).get_page(request.GET.get(PENDING_PAGE_PARAM)),
+        "client_query_string": _without(request, "sida"),
+        "pending_query_string": _without(request, PENDING_PAGE_PARAM),
+        "pending_page_param": PENDING_PAGE_PARAM,
+    }
+    if not consultant.has_client_manager_seat:
+        # Whom to ask for a seat (the same advice as "Licens saknas").
+        part["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
+    return part
 
 
 def _without(request: HttpRequest, param: str) -> str:
@@ -109,47 +120,37 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     to join that came with it), get logged in, land on the start page."""
     checked = services.invitation_check(token=token)
     if checked.problem or checked.invitation is None:
-        return render(
-            request,
-            "firm_portal/invitation_invalid.html",
-            {"problem": checked.problem or "invalid", "token": token},
-            status=410 if checked.problem in ("expired", "used", "withdrawn") else 404,
-        )
-    user = checked.invitation.user
-    ended = ended_account_message(user=user)
+        problem = checked.problem or Problem.INVALID
+        return link_invalid_response(request, kind=INVITATION, problem=problem, token=token)
+    ended = ended_account_message(user=checked.invitation.user)
     if ended:
         # An open link of someone their firm has ended (from another tenant,
         # for a role that is not live): no password, no login.
-        return render(
-            request,
-            "firm_portal/invitation_invalid.html",
-            {"problem": "ended", "message": ended, "token": token},
-            status=410,
+        return link_invalid_response(
+            request, kind=INVITATION, problem=Problem.ENDED, message=ended, token=token
         )
-    form = PasswordSetForm(user, request.POST or None)
+    form = PasswordSetForm(checked.invitation.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        claimed = services.join_offer_accept_by_invitation(
-            token=token, password=form.cleaned_data["new_password1"]
-        )
-        if claimed is None:
-            return render(
-                request,
-                "firm_portal/invitation_invalid.html",
-                {"problem": "used", "token": token},
-                status=410,
-            )
-        login(request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Välkommen! Ditt lösenord är sparat och du är inloggad."))
-        if claimed.joined:
-            messages.success(request, claimed.joined)
-        if claimed.refused:
-            messages.error(request, claimed.refused)
-        return redirect("home")
+        return _invitation_claim(request, token, form.cleaned_data["new_password1"])
     return render(
         request,
         "firm_portal/invitation_accept.html",
         {"form": form, "invitation": checked.invitation},
     )
+
+
+def _invitation_claim(request: HttpRequest, token: str, password: str) -> HttpResponse:
+    """The password chosen: accept the invitation, log in, go to the start page."""
+    claimed = services.join_offer_accept_by_invitation(token=token, password=password)
+    if claimed is None:
+        return link_invalid_response(request, kind=INVITATION, problem=Problem.USED, token=token)
+    login(request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Välkommen! Ditt lösenord är sparat och du är inloggad."))
+    if claimed.joined:
+        messages.success(request, claimed.joined)
+    if claimed.refused:
+        messages.error(request, claimed.refused)
+    return redirect("home")
 
 
 @require_POST

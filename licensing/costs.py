@@ -4,7 +4,7 @@ plan, programs with seat counts, whether reseller prices apply) and a price
 source, and does no queries of its own, so it prices both a subscription that
 does not exist yet (the "Ny klient" wizard's "Sammanfattning", prices from
 `collaboration.new_customer.selectors.Offers`) and an existing one (the
-preview before "Jag godkänner", `licensing.reports.collaboration_cost`, prices
+preview before "Jag godkänner", `licensing.reports.selectors.collaboration_cost`, prices
 from a `PriceBook`). Reseller prices apply only with Samlingsfaktura under a
 valid återförsäljaravtal; the caller decides that and passes `reseller`."""
 

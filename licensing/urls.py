@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from licensing import report_views, views
+from licensing import views
 
 app_name = "licensing"
 
@@ -17,24 +17,5 @@ urlpatterns = [
         views.subscription_invoice_pdf,
         name="subscription_invoice_pdf",
     ),
-    path(
-        "byra/oanvanda-licenser/",
-        report_views.firm_unused_licenses,
-        name="firm_unused_licenses",
-    ),
-    path(
-        "byra/oanvanda-licenser.csv",
-        report_views.firm_unused_licenses_csv,
-        name="firm_unused_licenses_csv",
-    ),
-    path(
-        "abonnemang/<int:number>/oanvanda-licenser/",
-        report_views.subscription_unused_licenses,
-        name="subscription_unused_licenses",
-    ),
-    path(
-        "abonnemang/<int:number>/oanvanda-licenser.csv",
-        report_views.subscription_unused_licenses_csv,
-        name="subscription_unused_licenses_csv",
-    ),
+    path("", include("licensing.reports.urls")),
 ]

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -33,14 +32,13 @@ from clients.models import Invitation, JoinOffer, Membership, Subscription
 from clients.selectors import active_sysadmins
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
+from firm_portal.signed_links import INVITATION, Problem, link_problem, link_read, link_token
 from ledger.services import Kind, ledger_record
 from notifications.services import outbox_enqueue_email
 
-SALT = "firm_portal.invitation"
-
 
 def _token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=SALT)
+    return link_token(INVITATION, pk=invitation.pk, nonce=invitation.nonce)
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -110,26 +108,22 @@ class Checked:
 
 
 def invitation_check(*, token: str) -> Checked:
-    try:
-        data = signing.loads(token, salt=SALT)
-        invitation_id, nonce = int(data["i"]), str(data["n"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return Checked(None, "invalid")
+    """The invitation a link stands for, or why it does not open
+    (firm_portal/signed_links.py)."""
+    ref = link_read(INVITATION, token)
     invitation = (
-        Invitation.objects.select_related("user", "invited_by").filter(pk=invitation_id).first()
+        Invitation.objects.select_related("user", "invited_by").filter(pk=ref.pk).first()
+        if ref is not None
+        else None
     )
-    if invitation is None:
-        return Checked(None, "invalid")
+    if ref is None or invitation is None:
+        return Checked(None, Problem.INVALID)
     if invitation.withdrawn_at is not None and invitation.accepted_at is None:
-        return Checked(invitation, "withdrawn")
-    if invitation.accepted_at is not None or not nonce or invitation.nonce != nonce:
-        return Checked(invitation, "used")
-    if invitation.user.has_usable_password():
-        # Left open on an account that has a password since: nothing to set.
-        return Checked(invitation, "used")
-    if invitation.expires_at <= timezone.now():
-        return Checked(invitation, "expired")
-    return Checked(invitation)
+        return Checked(invitation, Problem.WITHDRAWN)
+    # Left open on an account that has a password since: nothing to set.
+    used = invitation.accepted_at is not None or invitation.user.has_usable_password()
+    problem = link_problem(ref, nonce=invitation.nonce, used=used, expires_at=invitation.expires_at)
+    return Checked(invitation, problem)
 
 
 def invitation_claim(*, token: str, password: str) -> Invitation | None:

@@ -52,6 +52,13 @@ def offboard(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRespo
                 request, _("%(name)s är avslutad.") % {"name": consultant.user.full_name}
             )
             return redirect("firm_offboard", consultant_id=consultant.pk)
+    return _offboard_page(request, actor, consultant, error=error)
+
+
+def _offboard_page(
+    request: AuthenticatedHttpRequest, actor: Consultant, consultant: Consultant, *, error: str
+) -> HttpResponse:
+    """What will be removed, or, once the consultant is ended, what was."""
     offboarding = offboarding_for(consultant=consultant)
     if offboarding is not None:
         if error:  # ended meanwhile by someone else: show what was removed

@@ -2,6 +2,7 @@
 licences, invoice recipient, agreement period and status, and who of the
 firm may change or end one. Fetching is checking: outsiders get 404."""
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +10,14 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from clients.models import Subscription, SubscriptionLicense, subscriptions_matching
-from clients.selectors import record_denied
+from clients.models import (
+    Membership,
+    ProgramLevel,
+    Subscription,
+    SubscriptionLicense,
+    subscriptions_matching,
+)
+from clients.selectors import record_denied, subscriptions_left_without_sysadmin
 from collaboration.client_list.selectors import consultant_clients
 from collaboration.models import Coupling
 from firm_portal.models import Consultant
@@ -168,4 +175,76 @@ def subscription_with_details(*, subscription: Subscription) -> Subscription:
         .select_related("client", "billing__firm")
         .prefetch_related(*_detail_prefetches())
         .get()
+    )
+
+
+# --- Ending ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndPreview:
+    """What ending a collaboration removes, and why it cannot be done yet."""
+
+    coupling: Coupling
+    memberships: list[Membership]
+    freed: dict[str, int]
+    unused_before: dict[str, int]
+    firm_pays: bool
+    refusal: str
+
+    @property
+    def can_end(self) -> bool:
+        return not self.refusal
+
+
+def _firm_memberships(coupling: Coupling) -> list[Membership]:
+    return list(
+        Membership.objects.filter(
+            subscription_id=coupling.subscription_id, consultant__firm_id=coupling.firm_id
+        )
+        .select_related("user")
+        .prefetch_related("levels__program")
+        .order_by("user__full_name")
+    )
+
+
+def collaboration_end_preview(*, coupling: Coupling) -> EndPreview:
+    memberships = _firm_memberships(coupling)
+    freed = Counter(level.program.code for m in memberships for level in m.levels.all())
+    seats = dict(
+        SubscriptionLicense.objects.filter(
+            subscription_id=coupling.subscription_id, program__code__in=freed
+        ).values_list("program__code", "seats")
+    )
+    code_of = {
+        level.program_id: level.program.code for m in memberships for level in m.levels.all()
+    }
+    used = Counter(
+        {
+            code_of[program_id]: n
+            for program_id, n in ProgramLevel.objects.filter(
+                membership__subscription_id=coupling.subscription_id, program_id__in=code_of
+            )
+            .seats_used_by_program()
+            .items()
+        }
+    )
+    refusal = ""
+    if coupling.subscription_id in subscriptions_left_without_sysadmin(leaving=memberships):
+        refusal = _(
+            "Det går inte att avsluta samarbetet: konsulter från %(firm)s är de enda "
+            "systemadministratörerna i abonnemanget %(number)s. Kunden behöver först göra någon "
+            "annan till systemadministratör."
+        ) % {"firm": coupling.firm.name, "number": coupling.subscription.number}
+    return EndPreview(
+        coupling=coupling,
+        memberships=memberships,
+        freed=dict(freed),
+        unused_before={code: max(seats.get(code, 0) - used[code], 0) for code in freed},
+        firm_pays=SubscriptionBilling.objects.filter(
+            subscription_id=coupling.subscription_id,
+            recipient=Recipient.FIRM,
+            firm_id=coupling.firm_id,
+        ).exists(),
+        refusal=refusal,
     )

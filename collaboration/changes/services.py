@@ -30,7 +30,8 @@ from django.utils.translation import ngettext
 from clients.catalogue import require_plan_includes_all, require_program_in_plan
 from clients.models import ClientAssignment, Membership, Plan, Program, ProgramLevel, Subscription
 from clients.models import SubscriptionLicense as License
-from clients.selectors import active_sysadmins, subscriptions_left_without_sysadmin
+from clients.selectors import active_sysadmins
+from collaboration.changes.selectors import EndPreview, collaboration_end_preview
 from collaboration.models import Coupling
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import today_in_stockholm
@@ -114,36 +115,53 @@ def collaboration_licenses_set(
     changes: list[LicenseChangeResult] = []
     for program_id, wanted in seats.items():
         program = programs.get(program_id)
-        if program is None:
-            continue
-        field = f"seats_{program.code}"
         before = current.get(program_id, 0)
-        if wanted == before:
+        if program is None or wanted == before:
             continue
-        if not 0 <= wanted <= MAX_SEATS:
-            errors[field] = [_("Ange ett antal mellan 0 och %(max)s.") % {"max": MAX_SEATS}]
-            continue
-        if wanted < used[program_id]:
-            errors[field] = [
-                ngettext(
-                    "%(program)s används av %(used)s person, så antalet licenser kan inte "
-                    "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först.",
-                    "%(program)s används av %(used)s personer, så antalet licenser kan inte "
-                    "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först.",
-                    used[program_id],
-                )
-                % {"program": program.name, "used": used[program_id]}
-            ]
-            continue
-        if wanted > before:
-            try:
-                require_program_in_plan(plan=subscription.plan, program=program)
-            except ValidationError as error:
-                errors[field] = error.messages
-                continue
-        changes.append(LicenseChangeResult(program=program, before=before, after=wanted))
+        refusal = _seats_refusal(subscription, program, before, wanted, used[program_id])
+        if refusal:
+            errors[f"seats_{program.code}"] = refusal
+        else:
+            changes.append(LicenseChangeResult(program=program, before=before, after=wanted))
     if errors:
         raise ValidationError(errors)
+    _licenses_write(actor=actor, subscription=subscription, firm_id=firm_id, changes=changes)
+    return changes
+
+
+def _seats_refusal(
+    subscription: Subscription, program: Program, before: int, wanted: int, used: int
+) -> list[str]:
+    """Why `wanted` licences of `program` cannot be had (empty: they can)."""
+    if not 0 <= wanted <= MAX_SEATS:
+        return [_("Ange ett antal mellan 0 och %(max)s.") % {"max": MAX_SEATS}]
+    if wanted < used:
+        return [
+            ngettext(
+                "%(program)s används av %(used)s person, så antalet licenser kan inte "
+                "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först.",
+                "%(program)s används av %(used)s personer, så antalet licenser kan inte "
+                "bli lägre än %(used)s. Ta bort behörigheter i Tilldela behörigheter först.",
+                used,
+            )
+            % {"program": program.name, "used": used}
+        ]
+    if wanted > before:
+        try:
+            require_program_in_plan(plan=subscription.plan, program=program)
+        except ValidationError as error:
+            return error.messages
+    return []
+
+
+def _licenses_write(
+    *,
+    actor: User,
+    subscription: Subscription,
+    firm_id: int | None,
+    changes: list[LicenseChangeResult],
+) -> None:
+    """Each change: the licence row, a billable LicenseChange and a ledger event."""
     for change in changes:
         License.objects.update_or_create(
             subscription=subscription, program=change.program, defaults={"seats": change.after}
@@ -163,7 +181,6 @@ def collaboration_licenses_set(
             before={"program": change.program.code, "seats": change.before},
             after={"program": change.program.code, "seats": change.after},
         )
-    return changes
 
 
 # --- Plan --------------------------------------------------------------------------
@@ -319,25 +336,41 @@ def _recipient_set(
         )
     except ValidationError as error:
         raise ValidationError({"recipient": error.messages}) from None
-    if billing is None:
-        starts_on = local_date(subscription.created_at)
-        billing = SubscriptionBilling(
-            subscription=subscription,
-            period_months=period,
-            starts_on=starts_on,
-            renews_on=_renewal_after(starts_on, period, today),
-        )
+    billing = billing or _billing_new(subscription, period, today)
     billing.recipient, billing.firm, billing.consolidated = recipient, firm, consolidated
     billing.save()
+    return _recipient_record(
+        actor=actor,
+        subscription=subscription,
+        before=before,
+        after=after,
+        effective_on=effective_on,
+        firm_id=firm_id,
+        detail=detail,
+    )
+
+
+def _recipient_record(
+    *,
+    actor: User | None,
+    subscription: Subscription,
+    before: tuple[str, int | None, bool],
+    after: tuple[str, int | None, bool],
+    effective_on: date,
+    firm_id: int | None,
+    detail: str,
+) -> BillingChange:
+    """The change of payer as a BillingChange (the invoicing run reads it)
+    and a ledger event."""
     change = BillingChange.objects.create(
         subscription=subscription,
         effective_on=effective_on,
         recipient_before=before[0],
         firm_before_id=before[1],
         consolidated_before=before[2],
-        recipient_after=recipient,
-        firm_after=firm,
-        consolidated_after=consolidated,
+        recipient_after=after[0],
+        firm_after_id=after[1],
+        consolidated_after=after[2],
         actor=actor,
     )
     ledger_record(
@@ -347,14 +380,25 @@ def _recipient_set(
         subscription=subscription,
         before={"recipient": before[0], "firm": before[1], "consolidated": before[2]},
         after={
-            "recipient": recipient,
+            "recipient": after[0],
             "firm": after[1],
-            "consolidated": consolidated,
+            "consolidated": after[2],
             "effective_on": effective_on.isoformat(),
         },
         detail=detail,
     )
     return change
+
+
+def _billing_new(subscription: Subscription, period: int, today: date) -> SubscriptionBilling:
+    """A payer row for a subscription that had none (the client paid)."""
+    starts_on = local_date(subscription.created_at)
+    return SubscriptionBilling(
+        subscription=subscription,
+        period_months=period,
+        starts_on=starts_on,
+        renews_on=_renewal_after(starts_on, period, today),
+    )
 
 
 # --- Ending ----------------------------------------------------------------------
@@ -363,75 +407,6 @@ def _recipient_set(
 class Side:
     FIRM = "firm"
     CLIENT = "client"
-
-
-@dataclass(frozen=True)
-class EndPreview:
-    """What ending a collaboration removes, and why it cannot be done yet."""
-
-    coupling: Coupling
-    memberships: list[Membership]
-    freed: dict[str, int]
-    unused_before: dict[str, int]
-    firm_pays: bool
-    refusal: str
-
-    @property
-    def can_end(self) -> bool:
-        return not self.refusal
-
-
-def _firm_memberships(coupling: Coupling) -> list[Membership]:
-    return list(
-        Membership.objects.filter(
-            subscription_id=coupling.subscription_id, consultant__firm_id=coupling.firm_id
-        )
-        .select_related("user")
-        .prefetch_related("levels__program")
-        .order_by("user__full_name")
-    )
-
-
-def collaboration_end_preview(*, coupling: Coupling) -> EndPreview:
-    memberships = _firm_memberships(coupling)
-    freed = Counter(level.program.code for m in memberships for level in m.levels.all())
-    seats = dict(
-        License.objects.filter(
-            subscription_id=coupling.subscription_id, program__code__in=freed
-        ).values_list("program__code", "seats")
-    )
-    code_of = {
-        level.program_id: level.program.code for m in memberships for level in m.levels.all()
-    }
-    used = Counter(
-        {
-            code_of[program_id]: n
-            for program_id, n in ProgramLevel.objects.filter(
-                membership__subscription_id=coupling.subscription_id, program_id__in=code_of
-            )
-            .seats_used_by_program()
-            .items()
-        }
-    )
-    refusal = ""
-    if coupling.subscription_id in subscriptions_left_without_sysadmin(leaving=memberships):
-        refusal = _(
-            "Det går inte att avsluta samarbetet: konsulter från %(firm)s är de enda "
-            "systemadministratörerna i abonnemanget %(number)s. Kunden behöver först göra någon "
-            "annan till systemadministratör."
-        ) % {"firm": coupling.firm.name, "number": coupling.subscription.number}
-    return EndPreview(
-        coupling=coupling,
-        memberships=memberships,
-        freed=dict(freed),
-        unused_before={code: max(seats.get(code, 0) - used[code], 0) for code in freed},
-        firm_pays=SubscriptionBilling.objects.filter(
-            subscription_id=coupling.subscription_id,
-            recipient=Recipient.FIRM,
-            firm_id=coupling.firm_id,
-        ).exists(),
-        refusal=refusal,
-    )
 
 
 class CollaborationEndRefused(ValidationError):

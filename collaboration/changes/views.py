@@ -37,7 +37,7 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant, Firm
 from firm_portal.request_data import SearchForm
 from firm_portal.selectors import require_consultant
-from licensing.reports import collaboration_cost
+from licensing.reports.selectors import collaboration_cost
 
 PER_PAGE = 25
 DETAIL_TEMPLATE = "collaboration/collaborations_detail.html"
@@ -267,17 +267,7 @@ def _apply(request: AuthenticatedHttpRequest, target: Target, kind: str, form: F
     }
     if isinstance(form, LicensesForm):
         changes = services.collaboration_licenses_set(seats=form.seats_by_program(), **common)
-        if not changes:
-            return _("Inga ändringar: antalet licenser är detsamma som förut.")
-        summary = ", ".join(
-            _("%(program)s %(before)s → %(after)s")
-            % {"program": c.program.name, "before": c.before, "after": c.after}
-            for c in changes
-        )
-        return _(
-            "Licenserna är ändrade: %(summary)s. Ändringen gäller från i dag och faktureras "
-            "per dag."
-        ) % {"summary": summary}
+        return _licenses_changed_text(changes)
     if kind == "plan":
         change = services.collaboration_plan_change(plan=form.cleaned_data["plan"], **common)
         return _(
@@ -293,6 +283,19 @@ def _apply(request: AuthenticatedHttpRequest, target: Target, kind: str, form: F
     return _("Fakturamottagaren är ändrad. Ändringen gäller från och med %(date)s.") % {
         "date": date_format(billing_change.effective_on, "j F Y")
     }
+
+
+def _licenses_changed_text(changes: list[services.LicenseChangeResult]) -> str:
+    if not changes:
+        return _("Inga ändringar: antalet licenser är detsamma som förut.")
+    summary = ", ".join(
+        _("%(program)s %(before)s → %(after)s")
+        % {"program": c.program.name, "before": c.before, "after": c.after}
+        for c in changes
+    )
+    return _(
+        "Licenserna är ändrade: %(summary)s. Ändringen gäller från i dag och faktureras per dag."
+    ) % {"summary": summary}
 
 
 def _post_view(side: str, kind: str):  # type: ignore[no-untyped-def]
@@ -325,7 +328,7 @@ subscription_recipient = _post_view(services.Side.CLIENT, "recipient")
 def _end(
     request: AuthenticatedHttpRequest, coupling: Coupling, side: str, back_url: str
 ) -> HttpResponse:
-    preview = services.collaboration_end_preview(coupling=coupling)
+    preview = selectors.collaboration_end_preview(coupling=coupling)
     context: dict[str, Any] = {
         "preview": preview,
         "coupling": coupling,
@@ -333,23 +336,14 @@ def _end(
         "back_url": back_url,
         "effective_on": services.next_month_first(),
     }
+    template = END_TEMPLATE + ("#end-form" if request.htmx else "")
     if request.method == "POST":
         try:
             services.collaboration_end(actor=request.user, coupling=coupling, side=side)
         except ValidationError as error:
             context["error"] = " ".join(error.messages)
-            template = END_TEMPLATE + ("#end-form" if request.htmx else "")
             return render(request, template, context, status=422)
-        message = _("Samarbetet med %(other)s är avslutat.") % {
-            "other": coupling.subscription.client.name
-            if side == services.Side.FIRM
-            else coupling.firm.name
-        }
-        if preview.firm_pays:
-            message += " " + _("Kunden är fakturamottagare från och med %(date)s.") % {
-                "date": date_format(services.next_month_first(), "j F Y")
-            }
-        messages.success(request, message)
+        messages.success(request, _ended_text(coupling, side, firm_paid=preview.firm_pays))
         done_url = (
             reverse("collaboration:collaborations")
             if side == services.Side.FIRM
@@ -358,8 +352,20 @@ def _end(
         if request.htmx:
             return HttpResponseClientRedirect(done_url)
         return redirect(done_url)
-    template = END_TEMPLATE + ("#end-form" if request.htmx else "")
     return render(request, template, context)
+
+
+def _ended_text(coupling: Coupling, side: str, *, firm_paid: bool) -> str:
+    message = _("Samarbetet med %(other)s är avslutat.") % {
+        "other": coupling.subscription.client.name
+        if side == services.Side.FIRM
+        else coupling.firm.name
+    }
+    if firm_paid:
+        message += " " + _("Kunden är fakturamottagare från och med %(date)s.") % {
+            "date": date_format(services.next_month_first(), "j F Y")
+        }
+    return message
 
 
 @login_required

@@ -12,24 +12,27 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from clients.models import Membership
 from clients.selectors import active_sysadmins, permission_grid
 from collaboration.client_list import selectors
 from collaboration.client_list.selectors import ClientFilter
 from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
+from firm_portal.paging import PagedRows
 from firm_portal.request_data import FilterForm, SearchField, parse_id
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
 from firm_portal.services import consultant_add_to_subscription
-from firm_portal.widgets import PlainCheckboxInput, PlainChoices, PlainSelect, PlainTextInput
+from firm_portal.widgets import PlainChoices, PlainSelect
 
 CLIENTS_PER_PAGE = 25
 
 
 class ClientSearchForm(FilterForm):
-    """ "Utökad sökning", on every request of the list: its widgets build
-    their HTML in Python (firm_portal/widgets.py)."""
+    """ "Utökad sökning", on every request of the list: its selects render
+    with one template each (firm_portal/widgets.py)."""
 
-    q = SearchField(label=gettext_lazy("Sök"), widget=PlainTextInput)
+    q = SearchField(label=gettext_lazy("Sök"))
     konsult = forms.TypedChoiceField(
         label=gettext_lazy("Konsult"),
         required=False,
@@ -48,7 +51,7 @@ class ClientSearchForm(FilterForm):
         widget=PlainSelect,
     )
     saknar_klientanvandare = forms.BooleanField(
-        label=gettext_lazy("Saknar klientanvändare"), required=False, widget=PlainCheckboxInput
+        label=gettext_lazy("Saknar klientanvändare"), required=False
     )
     sortera = forms.ChoiceField(
         label=gettext_lazy("Sortera"),
@@ -62,8 +65,14 @@ class ClientSearchForm(FilterForm):
         widget=PlainSelect,
     )
 
-    def __init__(self, data: QueryDict, *, consultants: list[tuple[int, str]]) -> None:
+    def __init__(self, data: QueryDict, *, consultant: Consultant) -> None:
+        """ "Konsult" offers the consultants of the searcher's firm."""
         super().__init__(data)
+        consultants = list(
+            firm_consultants(consultant=consultant)
+            .order_by("user__full_name")
+            .values_list("pk", "user__full_name")
+        )
         self.fields["konsult"].choices = PlainChoices([("", _("Alla")), *consultants])  # type: ignore[attr-defined]
 
     def to_filter(self) -> ClientFilter | None:
@@ -87,19 +96,12 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    consultants = list(
-        firm_consultants(consultant=consultant)
-        .order_by("user__full_name")
-        .values_list("pk", "user__full_name")
-    )
-    form = ClientSearchForm(request.GET, consultants=consultants)
+    form = ClientSearchForm(request.GET, consultant=consultant)
     filters = form.to_filter()
-    page = Paginator(
-        selectors.client_list(consultant=consultant, filters=filters)
-        if filters is not None
-        else [],
-        CLIENTS_PER_PAGE,
-    ).get_page(request.GET.get("sida"))
+    rows: PagedRows | list[object] = []
+    if filters is not None:
+        rows = selectors.client_list(consultant=consultant, filters=filters)
+    page = Paginator(rows, CLIENTS_PER_PAGE).get_page(request.GET.get("sida"))
     query_string = request.GET.copy()
     query_string.pop("sida", None)
     template = "collaboration/client_list.html"
@@ -131,16 +133,7 @@ def client_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
     grid = permission_grid(subscription=subscription)
     firm_members = [m for m in grid.consultants if m.consultant.firm_id == consultant.firm_id]  # type: ignore[union-attr]
     is_sysadmin = active_sysadmins(subscription=subscription).filter(user=request.user).exists()
-    member_ids = {m.consultant_id for m in firm_members}
-    candidates = (
-        [
-            c
-            for c in firm_consultants(consultant=consultant).order_by("user__full_name")
-            if c.pk not in member_ids
-        ]
-        if is_sysadmin
-        else []
-    )
+    candidates = _candidates(consultant, firm_members) if is_sysadmin else []
     return render(
         request,
         "collaboration/client_detail.html",
@@ -148,11 +141,18 @@ def client_detail(request: AuthenticatedHttpRequest, number: int) -> HttpRespons
             "coupling": coupling,
             "subscription": subscription,
             "grid": grid,
-            "firm_members": firm_members,
+            "firm_rows": grid.user_rows(firm_members),
             "is_sysadmin": is_sysadmin,
             "candidates": candidates,
         },
     )
+
+
+def _candidates(consultant: Consultant, firm_members: list[Membership]) -> list[Consultant]:
+    """ "Lägg till konsult": the firm's consultants not yet members."""
+    member_ids = {m.consultant_id for m in firm_members}
+    colleagues = firm_consultants(consultant=consultant).order_by("user__full_name")
+    return [c for c in colleagues if c.pk not in member_ids]
 
 
 @login_required

@@ -229,6 +229,58 @@ ADD_FIELDSETS = (
     ),
 )
 
+# A registered coupling: its status, fee and history too.
+CHANGE_FIELDSETS = (
+    (
+        None,
+        {
+            "fields": (
+                "status",
+                "firm",
+                "org_number",
+                "subscription_number_given",
+                "subscription",
+                "responsible_consultant",
+                "form_received_on",
+                "scanned_form",
+                "comment",
+            )
+        },
+    ),
+    (
+        _("Systemadministratör"),
+        {"fields": ("sysadmin_named", "sysadmin_email", "sysadmin_name")},
+    ),
+    (
+        _("Avgift"),
+        {
+            "fields": (
+                "computed_fee_display",
+                "fee_reason",
+                "fee",
+                "fee_override_reason",
+                "fee_overridden_by",
+                "charge_link",
+            )
+        },
+    ),
+    (
+        _("Historik"),
+        {
+            "fields": (
+                "registered_by",
+                "registered_at",
+                "performed_by",
+                "performed_at",
+                "coupling",
+                "refused_by",
+                "refused_at",
+                "refused_reason",
+            )
+        },
+    ),
+)
+
 
 @admin.register(ManualCoupling)
 class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
@@ -315,58 +367,7 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
             raise Http404 from None
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is None:
-            return ADD_FIELDSETS
-        return (
-            (
-                None,
-                {
-                    "fields": (
-                        "status",
-                        "firm",
-                        "org_number",
-                        "subscription_number_given",
-                        "subscription",
-                        "responsible_consultant",
-                        "form_received_on",
-                        "scanned_form",
-                        "comment",
-                    )
-                },
-            ),
-            (
-                _("Systemadministratör"),
-                {"fields": ("sysadmin_named", "sysadmin_email", "sysadmin_name")},
-            ),
-            (
-                _("Avgift"),
-                {
-                    "fields": (
-                        "computed_fee_display",
-                        "fee_reason",
-                        "fee",
-                        "fee_override_reason",
-                        "fee_overridden_by",
-                        "charge_link",
-                    )
-                },
-            ),
-            (
-                _("Historik"),
-                {
-                    "fields": (
-                        "registered_by",
-                        "registered_at",
-                        "performed_by",
-                        "performed_at",
-                        "coupling",
-                        "refused_by",
-                        "refused_at",
-                        "refused_reason",
-                    )
-                },
-            ),
-        )
+        return ADD_FIELDSETS if obj is None else CHANGE_FIELDSETS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ManualCoupling]:
         charges = FirmCharge.objects.filter(manual_coupling_id=OuterRef("pk"))

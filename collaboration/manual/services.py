@@ -177,10 +177,6 @@ def manual_coupling_check(
     ValidationError with a Swedish message per form field. `firm` and
     `responsible` are None when their own field was already rejected."""
     errors: dict[str, list[ValidationError]] = {}
-
-    def reject(field: str, message: str, code: str) -> None:
-        errors.setdefault(field, []).append(ValidationError(message, code=code))
-
     try:
         manual_coupling_check_responsible(firm=firm, responsible=responsible)
     except ValidationError as error:
@@ -193,64 +189,9 @@ def manual_coupling_check(
         raise ValidationError(errors) from None
 
     client = Client.objects.filter(org_number=normalized).first()
-    subscriptions = (
-        list(client.subscriptions.exclude(status=Subscription.Status.ENDED).order_by("number"))
-        if client is not None
-        else []
-    )
-    subscription: Subscription | None = None
-    if client is None:
-        reject(
-            "org_number",
-            _("Det finns ingen kund med organisationsnummer %(org)s.") % {"org": normalized},
-            "no_client",
-        )
-    elif not subscriptions:
-        reject(
-            "org_number",
-            _("%(client)s (%(org)s) har inget abonnemang hos oss.")
-            % {"client": client.name, "org": normalized},
-            "no_subscription",
-        )
-    elif subscription_number is not None:
-        subscription = next((s for s in subscriptions if s.number == subscription_number), None)
-        if subscription is None:
-            reject(
-                "subscription_number_given",
-                _("Abonnemangsnumret %(number)s hör inte till %(client)s.")
-                % {"number": subscription_number, "client": client.name},
-                "subscription_mismatch",
-            )
-    elif len(subscriptions) > 1:
-        reject(
-            "subscription_number_given",
-            _("Kunden har flera abonnemang – ange abonnemangsnummer (%(numbers)s).")
-            % {"numbers": ", ".join(str(s.number) for s in subscriptions)},
-            "needs_number",
-        )
-    else:
-        subscription = subscriptions[0]
-
+    subscription = _subscription_named(errors, client, normalized, subscription_number)
     if subscription is not None and firm is not None:
-        if _live_coupling_exists(firm_id=firm.pk, subscription=subscription):
-            reject("firm", _already_coupled_message(subscription), "already_coupled")
-        else:
-            open_forms = ManualCoupling.objects.filter(
-                firm=firm, subscription=subscription, status=ManualCoupling.Status.REGISTERED
-            )
-            if exclude_pk is not None:
-                open_forms = open_forms.exclude(pk=exclude_pk)
-            open_form = open_forms.values_list("pk", flat=True).first()
-            if open_form is not None:
-                reject(
-                    NON_FIELD_ERRORS,
-                    _(
-                        "Blanketten är redan registrerad: manuell koppling #%(id)s för samma "
-                        "byrå och abonnemang väntar på att genomföras."
-                    )
-                    % {"id": open_form},
-                    "already_registered",
-                )
+        _check_not_coupled(errors, firm, subscription, exclude_pk)
     if errors or client is None or subscription is None or firm is None:
         # No firm without an error means its own field was rejected already.
         raise ValidationError(errors)
@@ -260,6 +201,75 @@ def manual_coupling_check(
         subscription=subscription,
         decision=manual_coupling_fee_decide(firm=firm, subscription=subscription),
     )
+
+
+def _reject(errors: dict[str, list[ValidationError]], field: str, message: str, code: str) -> None:
+    errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+
+def _subscription_named(
+    errors: dict[str, list[ValidationError]],
+    client: Client | None,
+    normalized: str,
+    subscription_number: int | None,
+) -> Subscription | None:
+    """The subscription the form names: the client's only one, or the one
+    with the number given; None (and the reason in `errors`) otherwise."""
+    if client is None:
+        message = _("Det finns ingen kund med organisationsnummer %(org)s.") % {"org": normalized}
+        _reject(errors, "org_number", message, "no_client")
+        return None
+    subscriptions = list(
+        client.subscriptions.exclude(status=Subscription.Status.ENDED).order_by("number")
+    )
+    if not subscriptions:
+        message = _("%(client)s (%(org)s) har inget abonnemang hos oss.") % {
+            "client": client.name,
+            "org": normalized,
+        }
+        _reject(errors, "org_number", message, "no_subscription")
+        return None
+    if subscription_number is not None:
+        subscription = next((s for s in subscriptions if s.number == subscription_number), None)
+        if subscription is None:
+            message = _("Abonnemangsnumret %(number)s hör inte till %(client)s.") % {
+                "number": subscription_number,
+                "client": client.name,
+            }
+            _reject(errors, "subscription_number_given", message, "subscription_mismatch")
+        return subscription
+    if len(subscriptions) > 1:
+        message = _("Kunden har flera abonnemang – ange abonnemangsnummer (%(numbers)s).") % {
+            "numbers": ", ".join(str(s.number) for s in subscriptions)
+        }
+        _reject(errors, "subscription_number_given", message, "needs_number")
+        return None
+    return subscriptions[0]
+
+
+def _check_not_coupled(
+    errors: dict[str, list[ValidationError]],
+    firm: Firm,
+    subscription: Subscription,
+    exclude_pk: int | None,
+) -> None:
+    """Neither a live coupling nor another registered form for the same firm
+    and subscription."""
+    if _live_coupling_exists(firm_id=firm.pk, subscription=subscription):
+        _reject(errors, "firm", _already_coupled_message(subscription), "already_coupled")
+        return
+    open_forms = ManualCoupling.objects.filter(
+        firm=firm, subscription=subscription, status=ManualCoupling.Status.REGISTERED
+    )
+    if exclude_pk is not None:
+        open_forms = open_forms.exclude(pk=exclude_pk)
+    open_form = open_forms.values_list("pk", flat=True).first()
+    if open_form is not None:
+        message = _(
+            "Blanketten är redan registrerad: manuell koppling #%(id)s för samma "
+            "byrå och abonnemang väntar på att genomföras."
+        ) % {"id": open_form}
+        _reject(errors, NON_FIELD_ERRORS, message, "already_registered")
 
 
 def manual_coupling_fee_settle(

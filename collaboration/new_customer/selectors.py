@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.core import signing
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.catalogue import plan_program_codes
@@ -29,13 +27,13 @@ from clients.models import (
 from clients.selectors import record_denied
 from collaboration.models import Coupling, CustomerAcceptance
 from firm_portal.models import Consultant, User
+from firm_portal.signed_links import ACCEPTANCE, Problem, link_problem, link_read
 from firm_portal.timeutils import today_in_stockholm
 from licensing.billing import reseller_agreement_active
 from licensing.costs import CostLine, Seats, monthly_cost
 from licensing.models import Recipient, SubscriptionBilling
 from licensing.pricing import Month, PriceBook, PriceMissing
 
-SALT = "collaboration.customer_acceptance"
 ROLE_LEVELS = (Level.REPORTER, Level.APPROVER, Level.ADMIN)
 MAX_SEATS_PER_PROGRAM = 100
 
@@ -394,29 +392,33 @@ class Acceptance:
 
 
 def acceptance_check(*, token: str) -> Acceptance:
-    try:
-        data = signing.loads(token, salt=SALT)
-        acceptance_id, nonce = int(data["a"]), str(data["n"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return Acceptance(None, "invalid")
+    """The acceptance a link stands for, or why it does not open
+    (firm_portal/signed_links.py)."""
+    ref = link_read(ACCEPTANCE, token)
+    if ref is None:
+        return Acceptance(None, Problem.INVALID)
     acceptance = (
         CustomerAcceptance.objects.select_related(
             "contact", "created_by", "coupling__firm", "coupling__subscription__client"
         )
-        .filter(pk=acceptance_id)
+        .filter(pk=ref.pk)
         .first()
     )
     if acceptance is None:
-        return Acceptance(None, "invalid")
-    if acceptance.accepted_at is not None or not nonce or acceptance.nonce != nonce:
-        cancelled = (
-            acceptance.accepted_at is None
-            and acceptance.coupling.subscription.status == Subscription.Status.ENDED
-        )
-        return Acceptance(acceptance, "cancelled" if cancelled else "used")
-    if acceptance.expires_at <= timezone.now():
-        return Acceptance(acceptance, "expired")
-    return Acceptance(acceptance)
+        return Acceptance(None, Problem.INVALID)
+    problem = link_problem(
+        ref,
+        nonce=acceptance.nonce,
+        used=acceptance.accepted_at is not None,
+        expires_at=acceptance.expires_at,
+    )
+    if (
+        problem == Problem.USED
+        and acceptance.accepted_at is None
+        and acceptance.coupling.subscription.status == Subscription.Status.ENDED
+    ):
+        problem = Problem.CANCELLED
+    return Acceptance(acceptance, problem)
 
 
 def sets_password(acceptance: CustomerAcceptance) -> bool:

@@ -40,7 +40,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -60,7 +59,6 @@ from clients.models import (
 from clients.services import responsible_consultant_join, subscription_create
 from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer.selectors import (
-    SALT,
     CustomerDetails,
     NewCustomerOrder,
     acceptance_check,
@@ -72,6 +70,7 @@ from firm_portal.emails import email_key
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
 from firm_portal.services import assignment_ensure
+from firm_portal.signed_links import ACCEPTANCE, link_token
 from firm_portal.sms_allowance import firm_sms_allowance
 from firm_portal.timeutils import today_in_stockholm
 from ledger.services import Kind, ledger_record
@@ -84,7 +83,7 @@ from notifications.services import outbox_enqueue_email
 
 
 def _acceptance_token(acceptance: CustomerAcceptance) -> str:
-    return signing.dumps({"a": acceptance.pk, "n": acceptance.nonce}, salt=SALT)
+    return link_token(ACCEPTANCE, pk=acceptance.pk, nonce=acceptance.nonce)
 
 
 def acceptance_url(acceptance: CustomerAcceptance) -> str:

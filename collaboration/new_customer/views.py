@@ -49,6 +49,7 @@ from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import Consultant
 from firm_portal.org_numbers import normalize_org_number
 from firm_portal.selectors import consultant_for_user, require_consultant
+from firm_portal.signed_links import ACCEPTANCE, link_invalid_response
 from firm_portal.sms_allowance import held_sms_message, sms_left_today
 
 SESSION_KEY = "new_customer_wizard"
@@ -584,15 +585,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-LINK_PROBLEM_STATUS = {"invalid": 404, "wrong_user": 403, "log_in_first": 403}
-
-
 def _link_problem(
     request: HttpRequest, problem: str, acceptance: CustomerAcceptance | None
 ) -> HttpResponse:
-    return render(
-        request,
-        "collaboration/new_customer_link_invalid.html",
-        {"problem": problem, "acceptance": acceptance},
-        status=LINK_PROBLEM_STATUS.get(problem, 410),
-    )
+    return link_invalid_response(request, kind=ACCEPTANCE, problem=problem, acceptance=acceptance)

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.invitations.services import JoinOfferNotPending, join_offer_withdraw
-from clients.models import JoinOffer
+from clients.models import JoinOffer, Subscription
 from firm_portal import selectors, services
 from firm_portal.firm_users.forms import ConsultantInviteForm, SeatChangeForm
 from firm_portal.http import AuthenticatedHttpRequest
@@ -295,16 +295,25 @@ def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRe
             else:
                 messages.error(request, " ".join(search.error_list))
             return redirect("firm_users")
-    rows, total = (
-        selectors.assignment_panel(
-            actor=actor, consultant=consultant, query=search.query, limit=PANEL_LIMIT
-        )
-        if searched
-        else ([], 0)
-    )
-    template = "firm_portal/assignments.html"
-    if request.htmx:
-        template += "#panel"
+    return _assignments_panel(request, actor, consultant, search, saved=saved)
+
+
+def _assignments_panel(
+    request: AuthenticatedHttpRequest,
+    actor: Consultant,
+    consultant: Consultant,
+    search: SearchForm,
+    *,
+    saved: str,
+) -> HttpResponse:
+    """The panel (page or HTMX fragment); no clients for a refused search."""
+    rows, total = _panel_rows(actor, consultant, search)
+    # After "Spara" the row's "3 klienter" link on the page behind the panel
+    # is updated in the same answer (hx-swap-oob).
+    clients_text = ""
+    if saved and request.htmx:
+        clients_text = _clients_text(selectors.consultant_assigned_count(consultant=consultant))
+    template = "firm_portal/assignments.html" + ("#panel" if request.htmx else "")
     return render(
         request,
         template,
@@ -316,14 +325,19 @@ def assignments(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRe
             "search_errors": search.error_list,
             "limit": PANEL_LIMIT,
             "saved": saved,
-            # After "Spara" the row's "3 klienter" link on the page behind
-            # the panel is updated in the same answer (hx-swap-oob).
-            "clients_text": _clients_text(
-                selectors.consultant_assigned_count(consultant=consultant)
-            )
-            if saved and request.htmx
-            else "",
+            "clients_text": clients_text,
         },
+    )
+
+
+def _panel_rows(
+    actor: Consultant, consultant: Consultant, search: SearchForm
+) -> tuple[list[tuple[Subscription, bool]], int]:
+    """The panel's rows and how many there are; none for a refused search."""
+    if not search.is_valid():
+        return [], 0
+    return selectors.assignment_panel(
+        actor=actor, consultant=consultant, query=search.query, limit=PANEL_LIMIT
     )
 
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from clients.catalogue import PLAN_PROGRAMS, PROGRAMS, plan_includes
 from clients.models import Plan, Program, Subscription, SubscriptionLicense
 from collaboration.changes.services import collaboration_licenses_set, collaboration_plan_change
-from firm_portal.management import large_world_names
-from firm_portal.management.commands import seed_demo
+from firm_portal.management.demo import specs
+from firm_portal.management.large_world import names
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
 from licensing.models import LicenseChange, PlanChange
@@ -228,7 +228,7 @@ class TestSupportAdmin:
         assert Subscription.objects.get(pk=world.subscription.pk).licenses.count() == 2
 
 
-@pytest.mark.parametrize("mixes", [seed_demo.PLAN_LICENSE_MIX, large_world_names.PLAN_LICENSE_MIX])
+@pytest.mark.parametrize("mixes", [specs.PLAN_LICENSE_MIX, names.PLAN_LICENSE_MIX])
 def test_demo_and_bench_data_hold_licences_of_their_plans_only(
     mixes: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]], db: None
 ) -> None:

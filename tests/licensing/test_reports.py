@@ -1,4 +1,4 @@
-"""The cost preview and "Oanvända licenser" (licensing/reports.py and its views)."""
+"""The cost preview and "Oanvända licenser" (licensing/reports/)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from clients.models import Level, Membership
 from collaboration.changes import services
-from licensing import billing, reports
+from licensing import billing
 from licensing.models import Recipient, ResellerAgreement
+from licensing.reports import selectors
 from tests import factories
 from tests.collaboration.test_collaborations_fixtures import Collab, make_collab
 from tests.conftest import World
@@ -54,7 +55,7 @@ def test_cost_at_list_prices_for_a_customer_who_pays(world: World, prices: None)
         subscription=world.subscription, program=factories.program("lon"), seats=1
     )
 
-    cost = reports.collaboration_cost(subscription=world.subscription)
+    cost = selectors.collaboration_cost(subscription=world.subscription)
 
     assert (cost.plan_price, cost.total) == (Decimal("300.00"), Decimal("700.00"))
     assert [(line.program.code, line.quantity, line.amount) for line in cost.lines] == [
@@ -76,7 +77,7 @@ def test_cost_at_reseller_prices_on_samlingsfaktura(world: World, prices: None) 
         starts_on=date(2025, 1, 1),
     )
 
-    cost = reports.collaboration_cost(subscription=world.subscription)
+    cost = selectors.collaboration_cost(subscription=world.subscription)
 
     assert cost.total == Decimal("478.00")  # 240 + 2 × 119
     assert cost.payer_name == "Revisorerna Norr AB (samlingsfaktura)"
@@ -87,7 +88,7 @@ def test_cost_at_reseller_prices_on_samlingsfaktura(world: World, prices: None) 
 
 
 def test_unused_seats_are_seats_minus_levels(world: World, collab: Collab, prices: None) -> None:
-    report = reports.unused_licenses_for_subscription(subscription=world.subscription)
+    report = selectors.unused_licenses_for_subscription(subscription=world.subscription)
 
     (row,) = report.unused
     assert (row.program, row.seats, row.used, row.count) == ("Bokföring", 3, 2, 1)
@@ -103,7 +104,7 @@ def test_seats_left_behind_after_ending_until_reused(
         actor=world.sysadmin, coupling=collab.coupling, side=services.Side.CLIENT
     )
 
-    report = reports.unused_licenses_for_subscription(subscription=world.subscription)
+    report = selectors.unused_licenses_for_subscription(subscription=world.subscription)
     assert [(r.count, r.ended_firms) for r in report.unused] == [(2, "")]
     assert [(r.count, r.ended_firms, r.monthly_cost) for r in report.left_behind] == [
         (1, "Revisorerna Norr AB", Decimal("150.00"))
@@ -112,7 +113,7 @@ def test_seats_left_behind_after_ending_until_reused(
     # counts as reused, and nothing is left behind any more.
     klas = Membership.objects.get(subscription=world.subscription, user=world.client_user)
     factories.give_level(klas, "bokforing", Level.READ)
-    report = reports.unused_licenses_for_subscription(subscription=world.subscription)
+    report = selectors.unused_licenses_for_subscription(subscription=world.subscription)
     assert [r.count for r in report.unused] == [1]
     assert report.left_behind == []
 
@@ -125,7 +126,7 @@ def test_firm_report_shows_its_clients_and_recent_endings(
     stranger = factories.SubscriptionFactory(client__name="Främling AB")
     factories.LicenseFactory(subscription=stranger, seats=9)
 
-    report = reports.unused_licenses_for_firm(firm=world.firm)
+    report = selectors.unused_licenses_for_firm(firm=world.firm)
 
     assert [(r.client_name, r.count) for r in report.unused] == [
         ("Annan AB", 4),
@@ -134,7 +135,7 @@ def test_firm_report_shows_its_clients_and_recent_endings(
     services.collaboration_end(
         actor=world.firm_admin.user, coupling=collab.coupling, side=services.Side.FIRM
     )
-    report = reports.unused_licenses_for_firm(firm=world.firm)
+    report = selectors.unused_licenses_for_firm(firm=world.firm)
     assert [r.client_name for r in report.unused] == ["Annan AB"]
     assert [(r.client_name, r.count) for r in report.left_behind] == [("Bageriet Solsidan AB", 1)]
 
@@ -200,10 +201,12 @@ def test_left_behind_window(world: World, collab: Collab, prices: None, monkeypa
     services.collaboration_end(
         actor=world.firm_admin.user, coupling=collab.coupling, side=services.Side.FIRM
     )
-    later = timezone.now() + timedelta(days=reports.LEFT_BEHIND_DAYS, hours=1)
-    monkeypatch.setattr(reports.timezone, "now", lambda: later)
+    later = timezone.now() + timedelta(days=selectors.LEFT_BEHIND_DAYS, hours=1)
+    monkeypatch.setattr(selectors.timezone, "now", lambda: later)
 
-    assert reports.unused_licenses_for_firm(firm=world.firm).left_behind == []
+    assert selectors.unused_licenses_for_firm(firm=world.firm).left_behind == []
     # The customer's own report keeps them until they are reused or removed.
-    subscription_report = reports.unused_licenses_for_subscription(subscription=world.subscription)
+    subscription_report = selectors.unused_licenses_for_subscription(
+        subscription=world.subscription
+    )
     assert [r.count for r in subscription_report.left_behind] == [1]

@@ -1,5 +1,5 @@
 """`manage.py seed_large`: the firm-scale data set for benchmarks and EXPLAIN
-(see firm_portal/management/large_world.py). Meant for a database of its own
+(see firm_portal/management/large_world/). Meant for a database of its own
 (`make bench` uses one); refuses a database that already has more than 1,000
 clients unless --force, and one that already holds the bench users."""
 

@@ -1,4 +1,4 @@
-"""Names and catalogues for the large benchmark data set (large_world.py)."""
+"""Names and catalogues for the large benchmark data set."""
 
 from clients.models import Plan
 

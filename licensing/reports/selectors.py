@@ -28,7 +28,7 @@ were ended while it paid, for `LEFT_BEHIND_DAYS` days.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -275,6 +275,36 @@ class UnusedLicenseReport:
         )
 
 
+@dataclass
+class _Endings:
+    """What ended collaborations left, per (subscription, program code): the
+    seats freed, the seats unused just before the earliest ending, and per
+    subscription the names of the firms whose collaboration ended."""
+
+    freed: dict[tuple[int, str], int] = field(default_factory=lambda: defaultdict(int))
+    spare_before: dict[tuple[int, str], int] = field(default_factory=dict)
+    ended_firms: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def of(cls, events: list[AccessEvent]) -> "_Endings":
+        endings = cls()
+        for event in sorted(events, key=lambda e: (e.occurred_at, e.pk)):
+            after = event.after or {}
+            for code, count in (after.get("freed") or {}).items():
+                endings.freed[(event.subscription_id, code)] += int(count)  # type: ignore[index]
+                endings.spare_before.setdefault(
+                    (event.subscription_id, code),  # type: ignore[arg-type]
+                    int((after.get("unused_before") or {}).get(code, 0)),
+                )
+            if event.firm_name is not None:  # type: ignore[attr-defined]
+                endings.ended_firms[event.subscription_id].add(event.firm_name)  # type: ignore[attr-defined,index]
+        return endings
+
+    def left_behind(self, key: tuple[int, str], free: int) -> int:
+        """min(F, max(0, unused today - B)), as the module's docstring says."""
+        return min(self.freed.get(key, 0), max(0, free - self.spare_before.get(key, 0)))
+
+
 def _report(
     *,
     unused_ids: set[int],
@@ -283,20 +313,8 @@ def _report(
 ) -> UnusedLicenseReport:
     """Build the report for the subscriptions in `unused_ids` (unused seats)
     and those of `left_events` (seats left behind)."""
-    freed: dict[tuple[int, str], int] = defaultdict(int)
-    spare_before: dict[tuple[int, str], int] = {}
-    ended_firms: dict[int, set[str]] = defaultdict(set)
-    for event in sorted(left_events, key=lambda e: (e.occurred_at, e.pk)):
-        after = event.after or {}
-        for code, count in (after.get("freed") or {}).items():
-            freed[(event.subscription_id, code)] += int(count)  # type: ignore[index]
-            spare_before.setdefault(
-                (event.subscription_id, code),  # type: ignore[arg-type]
-                int((after.get("unused_before") or {}).get(code, 0)),
-            )
-        if event.firm_name is not None:  # type: ignore[attr-defined]
-            ended_firms[event.subscription_id].add(event.firm_name)  # type: ignore[attr-defined,index]
-    ids = unused_ids | {sid for sid, _code in freed}
+    endings = _Endings.of(left_events)
+    ids = unused_ids | {sid for sid, _code in endings.freed}
     subscriptions = {
         s.pk: s
         for s in Subscription.objects.filter(pk__in=ids)
@@ -322,40 +340,20 @@ def _report(
     )
     for row in licenses:
         subscription = subscriptions[row.subscription_id]
-        billing = _billing(subscription)
         holders = used.get((row.subscription_id, row.program_id), 0)
         free = row.seats - holders
         if free <= 0:
             continue
-        try:
-            price: Decimal | None = book.program(
-                subscription.plan,
-                row.program,
-                on,
-                _uses_reseller_prices(billing, reseller_firms),
-            )
-        except PriceMissing:
-            price = None
-        common = {
-            "client_name": subscription.client.name,
-            "org_number": subscription.client.org_number,
-            "subscription_number": subscription.number,
-            "program": row.program.name,
-            "seats": row.seats,
-            "used": holders,
-            "unit_price": price,
-            "payer": payer_label(billing, subscription.client.name),
-        }
+        common = _row_values(book, subscription, row, holders, on, reseller_firms)
         if row.subscription_id in unused_ids:
             unused.append(UnusedLicenseRow(kind=RowKind.UNUSED, count=free, **common))  # type: ignore[arg-type]
-        key = (row.subscription_id, row.program.code)
-        left = min(freed.get(key, 0), max(0, free - spare_before.get(key, 0)))
+        left = endings.left_behind((row.subscription_id, row.program.code), free)
         if left > 0:
             left_behind.append(
                 UnusedLicenseRow(
                     kind=RowKind.LEFT_BEHIND,
                     count=left,
-                    ended_firms=", ".join(sorted(ended_firms[row.subscription_id])),
+                    ended_firms=", ".join(sorted(endings.ended_firms[row.subscription_id])),
                     **common,  # type: ignore[arg-type]
                 )
             )
@@ -366,6 +364,35 @@ def _report(
     return UnusedLicenseReport(
         unused=sorted(unused, key=order), left_behind=sorted(left_behind, key=order)
     )
+
+
+def _row_values(
+    book: PriceBook,
+    subscription: Subscription,
+    row: SubscriptionLicense,
+    holders: int,
+    on: date,
+    reseller_firms: set[int],
+) -> dict[str, object]:
+    """A licence row's columns, whichever kind of row it becomes; the price
+    None when the price list has none that day."""
+    billing = _billing(subscription)
+    try:
+        price: Decimal | None = book.program(
+            subscription.plan, row.program, on, _uses_reseller_prices(billing, reseller_firms)
+        )
+    except PriceMissing:
+        price = None
+    return {
+        "client_name": subscription.client.name,
+        "org_number": subscription.client.org_number,
+        "subscription_number": subscription.number,
+        "program": row.program.name,
+        "seats": row.seats,
+        "used": holders,
+        "unit_price": price,
+        "payer": payer_label(billing, subscription.client.name),
+    }
 
 
 def _ended_events() -> QuerySet[AccessEvent]:

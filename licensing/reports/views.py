@@ -1,6 +1,6 @@
 """ "Oanvända licenser": for a firm's admins (/byra/oanvanda-licenser/) and
 for a subscription's sysadmins (/abonnemang/<n>/oanvanda-licenser/), each
-also as CSV for Excel. Definitions in licensing/reports.py."""
+also as CSV for Excel. Definitions in licensing/reports/selectors.py."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,7 +16,7 @@ from firm_portal.models import Consultant
 from firm_portal.selectors import require_consultant
 from firm_portal.spreadsheet import excel_csv_response
 from firm_portal.timeutils import today_in_stockholm
-from licensing import reports
+from licensing.reports import selectors
 
 TEMPLATE = "licensing/license_report.html"
 PAGE_SIZE = 100
@@ -30,7 +30,7 @@ def _firm_admin(request: AuthenticatedHttpRequest) -> Consultant:
 
 
 def _page(
-    request: AuthenticatedHttpRequest, report: reports.UnusedLicenseReport, **context: object
+    request: AuthenticatedHttpRequest, report: selectors.UnusedLicenseReport, **context: object
 ) -> HttpResponse:
     return render(
         request,
@@ -43,8 +43,8 @@ def _page(
     )
 
 
-def _csv(report: reports.UnusedLicenseReport, name: str) -> HttpResponse:
-    header, rows = reports.unused_licenses_csv_rows(report)
+def _csv(report: selectors.UnusedLicenseReport, name: str) -> HttpResponse:
+    header, rows = selectors.unused_licenses_csv_rows(report)
     return excel_csv_response(f"oanvanda-licenser-{name}-{today_in_stockholm()}.csv", header, rows)
 
 
@@ -52,14 +52,14 @@ def _csv(report: reports.UnusedLicenseReport, name: str) -> HttpResponse:
 @require_GET
 def firm_unused_licenses(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = _firm_admin(request)
-    report = reports.unused_licenses_for_firm(firm=consultant.firm)
+    report = selectors.unused_licenses_for_firm(firm=consultant.firm)
     return _page(
         request,
         report,
         heading_for=consultant.firm.name,
         csv_url_name="licensing:firm_unused_licenses_csv",
         subscription=None,
-        left_behind_days=reports.LEFT_BEHIND_DAYS,
+        left_behind_days=selectors.LEFT_BEHIND_DAYS,
     )
 
 
@@ -67,7 +67,7 @@ def firm_unused_licenses(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def firm_unused_licenses_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = _firm_admin(request)
-    return _csv(reports.unused_licenses_for_firm(firm=consultant.firm), "byra")
+    return _csv(selectors.unused_licenses_for_firm(firm=consultant.firm), "byra")
 
 
 @login_required
@@ -76,7 +76,7 @@ def subscription_unused_licenses(request: AuthenticatedHttpRequest, number: int)
     subscription = subscription_for_sysadmin(user=request.user, number=number)
     return _page(
         request,
-        reports.unused_licenses_for_subscription(subscription=subscription),
+        selectors.unused_licenses_for_subscription(subscription=subscription),
         heading_for=subscription.client.name,
         csv_url_name="licensing:subscription_unused_licenses_csv",
         subscription=subscription,
@@ -90,6 +90,6 @@ def subscription_unused_licenses_csv(
 ) -> HttpResponse:
     subscription = subscription_for_sysadmin(user=request.user, number=number)
     return _csv(
-        reports.unused_licenses_for_subscription(subscription=subscription),
+        selectors.unused_licenses_for_subscription(subscription=subscription),
         str(subscription.number),
     )
