@@ -364,6 +364,38 @@ def membership_resume(
     return membership
 
 
+@transaction.atomic
+def membership_remove(
+    *, actor: User | None, subscription: Subscription, membership: Membership, detail: str = ""
+) -> None:
+    """A consultant leaves the subscription (their levels go with them,
+    freeing licence seats); refused for the last live sysadmin."""
+    _require_consultant_membership(membership)
+    _lock(subscription)
+    membership.refresh_from_db(fields=["is_sysadmin", "ends_on", "suspended_at"])
+    _refuse_last_sysadmin(
+        subscription=subscription,
+        membership=membership,
+        message=_(
+            "%(name)s är den enda systemadministratören. Gör någon annan till "
+            "systemadministratör innan åtkomsten tas bort."
+        ),
+    )
+    levels = dict(
+        ProgramLevel.objects.filter(membership=membership).values_list("program__code", "level")
+    )
+    Membership.objects.filter(pk=membership.pk).delete()
+    ledger_record(
+        kind=Kind.MEMBER_REMOVED,
+        actor=actor,
+        firm=_firm_of(membership),
+        subscription=subscription,
+        subject=membership.user_id,
+        before={"is_sysadmin": membership.is_sysadmin, "levels": levels},
+        detail=detail,
+    )
+
+
 @dataclass(frozen=True)
 class EndedAccess:
     consultant_name: str

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collaboration.access_review.selectors import overdue_reviews, removal_cards
 from collaboration.client_list.selectors import start_page_clients
 from collaboration.requests.selectors import start_page_access, start_page_pending
 from firm_portal.forms import (
@@ -18,7 +19,7 @@ from firm_portal.forms import (
 )
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.invitations import services
-from firm_portal.models import JoinOffer
+from firm_portal.models import Consultant, JoinOffer
 from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
 from firm_portal.selectors import (
     account_ended_by,
@@ -76,24 +77,35 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "administered": access.administered,
         "memberships": access.memberships,
         "join_offers": join_offers_for_user(user=request.user),
+        # Flow 9: changes of access firms asked of the user's subscriptions.
+        "removal_cards": removal_cards(
+            user=request.user, subscription_ids=[s.pk for s in access.administered]
+        ),
     }
     if consultant is not None:
-        client_page = Paginator(
-            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
-        ).get_page(request.GET.get("sida"))
-        context["client_page"] = client_page
-        # Paged too: a large firm has hundreds of requests waiting.
-        firm_pending = Paginator(
-            start_page_pending(consultant=consultant), PENDING_PER_PAGE
-        ).get_page(request.GET.get(PENDING_PAGE_PARAM))
-        context["firm_pending"] = firm_pending
-        context["client_query_string"] = _without(request, "sida")
-        context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)
-        context["pending_page_param"] = PENDING_PAGE_PARAM
-        if not consultant.has_client_manager_seat:
-            # Whom to ask for a seat (the same advice as "Licens saknas").
-            context["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
+        context |= _firm_part(request, consultant)
     return render(request, "firm_portal/home.html", context)
+
+
+def _firm_part(request: HttpRequest, consultant: Consultant) -> dict[str, object]:
+    """The start page's firm part: clients, requests waiting (both paged: a
+    large firm has hundreds), overdue access reviews (firm admins)."""
+    context: dict[str, object] = {
+        "client_page": Paginator(
+            start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
+        ).get_page(request.GET.get("sida")),
+        "firm_pending": Paginator(
+            start_page_pending(consultant=consultant), PENDING_PER_PAGE
+        ).get_page(request.GET.get(PENDING_PAGE_PARAM)),
+        "client_query_string": _without(request, "sida"),
+        "pending_query_string": _without(request, PENDING_PAGE_PARAM),
+        "pending_page_param": PENDING_PAGE_PARAM,
+        "overdue_reviews": overdue_reviews(consultant=consultant),
+    }
+    if not consultant.has_client_manager_seat:
+        # Whom to ask for a seat (the same advice as "Licens saknas").
+        context["firm_admins"] = firm_admins(firm_id=consultant.firm_id)
+    return context
 
 
 def _without(request: HttpRequest, param: str) -> str:
