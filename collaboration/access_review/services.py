@@ -337,9 +337,9 @@ def review_complete(*, review: AccessReview, actor: User) -> AccessReview:
 def review_apply_batch(*, review_id: int) -> bool:
     """Apply the next ACCESS_REVIEW_BATCH_SIZE decisions of a completed
     firm review, each in a savepoint of its own (a refusal, such as the last
-    sysadmin, is recorded on its row, not raised); when none are left, the
-    report is made and the review is completed. Returns whether more rows
-    wait. Safe to run twice: the review is locked and applied rows are skipped."""
+    sysadmin, is recorded on its row, not raised). Returns whether more rows
+    may wait (then `review_finish` once none do). Safe to run twice: the
+    review is locked and applied rows are skipped."""
     review = (
         AccessReview.objects.select_for_update()
         .filter(pk=review_id, status=AccessReview.Status.APPLYING, firm__isnull=False)
@@ -354,9 +354,22 @@ def review_apply_batch(*, review_id: int) -> bool:
         review.rows_applied = F("rows_applied") + len(rows)
         review.save(update_fields=["rows_applied"])
         review.refresh_from_db(fields=["rows_applied"])
-    if len(rows) < batch:
-        _finish(review)
+    return len(rows) == batch
+
+
+@transaction.atomic
+def review_finish(*, review_id: int) -> bool:
+    """Once every decision of a firm review is applied: the report, and the
+    review completed. A task of its own, as rendering the PDF of a large
+    firm's review takes longer than a batch. Returns whether it finished."""
+    review = (
+        AccessReview.objects.select_for_update()
+        .filter(pk=review_id, status=AccessReview.Status.APPLYING, firm__isnull=False)
+        .first()
+    )
+    if review is None or AccessReviewRow.objects.filter(review=review, outcome="").exists():
         return False
+    _finish(review)
     return True
 
 
