@@ -77,7 +77,13 @@ def subscription_create(
 
 @transaction.atomic
 def program_level_set(
-    *, actor: User, subscription: Subscription, membership: Membership, program: Program, level: str
+    *,
+    actor: User,
+    subscription: Subscription,
+    membership: Membership,
+    program: Program,
+    level: str,
+    detail: str = "",
 ) -> ProgramLevel | None:
     """Set a member's level on a program ("" removes it). A new level takes a
     licence seat of that program; with none free, NoFreeSeat is raised."""
@@ -98,6 +104,7 @@ def program_level_set(
             subject=membership.user_id,
             before={"program": program.code, "level": before},
             after={"program": program.code, "level": level or None},
+            detail=detail,
         )
 
     if not level:
@@ -278,7 +285,12 @@ def _refuse_last_sysadmin(
 
 @transaction.atomic
 def membership_set_end_date(
-    *, actor: User, subscription: Subscription, membership: Membership, ends_on: date | None
+    *,
+    actor: User,
+    subscription: Subscription,
+    membership: Membership,
+    ends_on: date | None,
+    detail: str = "",
 ) -> Membership:
     """ "Åtkomst till och med": the consultant keeps access through `ends_on`
     (None: tills vidare); the day after, `memberships_end_expired` removes it."""
@@ -308,6 +320,7 @@ def membership_set_end_date(
             subject=membership.user_id,
             before={"ends_on": before.isoformat() if before else None},
             after={"ends_on": ends_on.isoformat() if ends_on else None},
+            detail=detail,
         )
     return membership
 

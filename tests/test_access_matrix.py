@@ -15,8 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from clients.models import Membership
-from collaboration.access_review.services import review_start, subscription_review_start
 from collaboration.access_review.models import AccessReviewRow, RemovalRequest
+from collaboration.access_review.services import review_start, subscription_review_start
 from collaboration.models import AccessEvent, Coupling, DeniedAttempt
 from firm_portal.models import JoinOffer
 from tests import factories

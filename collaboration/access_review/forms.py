@@ -135,7 +135,7 @@ class ReviewerForm(forms.Form):
         consultants: list[tuple[int, str]],
         reviewers: list[tuple[int, str]],
     ) -> None:
-        super().__init__(data)
+        super().__init__(data, auto_id="id_reviewer_%s")  # beside the filter's "konsult"
         self.fields["konsult"].required = True
         self.fields["konsult"].error_messages["required"] = _("Välj konsult.")
         _set_id_choices(self.fields["konsult"], consultants, _("Välj konsult"))

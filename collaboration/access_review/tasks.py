@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from collaboration.access_review import services
+from collaboration.access_review import apply, services
 
 
 @shared_task(name="collaboration.apply_access_review", acks_late=True)
 def apply_access_review(review_id: int) -> bool:
     """One batch of a completed review's decisions; the next batch is a task
     of its own, so no task runs long and progress shows between them."""
-    more = services.review_apply_batch(review_id=review_id)
+    more = apply.review_apply_batch(review_id=review_id)
     if more:
         apply_access_review.delay(review_id)
     else:
@@ -22,7 +22,7 @@ def apply_access_review(review_id: int) -> bool:
     name="collaboration.finish_access_review", acks_late=True, soft_time_limit=1500, time_limit=1800
 )
 def finish_access_review(review_id: int) -> bool:
-    return services.review_finish(review_id=review_id)
+    return apply.review_finish(review_id=review_id)
 
 
 @shared_task(name="collaboration.access_reviews_daily")

@@ -10,13 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
@@ -98,10 +100,12 @@ def review(request: AuthenticatedHttpRequest, review_id: int) -> HttpResponse:
     return render(request, TEMPLATE, context)
 
 
-def _reviewer_form(actor: Consultant, *, rows: object = None, data: object = None) -> ReviewerForm:
-    consultants = selectors.review_consultants(rows=rows)  # type: ignore[arg-type]
+def _reviewer_form(
+    actor: Consultant, *, rows: QuerySet[AccessReviewRow], data: QueryDict | None = None
+) -> ReviewerForm:
+    consultants = selectors.review_consultants(rows=rows)
     reviewers = [(c.pk, c.user.full_name) for c in firm_consultants(consultant=actor)]
-    return ReviewerForm(data, consultants=consultants, reviewers=reviewers)  # type: ignore[arg-type]
+    return ReviewerForm(data, consultants=consultants, reviewers=reviewers)
 
 
 def _row_response(
@@ -109,9 +113,22 @@ def _row_response(
 ) -> HttpResponse:
     """After a decision: the row again (HTMX), or back to the review."""
     if request.htmx:
-        (row,) = selectors.rows_page(rows=AccessReviewRow.objects.filter(pk=row_id))[:1]
-        return render(request, f"{TEMPLATE}#row", {"review": review, "row": row})
+        return _decided(request, review, row_id)
     return redirect(f"{review_url(review)}#rad-{row_id}")
+
+
+def _decided(
+    request: AuthenticatedHttpRequest,
+    review: AccessReview,
+    row_id: int,
+    *,
+    subscription: Subscription | None = None,
+) -> HttpResponse:
+    """HTMX: the row decided; the progress above refetches itself on the event."""
+    (row,) = selectors.rows_page(rows=AccessReviewRow.objects.filter(pk=row_id))[:1]
+    context = {"review": review, "row": row, "subscription": subscription}
+    response = render(request, f"{TEMPLATE}#row", context)
+    return trigger_client_event(response, "access-review-decided")
 
 
 def review_url(review: AccessReview) -> str:
@@ -349,9 +366,7 @@ def subscription_row_decide(
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     if request.htmx:
-        (shown,) = selectors.rows_page(rows=AccessReviewRow.objects.filter(pk=row_id))[:1]
-        context = {"review": review, "row": shown, "subscription": subscription}
-        return render(request, f"{TEMPLATE}#row", context)
+        return _decided(request, review, row_id, subscription=subscription)
     return redirect(f"{_subscription_review_url(review, number)}#rad-{row_id}")
 
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from clients.models import Membership, ProgramLevel
 from clients.services import responsible_consultant_join
-from collaboration.access_review import services
+from collaboration.access_review import apply, services
 from collaboration.access_review.models import (
     AccessReview,
     AccessReviewReport,
@@ -38,9 +38,9 @@ def _row(review: AccessReview, membership: Membership) -> AccessReviewRow:
 
 
 def _apply(review: AccessReview) -> None:
-    while services.review_apply_batch(review_id=review.pk):
+    while apply.review_apply_batch(review_id=review.pk):
         pass
-    services.review_finish(review_id=review.pk)
+    apply.review_finish(review_id=review.pk)
 
 
 def test_start_lists_every_consultant_client_access_with_its_details(rw: ReviewWorld) -> None:
@@ -189,8 +189,8 @@ def test_decisions_are_applied_in_bounded_batches(rw: ReviewWorld) -> None:
     _decide_all(rw, review)
     services.review_complete(review=review, actor=rw.admin.user)
 
-    assert services.review_apply_batch(review_id=review.pk) is True
-    assert services.review_finish(review_id=review.pk) is False  # rows still wait
+    assert apply.review_apply_batch(review_id=review.pk) is True
+    assert apply.review_finish(review_id=review.pk) is False  # rows still wait
     review.refresh_from_db()
     assert (review.status, review.rows_applied) == (AccessReview.Status.APPLYING, 1)
     _apply(review)
