@@ -71,6 +71,7 @@ LONG_VIEWS: dict[str, int] = {
     "collaboration/requests/views.py:send_request": 61,
     "firm_portal/firm_users/views.py:assignments": 47,
     "firm_portal/offboarding/views.py:offboard": 31,
+    "firm_portal/views.py:home": 34,
     "firm_portal/views.py:invitation_accept": 46,
 }
 

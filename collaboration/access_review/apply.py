@@ -78,7 +78,7 @@ def _apply_rows(review: AccessReview, rows: list[AccessReviewRow]) -> None:
     subscription_ids = {row.subscription_id for row in changing}
     firm_is_sysadmin = set(
         Membership.objects.sysadmins()
-        .filter(consultant__firm_id=review.firm_id, subscription_id__in=subscription_ids)
+        .filter(consultant__firm_id=review.firm_id or 0, subscription_id__in=subscription_ids)
         .values_list("subscription_id", flat=True)
     )
     memberships = Membership.objects.select_related("user", "consultant", "subscription").in_bulk(

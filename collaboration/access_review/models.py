@@ -115,7 +115,7 @@ class AccessReview(models.Model):
         if getattr(self, "_stored_status", None) == self.Status.COMPLETED:
             raise PermissionError(LOCKED)
         super().save(*args, **kwargs)
-        self._stored_status = self.status
+        self._stored_status: str = self.status
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if (
@@ -128,7 +128,7 @@ class AccessReview(models.Model):
     @classmethod
     def from_db(cls, *args: Any, **kwargs: Any) -> "AccessReview":
         instance = super().from_db(*args, **kwargs)
-        instance._stored_status = instance.__dict__.get("status")
+        instance._stored_status = instance.__dict__.get("status", "")
         return instance
 
     @property

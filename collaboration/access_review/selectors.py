@@ -195,14 +195,15 @@ def review_consultants(*, rows: QuerySet[AccessReviewRow]) -> list[tuple[int, st
 
 
 def named_reviewers(*, firm_id: int) -> list[dict[str, Any]]:
-    return list(
-        NamedReviewer.objects.filter(consultant__firm_id=firm_id)
+    return [
+        dict(entry)
+        for entry in NamedReviewer.objects.filter(consultant__firm_id=firm_id)
         .order_by("consultant__user__full_name")
         .values(
             consultant_name=F("consultant__user__full_name"),
             reviewer_name=F("reviewer__user__full_name"),
         )
-    )
+    ]
 
 
 def restrict_choices(row: AccessReviewRow) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -225,8 +226,9 @@ def removal_cards(*, user: User, subscription_ids: list[int]) -> list[dict[str, 
     if not subscription_ids:
         return []
     programs = dict(Program.objects.values_list("code", "name"))
-    cards = list(
-        RemovalRequest.objects.filter(
+    cards: list[dict[str, Any]] = [
+        dict(card)
+        for card in RemovalRequest.objects.filter(
             status=RemovalRequest.Status.PENDING, subscription_id__in=subscription_ids
         )
         .order_by("created_at", "pk")
@@ -240,7 +242,7 @@ def removal_cards(*, user: User, subscription_ids: list[int]) -> list[dict[str, 
             client_name=F("subscription__client__name"),
             number=F("subscription__number"),
         )
-    )
+    ]
     for card in cards:
         card["levels_text"] = levels_text(card["levels"], programs) if card["levels"] else ""
     return cards

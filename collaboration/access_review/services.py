@@ -37,7 +37,7 @@ from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from notifications.services import outbox_enqueue_email
 
-LEVEL_RANK = {Level.READ: 1, Level.REPORTER: 2, Level.APPROVER: 3, Level.ADMIN: 4}
+LEVEL_RANK: dict[str, int] = {Level.READ: 1, Level.REPORTER: 2, Level.APPROVER: 3, Level.ADMIN: 4}
 ROW_INSERT_BATCH = 2000
 
 
@@ -360,7 +360,7 @@ def removal_request_answer(*, removal: RemovalRequest, actor: User, accept: bool
 def _notify_reviewers(review: AccessReview, *, started: bool) -> int:
     """An e-mail (through the outbox) to each reviewer with rows left: named
     reviewers for their consultants' rows, the firm's admins for the rest."""
-    counts = dict(
+    counts: dict[int | None, int] = dict(
         AccessReviewRow.objects.filter(review=review, decision="")
         .values("reviewer_id")
         .annotate(n=Count("pk"))

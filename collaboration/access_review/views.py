@@ -147,7 +147,7 @@ def row_decide(request: AuthenticatedHttpRequest, review_id: int, row_id: int) -
         form = DecisionForm(request.POST)
         try:
             if not form.is_valid():
-                raise ValidationError(form.errors["decision"])
+                raise ValidationError(list(form.errors["decision"]))
             services.row_decide(row=row, actor=request.user, decision=form.cleaned_data["decision"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -187,7 +187,7 @@ def bulk(request: AuthenticatedHttpRequest, review_id: int) -> HttpResponse:
     rows = selectors.reviewer_rows(review=review, actor=actor)
     form = BulkForm(request.POST, consultants=selectors.review_consultants(rows=rows))
     if not form.is_valid():
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
         return redirect(review_url(review))
     data = form.cleaned_data
     scope = (
@@ -221,7 +221,7 @@ def reviewer(request: AuthenticatedHttpRequest, review_id: int) -> HttpResponse:
     rows = selectors.reviewer_rows(review=review, actor=actor)
     form = _reviewer_form(actor, rows=rows, data=request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
         return redirect(review_url(review))
     consultant = consultant_in_firm(actor=actor, consultant_id=form.cleaned_data["konsult"])
     chosen = form.cleaned_data["granskare"]
@@ -361,7 +361,7 @@ def subscription_row_decide(
     form = DecisionForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(form.errors["decision"])
+            raise ValidationError(list(form.errors["decision"]))
         services.row_decide(row=row, actor=request.user, decision=form.cleaned_data["decision"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
