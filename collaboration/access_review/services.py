@@ -65,9 +65,12 @@ def _validate_due_on(due_on: date) -> None:
 
 
 @transaction.atomic
-def review_start(*, firm_id: int, actor: User | None, due_on: date | None = None) -> AccessReview:
+def review_start(
+    *, firm_id: int, actor: User | None, due_on: date | None = None, notify: bool = True
+) -> AccessReview:
     """A firm's review: one row per consultant × subscription where one of
-    the firm's active consultants is a member (paused and end-dated ones too)."""
+    the firm's active consultants is a member (paused and end-dated ones
+    too). Its reviewers are told by e-mail (`notify`: not in the demo)."""
     due_on = due_on or default_due_on()
     _validate_due_on(due_on)
     review = _create(firm_id=firm_id, started_by=actor, due_on=due_on)
@@ -80,7 +83,8 @@ def review_start(*, firm_id: int, actor: User | None, due_on: date | None = None
     _rows_create(review, memberships, reviewers=reviewers, events=Q(firm_id=firm_id))
     review.reminded_on = today_in_stockholm()
     review.save(update_fields=["rows_total", "reminded_on"])
-    _notify_reviewers(review, started=True)
+    if notify:
+        _notify_reviewers(review, started=True)
     return review
 
 

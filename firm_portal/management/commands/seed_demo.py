@@ -41,6 +41,10 @@ from clients.models import (
 )
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
+from firm_portal.management.access_review_demo import (
+    access_review_demo,
+    access_review_demo_delete,
+)
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
@@ -845,6 +849,7 @@ def delete_demo_data() -> None:
     users = User.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
     subscriptions = Subscription.objects.filter(client__in=clients)
     consultants = Consultant.objects.filter(Q(firm__in=firms) | Q(user__in=users))
+    access_review_demo_delete(firms=firms)  # before the firms it protects
     # Billing first: invoices and their lines, fees, payers and change
     # history all protect the subscriptions and firms they point at.
     invoices = Invoice.objects.filter(
@@ -933,6 +938,7 @@ class Command(BaseCommand):
                     delete_demo_data()
                 world = World()
                 world.build()
+                access_review_demo()  # flow 9: a review in progress (its own module)
         except ProtectedError as error:
             # The access ledger is append-only (a trigger on PostgreSQL), so
             # demo data that someone has clicked around in cannot be deleted.
