@@ -54,7 +54,7 @@ def _decide_some(review: AccessReview, anna: Consultant) -> None:
     keep = list(rows.filter(reviewer__isnull=True).values_list("pk", flat=True)[:KEEP_ROWS])
     rows.filter(pk__in=keep).update(decision=Decision.KEEP, **decided)
     # Ta bort where Norr is no sysadmin: completing asks the client's sysadmins.
-    norr_sysadmin = Membership.objects.sysadmins().filter(consultant__firm_id=review.firm_id)
+    norr_sysadmin = Membership.objects.sysadmins().filter(consultant__firm__name=FIRM)
     elsewhere = (
         rows.filter(decision="")
         .exclude(subscription_id__in=norr_sysadmin.values("subscription_id"))
