@@ -225,7 +225,6 @@ def removal_cards(*, user: User, subscription_ids: list[int]) -> list[dict[str, 
     subscriptions the user administers (ids from `start_page_access`)."""
     if not subscription_ids:
         return []
-    programs = dict(Program.objects.values_list("code", "name"))
     cards: list[dict[str, Any]] = [
         dict(card)
         for card in RemovalRequest.objects.filter(
@@ -243,6 +242,10 @@ def removal_cards(*, user: User, subscription_ids: list[int]) -> list[dict[str, 
             number=F("subscription__number"),
         )
     ]
+    # Program names only when a card restricts levels (most start pages have none).
+    programs = (
+        dict(Program.objects.values_list("code", "name")) if any(c["levels"] for c in cards) else {}
+    )
     for card in cards:
         card["levels_text"] = levels_text(card["levels"], programs) if card["levels"] else ""
     return cards

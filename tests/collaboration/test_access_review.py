@@ -279,3 +279,20 @@ def test_subscription_review_applies_at_once(rw: ReviewWorld) -> None:
     review.refresh_from_db()
     assert review.status == AccessReview.Status.COMPLETED
     assert AccessReviewReport.objects.filter(review=review).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_and_reviewer_under_real_transactions() -> None:
+    """The row locks of the bulk decision and of naming a reviewer, in
+    transactions of their own (tests/lock_coverage.py)."""
+    rw = review_world()
+    review = services.review_start(firm_id=rw.firm.pk, actor=rw.admin.user)
+    rows = AccessReviewRow.objects.filter(review=review, consultant=rw.erik)
+    services.reviewer_set(review=review, consultant=rw.erik, reviewer=rw.maja)
+    assert (
+        services.rows_decide_bulk(review=review, rows=rows, actor=rw.maja.user, decision="keep")
+        == 2
+    )
+    assert set(rows.values_list("reviewer", "decision")) == {(rw.maja.pk, "keep")}
+    services.reviewer_set(review=review, consultant=rw.erik, reviewer=None)
+    assert not NamedReviewer.objects.exists()
