@@ -154,7 +154,10 @@ def rows_filtered(
 def rows_page(*, rows: QuerySet[AccessReviewRow]) -> PagedRows:
     """Rows as plain values for a Paginator: the count, one page and the
     program names, three queries whatever the review's size."""
-    ordered = rows.order_by("consultant__user__full_name", "subscription__client__name", "pk")
+    # The rows were written in the order of consultant and client names
+    # (`_rows_create`): by pk is that order, without sorting the review's
+    # joined names for every page (2.3 s for a page of a 30,000-row review).
+    ordered = rows.order_by("pk")
     return PagedRows(
         ordered.values(
             *ROW_FIELDS,
