@@ -19,6 +19,7 @@ from collaboration.access_review.models import (
     RemovalRequest,
 )
 from collaboration.models import AccessEvent
+from collaboration.tasks import access_reviews_daily
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from tests import factories
@@ -296,3 +297,14 @@ def test_bulk_and_reviewer_under_real_transactions() -> None:
     assert set(rows.values_list("reviewer", "decision")) == {(rw.maja.pk, "keep")}
     services.reviewer_set(review=review, consultant=rw.erik, reviewer=None)
     assert not NamedReviewer.objects.exists()
+
+
+def test_daily_task_starts_reminds_and_resumes(rw: ReviewWorld) -> None:
+    assert access_reviews_daily() == {"started": 1, "reminded": 0, "resumed": 0}
+    review = AccessReview.objects.get(firm=rw.firm)
+    AccessReviewRow.objects.filter(review=review).update(decision="keep")
+    services.review_complete(review=review, actor=rw.admin.user)
+    # The task enqueued after commit was lost: the daily run takes it up.
+    assert access_reviews_daily()["resumed"] == 1
+    review.refresh_from_db()
+    assert review.status == AccessReview.Status.COMPLETED
