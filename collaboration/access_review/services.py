@@ -32,9 +32,9 @@ from collaboration.access_review.models import (
     Outcome,
     RemovalRequest,
 )
-from collaboration.models import AccessEvent
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
+from ledger.models import AccessEvent
 from notifications.services import outbox_enqueue_email
 
 LEVEL_RANK: dict[str, int] = {Level.READ: 1, Level.REPORTER: 2, Level.APPROVER: 3, Level.ADMIN: 4}
@@ -152,10 +152,11 @@ def _rows_create(
     review.rows_total = len(rows)
 
 
-def _grants(events: Q) -> dict[tuple[int, int], tuple[datetime, str]]:
+def _grants(events: Q) -> dict[tuple[int | None, int | None], tuple[datetime, str]]:
     """When each member was last added, and by whom, from the ledger."""
     added = list(
         AccessEvent.objects.filter(events, kind=AccessEvent.Kind.MEMBER_ADDED)
+        .exclude(subject_id=None)
         .order_by("occurred_at", "pk")
         .values_list("subscription_id", "subject_id", "occurred_at", "actor_id")
     )

@@ -18,9 +18,9 @@ from collaboration.access_review.models import (
     Outcome,
     RemovalRequest,
 )
-from collaboration.models import AccessEvent
 from collaboration.tasks import access_reviews_daily
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.access_review_fixtures import ReviewWorld, review_world
@@ -137,7 +137,7 @@ def test_completion_applies_where_the_firm_is_sysadmin_and_asks_elsewhere(
     assert ProgramLevel.objects.get(membership=rw.erik_own).level == "read"
     rw.erik_own.refresh_from_db()
     assert rw.erik_own.ends_on == today_in_stockholm() + timedelta(days=10)
-    events = AccessEvent.objects.filter(subscription=rw.own, subject=rw.erik.user)
+    events = AccessEvent.objects.filter(subscription_id=rw.own.pk, subject_id=rw.erik.user_id)
     assert set(events.values_list("kind", flat=True)) >= {Kind.LEVEL_CHANGED, Kind.MEMBER_END_DATE}
     assert _row(review, rw.erik_own).outcome == Outcome.APPLIED
     # Fjällstugan: not the firm's to change; Lisa gets a to-do card.
@@ -161,7 +161,7 @@ def test_client_sysadmin_carries_out_the_firms_request(rw: ReviewWorld) -> None:
     services.removal_request_answer(removal=request, actor=rw.lisa, accept=True)
 
     assert not Membership.objects.filter(pk=rw.erik_other.pk).exists()
-    event = AccessEvent.objects.get(subscription=rw.other, kind=Kind.MEMBER_REMOVED)
+    event = AccessEvent.objects.get(subscription_id=rw.other.pk, kind=Kind.MEMBER_REMOVED)
     assert event.actor_id == rw.lisa.pk
     assert event.subject_id == rw.erik.user_id
     request.refresh_from_db()
@@ -274,7 +274,7 @@ def test_subscription_review_applies_at_once(rw: ReviewWorld) -> None:
 
     assert not Membership.objects.filter(pk=rw.erik_other.pk).exists()
     assert AccessEvent.objects.filter(
-        subscription=rw.other, kind=Kind.MEMBER_REMOVED, actor=rw.lisa
+        subscription_id=rw.other.pk, kind=Kind.MEMBER_REMOVED, actor_id=rw.lisa.pk
     ).exists()
     services.review_complete(review=review, actor=rw.lisa)
     review.refresh_from_db()

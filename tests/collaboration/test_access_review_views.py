@@ -18,8 +18,8 @@ from collaboration.access_review.models import (
     NamedReviewer,
     RemovalRequest,
 )
-from collaboration.models import AccessEvent
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
 from tests import factories
 from tests.collaboration.access_review_fixtures import ReviewWorld, review_world
 
@@ -276,7 +276,7 @@ def test_subscription_review_by_its_sysadmin(rw: ReviewWorld) -> None:
     )
     assert not Membership.objects.filter(pk=rw.erik_other.pk).exists()
     assert AccessEvent.objects.filter(
-        kind=AccessEvent.Kind.MEMBER_REMOVED, subscription=rw.other, actor=rw.lisa
+        kind=AccessEvent.Kind.MEMBER_REMOVED, subscription_id=rw.other.pk, actor_id=rw.lisa.pk
     ).exists()
     client.post(
         reverse(

@@ -31,6 +31,9 @@ from stdnum.se import orgnr
 
 from clients.models import (
     Client,
+    ClientAssignment,
+    Invitation,
+    JoinOffer,
     Level,
     Membership,
     Plan,
@@ -45,15 +48,7 @@ from firm_portal.management.access_review_demo import (
     access_review_demo,
     access_review_demo_delete,
 )
-from firm_portal.models import (
-    ClientAssignment,
-    Consultant,
-    ConsultantOffboarding,
-    Firm,
-    Invitation,
-    JoinOffer,
-    User,
-)
+from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from firm_portal.two_factor.services import two_factor_required
 from licensing.billing import invoicing_run

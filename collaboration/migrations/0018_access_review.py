@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clients', '0007_counter_swedish_names'),
-        ('collaboration', '0016_manual_coupling_scanned_form_private'),
+        ('collaboration', '0017_access_ledger_to_ledger_app'),
         ('firm_portal', '0011_join_offer_as_sysadmin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
