@@ -8,7 +8,7 @@ card. No e-mail is sent (the demo writes no outbox messages)."""
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Level, Membership
@@ -73,8 +73,8 @@ def _decide_some(review: AccessReview, anna: Consultant) -> None:
         )
 
 
-def access_review_demo_delete(*, firms: QuerySet[Firm]) -> None:
-    """For `seed_demo --reset`: the demo firms' open reviews go (a completed
-    review is evidence and refuses, like the ledger)."""
-    RemovalRequest.objects.filter(firm__in=firms).delete()
-    AccessReview.objects.filter(firm__in=firms).delete()
+def access_review_demo_delete() -> None:
+    """For `seed_demo --reset`: open reviews go, with the requests made by
+    reviews (a completed review is evidence and refuses, like the ledger)."""
+    RemovalRequest.objects.all().delete()
+    AccessReview.objects.exclude(status=AccessReview.Status.COMPLETED).delete()

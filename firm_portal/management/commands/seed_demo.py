@@ -44,10 +44,7 @@ from clients.models import (
 )
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
-from firm_portal.management.access_review_demo import (
-    access_review_demo,
-    access_review_demo_delete,
-)
+from firm_portal.management.access_review_demo import access_review_demo, access_review_demo_delete
 from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from firm_portal.two_factor.services import two_factor_required
@@ -844,7 +841,6 @@ def delete_demo_data() -> None:
     users = User.objects.filter(email__endswith=DEMO_EMAIL_SUFFIX)
     subscriptions = Subscription.objects.filter(client__in=clients)
     consultants = Consultant.objects.filter(Q(firm__in=firms) | Q(user__in=users))
-    access_review_demo_delete(firms=firms)  # before the firms it protects
     # Billing first: invoices and their lines, fees, payers and change
     # history all protect the subscriptions and firms they point at.
     invoices = Invoice.objects.filter(
@@ -930,6 +926,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 if exists:
+                    access_review_demo_delete()  # open reviews protect firms and subscriptions
                     delete_demo_data()
                 world = World()
                 world.build()
