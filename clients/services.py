@@ -75,7 +75,13 @@ def subscription_create(
 
 @transaction.atomic
 def program_level_set(
-    *, actor: User, subscription: Subscription, membership: Membership, program: Program, level: str
+    *,
+    actor: User,
+    subscription: Subscription,
+    membership: Membership,
+    program: Program,
+    level: str,
+    detail: str = "",
 ) -> ProgramLevel | None:
     """Set a member's level on a program ("" removes it). A new level takes a
     licence seat of that program; with none free, NoFreeSeat is raised."""
@@ -96,6 +102,7 @@ def program_level_set(
             subject=membership.user_id,
             before={"program": program.code, "level": before},
             after={"program": program.code, "level": level or None},
+            detail=detail,
         )
 
     if not level:
@@ -213,7 +220,12 @@ def _refuse_last_sysadmin(
 
 @transaction.atomic
 def membership_set_end_date(
-    *, actor: User, subscription: Subscription, membership: Membership, ends_on: date | None
+    *,
+    actor: User,
+    subscription: Subscription,
+    membership: Membership,
+    ends_on: date | None,
+    detail: str = "",
 ) -> Membership:
     """ "Åtkomst till och med": the consultant keeps access through `ends_on`
     (None: tills vidare); the day after, `memberships_end_expired` removes it."""
@@ -243,6 +255,7 @@ def membership_set_end_date(
             subject=membership.user_id,
             before={"ends_on": before.isoformat() if before else None},
             after={"ends_on": ends_on.isoformat() if ends_on else None},
+            detail=detail,
         )
     return membership
 
@@ -297,6 +310,38 @@ def membership_resume(
             subject=membership.user_id,
         )
     return membership
+
+
+@transaction.atomic
+def membership_remove(
+    *, actor: User | None, subscription: Subscription, membership: Membership, detail: str = ""
+) -> None:
+    """A consultant leaves the subscription (their levels go with them,
+    freeing licence seats); refused for the last live sysadmin."""
+    _require_consultant_membership(membership)
+    _lock(subscription)
+    membership.refresh_from_db(fields=["is_sysadmin", "ends_on", "suspended_at"])
+    _refuse_last_sysadmin(
+        subscription=subscription,
+        membership=membership,
+        message=_(
+            "%(name)s är den enda systemadministratören. Gör någon annan till "
+            "systemadministratör innan åtkomsten tas bort."
+        ),
+    )
+    levels = dict(
+        ProgramLevel.objects.filter(membership=membership).values_list("program__code", "level")
+    )
+    Membership.objects.filter(pk=membership.pk).delete()
+    ledger_record(
+        kind=Kind.MEMBER_REMOVED,
+        actor=actor,
+        firm=_firm_of(membership),
+        subscription=subscription,
+        subject=membership.user_id,
+        before={"is_sysadmin": membership.is_sysadmin, "levels": levels},
+        detail=detail,
+    )
 
 
 @dataclass(frozen=True)

@@ -432,3 +432,13 @@ class ManualCoupling(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.firm} → {self.org_number}"
+
+
+# Flow 9, "Åtkomstgranskning": its models live with the rest of the sub-package.
+from collaboration.access_review.models import (  # noqa: E402, F401
+    AccessReview,
+    AccessReviewReport,
+    AccessReviewRow,
+    NamedReviewer,
+    RemovalRequest,
+)

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from collaboration.access_review.tasks import access_reviews_daily, apply_access_review
 from collaboration.firm_change.tasks import expire_stale_firm_changes, perform_due_firm_changes
 from collaboration.requests import services
 
@@ -14,10 +15,13 @@ def expire_stale_requests() -> int:
     return services.collaboration_requests_expire()
 
 
-# Flow 7's jobs live with their concept; imported here so the worker, which
-# loads each app's tasks module, registers them.
+# Flows 7 and 9 keep their jobs with their concept (collaboration/firm_change/,
+# collaboration/access_review/); imported here so the worker, which loads each
+# app's tasks module, registers them.
 __all__ = [
+    "access_reviews_daily",
     "activate_scheduled_couplings",
+    "apply_access_review",
     "expire_stale_firm_changes",
     "expire_stale_requests",
     "perform_due_firm_changes",

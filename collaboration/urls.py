@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("collaboration.changes.urls")),
     # Flow 7, "Byte av byrå" (collaboration/firm_change/).
     path("", include("collaboration.firm_change.urls")),
+    # Flow 9, "Åtkomstgranskning" (collaboration/access_review/).
+    path("", include("collaboration.access_review.urls")),
     # Flow 1, coupling requests: "Ny klient", "Byråsamarbete" (collaboration/requests/).
     path("", include("collaboration.requests.urls")),
 ]

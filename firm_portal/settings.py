@@ -330,6 +330,12 @@ CELERY_BEAT_SCHEDULE = {
         # the end date (live_membership_q), this removes the rows and tells the firm.
         "schedule": crontab(hour=0, minute=20),
     },
+    "collaboration.access_reviews_daily": {
+        "task": "collaboration.access_reviews_daily",
+        # Starts the quarter's review for each firm (when due) and reminds
+        # reviewers; idempotent, so a missed or repeated run is harmless.
+        "schedule": crontab(hour=6, minute=40),
+    },
     "notifications.purge_sent_bodies": {
         "task": "notifications.purge_sent_bodies",
         # Every ten minutes, at most OUTBOX_PURGE_MAX_BATCHES × OUTBOX_PURGE_BATCH_SIZE
@@ -463,6 +469,19 @@ if PASSWORD_RESET_EMAILS_PER_HOUR < 1:
 DENIED_ATTEMPTS_WINDOW_SECONDS = env.int("DENIED_ATTEMPTS_WINDOW_SECONDS", default=3600)
 if DENIED_ATTEMPTS_WINDOW_SECONDS <= 0:
     raise ImproperlyConfigured("DENIED_ATTEMPTS_WINDOW_SECONDS must be a positive number")
+# Åtkomstgranskning (flow 9): a review per firm every quarter (beat), due
+# this many days after it starts; reviewers with undecided rows are reminded
+# every ACCESS_REVIEW_REMINDER_DAYS; completion applies the decisions in
+# Celery tasks of ACCESS_REVIEW_BATCH_SIZE rows each.
+ACCESS_REVIEW_QUARTERLY = env.bool("ACCESS_REVIEW_QUARTERLY", default=True)
+ACCESS_REVIEW_DUE_DAYS = env.int("ACCESS_REVIEW_DUE_DAYS", default=30)
+ACCESS_REVIEW_REMINDER_DAYS = env.int("ACCESS_REVIEW_REMINDER_DAYS", default=7)
+ACCESS_REVIEW_BATCH_SIZE = env.int("ACCESS_REVIEW_BATCH_SIZE", default=200)
+if min(ACCESS_REVIEW_DUE_DAYS, ACCESS_REVIEW_REMINDER_DAYS, ACCESS_REVIEW_BATCH_SIZE) < 1:
+    raise ImproperlyConfigured(
+        "ACCESS_REVIEW_DUE_DAYS, ACCESS_REVIEW_REMINDER_DAYS and ACCESS_REVIEW_BATCH_SIZE "
+        "must be 1 or more"
+    )
 
 # --- Invoices ---------------------------------------------------------------
 # Our own company as printed on every invoice (copied into each invoice when

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.invitations import services
 from clients.models import JoinOffer
+from collaboration.access_review.selectors import overdue_reviews, removal_cards
 from collaboration.client_list.selectors import start_page_clients
 from collaboration.requests.selectors import start_page_access, start_page_pending
 from firm_portal.forms import (
@@ -64,6 +65,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "administered": access.administered,
         "memberships": access.memberships,
         "join_offers": join_offers_for_user(user=request.user),
+        # Flow 9: changes of access firms asked of the user's subscriptions.
+        "removal_cards": removal_cards(
+            user=request.user, subscription_ids=[s.pk for s in access.administered]
+        ),
     }
     if consultant is not None:
         context |= _firm_part(request, consultant)
@@ -88,8 +93,8 @@ def _offers_only_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _firm_part(request: AuthenticatedHttpRequest, consultant: Consultant) -> dict[str, object]:
-    """The consultant's clients and the firm's waiting requests, each paged
-    (a large firm has hundreds of requests waiting)."""
+    """The start page's firm part: clients, requests waiting (both paged: a
+    large firm has hundreds), overdue access reviews (firm admins)."""
     part: dict[str, object] = {
         "client_page": Paginator(
             start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
@@ -100,6 +105,7 @@ def _firm_part(request: AuthenticatedHttpRequest, consultant: Consultant) -> dic
         "client_query_string": _without(request, "sida"),
         "pending_query_string": _without(request, PENDING_PAGE_PARAM),
         "pending_page_param": PENDING_PAGE_PARAM,
+        "overdue_reviews": overdue_reviews(consultant=consultant),
     }
     if not consultant.has_client_manager_seat:
         # Whom to ask for a seat (the same advice as "Licens saknas").

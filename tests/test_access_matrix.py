@@ -16,6 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from clients.models import JoinOffer, Membership
+from collaboration.access_review.models import AccessReviewRow, RemovalRequest
+from collaboration.access_review.services import review_start, subscription_review_start
 from collaboration.models import Coupling, FirmChange
 from ledger.models import AccessEvent, DeniedAttempt
 from tests import factories
@@ -39,6 +41,7 @@ NO_OBJECT_ROUTES = {
     "firm_add_consultant": "login",
     "clients:invite_start": "login",
     "collaboration:firm_ledger": "login",
+    "collaboration:access_reviews": "login",
     "clients:invite_new": "login",
     "clients:invite_result": "login",
     "clients:invite_existing": "login",
@@ -159,6 +162,44 @@ RULES: dict[str, Rule] = {
     # user, its seated consultants where it is sysadmin).
     "firm_withdraw_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
     "clients:withdraw_offer": lambda w, o: {"offer_id": o["offer"].pk},
+    # "Åtkomstgranskning": the firm's reviews (its admins and named
+    # reviewers), the subscription's own (its sysadmins), the requested change.
+    "collaboration:access_review": lambda w, o: {"review_id": o["review"].pk},
+    "collaboration:access_review_row": lambda w, o: {
+        "review_id": o["review"].pk,
+        "row_id": o["review_row"].pk,
+    },
+    "collaboration:access_review_bulk": lambda w, o: {"review_id": o["review"].pk},
+    "collaboration:access_review_reviewer": lambda w, o: {"review_id": o["review"].pk},
+    "collaboration:access_review_complete": lambda w, o: {"review_id": o["review"].pk},
+    "collaboration:access_review_pdf": lambda w, o: {"review_id": o["review"].pk},
+    "collaboration:access_review_csv": lambda w, o: {"review_id": o["review"].pk},
+    "collaboration:subscription_access_reviews": lambda w, o: {"number": w.subscription.number},
+    "collaboration:subscription_access_review": lambda w, o: {
+        "number": w.subscription.number,
+        "review_id": o["subscription_review"].pk,
+    },
+    "collaboration:subscription_access_review_row": lambda w, o: {
+        "number": w.subscription.number,
+        "review_id": o["subscription_review"].pk,
+        "row_id": o["subscription_review_row"].pk,
+    },
+    "collaboration:subscription_access_review_complete": lambda w, o: {
+        "number": w.subscription.number,
+        "review_id": o["subscription_review"].pk,
+    },
+    "collaboration:subscription_access_review_pdf": lambda w, o: {
+        "number": w.subscription.number,
+        "review_id": o["subscription_review"].pk,
+    },
+    "collaboration:subscription_access_review_csv": lambda w, o: {
+        "number": w.subscription.number,
+        "review_id": o["subscription_review"].pk,
+    },
+    "collaboration:access_removal_answer": lambda w, o: {
+        "number": w.subscription.number,
+        "removal_id": o["removal"].pk,
+    },
 }
 
 
@@ -246,6 +287,7 @@ def matrix_objects(world: World) -> dict[str, object]:
     )
     return {
         "firm_change": firm_change,
+        **access_review_objects(world),
         # Firm A asks S's sysadmin to join one of its clients, and someone to
         # join the firm.
         "offer": JoinOffer.objects.create(
@@ -277,6 +319,28 @@ def matrix_objects(world: World) -> dict[str, object]:
             responsible_consultant=world.consultant,
             activated_at=None,
         ).subscription,
+    }
+
+
+def access_review_objects(world: World) -> dict[str, object]:
+    """Firm A's review (its consultant's rows), S's own review by its
+    sysadmin, and a change firm A asked of S's sysadmins."""
+    review = review_start(firm_id=world.firm.pk, actor=world.firm_admin.user)
+    row = AccessReviewRow.objects.filter(review=review, subscription=world.subscription).first()
+    own = subscription_review_start(subscription=world.subscription, actor=world.sysadmin)
+    return {
+        "review": review,
+        "review_row": row,
+        "subscription_review": own,
+        "subscription_review_row": AccessReviewRow.objects.filter(review=own).first(),
+        "removal": RemovalRequest.objects.create(
+            row=row,
+            firm=world.firm,
+            subscription=world.subscription,
+            user=world.consultant.user,
+            membership_id=row.membership_id,  # type: ignore[union-attr]
+            decision="remove",
+        ),
     }
 
 

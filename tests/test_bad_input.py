@@ -28,6 +28,8 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from clients.models import Membership
+from collaboration.access_review.models import AccessReviewRow
+from collaboration.access_review.services import review_start, subscription_review_start
 from firm_portal.timeutils import today_in_stockholm
 from licensing.pricing import Month
 from tests import factories
@@ -499,11 +501,114 @@ FORMS: dict[str, Form] = {
     ),
 }
 
+
 # Routes that take a POST without typed input (buttons, checkboxes, choices
 # among the caller's own objects) or whose input is only a token. Unknown
 # values there mean "not ticked" or 404; tests/test_fuzz_forms.py still posts
 # garbage in every field they read and requires no server error. A field
 # typed into, or an id parsed from the POST, belongs in FORMS instead.
+def _review(w: World, o: dict[str, Any]) -> dict[str, Any]:
+    return {"review_id": o["review"].pk}
+
+
+def _soon(days: int) -> str:
+    return (today_in_stockholm() + timedelta(days=days)).isoformat()
+
+
+CHOICE_REFUSED = "Välj ett giltigt alternativ."
+REVIEW_FORMS: dict[str, Form] = {
+    "collaboration:access_reviews": Form(
+        actor="firm_admin",
+        valid=lambda w, o: {"due_on": _soon(20)},
+        cases={
+            "yesterday": (
+                lambda w, o: {"due_on": _soon(-1)},
+                "Välj ett datum från i dag och högst ett år framåt.",
+            ),
+            "far in the past": ({"due_on": FAR_PAST}, DATE_RANGE),
+            "year 9999": ({"due_on": FAR_FUTURE}, DATE_RANGE),
+            "empty": ({"due_on": ""}, "Detta fält måste fyllas i."),
+            "html": ({"due_on": HTML}, "Fyll i ett giltigt datum."),
+            "control characters": ({"due_on": "2099-\x0012-31"}, "Fyll i ett giltigt datum."),
+        },
+    ),
+    "collaboration:access_review_row": Form(
+        actor="firm_admin",
+        kwargs=lambda w, o: {"review_id": o["review"].pk, "row_id": o["review_row"].pk},
+        valid=lambda w, o: {"decision": "restrict", "niva_bokforing": "read", "ends_on": ""},
+        cases={
+            "a higher level": ({"niva_bokforing": "admin"}, CHOICE_REFUSED),
+            "html level": ({"niva_bokforing": HTML}, CHOICE_REFUSED),
+            "nothing lowered": (
+                {"niva_bokforing": "approver"},
+                "Sänk minst en behörighet eller ange ett slutdatum.",
+            ),
+            "yesterday": (
+                lambda w, o: {"ends_on": _soon(-1)},
+                "Datumet kan inte ligga i det förflutna.",
+            ),
+            "far in the past": ({"ends_on": FAR_PAST}, DATE_RANGE),
+            "year 9999": ({"ends_on": FAR_FUTURE}, DATE_RANGE),
+            "html date": ({"ends_on": HTML}, "Fyll i ett giltigt datum."),
+            "unknown decision": ({"decision": HTML}, CHOICE_REFUSED),
+            "no decision": ({"decision": ""}, "Välj Behåll eller Ta bort."),
+        },
+    ),
+    "collaboration:access_review_bulk": Form(
+        actor="firm_admin",
+        kwargs=_review,
+        valid=lambda w, o: {"decision": "keep", "konsult": w.consultant.pk, "klient": ""},
+        cases={
+            "neither consultant nor client": (
+                {"konsult": ""},
+                "Välj en konsult eller ange ett abonnemangsnummer.",
+            ),
+            "both": (
+                lambda w, o: {"klient": w.subscription.number},
+                "Välj en konsult eller ange ett abonnemangsnummer.",
+            ),
+            "another firm's consultant": (
+                lambda w, o: {"konsult": w.other_firm_consultant.pk},
+                CHOICE_REFUSED,
+            ),
+            "html consultant": ({"konsult": HTML}, CHOICE_REFUSED),
+            "unicode digits": ({"konsult": "", "klient": UNICODE_DIGITS}, "Fyll i ett heltal."),
+            "5,000 digits": ({"konsult": "", "klient": DIGITS_5000}, "Fyll i ett heltal."),
+            "negative": ({"konsult": "", "klient": "-5"}, "större än eller lika med 1"),
+            "unknown decision": ({"decision": "restrict"}, CHOICE_REFUSED),
+        },
+    ),
+    "collaboration:access_review_reviewer": Form(
+        actor="firm_admin",
+        kwargs=_review,
+        valid=lambda w, o: {"konsult": w.consultant.pk, "granskare": w.firm_admin.pk},
+        cases={
+            "no consultant": ({"konsult": ""}, "Välj konsult."),
+            "another firm's reviewer": (
+                lambda w, o: {"granskare": w.other_firm_consultant.pk},
+                CHOICE_REFUSED,
+            ),
+            "html": ({"granskare": HTML}, CHOICE_REFUSED),
+            "superscript digits": ({"konsult": SUPERSCRIPT_DIGITS}, CHOICE_REFUSED),
+        },
+    ),
+    "collaboration:subscription_access_review_row": Form(
+        actor="sysadmin",
+        kwargs=lambda w, o: {
+            "number": w.subscription.number,
+            "review_id": o["subscription_review"].pk,
+            "row_id": o["subscription_review_row"].pk,
+        },
+        valid=lambda w, o: {"decision": "keep"},
+        cases={
+            "restrict": ({"decision": "restrict"}, CHOICE_REFUSED),
+            "html": ({"decision": HTML}, CHOICE_REFUSED),
+            "none": ({"decision": ""}, "Välj Behåll eller Ta bort."),
+        },
+    ),
+}
+FORMS |= REVIEW_FORMS
+
 NO_TYPED_INPUT = {
     "set_language": "a language choice; an unknown code is ignored",
     "logout": "a button",
@@ -545,6 +650,10 @@ NO_TYPED_INPUT = {
     "collaboration:subscription_end_coupling": "a confirmation button",
     # The firm side of "Samarbeten": the same three forms as the subscription
     # side above (collaboration/changes/forms.py), reached through the firm's coupling.
+    "collaboration:access_review_complete": "a button",
+    "collaboration:subscription_access_reviews": "a button (starts the review)",
+    "collaboration:subscription_access_review_complete": "a button",
+    "collaboration:access_removal_answer": "two buttons (Genomför / Avböj)",
     "collaboration:collaboration_licenses": "LicensesForm, cased as subscription_licenses",
     "collaboration:collaboration_plan": "PlanForm, cased as subscription_plan",
     "collaboration:collaboration_recipient": "RecipientForm, cased as subscription_recipient",
@@ -585,11 +694,27 @@ def form_objects(world: World) -> dict[str, Any]:
     # Coupled to another firm, with a sysadmin of its own ("Byte av byrå").
     taken = factories.MembershipFactory(is_sysadmin=True).subscription
     factories.CouplingFactory(subscription=taken)
+    factories.give_level(consultant_membership, "bokforing", "approver")
     return {
         "taken": taken,
         "invitable": invitable,
         "consultant_membership": consultant_membership,
         "lonely": lonely,
+        **_review_objects(world, consultant_membership),
+    }
+
+
+def _review_objects(world: World, membership: Membership) -> dict[str, Any]:
+    """Firm A's open review and S's own, each with the consultant's row in S."""
+    review = review_start(firm_id=world.firm.pk, actor=world.firm_admin.user)
+    own = subscription_review_start(subscription=world.subscription, actor=world.sysadmin)
+    return {
+        "review": review,
+        "review_row": AccessReviewRow.objects.get(review=review, membership_id=membership.pk),
+        "subscription_review": own,
+        "subscription_review_row": AccessReviewRow.objects.get(
+            review=own, membership_id=membership.pk
+        ),
     }
 
 
@@ -766,7 +891,26 @@ def _colleague(w: World, o: dict[str, Any]) -> dict[str, Any]:
     return {"consultant_id": w.consultant.pk}
 
 
+REVIEW_ROWS = {"konsult": CHOICE, "q": SEARCH, "visa": CHOICE, "sida": IGNORED}
+
 GET_PAGES: dict[str, Page] = {
+    "Åtkomstgranskning": Page(
+        "collaboration:access_review",
+        "firm_admin",
+        REVIEW_ROWS,
+        kwargs=lambda w, o: {"review_id": o["review"].pk},
+        empty="Inga rader för urvalet.",
+    ),
+    "Åtkomstgranskning of a subscription": Page(
+        "collaboration:subscription_access_review",
+        "sysadmin",
+        REVIEW_ROWS,
+        kwargs=lambda w, o: {
+            "number": w.subscription.number,
+            "review_id": o["subscription_review"].pk,
+        },
+        empty="Inga rader för urvalet.",
+    ),
     "start page": Page("home", "firm_admin", {"sida": IGNORED, "forfragningar": IGNORED}),
     "login": Page("login", "anonymous", {"next": IGNORED}),
     "language": Page("set_language", "anonymous", {"next": IGNORED}, statuses=(302,)),

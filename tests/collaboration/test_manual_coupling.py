@@ -865,10 +865,13 @@ class TestSupportGroup:
             ContentType.objects.filter(app_label=label, model__in=migration.MOVED).delete()
             migration.content_types_forwards(state.apps, None)
         # Later migrations run the rule again, after the moves, for the models
-        # they add (collaboration 0018 FirmChange, licensing 0012 the
-        # invoicing runs).
+        # they add (collaboration 0018 FirmChange, 0019 the access reviews;
+        # licensing 0012 the invoicing runs).
         later = MigrationExecutor(connection).loader.project_state(
-            ("licensing", "0012_support_views_invoicing_runs")
+            [
+                ("licensing", "0012_support_views_invoicing_runs"),
+                ("collaboration", "0019_access_review"),
+            ]
         )
         support_migration.support_group_ensure(later.apps, "default")
         granted = set(group.permissions.values_list("content_type__app_label", "codename"))

@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 
 from clients.models import Client
 from collaboration.models import Coupling
+from firm_portal.management.access_review_demo import access_review_demo, access_review_demo_delete
 from firm_portal.management.demo.build import world_build
 from firm_portal.management.demo.cleanup import delete_demo_data
 from firm_portal.management.demo.logins import TRY_THIS, demo_logins
@@ -50,8 +51,10 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 if exists:
+                    access_review_demo_delete()  # open reviews protect firms and subscriptions
                     delete_demo_data()
                 world = world_build()
+                access_review_demo()  # flow 9: a review in progress (its own module)
         except ProtectedError as error:
             # The access ledger is append-only (a trigger on PostgreSQL), so
             # demo data that someone has clicked around in cannot be deleted.
