@@ -8,6 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import visible_to_q
 from clients.validators import validate_org_number
+
+# Flow 10's models live in their sub-package and belong to this app.
+from collaboration.agreements.models import (  # noqa: F401
+    AgreementConfirmation,
+    AgreementDocument,
+    AgreementKind,
+)
 from collaboration.manual.scanned_forms import private_storage, validate_scanned_form
 from firm_portal.choices import display_method
 from firm_portal.request_data import validate_date_in_range

@@ -227,6 +227,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # own, so it follows MEDIA_ROOT (and tests' overrides of it).
 STORAGES["private"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 SCANNED_FORM_MAX_BYTES = env.int("SCANNED_FORM_MAX_BYTES", default=10 * 1024 * 1024)
+# Flow 10: a firm's agreement templates (PuB-avtal, uppdragsavtal), PDF only,
+# in the same private storage.
+AGREEMENT_MAX_BYTES = env.int("AGREEMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -18,6 +18,7 @@ from clients.models import Membership
 from collaboration.models import AccessEvent, Coupling, DeniedAttempt
 from firm_portal.models import JoinOffer
 from tests import factories
+from tests.collaboration.agreement_helpers import agreement_document, ask
 from tests.conftest import World
 from tests.licensing.factories import make_invoice
 
@@ -64,6 +65,10 @@ NO_OBJECT_ROUTES = {
     "two_factor_setup": "login",
     "two_factor_recovery_codes": "login",
     "two_factor_disable": "login",
+    # Flow 10: the firm's own agreements and its clients' status (firm admins).
+    "collaboration:firm_agreements": "login",
+    "collaboration:client_agreements": "login",
+    "collaboration:ask_for_confirmation": "login",
 }
 
 # name -> builds the kwargs that point at tenant A's objects.
@@ -149,6 +154,16 @@ RULES: dict[str, Rule] = {
     # user, its seated consultants where it is sysadmin).
     "firm_withdraw_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
     "clients:withdraw_offer": lambda w, o: {"offer_id": o["offer"].pk},
+    # Flow 10: firm A's agreement, and S's confirmation of it (either side may
+    # download; nobody else).
+    "collaboration:firm_agreement_document": lambda w, o: {"document_id": o["agreement"].pk},
+    "collaboration:subscription_agreements": lambda w, o: {"number": w.subscription.number},
+    "collaboration:confirmation_document": lambda w, o: {
+        "confirmation_id": o["agreement_confirmation"].pk
+    },
+    "collaboration:confirmation_certificate": lambda w, o: {
+        "confirmation_id": o["agreement_confirmation"].pk
+    },
 }
 
 
@@ -216,7 +231,16 @@ def matrix_objects(world: World) -> dict[str, object]:
         subscription=world.subscription, user=world.consultant.user, consultant=world.consultant
     )
     now = timezone.now()
+    agreement = agreement_document(world)
     return {
+        "agreement": agreement,
+        "agreement_confirmation": ask(
+            agreement,
+            world.subscription.pk,
+            status="confirmed",
+            confirmed_at=now,
+            confirmed_by=world.sysadmin,
+        ),
         # Firm A asks S's sysadmin to join one of its clients, and someone to
         # join the firm.
         "offer": JoinOffer.objects.create(

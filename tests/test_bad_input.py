@@ -30,6 +30,7 @@ from django.urls import URLPattern, reverse
 from clients.models import Membership
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
+from tests.collaboration.agreement_helpers import agreement_document, ask, pdf_file
 from tests.conftest import World
 from tests.test_access_matrix import RULES, all_routes, matrix_objects
 from tests.two_factor_helpers import app_device
@@ -465,6 +466,50 @@ FORMS: dict[str, Form] = {
 # values there mean "not ticked" or 404; tests/test_fuzz_forms.py still posts
 # garbage in every field they read and requires no server error. A field
 # typed into, or an id parsed from the POST, belongs in FORMS instead.
+# Flow 10 (collaboration/agreements/forms.py).
+FORMS |= {
+    "collaboration:firm_agreements": Form(
+        actor="firm_admin",
+        valid=lambda w, o: {"kind": "pub", "title": "PuB-avtal", "document": pdf_file()},
+        cases={
+            "not a pdf": (
+                lambda w, o: {"document": pdf_file(content=HTML.encode())},
+                "Avtalet ska vara en PDF. Filen avtal.pdf är inte det",
+            ),
+            "no file": ({"document": ""}, "Välj avtalet som PDF."),
+            "empty title": ({"title": ""}, "Skriv avtalets titel"),
+            "overlong": ({"title": OVERLONG}, "Titeln får vara högst 200 tecken."),
+            "control characters": ({"title": NUL}, "Null-tecken är inte tillåtna."),
+            "unknown kind": ({"kind": HTML}, "Välj typ av avtal."),
+        },
+    ),
+    "collaboration:ask_for_confirmation": Form(
+        actor="firm_admin",
+        valid=lambda w, o: {"numbers": [str(w.subscription.number)]},
+        cases={
+            "none": ({"numbers": []}, "Välj minst en klient."),
+            "html": ({"numbers": [HTML]}, "Ett abonnemangsnummer är ogiltigt."),
+            "huge": ({"numbers": [HUGE]}, "Ett abonnemangsnummer är ogiltigt."),
+            "negative": ({"numbers": ["-1"]}, "Ett abonnemangsnummer är ogiltigt."),
+            "unicode digits": ({"numbers": [UNICODE_DIGITS]}, "Ett abonnemangsnummer är ogiltigt."),
+            "51 rows": (
+                {"numbers": [str(n) for n in range(1, 52)]},
+                "För många klienter: högst 50 per utskick, du valde 51.",
+            ),
+        },
+    ),
+    "collaboration:subscription_agreements": Form(
+        actor="sysadmin",
+        kwargs=lambda w, o: {"number": w.subscription.number},
+        valid=lambda w, o: {"agreement": [str(o["agreement_ask"].pk)]},
+        cases={
+            "none ticked": ({"agreement": []}, "Kryssa i de avtal du bekräftar."),
+            "html": ({"agreement": [HTML]}, "Avtalet finns inte längre att bekräfta."),
+            "huge": ({"agreement": [HUGE]}, "Avtalet finns inte längre att bekräfta."),
+        },
+    ),
+}
+
 NO_TYPED_INPUT = {
     "set_language": "a language choice; an unknown code is ignored",
     "logout": "a button",
@@ -541,6 +586,8 @@ def form_objects(world: World) -> dict[str, Any]:
     )
     lonely = factories.MembershipFactory(is_sysadmin=True).subscription
     return {
+        # Flow 10: firm A asks S's sysadmin to confirm its PuB-avtal.
+        "agreement_ask": ask(agreement_document(world), world.subscription.pk),
         "invitable": invitable,
         "consultant_membership": consultant_membership,
         "lonely": lonely,
@@ -721,6 +768,16 @@ def _colleague(w: World, o: dict[str, Any]) -> dict[str, Any]:
 
 
 GET_PAGES: dict[str, Page] = {
+    "Avtal per klient": Page(
+        "collaboration:client_agreements",
+        "firm_admin",
+        {
+            "visa": Param(
+                refused=dict.fromkeys(QUERY_VALUES, "Välj Utan giltigt avtal eller Alla klienter.")
+            ),
+            "sida": IGNORED,
+        },
+    ),
     "start page": Page("home", "firm_admin", {"sida": IGNORED, "forfragningar": IGNORED}),
     "login": Page("login", "anonymous", {"next": IGNORED}),
     "language": Page("set_language", "anonymous", {"next": IGNORED}, statuses=(302,)),

@@ -129,8 +129,9 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
     # user, consultant, the user's memberships (administered subscriptions
     # and client memberships in one) + the administered ones' pending
     # requests, client count + page, firm pending requests, the user's
-    # invitations to join ("Inbjudningar").
-    with django_assert_num_queries(8):
+    # invitations to join ("Inbjudningar"); Flow 10: the administered ones'
+    # agreements to confirm.
+    with django_assert_num_queries(9):
         response = client.get(HOME)
     assert response.status_code == 200
 
