@@ -1,16 +1,13 @@
 """`manage.py seed_demo`: a believable Swedish demo world, run by `make run`.
 
-Three accounting firms with consultants, forty clients with subscriptions,
-licences and permissions, active, double and scheduled couplings, and pending
-requests; sixty small clients whose subscriptions Redovisningsbyrån Norr AB
-runs itself (Johan is their sysadmin, they have no users of their own), so
-"Bjud in klientanvändare" has more rows than one send takes; and last month
-invoiced by the real invoicing run, Norr's Samlingsfaktura included, so
-"Fakturor" and its PDFs show at once. Everything comes from
-`random.Random(2026)` (and 2027 for the sixty), so two fresh databases get
-the same world (apart from abonnemangs- and fakturanummer, which continue
-from their counters). Rows are written directly, never through the services
-that send email. Every demo user has the password `demo1234`.
+Three accounting firms with consultants, forty clients with subscriptions, licences and
+permissions, active, double and scheduled couplings, and pending requests; sixty small clients
+whose subscriptions Redovisningsbyrån Norr AB runs itself (Johan is their sysadmin, they have no
+users of their own), so "Bjud in klientanvändare" has more rows than one send takes; and last month
+invoiced by the real invoicing run, Norr's Samlingsfaktura included, so "Fakturor" and its PDFs
+show at once. Everything comes from `random.Random(2026)` (and 2027 for the sixty), so two fresh
+databases get the same world (apart from abonnemangs- and fakturanummer, which continue from their
+counters). Rows are written directly, not through the services that send email. Password: demo1234.
 """
 
 import random
@@ -41,6 +38,7 @@ from clients.models import (
 )
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
+from firm_portal.management.demo_agreements import create_demo_agreements, delete_demo_agreements
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
@@ -336,6 +334,7 @@ class World:
         self.create_firm_managed_clients()
         self.backdate()
         self.invoice_last_month()
+        create_demo_agreements(self)
 
     def create_firms_and_consultants(self) -> None:
         firm_rows = [
@@ -930,6 +929,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 if exists:
+                    delete_demo_agreements(firm_names=FIRM_NAMES)
                     delete_demo_data()
                 world = World()
                 world.build()
