@@ -281,10 +281,12 @@ def agreements_ask(*, consultant: Consultant, numbers: Collection[int]) -> AskRe
             wanted = [d for d in documents if (subscription.pk, d.pk) not in settled]
             if not wanted:
                 continue
+            # A colleague's send at the same moment: the open-ask constraint keeps one.
             asks = AgreementConfirmation.objects.bulk_create(
                 _asks(
                     documents=wanted, subscription_id=subscription.pk, requested_by=consultant.user
-                )
+                ),
+                ignore_conflicts=True,
             )
             _tell_sysadmins(firm=firm, subscription=subscription, asks=asks)
             asked += 1

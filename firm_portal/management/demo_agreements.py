@@ -109,13 +109,20 @@ def create_demo_agreements(world: "World") -> None:
     gbg_pub = _document(gbg, "pub", 1, "PuB-avtal Siffror & Skatt", karin)
     gbg_engagement = _document(gbg, "engagement", 1, "Uppdragsavtal Siffror & Skatt", karin)
 
-    norr_clients = [
-        c
-        for c in world.couplings
-        if c.firm_id == norr.pk
-        and c.status == Coupling.Status.ACTIVE
-        and c.subscription_id != world.named["fjallstugan"].pk
-    ]
+    # The first of Norr's clients with a sysadmin of their own, by name: on the
+    # first page of "Avtal per klient".
+    norr_clients = sorted(
+        (
+            c
+            for c in world.couplings
+            if c.firm_id == norr.pk
+            and c.status == Coupling.Status.ACTIVE
+            and any(
+                m.is_sysadmin and m.consultant is None for m in world.members[c.subscription_id]
+            )
+        ),
+        key=lambda c: (c.subscription.client.name, c.subscription.number),
+    )
     perssons = next(
         c
         for c in world.couplings

@@ -568,3 +568,48 @@ class TestDownloads:
         confirmation = confirmed(world)
         url = reverse("collaboration:confirmation_certificate", args=[confirmation.pk])
         assert login(world.sysadmin).post(url).status_code == 405
+
+
+# --- Locks under real transactions (README, habit 11) ---------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_and_upload_take_their_locks_in_a_transaction(
+    world: World, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path
+    document = upload(world.firm_admin, "pub")
+    coupled(world)
+    asked = ask(document, world.subscription.pk)
+    services.agreements_confirm(
+        user=world.sysadmin, subscription=world.subscription, ticked=[str(asked.pk)]
+    )
+    # A second click (another tab) finds nothing left to confirm.
+    with pytest.raises(services.AgreementsNotConfirmed):
+        services.agreements_confirm(
+            user=world.sysadmin, subscription=world.subscription, ticked=[str(asked.pk)]
+        )
+    asked.refresh_from_db()
+    assert asked.status == Status.CONFIRMED
+
+
+def test_subscription_agreements_page_constant_queries(
+    world: World, django_assert_max_num_queries, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    coupled(world)
+    documents = [upload(world.firm_admin, "pub", content=PDF + b"%" + bytes([n])) for n in range(3)]
+    client = login(world.sysadmin)
+    url = reverse("collaboration:subscription_agreements", args=[world.subscription.number])
+    for document in documents:
+        ask(document, world.subscription.pk)
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    for n in range(30):
+        document = upload(world.firm_admin, "engagement", content=PDF + b"%%" + str(n).encode())
+        asked = ask(document, world.subscription.pk)
+        if n % 2:
+            services.agreements_confirm(
+                user=world.sysadmin, subscription=world.subscription, ticked=[str(asked.pk)]
+            )
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(url)
