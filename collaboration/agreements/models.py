@@ -135,6 +135,9 @@ class AgreementConfirmation(models.Model):
     # e-mail address may change later; the certificate must not).
     confirmed_by_name = models.CharField(_("namn"), max_length=200, blank=True)
     confirmed_by_email = models.EmailField(_("konto (e-post)"), blank=True)
+    # Reminders of an open ask on the to-do card (AGREEMENT_REMINDER_DAYS).
+    reminders_sent = models.PositiveSmallIntegerField(_("påminnelser"), default=0)
+    last_reminded_at = models.DateTimeField(_("senast påmind"), null=True, blank=True)
 
     objects = AgreementConfirmationQuerySet.as_manager()
 

@@ -6,7 +6,9 @@ Each function is one transaction; messages go to the outbox inside it."""
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -25,6 +27,7 @@ from collaboration.agreements.models import (
 )
 from collaboration.agreements.selectors import current_documents
 from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.metrics import REMINDERS_SENT
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.request_data import parse_ids
 from notifications.services import outbox_batch, outbox_enqueue_email
@@ -222,8 +225,16 @@ class AskResult:
     already: int  # subscriptions with nothing left to ask
 
 
-def _tell_sysadmins(*, firm: Firm, subscription: Subscription, asks: list[AgreementConfirmation]):  # type: ignore[no-untyped-def]
-    for membership in active_sysadmins(subscription=subscription):
+def _tell_sysadmins(
+    *,
+    firm: Firm,
+    subscription: Subscription,
+    asks: list[AgreementConfirmation],
+    reminder: bool = False,
+) -> int:
+    """E-mail every live sysadmin of `subscription`; how many were e-mailed."""
+    sysadmins = list(active_sysadmins(subscription=subscription))
+    for membership in sysadmins:
         outbox_enqueue_email(
             to=membership.user.email,
             template="agreement-confirmation",
@@ -233,8 +244,10 @@ def _tell_sysadmins(*, firm: Firm, subscription: Subscription, asks: list[Agreem
                 "client": subscription.client,
                 "subscription": subscription,
                 "asks": asks,
+                "reminder": reminder,
             },
         )
+    return len(sysadmins)
 
 
 @transaction.atomic
@@ -292,3 +305,55 @@ def agreements_ask(*, consultant: Consultant, numbers: Collection[int]) -> AskRe
             asked += 1
             total += len(asks)
     return AskResult(asked=asked, agreements=total, already=len(subscriptions) - asked)
+
+
+def _remind_one(*, subscription_id: int, firm_id: int, step: int, due_before: datetime) -> int:
+    """One client's open asks from one firm at reminder `step`, claimed by
+    moving them to the next step (a second run finds them claimed), and one
+    reminder to each of its sysadmins. How many e-mails were written."""
+    with transaction.atomic():
+        due = AgreementConfirmation.objects.open().filter(
+            subscription_id=subscription_id,
+            firm_id=firm_id,
+            request__isnull=True,
+            reminders_sent=step,
+            requested_at__lte=due_before,
+        )
+        ids = list(due.values_list("pk", flat=True))
+        claimed = AgreementConfirmation.objects.filter(pk__in=ids, reminders_sent=step).update(
+            reminders_sent=step + 1, last_reminded_at=timezone.now()
+        )
+        if not claimed:
+            return 0
+        asks = list(
+            AgreementConfirmation.objects.filter(pk__in=ids)
+            .select_related("firm", "subscription__client")
+            .order_by("kind", "pk")
+        )
+        first = asks[0]
+        with outbox_batch():
+            return _tell_sysadmins(
+                firm=first.firm, subscription=first.subscription, asks=asks, reminder=True
+            )
+
+
+def agreement_asks_remind() -> int:
+    """Celery beat, daily: agreements still unconfirmed on a client's to-do
+    card are reminded AGREEMENT_REMINDER_DAYS after they were sent, once per
+    entry, one e-mail per sysadmin, firm and client. How many e-mails."""
+    now = timezone.now()
+    sent = 0
+    for step, days in enumerate(settings.AGREEMENT_REMINDER_DAYS):
+        due_before = now - timedelta(days=days)
+        groups = (
+            AgreementConfirmation.objects.open()
+            .filter(request__isnull=True, reminders_sent=step, requested_at__lte=due_before)
+            .values_list("subscription_id", "firm_id")
+            .distinct()
+        )
+        for subscription_id, firm_id in groups:
+            sent += _remind_one(
+                subscription_id=subscription_id, firm_id=firm_id, step=step, due_before=due_before
+            )
+    REMINDERS_SENT.inc(sent)
+    return sent

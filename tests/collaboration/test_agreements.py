@@ -3,13 +3,14 @@ Services first, then the pages of both sides, then the certificate PDF."""
 
 import hashlib
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from collaboration.agreements import services
@@ -613,3 +614,45 @@ def test_subscription_agreements_page_constant_queries(
             )
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+# --- Reminders of open asks ------------------------------------------------------
+
+
+class TestReminders:
+    def test_reminded_at_3_and_10_days_once_each(self, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        document = upload(world.firm_admin, "pub", "PuB-avtal")
+        coupled(world)
+        services.agreements_ask(consultant=world.firm_admin, numbers=[world.subscription.number])
+        asked = AgreementConfirmation.objects.get()
+        sent = timezone.now()
+
+        def at(days: float) -> int:
+            monkeypatch.setattr(timezone, "now", lambda: sent + timedelta(days=days))
+            return services.agreement_asks_remind()
+
+        mails = OutboxMessage.objects.filter(subject__startswith="Påminnelse:")
+        assert at(2.9) == 0
+        assert at(3.1) == 1  # one sysadmin in S
+        assert at(3.2) == 0  # a second run finds it claimed
+        assert mails.count() == 1
+        mail_text = mails.get().body_text
+        assert "En påminnelse: avtalen nedan väntar fortfarande på bekräftelse." in mail_text
+        assert "PuB-avtal: PuB-avtal, version 1" in mail_text
+        assert at(10.1) == 1
+        assert at(30) == 0
+        asked.refresh_from_db()
+        assert asked.reminders_sent == 2
+        assert document.pk == asked.document_id
+
+    def test_confirmed_and_request_asks_are_not_reminded(self, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        document = upload(world.firm_admin, "pub")
+        coupled(world)
+        asked = ask(document, world.subscription.pk)
+        services.agreements_confirm(
+            user=world.sysadmin, subscription=world.subscription, ticked=[str(asked.pk)]
+        )
+        send_request(world)  # carries the agreement: reminded as a request, not here
+        later = timezone.now() + timedelta(days=11)
+        monkeypatch.setattr(timezone, "now", lambda: later)
+        assert services.agreement_asks_remind() == 0
