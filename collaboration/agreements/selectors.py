@@ -186,6 +186,7 @@ def client_agreement_rows(
     for kind in AgreementKind.values:
         annotations[f"{kind}_version"] = _latest_confirmed(kind, "version")
         annotations[f"{kind}_at"] = _latest_confirmed(kind, "confirmed_at")
+        annotations[f"{kind}_id"] = _latest_confirmed(kind, "pk")
         annotations[f"{kind}_open"] = Exists(
             AgreementConfirmation.objects.open().filter(
                 firm_id=OuterRef("firm_id"),
@@ -220,12 +221,28 @@ class StatusCell:
     state: str  # "missing", "pending", "new_version", "confirmed", "none"
     label: str
     detail: str = ""
+    confirmation_id: int | None = None  # the newest confirmed: its certificate
+    kind_label: str = ""
 
 
 def status_cell(
-    *, version: int | None, at: datetime | None, open_: bool, current: int | None
+    *,
+    version: int | None,
+    at: datetime | None,
+    open_: bool,
+    current: int | None,
+    confirmation_id: int | None = None,
+    kind: str = "",
 ) -> StatusCell:
     """One client's status for one kind, in the firm's words."""
+    cell = _status_cell(version=version, at=at, open_=open_, current=current)
+    kind_label = str(AgreementKind(kind).label) if kind else ""
+    return StatusCell(cell.state, cell.label, cell.detail, confirmation_id, kind_label)
+
+
+def _status_cell(
+    *, version: int | None, at: datetime | None, open_: bool, current: int | None
+) -> StatusCell:
     if current is None:
         return StatusCell("none", "–")
     confirmed = ""
@@ -264,6 +281,8 @@ def client_agreement_status(
                 at=row[f"{kind}_at"],
                 open_=row[f"{kind}_open"],
                 current=current.get(kind),
+                confirmation_id=row[f"{kind}_id"],
+                kind=kind,
             )
             for kind in AgreementKind.values
         ]

@@ -93,3 +93,7 @@ def test_request_with_agreement_confirmed_and_certificate_downloaded(journey, wo
     row = j.page.get_by_role("row", name=re.compile("Bageriet Solsidan AB"))
     expect(row).to_contain_text(re.compile(r"Bekräftat \d{4}-\d{2}-\d{2}, v1"))
     j.snap("firm sees it confirmed")
+    # The firm's side downloads the same certificate.
+    with j.page.expect_download() as firm_download:
+        j.click(row.get_by_role("link", name="Ladda ned intyg för PuB-avtal, Bageriet Solsidan AB"))
+    assert firm_download.value.suggested_filename == certificate.suggested_filename
