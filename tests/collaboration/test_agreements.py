@@ -18,13 +18,18 @@ from collaboration.agreements.certificate import certificate_pdf
 from collaboration.agreements.models import AgreementConfirmation, AgreementDocument
 from collaboration.agreements.selectors import status_cell
 from collaboration.models import CollaborationRequest, Coupling
+from collaboration.new_customer.services import new_customer_accept
 from collaboration.requests.services import (
     collaboration_request_approve,
     collaboration_request_send,
 )
+from firm_portal.models import User
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.agreement_helpers import PDF, ask, pdf_file, upload
+from tests.collaboration.test_new_customer import create as new_customer
+from tests.collaboration.test_new_customer import prices as prices
+from tests.collaboration.test_new_customer import token_of, welcome
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -656,3 +661,23 @@ class TestReminders:
         later = timezone.now() + timedelta(days=11)
         monkeypatch.setattr(timezone, "now", lambda: later)
         assert services.agreement_asks_remind() == 0
+
+
+def test_skapa_nytt_samarbete_to_acceptance_to_confirmation(world: World, prices) -> None:  # type: ignore[no-untyped-def]
+    """The new customer's contact, once they have accepted and are sysadmin,
+    finds the firm's agreements on their to-do card and confirms them."""
+    upload(world.firm_admin, "pub", "PuB-avtal")
+    subscription = new_customer(world)
+    asked = AgreementConfirmation.objects.get(subscription=subscription)
+    assert (asked.request, asked.status, asked.firm) == (None, Status.PENDING, world.firm)
+    new_customer_accept(token=token_of(welcome()), user=None, password="S3kret-lösen!")
+
+    contact = User.objects.get(email="karin@nyakunden.se")
+    client = login(contact)
+    assert "Bekräfta avtal från Revisorerna Norr AB" in client.get(reverse("home")).text
+    client.post(
+        reverse("collaboration:subscription_agreements", args=[subscription.number]),
+        {"agreement": [str(asked.pk)]},
+    )
+    asked.refresh_from_db()
+    assert (asked.status, asked.confirmed_by) == (Status.CONFIRMED, contact)
