@@ -2,9 +2,19 @@
 
 import collaboration.agreements.documents
 import collaboration.manual.scanned_forms
+from importlib import import_module
+
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+
+support_group = import_module("collaboration.migrations.0006_support_group")
+
+
+def support_views_new_models(apps, schema_editor):
+    """Support may view the agreements and their confirmations like every
+    other model (the group's rule, run again for the models added here)."""
+    support_group.support_group_ensure(apps, schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
@@ -13,6 +23,9 @@ class Migration(migrations.Migration):
         ('clients', '0007_counter_swedish_names'),
         ('collaboration', '0016_manual_coupling_scanned_form_private'),
         ('firm_portal', '0011_join_offer_as_sysadmin'),
+        # The Support group's rule looks at every model of these apps.
+        ('licensing', '0009_invoice_total_checked_in_ore'),
+        ('notifications', '0004_outbox_held_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -83,4 +96,5 @@ class Migration(migrations.Migration):
             model_name='agreementconfirmation',
             constraint=models.CheckConstraint(condition=models.Q(('status', 'pending'), models.Q(('confirmed_at__isnull', False), ('confirmed_by__isnull', False)), _connector='OR'), name='agreement_confirmation_confirmed_has_who_and_when'),
         ),
+        migrations.RunPython(support_views_new_models, migrations.RunPython.noop),
     ]
