@@ -1,13 +1,16 @@
 """`manage.py seed_demo`: a believable Swedish demo world, run by `make run`.
 
-Three accounting firms with consultants, forty clients with subscriptions, licences and
-permissions, active, double and scheduled couplings, and pending requests; sixty small clients
-whose subscriptions Redovisningsbyrån Norr AB runs itself (Johan is their sysadmin, they have no
-users of their own), so "Bjud in klientanvändare" has more rows than one send takes; and last month
-invoiced by the real invoicing run, Norr's Samlingsfaktura included, so "Fakturor" and its PDFs
-show at once. Everything comes from `random.Random(2026)` (and 2027 for the sixty), so two fresh
-databases get the same world (apart from abonnemangs- and fakturanummer, which continue from their
-counters). Rows are written directly, not through the services that send email. Password: demo1234.
+Three accounting firms with consultants, forty clients with subscriptions,
+licences and permissions, active, double and scheduled couplings, and pending
+requests; sixty small clients whose subscriptions Redovisningsbyrån Norr AB
+runs itself (Johan is their sysadmin, they have no users of their own), so
+"Bjud in klientanvändare" has more rows than one send takes; and last month
+invoiced by the real invoicing run, Norr's Samlingsfaktura included, so
+"Fakturor" and its PDFs show at once. Everything comes from
+`random.Random(2026)` (and 2027 for the sixty), so two fresh databases get
+the same world (apart from abonnemangs- and fakturanummer, which continue
+from their counters). Rows are written directly, never through the services
+that send email. Every demo user has the password `demo1234`.
 """
 
 import random
@@ -28,6 +31,9 @@ from stdnum.se import orgnr
 
 from clients.models import (
     Client,
+    ClientAssignment,
+    Invitation,
+    JoinOffer,
     Level,
     Membership,
     Plan,
@@ -39,15 +45,7 @@ from clients.models import (
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
 from firm_portal.management.demo_agreements import create_demo_agreements, delete_demo_agreements
-from firm_portal.models import (
-    ClientAssignment,
-    Consultant,
-    ConsultantOffboarding,
-    Firm,
-    Invitation,
-    JoinOffer,
-    User,
-)
+from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from firm_portal.two_factor.services import two_factor_required
 from licensing.billing import invoicing_run

@@ -20,11 +20,11 @@ def support_views_new_models(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0007_counter_swedish_names'),
-        ('collaboration', '0016_manual_coupling_scanned_form_private'),
-        ('firm_portal', '0011_join_offer_as_sysadmin'),
+        ('clients', '0008_invitations_and_assignments_from_firm_portal'),
+        ('collaboration', '0017_access_ledger_to_ledger_app'),
+        ('firm_portal', '0012_invitations_and_assignments_to_clients'),
         # The Support group's rule looks at every model of these apps.
-        ('licensing', '0009_invoice_total_checked_in_ore'),
+        ('licensing', '0010_firm_charge_manual_coupling_by_id'),
         ('notifications', '0004_outbox_held_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
