@@ -73,7 +73,8 @@ def test_request_with_agreement_confirmed_and_certificate_downloaded(journey, wo
     j.click(j.page.get_by_role("link", name="Avtal", exact=True))
     expect(j.page.get_by_role("heading", name="Bekräftade avtal")).to_be_visible()
     j.snap("confirmed")
-    with j.page.expect_download() as download_info:
+    # WeasyPrint renders the certificate: on a busy shared machine that takes a while.
+    with j.page.expect_download(timeout=60_000) as download_info:
         j.click(
             j.page.get_by_role(
                 "link",
@@ -94,6 +95,6 @@ def test_request_with_agreement_confirmed_and_certificate_downloaded(journey, wo
     expect(row).to_contain_text(re.compile(r"Bekräftat \d{4}-\d{2}-\d{2}, v1"))
     j.snap("firm sees it confirmed")
     # The firm's side downloads the same certificate.
-    with j.page.expect_download() as firm_download:
+    with j.page.expect_download(timeout=60_000) as firm_download:
         j.click(row.get_by_role("link", name="Ladda ned intyg för PuB-avtal, Bageriet Solsidan AB"))
     assert firm_download.value.suggested_filename == certificate.suggested_filename
