@@ -7,6 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import visible_to_q
 
+# Flow 10's models live in their sub-package and belong to this app.
+from collaboration.agreements.models import (  # noqa: F401
+    AgreementConfirmation,
+    AgreementDocument,
+    AgreementKind,
+)
+
 # Flow 7's model lives with its concept; importing it here registers it with the app.
 from collaboration.firm_change.models import FirmChange as FirmChange
 from collaboration.manual.scanned_forms import private_storage, validate_scanned_form

@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from collaboration.access_review.tasks import access_reviews_daily, apply_access_review
-from collaboration.firm_change.tasks import expire_stale_firm_changes, perform_due_firm_changes
 from collaboration.requests import services
 
 
@@ -13,16 +11,3 @@ def activate_scheduled_couplings() -> int:
 @shared_task(name="collaboration.expire_stale_requests")
 def expire_stale_requests() -> int:
     return services.collaboration_requests_expire()
-
-
-# Flows 7 and 9 keep their jobs with their concept (collaboration/firm_change/,
-# collaboration/access_review/); imported here so the worker, which loads each
-# app's tasks module, registers them.
-__all__ = [
-    "access_reviews_daily",
-    "activate_scheduled_couplings",
-    "apply_access_review",
-    "expire_stale_firm_changes",
-    "expire_stale_requests",
-    "perform_due_firm_changes",
-]

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("collaboration.firm_change.urls")),
     # Flow 9, "Åtkomstgranskning" (collaboration/access_review/).
     path("", include("collaboration.access_review.urls")),
+    # Flow 10, agreements with the coupling (collaboration/agreements/).
+    path("", include("collaboration.agreements.urls")),
     # Flow 1, coupling requests: "Ny klient", "Byråsamarbete" (collaboration/requests/).
     path("", include("collaboration.requests.urls")),
 ]

@@ -228,6 +228,14 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # own, so it follows MEDIA_ROOT (and tests' overrides of it).
 STORAGES["private"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 SCANNED_FORM_MAX_BYTES = env.int("SCANNED_FORM_MAX_BYTES", default=10 * 1024 * 1024)
+# Flow 10: a firm's agreement templates (PuB-avtal, uppdragsavtal), PDF only,
+# in the same private storage.
+AGREEMENT_MAX_BYTES = env.int("AGREEMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Days after "Be om bekräftelse" when the client's sysadmins are reminded of
+# agreements still unconfirmed on their to-do card (one reminder per entry).
+AGREEMENT_REMINDER_DAYS = tuple(
+    env.list("AGREEMENT_REMINDER_DAYS", cast=int, default=[3, 10])  # type: ignore[arg-type]
+)
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -323,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
     "collaboration.expire_stale_firm_changes": {
         "task": "collaboration.expire_stale_firm_changes",
         "schedule": crontab(minute=25),
+    },
+    "collaboration.remind_agreement_asks": {
+        "task": "collaboration.remind_agreement_asks",
+        "schedule": crontab(hour=8, minute=30),
     },
     "clients.end_expired_access": {
         "task": "clients.end_expired_access",

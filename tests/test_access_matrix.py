@@ -21,6 +21,7 @@ from collaboration.access_review.services import review_start, subscription_revi
 from collaboration.models import Coupling, FirmChange
 from ledger.models import AccessEvent, DeniedAttempt
 from tests import factories
+from tests.collaboration.agreement_helpers import agreement_document, ask
 from tests.conftest import World
 from tests.licensing.factories import make_invoice
 
@@ -72,6 +73,10 @@ NO_OBJECT_ROUTES = {
     "two_factor_setup": "login",
     "two_factor_recovery_codes": "login",
     "two_factor_disable": "login",
+    # Flow 10: the firm's own agreements and its clients' status (firm admins).
+    "collaboration:firm_agreements": "login",
+    "collaboration:client_agreements": "login",
+    "collaboration:ask_for_confirmation": "login",
 }
 
 # name -> builds the kwargs that point at tenant A's objects.
@@ -200,6 +205,16 @@ RULES: dict[str, Rule] = {
         "number": w.subscription.number,
         "removal_id": o["removal"].pk,
     },
+    # Flow 10: firm A's agreement, and S's confirmation of it (either side may
+    # download; nobody else).
+    "collaboration:firm_agreement_document": lambda w, o: {"document_id": o["agreement"].pk},
+    "collaboration:subscription_agreements": lambda w, o: {"number": w.subscription.number},
+    "collaboration:confirmation_document": lambda w, o: {
+        "confirmation_id": o["agreement_confirmation"].pk
+    },
+    "collaboration:confirmation_certificate": lambda w, o: {
+        "confirmation_id": o["agreement_confirmation"].pk
+    },
 }
 
 
@@ -285,9 +300,18 @@ def matrix_objects(world: World) -> dict[str, object]:
         requested_by=third.user,
         expires_at=now + timedelta(days=30),
     )
+    agreement = agreement_document(world)
     return {
         "firm_change": firm_change,
         **access_review_objects(world),
+        "agreement": agreement,
+        "agreement_confirmation": ask(
+            agreement,
+            world.subscription.pk,
+            status="confirmed",
+            confirmed_at=now,
+            confirmed_by=world.sysadmin,
+        ),
         # Firm A asks S's sysadmin to join one of its clients, and someone to
         # join the firm.
         "offer": JoinOffer.objects.create(

@@ -33,6 +33,7 @@ from collaboration.access_review.services import review_start, subscription_revi
 from firm_portal.timeutils import today_in_stockholm
 from licensing.pricing import Month
 from tests import factories
+from tests.collaboration.agreement_helpers import agreement_document, ask, pdf_file
 from tests.conftest import World
 from tests.test_access_matrix import RULES, all_routes, matrix_objects
 from tests.two_factor_helpers import app_device
@@ -609,6 +610,50 @@ REVIEW_FORMS: dict[str, Form] = {
 }
 FORMS |= REVIEW_FORMS
 
+# Flow 10 (collaboration/agreements/forms.py).
+FORMS |= {
+    "collaboration:firm_agreements": Form(
+        actor="firm_admin",
+        valid=lambda w, o: {"kind": "pub", "title": "PuB-avtal", "document": pdf_file()},
+        cases={
+            "not a pdf": (
+                lambda w, o: {"document": pdf_file(content=HTML.encode())},
+                "Avtalet ska vara en PDF. Filen avtal.pdf är inte det",
+            ),
+            "no file": ({"document": ""}, "Välj avtalet som PDF."),
+            "empty title": ({"title": ""}, "Skriv avtalets titel"),
+            "overlong": ({"title": OVERLONG}, "Titeln får vara högst 200 tecken."),
+            "control characters": ({"title": NUL}, "Null-tecken är inte tillåtna."),
+            "unknown kind": ({"kind": HTML}, "Välj typ av avtal."),
+        },
+    ),
+    "collaboration:ask_for_confirmation": Form(
+        actor="firm_admin",
+        valid=lambda w, o: {"numbers": [str(w.subscription.number)]},
+        cases={
+            "none": ({"numbers": []}, "Välj minst en klient."),
+            "html": ({"numbers": [HTML]}, "Ett abonnemangsnummer är ogiltigt."),
+            "huge": ({"numbers": [HUGE]}, "Ett abonnemangsnummer är ogiltigt."),
+            "negative": ({"numbers": ["-1"]}, "Ett abonnemangsnummer är ogiltigt."),
+            "unicode digits": ({"numbers": [UNICODE_DIGITS]}, "Ett abonnemangsnummer är ogiltigt."),
+            "51 rows": (
+                {"numbers": [str(n) for n in range(1, 52)]},
+                "För många klienter: högst 50 per utskick, du valde 51.",
+            ),
+        },
+    ),
+    "collaboration:subscription_agreements": Form(
+        actor="sysadmin",
+        kwargs=lambda w, o: {"number": w.subscription.number},
+        valid=lambda w, o: {"agreement": [str(o["agreement_ask"].pk)]},
+        cases={
+            "none ticked": ({"agreement": []}, "Kryssa i de avtal du bekräftar."),
+            "html": ({"agreement": [HTML]}, "Avtalet finns inte längre att bekräfta."),
+            "huge": ({"agreement": [HUGE]}, "Avtalet finns inte längre att bekräfta."),
+        },
+    ),
+}
+
 NO_TYPED_INPUT = {
     "set_language": "a language choice; an unknown code is ignored",
     "logout": "a button",
@@ -697,6 +742,8 @@ def form_objects(world: World) -> dict[str, Any]:
     factories.give_level(consultant_membership, "bokforing", "approver")
     return {
         "taken": taken,
+        # Flow 10: firm A asks S's sysadmin to confirm its PuB-avtal.
+        "agreement_ask": ask(agreement_document(world), world.subscription.pk),
         "invitable": invitable,
         "consultant_membership": consultant_membership,
         "lonely": lonely,
@@ -910,6 +957,16 @@ GET_PAGES: dict[str, Page] = {
             "review_id": o["subscription_review"].pk,
         },
         empty="Inga rader för urvalet.",
+    ),
+    "Avtal per klient": Page(
+        "collaboration:client_agreements",
+        "firm_admin",
+        {
+            "visa": Param(
+                refused=dict.fromkeys(QUERY_VALUES, "Välj Utan giltigt avtal eller Alla klienter.")
+            ),
+            "sida": IGNORED,
+        },
     ),
     "start page": Page("home", "firm_admin", {"sida": IGNORED, "forfragningar": IGNORED}),
     "login": Page("login", "anonymous", {"next": IGNORED}),

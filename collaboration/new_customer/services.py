@@ -57,6 +57,7 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import responsible_consultant_join, subscription_create
+from collaboration.agreements.services import agreements_attach_for_new_customer
 from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer.selectors import (
     CustomerDetails,
@@ -204,6 +205,7 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
             coupling = _collaboration_open(
                 consultant=consultant, order=order, client=client, today=today
             )
+            agreements_attach_for_new_customer(coupling=coupling, by=consultant.user)
             contact, created = _contact_user(customer)
             acceptance = CustomerAcceptance(
                 coupling=coupling,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients.models import Membership, ProgramLevel, Subscription
 from clients.selectors import record_denied
+from collaboration.agreements.selectors import agreement_cards
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.paging import PagedRows
@@ -75,8 +76,11 @@ def start_page_access(*, user: User) -> StartPageAccess:
             )
         ):
             cards[card["subscription_id"]].append(card)
+        # Flow 10: firms asking for their agreements to be confirmed.
+        agreements = agreement_cards(subscription_ids=list(cards))
         for subscription in administered:
             subscription.pending = cards[subscription.pk]  # type: ignore[attr-defined]
+            subscription.agreement_cards = agreements[subscription.pk]  # type: ignore[attr-defined]
     prefetch_related_objects(
         memberships, Prefetch("levels", queryset=ProgramLevel.objects.select_related("program"))
     )

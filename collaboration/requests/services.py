@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from clients.models import Client, Membership, Subscription
 from clients.selectors import active_sysadmins
+from collaboration.agreements.services import request_agreements_attach, request_agreements_confirm
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.org_numbers import normalize_org_number
@@ -265,26 +266,8 @@ def collaboration_request_send(
                 subject=responsible.user_id,
                 after={"start_date": start_date.isoformat() if start_date else None},
             )
-            recipients = {
-                m.user.email: m.user
-                for m in active_sysadmins(subscription=subscription)
-                if m.user_id != consultant.user_id
-            }
-            with outbox_batch():
-                for user in recipients.values():
-                    outbox_enqueue_email(
-                        to=user.email,
-                        template="collaboration-request",
-                        context={
-                            "recipient": user,
-                            "request": request,
-                            "firm": consultant.firm,
-                            "client": subscription.client,
-                            "subscription": subscription,
-                            "responsible": responsible.user,
-                            "requested_by": consultant.user,
-                        },
-                    )
+            request_agreements_attach(request=request)  # Flow 10: the firm's agreements go along
+            _tell_sysadmins(request=request, consultant=consultant)
     except IntegrityError:
         # Two colleagues sent at the same moment: the constraint let one through.
         raise CollaborationError(
@@ -293,6 +276,30 @@ def collaboration_request_send(
             code=LookupOutcome.ALREADY_PENDING.value,
         ) from None
     return request
+
+
+def _tell_sysadmins(*, request: CollaborationRequest, consultant: Consultant) -> None:
+    subscription = request.subscription
+    recipients = {
+        m.user.email: m.user
+        for m in active_sysadmins(subscription=subscription)
+        if m.user_id != consultant.user_id
+    }
+    with outbox_batch():
+        for user in recipients.values():
+            outbox_enqueue_email(
+                to=user.email,
+                template="collaboration-request",
+                context={
+                    "recipient": user,
+                    "request": request,
+                    "firm": consultant.firm,
+                    "client": subscription.client,
+                    "subscription": subscription,
+                    "responsible": request.responsible_consultant.user,
+                    "requested_by": consultant.user,
+                },
+            )
 
 
 def _require_request_allowance(*, firm_id: int, subscription: Subscription) -> None:
@@ -372,11 +379,12 @@ def _require_sysadmin(*, user: User, subscription: Subscription) -> None:
 
 @transaction.atomic
 def collaboration_request_approve(
-    *, user: User, subscription: Subscription, request_id: int
+    *, user: User, subscription: Subscription, request_id: int, ticked: list[str] | None = None
 ) -> Coupling:
     """Approve ("Jag godkänner"): exactly one coupling however many sysadmins
     click at once. CollaborationRequest.DoesNotExist for a request that is
-    not to `subscription`."""
+    not to `subscription`; AgreementsNotConfirmed unless every agreement the
+    request carries is among `ticked` (Flow 10)."""
     sysadmin = active_sysadmins(subscription=subscription).filter(user=user)
     responsible_member = Membership.objects.filter(
         subscription=subscription, user_id=OuterRef("responsible_consultant__user_id")
@@ -389,6 +397,7 @@ def collaboration_request_approve(
             "responsible_is_member": Exists(responsible_member),
         },
     )
+    request_agreements_confirm(request=request, user=user, ticked=ticked or [])
     now = timezone.now()
     today = today_in_stockholm()
     starts_on = request.start_date if request.start_date and request.start_date > today else today
@@ -444,6 +453,12 @@ def collaboration_request_approve(
     ledger_record_all(events)
     assignment_ensure(consultant=responsible, subscription_id=subscription.pk)
 
+    _tell_approved(request=request, coupling=coupling, approved_by=user)
+    return coupling
+
+
+def _tell_approved(*, request: CollaborationRequest, coupling: Coupling, approved_by: User) -> None:
+    responsible = request.responsible_consultant
     recipients = {
         request.requested_by.email: request.requested_by,
         responsible.user.email: responsible.user,
@@ -458,12 +473,11 @@ def collaboration_request_approve(
                     "request": request,
                     "coupling": coupling,
                     "firm": request.firm,
-                    "client": subscription.client,
-                    "subscription": subscription,
-                    "approved_by": user,
+                    "client": coupling.subscription.client,
+                    "subscription": coupling.subscription,
+                    "approved_by": approved_by,
                 },
             )
-    return coupling
 
 
 @transaction.atomic

@@ -9,6 +9,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clients.models import Subscription
 from clients.selectors import subscription_for_sysadmin
+from collaboration.agreements.selectors import request_agreements_prefetch
+from collaboration.agreements.services import AgreementsNotConfirmed
 from collaboration.changes.selectors import BILLING, subscription_with_details
 from collaboration.firm_change.selectors import open_changes_for_subscription, other_firms_coupled
 from collaboration.models import CollaborationRequest
@@ -266,6 +268,7 @@ def firm_collaboration(request: AuthenticatedHttpRequest, number: int) -> HttpRe
     )
     details = subscription_with_details(subscription=subscription)
     pending = selectors.pending_requests_for_subscription(subscription=subscription)
+    request_agreements_prefetch(requests=pending)
     couplings = selectors.live_couplings_for_subscription(subscription=subscription)
     cost = collaboration_cost(subscription=details)
     return render(
@@ -291,15 +294,15 @@ def approve_request(
     """Approve ("Jag godkänner"), then straight on to "Tilldela behörigheter"."""
     subscription = subscription_for_sysadmin(user=request.user, number=number)
     try:
-        # The service fetches the request (to `subscription` only) with its lock.
         coupling = services.collaboration_request_approve(
             user=request.user,
             subscription=subscription,
             request_id=request_id,
+            ticked=request.POST.getlist("agreement"),
         )
     except CollaborationRequest.DoesNotExist:
         raise Http404("No such request") from None
-    except CollaborationError as error:
+    except (CollaborationError, AgreementsNotConfirmed) as error:
         messages.warning(request, error.message)
         return redirect("collaboration:firm_collaboration", number=subscription.number)
     if coupling.status == coupling.Status.SCHEDULED:

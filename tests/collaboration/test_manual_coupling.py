@@ -865,12 +865,12 @@ class TestSupportGroup:
             ContentType.objects.filter(app_label=label, model__in=migration.MOVED).delete()
             migration.content_types_forwards(state.apps, None)
         # Later migrations run the rule again, after the moves, for the models
-        # they add (collaboration 0018 FirmChange, 0019 the access reviews;
-        # licensing 0012 the invoicing runs).
+        # they add (collaboration 0018 FirmChange, 0019 the access reviews,
+        # 0020 the agreements; licensing 0012 the invoicing runs).
         later = MigrationExecutor(connection).loader.project_state(
             [
                 ("licensing", "0012_support_views_invoicing_runs"),
-                ("collaboration", "0019_access_review"),
+                ("collaboration", "0020_agreements"),
             ]
         )
         support_migration.support_group_ensure(later.apps, "default")

@@ -370,8 +370,9 @@ def test_firm_collaboration_query_count_constant(client, world, django_assert_nu
     login(client, world.sysadmin)
     # user, consultant (nav), subscription (with its payer), pending requests,
     # couplings; Flow 5's terms and cost: licences, payer changes, price list
-    # (plans and programs); flow 7's open "Byte av byrå"
-    with django_assert_num_queries(10):
+    # (plans and programs); flow 7's open "Byte av byrå"; Flow 10: the pending
+    # requests' agreements
+    with django_assert_num_queries(11):
         response = client.get(
             reverse("collaboration:firm_collaboration", args=[world.subscription.number])
         )

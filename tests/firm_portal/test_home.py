@@ -131,8 +131,9 @@ def test_home_query_count_constant(client, world, django_assert_num_queries, siz
     # requests, client count + page, firm pending requests, the user's
     # invitations to join ("Inbjudningar"), the changes firms asked of the
     # administered subscriptions and the firm's overdue access reviews
-    # (Åtkomstgranskning's to-do cards and alert).
-    with django_assert_num_queries(10):
+    # (Åtkomstgranskning's to-do cards and alert); Flow 10: the administered
+    # ones' agreements to confirm.
+    with django_assert_num_queries(11):
         response = client.get(HOME)
     assert response.status_code == 200
 

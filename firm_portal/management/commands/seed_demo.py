@@ -18,6 +18,7 @@ from firm_portal.management.demo.cleanup import delete_demo_data
 from firm_portal.management.demo.logins import TRY_THIS, demo_logins
 from firm_portal.management.demo.specs import BAGERIET, DEMO_PASSWORD, FIRM_NAMES
 from firm_portal.management.demo.world import World
+from firm_portal.management.demo_agreements import delete_demo_agreements
 from firm_portal.models import Firm, User
 from firm_portal.two_factor.services import two_factor_required
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 if exists:
                     access_review_demo_delete()  # open reviews protect firms and subscriptions
+                    delete_demo_agreements(firm_names=FIRM_NAMES)
                     delete_demo_data()
                 world = world_build()
                 access_review_demo()  # flow 9: a review in progress (its own module)

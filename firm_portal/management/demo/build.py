@@ -4,6 +4,7 @@ name, number and level changes too."""
 
 from firm_portal.management.demo import billing, clients, couplings, firm_managed, firms, members
 from firm_portal.management.demo.world import World
+from firm_portal.management.demo_agreements import create_demo_agreements
 
 
 def world_build() -> World:
@@ -19,6 +20,7 @@ def world_build() -> World:
     firm_managed.create_firm_managed_clients(world)
     billing.backdate(world)
     billing.invoice_last_month(world)
+    create_demo_agreements(world)  # flow 10: confirmed agreements (its own module)
     return world
 
 
