@@ -368,6 +368,9 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
     permanent = is_permanent_error(error)
     final = permanent or message.attempts >= MAX_ATTEMPTS
     retry_in = None if final else backoff_seconds(message.attempts - 1)
+    # A permanent refusal of an e-mail is a bounce: the address takes no mail
+    # (reminders to it stop, collaboration/reminders/).
+    bounced = permanent and message.channel == OutboxMessage.Channel.EMAIL
     recorded = OutboxMessage.objects.filter(
         pk=message.pk, status=OutboxMessage.Status.SENDING, attempts=message.attempts
     ).update(
@@ -375,6 +378,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
         claimed_until=None,
         next_attempt_at=None if retry_in is None else timezone.now() + timedelta(seconds=retry_in),
         last_error=text,
+        bounced_at=timezone.now() if bounced else None,
     )
     if not recorded:
         # Our claim ran out and another worker took the message over; its

@@ -374,6 +374,12 @@ def _open_acceptance(coupling: Coupling) -> CustomerAcceptance | None:
     )
 
 
+def new_customer_remind(*, acceptance: CustomerAcceptance) -> Welcomed:
+    """A reminder of the welcome with the link as it is (neither renewed nor
+    extended), in the caller's transaction (collaboration/reminders/)."""
+    return _welcome(acceptance=acceptance, reminder=True)
+
+
 @transaction.atomic
 def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Welcomed:
     """ "Skicka igen": a new link (the old one stops working), to the same
