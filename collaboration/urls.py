@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("collaboration.client_list.urls")),
     # Flow 5, "Samarbeten": view, change and end (collaboration/changes/).
     path("", include("collaboration.changes.urls")),
+    # Flow 8, reminders: "Påminn nu", "Skicka igen" (collaboration/reminders/).
+    path("", include("collaboration.reminders.urls")),
     # Flow 1, coupling requests: "Ny klient", "Byråsamarbete" (collaboration/requests/).
     path("", include("collaboration.requests.urls")),
 ]

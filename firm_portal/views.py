@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collaboration.client_list.selectors import start_page_clients
-from collaboration.requests.selectors import start_page_access, start_page_pending
+from collaboration.reminders.selectors import start_page_sent
+from collaboration.requests.selectors import start_page_access
 from firm_portal.forms import (
     EmailAuthenticationForm,
     MyDetailsForm,
@@ -83,9 +84,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         ).get_page(request.GET.get("sida"))
         context["client_page"] = client_page
         # Paged too: a large firm has hundreds of requests waiting.
-        firm_pending = Paginator(
-            start_page_pending(consultant=consultant), PENDING_PER_PAGE
-        ).get_page(request.GET.get(PENDING_PAGE_PARAM))
+        firm_pending = Paginator(start_page_sent(consultant=consultant), PENDING_PER_PAGE).get_page(
+            request.GET.get(PENDING_PAGE_PARAM)
+        )
         context["firm_pending"] = firm_pending
         context["client_query_string"] = _without(request, "sida")
         context["pending_query_string"] = _without(request, PENDING_PAGE_PARAM)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.db.models.functions import Lower
 
 from notifications.models import OutboxMessage
@@ -27,15 +27,17 @@ def outbox_backlog() -> OutboxBacklog:
     return OutboxBacklog(unsent=row["unsent"], oldest_created_at=row["oldest"])
 
 
-def addresses_bounced(*, addresses: Iterable[str], since: datetime) -> set[str]:
-    """Which of `addresses` had an e-mail refused for good (`bounced_at`) at
-    or after `since`, in lower case (addresses compare without case)."""
+def addresses_bounced(*, addresses: Iterable[str], since: datetime) -> dict[str, datetime]:
+    """Of `addresses`, those that had an e-mail refused for good at or after
+    `since`, in lower case (addresses compare without case), each with its
+    latest such refusal (`bounced_at`)."""
     wanted = {address.lower() for address in addresses if address}
     if not wanted:
-        return set()
-    return set(
+        return {}
+    return dict(
         OutboxMessage.objects.annotate(address=Lower("recipient"))
         .filter(channel=OutboxMessage.Channel.EMAIL, bounced_at__gte=since, address__in=wanted)
-        .values_list("address", flat=True)
-        .distinct()
+        .values("address")
+        .annotate(latest=Max("bounced_at"))
+        .values_list("address", "latest")
     )

@@ -149,6 +149,11 @@ RULES: dict[str, Rule] = {
     # user, its seated consultants where it is sysadmin).
     "firm_withdraw_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
     "clients:withdraw_offer": lambda w, o: {"offer_id": o["offer"].pk},
+    # Flow 8, the sender's reminders: only the firm that sent it.
+    "collaboration:remind_request": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:send_request_again": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:dismiss_request": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:remind_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
 }
 
 
