@@ -46,7 +46,7 @@ class TestStartPage:
         page = client.get("/").text
         sent_on = timezone.localtime(request.created_at)
         expires = timezone.localtime(request.expires_at)
-        months = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+        months = "jan feb mar apr maj jun jul aug sep okt nov dec".split()
         assert f"Skickad {sent_on.day} {months[sent_on.month - 1]}" in page
         assert "påmind 1 gång" in page
         assert f"går ut {expires.day} {months[expires.month - 1]}" in page
@@ -186,4 +186,5 @@ class TestOffers:
         consultant_invite(actor=world.firm_admin, full_name="Nina Ny", email="nina@example.se")
         offer = JoinOffer.objects.get(user__email="nina@example.se")
         client.force_login(world.consultant.user)
-        assert client.post(reverse("collaboration:remind_offer", args=[offer.pk])).status_code == 403
+        url = reverse("collaboration:remind_offer", args=[offer.pk])
+        assert client.post(url).status_code == 403
