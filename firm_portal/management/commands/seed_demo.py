@@ -41,6 +41,7 @@ from clients.models import (
 )
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
+from firm_portal.management.demo_reminders import remind_demo_request
 from firm_portal.models import (
     ClientAssignment,
     Consultant,
@@ -336,6 +337,7 @@ class World:
         self.create_firm_managed_clients()
         self.backdate()
         self.invoice_last_month()
+        remind_demo_request(self.pending[0])  # flow 8: reminded after 3 and 10 days
 
     def create_firms_and_consultants(self) -> None:
         firm_rows = [
