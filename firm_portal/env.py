@@ -5,6 +5,7 @@ URLs; its boolean parser, however, treats any unknown word as False. A typo in
 production (`DEBUG=flase`) must stop the process instead.
 """
 
+import builtins
 from typing import Any
 
 import environ
@@ -35,7 +36,7 @@ class StrictEnv(environ.FileAwareEnv):
         except ValueError:
             raise ImproperlyConfigured(f"{var} must be a whole number, not {raw!r}") from None
 
-    def int_list(self, var: str, default: list[int]) -> list[int]:
+    def int_list(self, var: str, default: list[builtins.int]) -> list[builtins.int]:
         """Comma-separated whole numbers ("3,10"), each 1 or more, ascending."""
         raw = self.str(var, default="").strip()
         if not raw:

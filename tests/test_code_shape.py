@@ -77,7 +77,7 @@ LONG_VIEWS: dict[str, int] = {
 
 # Modules over 600 lines.
 LONG_MODULES: dict[str, int] = {
-    "firm_portal/management/commands/seed_demo.py": 1094,
+    "firm_portal/management/commands/seed_demo.py": 1096,
     "firm_portal/management/large_world.py": 823,
     "licensing/billing.py": 625,
     "licensing/models.py": 658,

@@ -35,22 +35,17 @@ class SentState:
     bounced: tuple[str, ...] = ()
 
 
-def _reminders(kind: ItemKind, round_field: str, *, exact: bool) -> dict[str, Any]:
+def _reminders(kind: ItemKind, round_field: str) -> tuple[Coalesce, Exists]:
     """Annotations of a queryset of items: `reminded` (this round's
     reminders) and `reminded_today` ("Påminn nu" used today)."""
-    round_lookup = "round" if exact else "round__gte"
     this_round = Reminder.objects.filter(
-        kind=kind, item_id=OuterRef("pk"), **{round_lookup: OuterRef(round_field)}
+        kind=kind, item_id=OuterRef("pk"), round=OuterRef(round_field)
     )
-    return {
-        "reminded": Coalesce(
-            Subquery(
-                this_round.order_by().values("item_id").annotate(n=Count("*")).values("n")[:1]
-            ),
-            0,
-        ),
-        "reminded_today": Exists(this_round.filter(step=f"now:{today_in_stockholm()}")),
-    }
+    reminded = Coalesce(
+        Subquery(this_round.order_by().values("item_id").annotate(n=Count("*")).values("n")[:1]),
+        0,
+    )
+    return reminded, Exists(this_round.filter(step=f"now:{today_in_stockholm()}"))
 
 
 # --- Collaboration requests ----------------------------------------------------------------
@@ -72,8 +67,9 @@ def firm_sent_requests(*, consultant: Consultant) -> QuerySet[CollaborationReque
     return qs
 
 
-def sent_request_values(qs: QuerySet[CollaborationRequest]) -> QuerySet[Any, dict[str, Any]]:
-    return qs.annotate(**_reminders(ItemKind.REQUEST, "created_at", exact=True)).values(
+def sent_request_values(qs: QuerySet[CollaborationRequest]) -> QuerySet[Any, Any]:
+    reminded, reminded_today = _reminders(ItemKind.REQUEST, "created_at")
+    return qs.annotate(reminded=reminded, reminded_today=reminded_today).values(
         "pk",
         "start_date",
         "created_at",

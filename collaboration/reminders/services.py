@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from clients.selectors import active_sysadmins
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance
-from collaboration.new_customer.services import new_customer_remind
+from collaboration.new_customer.services import new_customer_welcome
 from collaboration.requests.services import (
     CollaborationError,
     collaboration_request_send,
@@ -202,7 +202,8 @@ def _welcome_item(pk: int, *, skip_locked: bool) -> Item | None:
         return None
 
     def send(users: list[User]) -> None:
-        new_customer_remind(acceptance=acceptance)
+        # The link as it is: neither renewed nor extended.
+        new_customer_welcome(acceptance=acceptance, reminder=True)
 
     return Item(
         ItemKind.WELCOME,

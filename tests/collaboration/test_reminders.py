@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from collaboration.models import CollaborationRequest
+from collaboration.models import CollaborationRequest, CustomerAcceptance
 from collaboration.reminders import services
 from collaboration.reminders.services import ItemKind, ReminderRefused, due_step
 from firm_portal.invitations.services import join_offer_decline
@@ -18,13 +18,15 @@ from firm_portal.models import Invitation, JoinOffer
 from firm_portal.services import consultant_invite
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
+from tests.collaboration.test_new_customer import create, prices, token_of, welcome
 
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
+__all__ = ["prices"]  # the fixture
 
 
-def request_sent_days_ago(world, days: float, ttl: int = 30) -> CollaborationRequest:  # type: ignore[no-untyped-def]
+def request_sent_days_ago(world, days: float, ttl: int = 30):  # type: ignore[no-untyped-def]
     sent = timezone.now() - days * DAY
     request = factories.CollaborationRequestFactory(
         firm=world.firm,
@@ -280,3 +282,27 @@ class TestOffers:
         JoinOffer.objects.filter(pk=offer.pk).update(sent_at=offer.sent_at - 40 * DAY)
         assert services.reminders_send_due() == 1
         assert steps(ItemKind.OFFER, offer.pk) == ["after:10"]
+
+
+class TestWelcome:
+    def test_the_new_customer_is_reminded_with_the_same_link(self, world, prices):
+        subscription = create(world)
+        acceptance = CustomerAcceptance.objects.get(coupling__subscription=subscription)
+        CustomerAcceptance.objects.filter(pk=acceptance.pk).update(
+            sent_at=acceptance.sent_at - 3.5 * DAY, expires_at=acceptance.expires_at - 3.5 * DAY
+        )
+        link = token_of(welcome())
+        assert services.reminders_send_due() == 1
+        assert services.reminders_send_due() == 0
+        reminder = welcome()
+        assert reminder.subject.startswith("Påminnelse: godkänn villkoren för Nya Kunden AB")
+        assert token_of(reminder) == link
+        assert steps(ItemKind.WELCOME, acceptance.pk) == ["after:3"]
+
+    def test_accepting_stops_the_reminders(self, world, prices):
+        subscription = create(world)
+        acceptance = CustomerAcceptance.objects.get(coupling__subscription=subscription)
+        CustomerAcceptance.objects.filter(pk=acceptance.pk).update(
+            sent_at=acceptance.sent_at - 3.5 * DAY, accepted_at=timezone.now()
+        )
+        assert services.reminders_send_due() == 0

@@ -42,7 +42,7 @@ def _in_threads(work) -> list[object]:  # type: ignore[no-untyped-def]
     return results
 
 
-def _request(world, days: float) -> CollaborationRequest:  # type: ignore[no-untyped-def]
+def _request(world, days: float):  # type: ignore[no-untyped-def]
     request = factories.CollaborationRequestFactory(
         firm=world.firm, subscription=world.subscription, responsible_consultant=world.consultant
     )

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
 
 
-def sent(world, days: float = 1, **fields) -> CollaborationRequest:  # type: ignore[no-untyped-def]
+def sent(world, days: float = 1, **fields):  # type: ignore[no-untyped-def]
     at = timezone.now() - days * DAY
     request = factories.CollaborationRequestFactory(
         firm=world.firm,
@@ -46,8 +46,8 @@ class TestStartPage:
         page = client.get("/").text
         sent_on = timezone.localtime(request.created_at)
         expires = timezone.localtime(request.expires_at)
-        months = ("jan", "feb", "mar", "apr", "maj", "jun")
-        months += ("jul", "aug", "sep", "okt", "nov", "dec")
+        months = ["jan", "feb", "mar", "apr", "maj", "jun"]
+        months += ["jul", "aug", "sep", "okt", "nov", "dec"]
         assert f"Skickad {sent_on.day} {months[sent_on.month - 1]}" in page
         assert "påmind 1 gång" in page
         assert f"går ut {expires.day} {months[expires.month - 1]}" in page
