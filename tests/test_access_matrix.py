@@ -154,6 +154,7 @@ RULES: dict[str, Rule] = {
     "collaboration:send_request_again": lambda w, o: {"request_id": o["request"].pk},
     "collaboration:dismiss_request": lambda w, o: {"request_id": o["request"].pk},
     "collaboration:remind_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
+    "collaboration:remind_client_offer": lambda w, o: {"offer_id": o["offer"].pk},
 }
 
 

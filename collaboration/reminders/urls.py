@@ -22,4 +22,9 @@ urlpatterns = [
         name="dismiss_request",
     ),
     path("byra/inbjudningar/<int:offer_id>/paminn/", views.remind_offer, name="remind_offer"),
+    path(
+        "klienter/inbjudningar/<int:offer_id>/paminn/",
+        views.remind_client_offer,
+        name="remind_client_offer",
+    ),
 ]

@@ -12,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clients.bulk_invitations import pending_client_offer
 from collaboration.reminders import selectors, services
 from collaboration.reminders.services import ItemKind, ReminderRefused
 from collaboration.requests.services import CollaborationError
+from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import User
-from firm_portal.selectors import firm_join_offer, require_consultant
+from firm_portal.selectors import firm_join_offer, require_consultant, seated_consultant
 
 
 def _reminded_text(users: list[User]) -> str:
@@ -96,3 +98,21 @@ def remind_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpRespon
     else:
         messages.success(request, _reminded_text(reminded))
     return redirect("firm_users")
+
+
+@login_required
+@require_POST
+def remind_client_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
+    """ "Påminn nu" on a client user's invitation in "Bjud in befintliga
+    användare" (the same scope as that list; anyone else's is a 404)."""
+    consultant = seated_consultant(user=request.user)
+    if consultant is None:
+        return no_seat_page(request)
+    offer = pending_client_offer(consultant=consultant, offer_id=offer_id)
+    try:
+        reminded = services.reminder_send_now(kind=ItemKind.OFFER, item_id=offer.pk)
+    except ReminderRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _reminded_text(reminded))
+    return redirect("clients:invite_existing")

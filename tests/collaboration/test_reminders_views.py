@@ -187,3 +187,48 @@ class TestOffers:
         client.force_login(world.consultant.user)
         url = reverse("collaboration:remind_offer", args=[offer.pk])
         assert client.post(url).status_code == 403
+
+
+class TestClientUserOffers:
+    def test_invite_existing_shows_state_and_reminds(self, client, world):
+        factories.CouplingFactory(firm=world.firm, subscription=world.other_subscription)
+        factories.MembershipFactory(
+            subscription=world.other_subscription,
+            user=world.firm_admin.user,
+            consultant=world.firm_admin,
+            is_sysadmin=True,
+        )
+        offer = JoinOffer.objects.create(
+            user=factories.UserFactory(email="klara@example.se"),
+            kind=JoinOffer.Kind.CLIENT_USER,
+            firm=world.firm,
+            subscription=world.other_subscription,
+            invited_by=world.firm_admin.user,
+            sent_at=timezone.now() - 4 * DAY,
+        )
+        client.force_login(world.firm_admin.user)
+        page = client.get(reverse("clients:invite_existing")).text
+        assert "Påminn nu" in page and f'form="remind-offer-{offer.pk}"' in page
+        url = reverse("collaboration:remind_client_offer", args=[offer.pk])
+        response = client.post(url, follow=True)
+        assert "Påminnelse skickad till klara@example.se." in response.text
+        assert "påmind 1 gång" in response.text and "Påmind i dag" in response.text
+        assert (
+            OutboxMessage.objects.filter(
+                recipient="klara@example.se", subject__startswith="Påminnelse:"
+            ).count()
+            == 1
+        )
+
+    def test_another_firm_gets_404(self, client, world):
+        offer = JoinOffer.objects.create(
+            user=factories.UserFactory(),
+            kind=JoinOffer.Kind.CLIENT_USER,
+            firm=world.firm,
+            subscription=world.subscription,
+            invited_by=world.consultant.user,
+            sent_at=timezone.now(),
+        )
+        client.force_login(world.other_firm_consultant.user)
+        url = reverse("collaboration:remind_client_offer", args=[offer.pk])
+        assert client.post(url).status_code == 404
