@@ -82,7 +82,12 @@ class Reminder(models.Model):
     constraint makes each step, and "Påminn nu" once a day, happen once
     however many runs race for it."""
 
-    kind = models.CharField(_("typ"), max_length=20)
+    class Kind(models.TextChoices):
+        REQUEST = "request", _("Förfrågan om samarbete")  # to the subscription's sysadmins
+        OFFER = "offer", _("Inbjudan")  # a join offer, with its invitation link
+        WELCOME = "welcome", _("Välkomstlänk")  # a new customer's, to the primary contact
+
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
     item_id = models.PositiveBigIntegerField(_("id"))
     round = models.DateTimeField(_("skickad"))
     step = models.CharField(_("steg"), max_length=30)

@@ -155,6 +155,7 @@ RULES: dict[str, Rule] = {
     "collaboration:dismiss_request": lambda w, o: {"request_id": o["request"].pk},
     "collaboration:remind_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
     "collaboration:remind_client_offer": lambda w, o: {"offer_id": o["offer"].pk},
+    "collaboration:remind_welcome": lambda w, o: {"number": o["waiting"].number},
 }
 
 

@@ -13,8 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clients.models import Membership
-from collaboration.models import CollaborationRequest
-from collaboration.reminders.services import ItemKind
+from collaboration.models import CollaborationRequest, Coupling
 from collaboration.requests.selectors import request_for_firm
 from firm_portal.models import Consultant, Invitation, JoinOffer
 from firm_portal.paging import PagedRows
@@ -35,7 +34,7 @@ class SentState:
     bounced: tuple[str, ...] = ()
 
 
-def _reminders(kind: ItemKind, round_field: str) -> tuple[Coalesce, Exists]:
+def _reminders(kind: Reminder.Kind, round_field: str) -> tuple[Coalesce, Exists]:
     """Annotations of a queryset of items: `reminded` (this round's
     reminders) and `reminded_today` ("Påminn nu" used today)."""
     this_round = Reminder.objects.filter(
@@ -68,7 +67,7 @@ def firm_sent_requests(*, consultant: Consultant) -> QuerySet[CollaborationReque
 
 
 def sent_request_values(qs: QuerySet[CollaborationRequest]) -> QuerySet[Any, Any]:
-    reminded, reminded_today = _reminders(ItemKind.REQUEST, "created_at")
+    reminded, reminded_today = _reminders(Reminder.Kind.REQUEST, "created_at")
     return qs.annotate(reminded=reminded, reminded_today=reminded_today).values(
         "pk",
         "start_date",
@@ -172,39 +171,73 @@ def _open_links(offers: list[JoinOffer]) -> dict[int, datetime]:
     return links
 
 
+@dataclass(frozen=True)
+class _Sent:
+    pk: int
+    sent_at: datetime
+    expires_at: datetime | None
+    email: str
+
+
+def _states(kind: Reminder.Kind, items: list[_Sent]) -> dict[int, SentState]:
+    """The state of each item sent to one address: two queries, however many."""
+    now = timezone.now()
+    today = f"now:{today_in_stockholm()}"
+    reminders: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for item_id, round_, step in Reminder.objects.filter(
+        kind=kind, item_id__in=[item.pk for item in items]
+    ).values_list("item_id", "round", "step"):
+        reminders[item_id].append((round_, step))
+    bounced = addresses_bounced(
+        addresses=[item.email for item in items],
+        since=min((item.sent_at for item in items), default=now),
+    )
+    states = {}
+    for item in items:
+        bounced_at = bounced.get(item.email.lower())
+        this_round = [step for round_, step in reminders[item.pk] if round_ >= item.sent_at]
+        states[item.pk] = SentState(
+            sent_at=item.sent_at,
+            reminded=len(this_round),
+            reminded_today=today in this_round,
+            expires_at=item.expires_at,
+            expired=item.expires_at is not None and item.expires_at <= now,
+            bounced=(item.email,) if bounced_at and bounced_at >= item.sent_at else (),
+        )
+    return states
+
+
 def offer_states(*, offers: list[JoinOffer]) -> dict[int, SentState]:
     """The state of each of these pending offers (`user` selected): its
     reminders, its invitation link's expiry (an account without password),
     and whether its address bounced since it was sent. Three queries,
     however many offers."""
-    now = timezone.now()
-    today = f"now:{today_in_stockholm()}"
-    reminders: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for item_id, round_, step in Reminder.objects.filter(
-        kind=ItemKind.OFFER, item_id__in=[o.pk for o in offers]
-    ).values_list("item_id", "round", "step"):
-        reminders[item_id].append((round_, step))
-    bounced = addresses_bounced(
-        addresses=[o.user.email for o in offers],
-        since=min((o.sent_at for o in offers), default=now),
+    links = _open_links(offers)
+    return _states(
+        Reminder.Kind.OFFER,
+        [_Sent(o.pk, o.sent_at, links.get(o.pk), o.user.email) for o in offers],
     )
-    links = _open_links(offers) if offers else {}
-    states = {}
-    for offer in offers:
-        expires = links.get(offer.pk)
-        bounced_at = bounced.get(offer.user.email.lower())
-        this_round = [step for round_, step in reminders[offer.pk] if round_ >= offer.sent_at]
-        states[offer.pk] = SentState(
-            sent_at=offer.sent_at,
-            reminded=len(this_round),
-            reminded_today=today in this_round,
-            expires_at=expires,
-            expired=expires is not None and expires <= now,
-            bounced=(offer.user.email,) if bounced_at and bounced_at >= offer.sent_at else (),
-        )
-    return states
 
 
 def offers_with_states(*, offers: list[JoinOffer]) -> list[tuple[JoinOffer, SentState]]:
     states = offer_states(offers=offers) if offers else {}
     return [(offer, states[offer.pk]) for offer in offers]
+
+
+def welcome_states(*, couplings: list[Coupling]) -> list[tuple[Coupling, SentState | None]]:
+    """Collaborations awaiting the customer (each with `customer_acceptance`
+    and its `contact` selected), each with the state of its welcome link
+    (None without one). Two queries, however many."""
+    acceptances = {
+        coupling.pk: acceptance
+        for coupling in couplings
+        if (acceptance := getattr(coupling, "customer_acceptance", None)) is not None
+    }
+    states = _states(
+        Reminder.Kind.WELCOME,
+        [_Sent(a.pk, a.sent_at, a.expires_at, a.contact.email) for a in acceptances.values()],
+    )
+    return [
+        (coupling, states[acceptances[coupling.pk].pk] if coupling.pk in acceptances else None)
+        for coupling in couplings
+    ]

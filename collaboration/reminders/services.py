@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -44,17 +43,11 @@ from notifications.services import outbox_enqueue_email
 logger = logging.getLogger(__name__)
 
 
-class ItemKind(StrEnum):
-    REQUEST = "request"  # a collaboration request, to the subscription's sysadmins
-    OFFER = "offer"  # a join offer (consultant or client user), to the person asked
-    WELCOME = "welcome"  # a new customer's welcome link, to the primary contact
-
-
 @dataclass
 class Item:
     """An unanswered item, its row locked: whom to remind and how."""
 
-    kind: ItemKind
+    kind: Reminder.Kind
     pk: int
     round: datetime  # when it was (last) sent: the schedule counts from here
     expires_at: datetime | None
@@ -124,7 +117,7 @@ def _request_item(pk: int, *, skip_locked: bool) -> Item | None:
             )
 
     return Item(
-        ItemKind.REQUEST,
+        Reminder.Kind.REQUEST,
         pk,
         request.created_at,
         request.expires_at,
@@ -176,7 +169,7 @@ def _offer_item(pk: int, *, skip_locked: bool) -> Item | None:
         )
 
     return Item(
-        ItemKind.OFFER,
+        Reminder.Kind.OFFER,
         pk,
         link.sent_at if link is not None else offer.sent_at,
         link.expires_at if link is not None else None,
@@ -206,7 +199,7 @@ def _welcome_item(pk: int, *, skip_locked: bool) -> Item | None:
         new_customer_welcome(acceptance=acceptance, reminder=True)
 
     return Item(
-        ItemKind.WELCOME,
+        Reminder.Kind.WELCOME,
         pk,
         acceptance.sent_at,
         acceptance.expires_at,
@@ -216,10 +209,10 @@ def _welcome_item(pk: int, *, skip_locked: bool) -> Item | None:
     )
 
 
-LOADERS: dict[ItemKind, Callable[..., Item | None]] = {
-    ItemKind.REQUEST: _request_item,
-    ItemKind.OFFER: _offer_item,
-    ItemKind.WELCOME: _welcome_item,
+LOADERS: dict[Reminder.Kind, Callable[..., Item | None]] = {
+    Reminder.Kind.REQUEST: _request_item,
+    Reminder.Kind.OFFER: _offer_item,
+    Reminder.Kind.WELCOME: _welcome_item,
 }
 
 
@@ -253,7 +246,7 @@ def _remind(item: Item, step: str) -> bool:
     return True
 
 
-def _candidates(now: datetime) -> list[tuple[ItemKind, int]]:
+def _candidates(now: datetime) -> list[tuple[Reminder.Kind, int]]:
     """Unanswered items some step may have come for (each is checked again
     under its lock)."""
     first = timedelta(days=min(settings.REMINDER_DAYS))
@@ -273,9 +266,9 @@ def _candidates(now: datetime) -> list[tuple[ItemKind, int]]:
         coupling__status=Coupling.Status.AWAITING_CUSTOMER,
     )
     return [
-        *((ItemKind.REQUEST, pk) for pk in requests.values_list("pk", flat=True)),
-        *((ItemKind.OFFER, pk) for pk in offers.values_list("pk", flat=True)),
-        *((ItemKind.WELCOME, pk) for pk in welcomes.values_list("pk", flat=True)),
+        *((Reminder.Kind.REQUEST, pk) for pk in requests.values_list("pk", flat=True)),
+        *((Reminder.Kind.OFFER, pk) for pk in offers.values_list("pk", flat=True)),
+        *((Reminder.Kind.WELCOME, pk) for pk in welcomes.values_list("pk", flat=True)),
     ]
 
 
@@ -296,7 +289,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def _remind_if_due(kind: ItemKind, pk: int, now: datetime) -> bool:
+def _remind_if_due(kind: Reminder.Kind, pk: int, now: datetime) -> bool:
     # Locked by another run right now: that run reminds it, if anyone does.
     item = LOADERS[kind](pk, skip_locked=True)
     if item is None:
@@ -305,7 +298,7 @@ def _remind_if_due(kind: ItemKind, pk: int, now: datetime) -> bool:
     return step is not None and _remind(item, step)
 
 
-def reminder_send_now(*, kind: ItemKind, item_id: int) -> list[User]:
+def reminder_send_now(*, kind: Reminder.Kind, item_id: int) -> list[User]:
     """ "Påminn nu" (the caller fetched the item through its scoped selector):
     at most once a day per item, within the resend caps. Returns who was
     reminded; raises ReminderRefused, with nothing sent."""

@@ -22,6 +22,7 @@ urlpatterns = [
         name="dismiss_request",
     ),
     path("byra/inbjudningar/<int:offer_id>/paminn/", views.remind_offer, name="remind_offer"),
+    path("samarbeten/<int:number>/paminn/", views.remind_welcome, name="remind_welcome"),
     path(
         "klienter/inbjudningar/<int:offer_id>/paminn/",
         views.remind_client_offer,

@@ -9,17 +9,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.bulk_invitations import pending_client_offer
+from collaboration.models import CustomerAcceptance
+from collaboration.new_customer.selectors import awaiting_collaboration_for_consultant
 from collaboration.reminders import selectors, services
-from collaboration.reminders.services import ItemKind, ReminderRefused
+from collaboration.reminders.services import ReminderRefused
 from collaboration.requests.services import CollaborationError
 from collaboration.requests.views import no_seat_page
-from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import User
 from firm_portal.selectors import firm_join_offer, require_consultant, seated_consultant
+from notifications.models import Reminder
 
 
 def _reminded_text(users: list[User]) -> str:
@@ -35,7 +39,9 @@ def remind_request(request: AuthenticatedHttpRequest, request_id: int) -> HttpRe
     consultant = require_consultant(user=request.user)
     sent = selectors.request_for_sender(consultant=consultant, request_id=request_id)
     try:
-        notice = _reminded_text(services.reminder_send_now(kind=ItemKind.REQUEST, item_id=sent.pk))
+        notice = _reminded_text(
+            services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=sent.pk)
+        )
         level = "success"
     except ReminderRefused as refused:
         notice, level = refused.message, "error"
@@ -92,7 +98,7 @@ def remind_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpRespon
     if not actor.sees_all_clients:
         raise PermissionDenied(_("Bara byråns administratörer kan administrera användare."))
     try:
-        reminded = services.reminder_send_now(kind=ItemKind.OFFER, item_id=offer.pk)
+        reminded = services.reminder_send_now(kind=Reminder.Kind.OFFER, item_id=offer.pk)
     except ReminderRefused as refused:
         messages.error(request, refused.message)
     else:
@@ -110,9 +116,29 @@ def remind_client_offer(request: AuthenticatedHttpRequest, offer_id: int) -> Htt
         return no_seat_page(request)
     offer = pending_client_offer(consultant=consultant, offer_id=offer_id)
     try:
-        reminded = services.reminder_send_now(kind=ItemKind.OFFER, item_id=offer.pk)
+        reminded = services.reminder_send_now(kind=Reminder.Kind.OFFER, item_id=offer.pk)
     except ReminderRefused as refused:
         messages.error(request, refused.message)
     else:
         messages.success(request, _reminded_text(reminded))
     return redirect("clients:invite_existing")
+
+
+@login_required
+@require_POST
+def remind_welcome(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """ "Påminn nu" on a new customer's welcome link ("Väntar på kundens
+    godkännande"): the same link again, not a new one."""
+    consultant = require_consultant(user=request.user)
+    coupling = awaiting_collaboration_for_consultant(consultant=consultant, number=number)
+    acceptance = CustomerAcceptance.objects.filter(coupling=coupling).first()
+    try:
+        if acceptance is None:
+            raise ReminderRefused(_("Det finns ingen primärkontakt att skicka till."))
+        reminded = services.reminder_send_now(kind=Reminder.Kind.WELCOME, item_id=acceptance.pk)
+    except ReminderRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _reminded_text(reminded))
+    fallback = reverse("collaboration:new_customer_done", kwargs={"number": number})
+    return redirect(next_url(request, fallback=fallback))

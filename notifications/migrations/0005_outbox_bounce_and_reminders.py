@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='Reminder',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=20, verbose_name='typ')),
+                ('kind', models.CharField(choices=[('request', 'Förfrågan om samarbete'), ('offer', 'Inbjudan'), ('welcome', 'Välkomstlänk')], max_length=20, verbose_name='typ')),
                 ('item_id', models.PositiveBigIntegerField(verbose_name='id')),
                 ('round', models.DateTimeField(verbose_name='skickad')),
                 ('step', models.CharField(max_length=30, verbose_name='steg')),

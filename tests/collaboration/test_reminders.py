@@ -7,12 +7,13 @@ Time is moved by moving the items back: their sent and expiry times."""
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.utils import timezone
 
 from collaboration.models import CollaborationRequest, CustomerAcceptance
 from collaboration.reminders import services
-from collaboration.reminders.services import ItemKind, ReminderRefused, due_step
-from firm_portal.invitations.services import join_offer_decline
+from collaboration.reminders.services import ReminderRefused, due_step
+from firm_portal.invitations.services import SALT, invitation_check, join_offer_decline
 from firm_portal.metrics import REMINDERS_SENT
 from firm_portal.models import Invitation, JoinOffer
 from firm_portal.services import consultant_invite
@@ -47,7 +48,7 @@ def reminders_to(address: str) -> list[str]:
     )
 
 
-def steps(kind: ItemKind, pk: int) -> list[str]:
+def steps(kind: Reminder.Kind, pk: int) -> list[str]:
     return list(
         Reminder.objects.filter(kind=kind, item_id=pk).order_by("pk").values_list("step", flat=True)
     )
@@ -106,7 +107,7 @@ class TestRequests:
         )
         assert services.reminders_send_due() == 1
         assert services.reminders_send_due() == 0
-        assert steps(ItemKind.REQUEST, request.pk) == ["after:3", "after:10", "before:2"]
+        assert steps(Reminder.Kind.REQUEST, request.pk) == ["after:3", "after:10", "before:2"]
         assert len(reminders_to(world.sysadmin.email)) == 3
 
     def test_nothing_before_three_days(self, world):
@@ -117,7 +118,7 @@ class TestRequests:
     def test_a_missed_step_is_skipped_not_sent_late(self, world):
         request = request_sent_days_ago(world, 11)
         assert services.reminders_send_due() == 1
-        assert steps(ItemKind.REQUEST, request.pk) == ["after:10"]
+        assert steps(Reminder.Kind.REQUEST, request.pk) == ["after:10"]
 
     def test_answering_stops_the_reminders(self, world):
         request = request_sent_days_ago(world, 3.5)
@@ -159,20 +160,20 @@ class TestRequests:
 class TestRemindNow:
     def test_once_a_day(self, world):
         request = request_sent_days_ago(world, 1)
-        reminded = services.reminder_send_now(kind=ItemKind.REQUEST, item_id=request.pk)
+        reminded = services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=request.pk)
         assert reminded == [world.sysadmin]
         with pytest.raises(ReminderRefused) as refused:
-            services.reminder_send_now(kind=ItemKind.REQUEST, item_id=request.pk)
+            services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=request.pk)
         assert refused.value.message == (
             "Du har redan påmint om den här i dag. Du kan påminna igen i morgon."
         )
         assert len(reminders_to(world.sysadmin.email)) == 1
-        assert len(steps(ItemKind.REQUEST, request.pk)) == 1
+        assert len(steps(Reminder.Kind.REQUEST, request.pk)) == 1
 
     def test_refused_when_expired(self, world):
         request = request_sent_days_ago(world, 31)
         with pytest.raises(ReminderRefused) as refused:
-            services.reminder_send_now(kind=ItemKind.REQUEST, item_id=request.pk)
+            services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=request.pk)
         assert refused.value.message == "Den har gått ut. Använd Skicka igen i stället."
         assert reminders_to(world.sysadmin.email) == []
 
@@ -182,7 +183,7 @@ class TestRemindNow:
             status=CollaborationRequest.Status.APPROVED
         )
         with pytest.raises(ReminderRefused) as refused:
-            services.reminder_send_now(kind=ItemKind.REQUEST, item_id=request.pk)
+            services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=request.pk)
         assert refused.value.message == (
             "Den är redan besvarad eller återkallad. Ingen påminnelse skickades."
         )
@@ -197,7 +198,7 @@ class TestRemindNow:
             bounced_at=timezone.now(),
         )
         with pytest.raises(ReminderRefused) as refused:
-            services.reminder_send_now(kind=ItemKind.REQUEST, item_id=request.pk)
+            services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=request.pk)
         assert refused.value.message == (
             f"E-post till {world.sysadmin.email} kommer inte fram (adressen tar inte emot "
             "e-post). Ingen påminnelse skickades."
@@ -207,9 +208,9 @@ class TestRemindNow:
         settings.RESENDS_PER_RECIPIENT_PER_DAY = 1
         first = request_sent_days_ago(world, 1)
         other_firm = factories.CollaborationRequestFactory(subscription=world.subscription)
-        services.reminder_send_now(kind=ItemKind.REQUEST, item_id=first.pk)
+        services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=first.pk)
         with pytest.raises(ReminderRefused) as refused:
-            services.reminder_send_now(kind=ItemKind.REQUEST, item_id=other_firm.pk)
+            services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=other_firm.pk)
         assert refused.value.message == (
             f"Inget skickades: {world.sysadmin.email} kan få högst 1 påminnelse per dygn. "
             "Försök igen senare."
@@ -264,10 +265,14 @@ class TestOffers:
         assert services.reminders_send_due() == 0
         reminder = OutboxMessage.objects.filter(recipient="nina@example.se").latest("pk")
         assert reminder.subject.startswith("Påminnelse: Du är inbjuden som konsult på")
-        link = first.body_text.split("/inbjudan/")[1].split()[0]
-        assert link in reminder.body_text  # the same link: not renewed, not extended
+        first_token = first.body_text.split("/inbjudan/")[1].split("/")[0]
+        token = reminder.body_text.split("/inbjudan/")[1].split("/")[0]
+        # The same link (invitation and nonce), neither renewed nor extended:
+        # the first e-mail's link still works.
+        assert signing.loads(token, salt=SALT) == signing.loads(first_token, salt=SALT)
+        assert invitation_check(token=first_token).problem == ""
         invitation.refresh_from_db()
-        assert invitation.nonce and invitation.expires_at < timezone.now() + 11 * DAY
+        assert invitation.expires_at < timezone.now() + 11 * DAY
 
     def test_existing_account_declining_stops_reminders(self, world):
         consultant_invite(actor=world.firm_admin, full_name="", email=world.client_user.email)
@@ -281,7 +286,7 @@ class TestOffers:
         offer = JoinOffer.objects.get(user=world.client_user)
         JoinOffer.objects.filter(pk=offer.pk).update(sent_at=offer.sent_at - 40 * DAY)
         assert services.reminders_send_due() == 1
-        assert steps(ItemKind.OFFER, offer.pk) == ["after:10"]
+        assert steps(Reminder.Kind.OFFER, offer.pk) == ["after:10"]
 
 
 class TestWelcome:
@@ -297,7 +302,7 @@ class TestWelcome:
         reminder = welcome()
         assert reminder.subject.startswith("Påminnelse: godkänn villkoren för Nya Kunden AB")
         assert token_of(reminder) == link
-        assert steps(ItemKind.WELCOME, acceptance.pk) == ["after:3"]
+        assert steps(Reminder.Kind.WELCOME, acceptance.pk) == ["after:3"]
 
     def test_accepting_stops_the_reminders(self, world, prices):
         subscription = create(world)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from collaboration.models import CollaborationRequest
 from collaboration.reminders import services
-from collaboration.reminders.services import ItemKind, ReminderRefused
+from collaboration.reminders.services import ReminderRefused
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
 
@@ -70,7 +70,7 @@ def test_overlapping_runs_send_one_reminder(world):
 def test_simultaneous_remind_now_sends_one(world):
     request = _request(world, 1)
     results = _in_threads(
-        lambda: services.reminder_send_now(kind=ItemKind.REQUEST, item_id=request.pk)
+        lambda: services.reminder_send_now(kind=Reminder.Kind.REQUEST, item_id=request.pk)
     )
     refused = "Du har redan påmint om den här i dag. Du kan påminna igen i morgon."
     assert results.count(refused) == THREADS - 1

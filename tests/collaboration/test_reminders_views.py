@@ -13,9 +13,11 @@ from firm_portal.models import JoinOffer
 from firm_portal.services import consultant_invite
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
+from tests.collaboration.test_new_customer import create, prices
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
+__all__ = ["prices"]  # the fixture
 
 
 def sent(world, days: float = 1, **fields):  # type: ignore[no-untyped-def]
@@ -232,3 +234,24 @@ class TestClientUserOffers:
         client.force_login(world.other_firm_consultant.user)
         url = reverse("collaboration:remind_client_offer", args=[offer.pk])
         assert client.post(url).status_code == 404
+
+
+class TestWelcome:
+    def test_awaiting_list_shows_state_and_reminds(self, client, world, prices):
+        subscription = create(world)
+        client.force_login(world.consultant.user)
+        page = client.get(reverse("collaboration:new_customer")).text
+        assert "Väntar på kundens godkännande" in page and "går ut " in page
+        url = reverse("collaboration:remind_welcome", args=[subscription.number])
+        response = client.post(url, {"next": reverse("collaboration:new_customer")}, follow=True)
+        assert "Påminnelse skickad till karin@nyakunden.se." in response.text
+        assert "påmind 1 gång" in response.text and "Påmind i dag" in response.text
+        again = client.post(url, follow=True)
+        assert "Du har redan påmint om den här i dag." in again.text
+
+    def test_another_firm_gets_404(self, client, world, prices):
+        subscription = create(world)
+        client.force_login(world.other_firm_consultant.user)
+        url = reverse("collaboration:remind_welcome", args=[subscription.number])
+        assert client.post(url).status_code == 404
+        assert not Reminder.objects.exists()
