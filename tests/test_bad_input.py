@@ -482,6 +482,13 @@ NO_TYPED_INPUT = {
     "firm_set_roles": "two checkboxes",
     "firm_offboard": "a confirmation button",
     "collaboration:withdraw_request": "a button",
+    # Flow 8: buttons; "Påminn nu" on a welcome link reads only `next` (next_url's rules).
+    "collaboration:remind_request": "a button",
+    "collaboration:send_request_again": "a button",
+    "collaboration:dismiss_request": "a button",
+    "collaboration:remind_offer": "a button",
+    "collaboration:remind_client_offer": "a button",
+    "collaboration:remind_welcome": "a button (and `next`, as new_customer_resend)",
     "collaboration:approve_request": "a button",
     "collaboration:reject_request": "a button",
     "clients:permissions": "a grid of level choices; unknown levels are refused per cell",

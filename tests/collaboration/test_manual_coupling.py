@@ -828,9 +828,10 @@ class TestSupportGroup:
         # (or knowingly denied) a view permission on it.
         # The latest migration that runs the group's rule (licensing 0007,
         # collaboration 0009 and firm_portal 0006 run it again for the models
-        # they add, collaboration 0010 for JoinOffer and CustomerAcceptance).
+        # they add, collaboration 0010 for JoinOffer and CustomerAcceptance,
+        # collaboration 0017 for notifications.Reminder).
         state = MigrationExecutor(connection).loader.project_state(
-            ("collaboration", "0010_customer_acceptance")
+            ("collaboration", "0017_request_expiry_handled")
         )
         Group.objects.filter(name="Support").delete()
         support_migration.support_group_ensure(state.apps, "default")
