@@ -1,6 +1,6 @@
 """Flow 4, "Bjud in klientanvändare": a firm asks people in bulk to join the
 clients where it has system-administrator rights and the client has no
-users of its own (join offers: firm_portal/invitations/services.py)."""
+users of its own (join offers: clients/invitations/services.py)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,16 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clients.models import Membership, Subscription
-from clients.selectors import record_denied
-from firm_portal.emails import normalize_email
-from firm_portal.invitations.services import (
+from clients.invitations.services import (
     invitation_email,
     invitations_create_many,
     join_offer_email,
     join_offer_resend,
 )
-from firm_portal.models import Consultant, JoinOffer, User
+from clients.models import JoinOffer, Membership, Subscription
+from clients.selectors import record_denied
+from firm_portal.emails import normalize_email
+from firm_portal.models import Consultant, User
 from firm_portal.request_data import parse_id
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_check
 from firm_portal.sms_allowance import SmsAllowance, firm_sms_allowance

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.validators import validate_org_number
 from firm_portal.choices import display_method
+from firm_portal.org_numbers import validate_org_number
 from firm_portal.request_data import search_digits, search_number, validate_date_in_range
 from firm_portal.timeutils import today_in_stockholm
 
@@ -68,10 +68,9 @@ def visible_to_q(consultant: "Consultant", subscription: str = "pk") -> Q:
     path to the subscription's id in the model filtered."""
     if consultant.sees_all_clients:
         return Q()
-    assignment_model = apps.get_model("firm_portal", "ClientAssignment")
     return Q(
         Exists(
-            assignment_model.objects.filter(
+            ClientAssignment.objects.filter(
                 subscription_id=OuterRef(subscription), consultant=consultant
             )
         )
@@ -331,3 +330,171 @@ class SubscriptionLicense(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program}: {self.seats}"
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a new user set a password.
+
+    The link carries a signed (invitation id, nonce); the nonce changes on
+    every resend and is cleared on acceptance, so only the newest link works
+    and only once.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("inbjuden av"),
+    )
+    firm = models.ForeignKey(
+        "firm_portal.Firm",
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        null=True,
+        blank=True,
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        null=True,
+        blank=True,
+    )
+    nonce = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    expires_at = models.DateTimeField(_("går ut"))
+    accepted_at = models.DateTimeField(_("accepterad"), null=True, blank=True)
+    # Set when the offer it came with is withdrawn ("Återkalla inbjudan"):
+    # the link then says so, and sets no password.
+    withdrawn_at = models.DateTimeField(_("återkallad"), null=True, blank=True)
+
+    class Meta:
+        db_table = (
+            "firm_portal_invitation"  # made in firm_portal; moved here without moving the rows
+        )
+        verbose_name = _("inbjudan")
+        verbose_name_plural = _("inbjudningar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = _("accepterad") if self.accepted_at else _("öppen")
+        return f"{self.user.email} ({state})"
+
+
+class JoinOffer(models.Model):
+    """A person *asked* to join a client's subscription (as a client user,
+    "Bjud in klientanvändare") or a firm (as a consultant, "Lägg till
+    användare"). Nothing about the account changes when it is made: the
+    membership or consultant role exists only once the person accepts,
+    logged in as themselves ("Inbjudningar" on their start page), or, for an
+    account made with the offer, by choosing a password through the
+    invitation link that went to their own e-mail address."""
+
+    class Kind(models.TextChoices):
+        CLIENT_USER = "client_user", _("Klientanvändare")
+        CONSULTANT = "consultant", _("Konsult")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar på svar")
+        ACCEPTED = "accepted", _("Accepterad")
+        DECLINED = "declined", _("Avböjd")
+        WITHDRAWN = "withdrawn", _("Återkallad")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_offers"
+    )
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    # The firm that asks; for a consultant the firm to join as well.
+    firm = models.ForeignKey(
+        "firm_portal.Firm", on_delete=models.CASCADE, related_name="join_offers"
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.CASCADE,
+        related_name="join_offers",
+        null=True,
+        blank=True,
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("inbjuden av"),
+    )
+    # Named system administrator on a manual coupling's paper form: accepting
+    # makes the person a sysadmin of the subscription (collaboration/manual/perform.py).
+    as_sysadmin = models.BooleanField(_("som systemadministratör"), default=False, db_default=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("skickad"))
+    decided_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+
+    class Meta:
+        db_table = (
+            "firm_portal_joinoffer"  # made in firm_portal; moved here without moving the rows
+        )
+        verbose_name = _("inbjudan att gå med")
+        verbose_name_plural = _("inbjudningar att gå med")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "subscription"],
+                condition=Q(status="pending", kind="client_user"),
+                name="join_offer_one_pending_per_subscription",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "firm"],
+                condition=Q(status="pending", kind="consultant"),
+                name="join_offer_one_pending_per_firm",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="client_user", subscription__isnull=False)
+                | Q(kind="consultant", subscription__isnull=True),
+                name="join_offer_target_matches_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=Q(status="pending"), name="join_offer_pending_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} → {self.subscription or self.firm} ({self.get_status_display()})"
+
+
+class ClientAssignment(models.Model):
+    """Which of the firm's clients (subscriptions) a consultant works with."""
+
+    consultant = models.ForeignKey(
+        "firm_portal.Consultant", on_delete=models.CASCADE, related_name="assignments"
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="assignments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Made in firm_portal; moved here without moving the rows.
+        db_table = "firm_portal_clientassignment"
+        verbose_name = _("klienttilldelning")
+        verbose_name_plural = _("klienttilldelningar")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultant", "subscription"], name="assignment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultant} → {self.subscription}"

@@ -21,8 +21,8 @@ from clients.models import (
     live_membership_q,
     seats_used_of,
 )
-from collaboration.ledger.services import ledger_record_denied
 from firm_portal.models import User
+from ledger.services import ledger_record_denied
 
 
 def subscriptions_left_without_sysadmin(*, leaving: Iterable[Membership]) -> dict[int, bool]:

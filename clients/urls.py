@@ -1,24 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
-from clients import invite_views, views
+from clients import views
 
 app_name = "clients"
 
 urlpatterns = [
-    path("klienter/bjud-in/", invite_views.invite_start, name="invite_start"),
-    path("klienter/bjud-in/nya/", invite_views.invite_new, name="invite_new"),
-    path(
-        "klienter/bjud-in/nya/<int:subscription_id>/anvandarnamn/",
-        invite_views.invite_username,
-        name="invite_username",
-    ),
-    path("klienter/bjud-in/resultat/", invite_views.invite_result, name="invite_result"),
-    path("klienter/bjud-in/befintliga/", invite_views.invite_existing, name="invite_existing"),
-    path(
-        "klienter/bjud-in/befintliga/<int:offer_id>/aterkalla/",
-        invite_views.withdraw_offer,
-        name="withdraw_offer",
-    ),
+    # "Bjud in klientanvändare" (clients/invitations/).
+    path("", include("clients.invitations.urls")),
     path("abonnemang/<int:number>/behorigheter/", views.permissions, name="permissions"),
     path(
         "abonnemang/<int:number>/behorigheter/<int:membership_id>/program/<slug:program_code>/",

@@ -25,6 +25,7 @@ from clients.models import Level, Membership, Program, ProgramLevel, Subscriptio
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.timeutils import today_in_stockholm
 from licensing.reports import license_quote
+from licensing.services import license_add_and_grant
 
 PERMISSIONS_TEMPLATE = "clients/permissions.html"
 USERS_TEMPLATE = "clients/users.html"
@@ -308,7 +309,7 @@ def _add_license_confirmed(
     level: str,
 ) -> HttpResponse:
     try:
-        license_row, granted = services.license_add_and_grant(
+        license_row, granted = license_add_and_grant(
             actor=request.user,
             subscription=subscription,
             program=program,

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+import collaboration.ledger.admin  # registers the access ledger's admins
 import collaboration.manual.admin  # noqa: F401  (registers the support staff's admins)
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.admin_search import OrgNumberSearchMixin

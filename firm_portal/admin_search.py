@@ -1,7 +1,7 @@
 """Support's searches in Django admin find an organisationsnummer however it
 is typed: 5561417071, 556141-7071, 16556141-7071 or 165561417071 all find
 the stored 556141-7071 (the same rule as "Ny klient",
-`clients.validators.normalize_org_number`)."""
+`firm_portal.org_numbers.normalize_org_number`)."""
 
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from clients.validators import normalize_org_number
+from firm_portal.org_numbers import normalize_org_number
 
 ORG_NUMBER_FIELDS = frozenset({"org_number", "recipient_org_number", "customer_org_number"})
 

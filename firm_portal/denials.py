@@ -1,39 +1,9 @@
-"""Denied attempts by people who are no consultant at all.
+"""Firm pages answer 404 to anyone without a consultant role: `require_consultant`
+(firm_portal/selectors.py) raises `NotAConsultant`, and the middleware in
+clients/middleware.py logs the attempt when the URL names a subscription."""
 
-Firm pages answer 404 to anyone without a consultant role, before the object
-in the URL is looked up, so the selector that would log the attempt never
-runs. `require_consultant` raises `NotAConsultant`, and this middleware writes
-the one ledger event for it when the URL names an object (a page without one,
-like the start of "Ny klient", is not an attempt on anyone). By convention a
-URL's `number` is always an abonnemangsnummer."""
-
-from collections.abc import Callable
-
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404
 
 
 class NotAConsultant(Http404):
     pass
-
-
-class NotAConsultantLedgerMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        match = request.resolver_match
-        if not isinstance(exception, NotAConsultant) or match is None or not match.kwargs:
-            return
-        from clients.selectors import record_denied
-
-        # The address tried (numbers only: these pages take no tokens), which
-        # the ledger shows as it is; a view name would read as code.
-        record_denied(
-            user=request.user,  # type: ignore[arg-type]
-            subscription_number=match.kwargs.get("number"),
-            what="page",
-            path=request.path[:200],
-        )

@@ -12,6 +12,7 @@ from firm_portal.emails import NormalizedEmailField, normalize_email
 from firm_portal.models import User
 from firm_portal.phone import normalize_mobile
 from firm_portal.selectors import account_ended_by, offers_despite_ending
+from notifications.services import outbox_enqueue_email
 
 logger = logging.getLogger(__name__)
 
@@ -166,8 +167,6 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        from notifications.services import outbox_enqueue_email
-
         user_id = context["user"].pk  # type: ignore[attr-defined]
         if not password_reset_email_allowed(user_id):
             logger.info("Password reset e-mail to user %s not sent: hourly limit", user_id)

@@ -4,17 +4,9 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from clients.models import Membership, Subscription
+from clients.models import ClientAssignment, Invitation, JoinOffer, Membership, Subscription
 from firm_portal.denials import NotAConsultant
-from firm_portal.models import (
-    ClientAssignment,
-    Consultant,
-    ConsultantOffboarding,
-    Firm,
-    Invitation,
-    JoinOffer,
-    User,
-)
+from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
 
 _UNSET = object()
 

@@ -8,11 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clients.models import Membership, Subscription
-from collaboration.ledger.services import Kind, ledger_record
-from collaboration.models import AccessEvent, Coupling
-from firm_portal.emails import normalize_email
-from firm_portal.invitations.services import (
+from clients.invitations.services import (
     invitation_create,
     invitation_email,
     invitation_renew,
@@ -20,8 +16,13 @@ from firm_portal.invitations.services import (
     join_offer_resend,
     offer_context,
 )
-from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
+from clients.models import ClientAssignment, Invitation, JoinOffer, Membership, Subscription
+from collaboration.models import Coupling
+from firm_portal.emails import normalize_email
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, resends_count
+from ledger.models import AccessEvent
+from ledger.services import Kind, ledger_record
 from licensing.models import ClientManagerSeatChange
 
 MAX_SEAT_CHANGE = 500

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "firm_portal",
     "clients",
     "collaboration",
+    "ledger",
     "licensing",
     "notifications",
     "django.contrib.admin",
@@ -79,8 +80,8 @@ MIDDLEWARE = [
     # An ended person answering another firm's invitations: nothing else
     # (firm_portal/offers_only.py).
     "firm_portal.offers_only.OffersOnlyMiddleware",
-    # Logs firm pages tried by someone who is no consultant (firm_portal/denials.py).
-    "firm_portal.denials.NotAConsultantLedgerMiddleware",
+    # Logs firm pages tried by someone who is no consultant (clients/middleware.py).
+    "clients.middleware.NotAConsultantLedgerMiddleware",
     # Last, as django-axes requires: it turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -443,7 +444,7 @@ PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", defau
 if PASSWORD_RESET_EMAILS_PER_HOUR < 1:
     raise ImproperlyConfigured("PASSWORD_RESET_EMAILS_PER_HOUR must be 1 or more")
 # Denied attempts are counted per actor, subscription and window; the ledger
-# gets one "Nekad åtkomst" event per window (collaboration.ledger).
+# gets one "Nekad åtkomst" event per window (ledger.services).
 DENIED_ATTEMPTS_WINDOW_SECONDS = env.int("DENIED_ATTEMPTS_WINDOW_SECONDS", default=3600)
 if DENIED_ATTEMPTS_WINDOW_SECONDS <= 0:
     raise ImproperlyConfigured("DENIED_ATTEMPTS_WINDOW_SECONDS must be a positive number")

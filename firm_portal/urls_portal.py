@@ -54,5 +54,5 @@ urlpatterns = [
     path("inbjudningar/<int:offer_id>/ga-med/", views.join_offer_accept, name="join_offer_accept"),
     path("inbjudningar/<int:offer_id>/avboj/", views.join_offer_decline, name="join_offer_decline"),
     path("", include("firm_portal.firm_users.urls")),
-    path("", include("firm_portal.offboarding.urls")),
+    path("", include("clients.offboarding.urls")),
 ]

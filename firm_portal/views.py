@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.invitations import services
+from clients.models import JoinOffer
 from collaboration.client_list.selectors import start_page_clients
 from collaboration.reminders.selectors import start_page_sent
 from collaboration.requests.selectors import start_page_access
@@ -18,8 +20,6 @@ from firm_portal.forms import (
     ended_account_message,
 )
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.invitations import services
-from firm_portal.models import JoinOffer
 from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
 from firm_portal.selectors import (
     account_ended_by,

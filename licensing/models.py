@@ -63,7 +63,7 @@ class FirmCharge(models.Model):
     """A one-off fee on the firm's next invoice, such as a manual coupling.
 
     Invoicing picks the rows with no `invoiced_at` and stamps them; a manual
-    coupling can be charged at most once (the one-to-one below)."""
+    coupling can be charged at most once (the unique id below)."""
 
     class Source(models.TextChoices):
         MANUAL_COUPLING = "manual_coupling", _("Manuell koppling")
@@ -79,13 +79,11 @@ class FirmCharge(models.Model):
     )
     description = models.CharField(_("beskrivning"), max_length=200)
     source = models.CharField(_("källa"), max_length=40, choices=Source.choices)
-    manual_coupling = models.OneToOneField(
-        "collaboration.ManualCoupling",
-        on_delete=models.PROTECT,
-        related_name="charge",
-        null=True,
-        blank=True,
-        verbose_name=_("manuell koppling"),
+    # The manual coupling charged (collaboration.ManualCoupling), by id: billing
+    # sits below collaboration and points at none of its models (README,
+    # "Layers"). Unique: a manual coupling is charged at most once.
+    manual_coupling_id = models.BigIntegerField(
+        _("manuell koppling"), null=True, blank=True, unique=True
     )
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
     invoiced_at = models.DateTimeField(_("fakturerad"), null=True, blank=True)
@@ -97,7 +95,7 @@ class FirmCharge(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="firm_charge_amount_positive"),
             models.CheckConstraint(
-                condition=~Q(source="manual_coupling") | Q(manual_coupling__isnull=False),
+                condition=~Q(source="manual_coupling") | Q(manual_coupling_id__isnull=False),
                 name="firm_charge_manual_coupling_has_source",
             ),
         ]

@@ -32,14 +32,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Plan, Program, ProgramLevel, Subscription, SubscriptionLicense
-from collaboration.models import AccessEvent, Coupling
+from collaboration.models import Coupling
 from firm_portal.models import Firm
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
 from licensing.costs import BookPrices, CostLine, Seats, monthly_cost
 from licensing.models import BillingChange, Recipient, ResellerAgreement, SubscriptionBilling
 from licensing.pricing import Month, PriceBook, PriceMissing
@@ -293,8 +294,8 @@ def _report(
                 (event.subscription_id, code),  # type: ignore[arg-type]
                 int((after.get("unused_before") or {}).get(code, 0)),
             )
-        if event.firm is not None:
-            ended_firms[event.subscription_id].add(event.firm.name)  # type: ignore[index]
+        if event.firm_name is not None:  # type: ignore[attr-defined]
+            ended_firms[event.subscription_id].add(event.firm_name)  # type: ignore[attr-defined,index]
     ids = unused_ids | {sid for sid, _code in freed}
     subscriptions = {
         s.pk: s
@@ -368,7 +369,11 @@ def _report(
 
 
 def _ended_events() -> QuerySet[AccessEvent]:
-    return AccessEvent.objects.filter(kind=AccessEvent.Kind.COUPLING_ENDED).select_related("firm")
+    """Ended couplings in the ledger, with the firm's name (the ledger keeps its id)."""
+    firm = Firm.objects.filter(pk=OuterRef("firm_id"))
+    return AccessEvent.objects.filter(kind=AccessEvent.Kind.COUPLING_ENDED).annotate(
+        firm_name=Subquery(firm.values("name")[:1])
+    )
 
 
 def unused_licenses_for_firm(*, firm: Firm, on: date | None = None) -> UnusedLicenseReport:
@@ -381,7 +386,7 @@ def unused_licenses_for_firm(*, firm: Firm, on: date | None = None) -> UnusedLic
     )
     events = list(
         _ended_events().filter(
-            firm=firm, occurred_at__gte=timezone.now() - timedelta(days=LEFT_BEHIND_DAYS)
+            firm_id=firm.pk, occurred_at__gte=timezone.now() - timedelta(days=LEFT_BEHIND_DAYS)
         )
     )
     return _report(unused_ids=live, left_events=events, on=on)
@@ -393,7 +398,7 @@ def unused_licenses_for_subscription(
     """For a subscription's sysadmins: its unused seats, and the seats left
     behind by every collaboration that has ended in it."""
     on = on or today_in_stockholm()
-    events = list(_ended_events().filter(subscription=subscription))
+    events = list(_ended_events().filter(subscription_id=subscription.pk))
     return _report(unused_ids={subscription.pk}, left_events=events, on=on)
 
 

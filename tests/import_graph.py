@@ -12,20 +12,25 @@ run against the target order of the README, which block a `layers` contract.
 """
 
 import ast
+import configparser
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import django
 import grimp
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications")
+APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications", "ledger")
 
-# The target order (README, "Layers"), highest first, with today's modules
-# sorted into it: firm_portal holds both the composition root (settings, root
-# urls, Celery app, seed commands) on top and people and firms low down.
+# The order (README, "Layers"), highest first, with the modules sorted into
+# it: firm_portal holds the composition root (settings, root urls, Celery app,
+# seed commands) on top, people and firms in the middle and the shared
+# helpers (those of `helpers-import-no-domain` in .importlinter) at the bottom.
 PROJECT_MODULES = (
     "firm_portal.settings",
     "firm_portal.urls",
@@ -35,10 +40,6 @@ PROJECT_MODULES = (
     "firm_portal.gunicorn_conf",
     "firm_portal.management",
 )
-# The access ledger (its services; its model, AccessEvent, is in collaboration.models;
-# its text and views are collaboration's and pages) lives in collaboration today; its
-# place is at the bottom, beside notifications (same rank: neither is above the other).
-LEDGER_MODULES = ("collaboration.ledger", "collaboration.ledger.services")
 LAYERS = (
     ("project",),
     ("pages",),
@@ -47,7 +48,17 @@ LAYERS = (
     ("clients",),
     ("firm_portal",),
     ("ledger", "notifications"),
+    ("helpers",),
 )
+
+
+@cache
+def helper_modules() -> frozenset[str]:
+    """firm_portal's shared helpers, as .importlinter's helpers contract lists them."""
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / ".importlinter", encoding="utf-8")
+    listed = parser["importlinter:contract:helpers-import-no-domain"]["source_modules"]
+    return frozenset(listed.split())
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,8 @@ def layer_of(module: str) -> str:
     last = module.rsplit(".", 1)[-1]
     if last in ("views", "urls", "urls_portal") or last.endswith("_views"):
         return "pages"
-    if module in LEDGER_MODULES:
-        return "ledger"
+    if any(module == m or module.startswith(m + ".") for m in helper_modules()):
+        return "helpers"
     return app_of(module)
 
 
@@ -179,6 +190,36 @@ def upward(imports: list[Import]) -> list[Import]:
     ]
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key, one-to-one or many-to-many from a model of one app to a
+    model of another, as Django's model registry has it."""
+
+    field: str  # "app.Model.field"
+    source: str  # the app of the model holding the field
+    target: str  # the app of the model it points at
+
+    @property
+    def upward(self) -> bool:
+        rank = {name: position for position, names in enumerate(LAYERS) for name in names}
+        return rank[layer_of(f"{self.target}.models")] < rank[layer_of(f"{self.source}.models")]
+
+
+def model_references() -> list[Reference]:
+    """Every reference between models of two of the apps (Django set up)."""
+    found = []
+    for label in APPS:
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.get_fields():
+                if not (field.is_relation and field.concrete) or field.related_model is None:
+                    continue
+                target = field.related_model._meta.app_label
+                if target in APPS and target != label:
+                    name = f"{label}.{model.__name__}.{field.name}"
+                    found.append(Reference(name, label, target))
+    return sorted(found, key=lambda r: r.field)
+
+
 def main(argv: list[str]) -> int:
     graph = build()
     imports = cross_app_imports(graph)
@@ -202,7 +243,15 @@ def main(argv: list[str]) -> int:
     print(f"imports against the target order {order}: {len(against)}")
     for (src, dst), count in sorted(by_layer.items()):
         print(f"  {src:>14} -> {dst:<14} {count:4}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "firm_portal.settings")
+    django.setup()
+    references = model_references()
+    against_order = [r for r in references if r.upward]
+    print(f"model references across apps (foreign keys etc.): {len(references)}")
+    print(f"model references against the order: {len(against_order)}")
     if "--list" in argv:
+        for r in against_order:
+            print(f"  upward {r.field} -> {r.target}")
         for i in local:
             print(f"  local  {i.importer}:{i.line} -> {i.imported}")
         for i in against:

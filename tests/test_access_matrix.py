@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from clients.models import Membership
-from collaboration.models import AccessEvent, Coupling, DeniedAttempt
-from firm_portal.models import JoinOffer
+from clients.models import JoinOffer, Membership
+from collaboration.models import Coupling
+from ledger.models import AccessEvent, DeniedAttempt
 from tests import factories
 from tests.conftest import World
 from tests.licensing.factories import make_invoice
@@ -189,7 +189,14 @@ def test_every_route_has_a_rule() -> None:
 
 def snapshot() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     state = {}
-    for label in ("firm_portal", "clients", "collaboration", "licensing", "notifications"):
+    for label in (
+        "firm_portal",
+        "clients",
+        "collaboration",
+        "licensing",
+        "notifications",
+        "ledger",
+    ):
         for model in apps.get_app_config(label).get_models():
             if model in (AccessEvent, DeniedAttempt):
                 continue  # denied attempts are logged there, see below
@@ -318,7 +325,7 @@ def test_outsiders_get_404_and_change_nothing(world: World, objects, role: str) 
     if role != "anonymous":
         denied = AccessEvent.objects.filter(kind=AccessEvent.Kind.ACCESS_DENIED)
         assert denied.exists()
-        assert set(denied.values_list("actor", flat=True)) == {outsider_user(world, role).pk}
+        assert set(denied.values_list("actor_id", flat=True)) == {outsider_user(world, role).pk}
 
 
 @pytest.mark.parametrize("role", OUTSIDERS[1:])

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications")
+APPS = ("firm_portal", "clients", "collaboration", "licensing", "notifications", "ledger")
 MAX_FUNCTION = 60
 MAX_VIEW = 30
 MAX_MODULE = 600
@@ -48,7 +48,8 @@ LONG_FUNCTIONS: dict[str, int] = {
 
 # Views over 30 lines.
 LONG_VIEWS: dict[str, int] = {
-    "clients/invite_views.py:invite_username": 41,
+    "clients/invitations/views.py:invite_username": 41,
+    "clients/offboarding/views.py:offboard": 31,
     "clients/views.py:_access_response": 41,
     "clients/views.py:_add_license_confirmed": 33,
     "clients/views.py:_save_whole_grid": 56,
@@ -70,7 +71,6 @@ LONG_VIEWS: dict[str, int] = {
     "collaboration/requests/views.py:new_client": 38,
     "collaboration/requests/views.py:send_request": 61,
     "firm_portal/firm_users/views.py:assignments": 47,
-    "firm_portal/offboarding/views.py:offboard": 31,
     "firm_portal/views.py:home": 46,
     "firm_portal/views.py:invitation_accept": 46,
 }

@@ -17,9 +17,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Level, Membership, ProgramLevel, Subscription
+from clients.models import (
+    ClientAssignment,
+    Invitation,
+    JoinOffer,
+    Level,
+    Membership,
+    ProgramLevel,
+    Subscription,
+)
 from collaboration.models import CollaborationRequest
-from firm_portal.models import ClientAssignment, Consultant, Invitation, JoinOffer
+from firm_portal.models import Consultant
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -25,10 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client as ClientRow
-from clients.models import Membership
-from clients.validators import normalize_org_number
+from clients.models import JoinOffer, Membership
 from collaboration.models import Coupling, CustomerAcceptance
-from firm_portal.models import FirmSmsDay, JoinOffer, User
+from firm_portal.models import FirmSmsDay, User
+from firm_portal.org_numbers import normalize_org_number
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
@@ -315,7 +315,7 @@ def test_an_invited_account_whose_link_expired_is_claimed_by_password_reset(
     address (no password yet) is its owner's to claim whenever they like,
     also after the firm's invitation link expired. Django's reset skipped
     accounts without a password."""
-    from firm_portal.models import Invitation
+    from clients.models import Invitation
 
     logged_in(world.firm_admin.user).post(
         reverse("firm_add_consultant"),

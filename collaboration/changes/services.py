@@ -28,13 +28,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clients.catalogue import require_plan_includes_all, require_program_in_plan
-from clients.models import Membership, Plan, Program, ProgramLevel, Subscription
+from clients.models import ClientAssignment, Membership, Plan, Program, ProgramLevel, Subscription
 from clients.models import SubscriptionLicense as License
 from clients.selectors import active_sysadmins, subscriptions_left_without_sysadmin
-from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import Coupling
-from firm_portal.models import ClientAssignment, Consultant, Firm, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import today_in_stockholm
+from ledger.services import Kind, ledger_record
 from licensing.billing import billing_validate
 from licensing.models import (
     AgreementPeriod,

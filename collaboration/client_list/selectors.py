@@ -10,10 +10,10 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext
 
-from clients.models import Membership, subscriptions_matching
+from clients.models import ClientAssignment, Membership, subscriptions_matching
 from clients.selectors import record_denied
 from collaboration.models import Coupling
-from firm_portal.models import ClientAssignment, Consultant
+from firm_portal.models import Consultant
 from firm_portal.paging import PagedRows
 
 _COUPLING_STATUS_LABELS = dict(Coupling.Status.choices)

@@ -17,9 +17,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clients.models import Level, Plan, Program, Subscription
+from clients.models import JoinOffer, Level, Plan, Program, Subscription
 from collaboration.models import Coupling
-from firm_portal.models import Firm, JoinOffer
+from firm_portal.models import Firm
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
 from licensing.models import AgreementPeriod, Recipient
 

@@ -1,5 +1,5 @@
-"""Django admin for support staff: manual couplings (Flow 6), the firms'
-pending charges, and the access ledger (read-only for everyone)."""
+"""Django admin for support staff: manual couplings (Flow 6) and the firms'
+pending charges (the access ledger's admin: collaboration/ledger/admin.py)."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.cache import patch_cache_control
@@ -18,7 +18,6 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clients.validators import normalize_org_number
 from collaboration.manual.perform import PerformOutcome, manual_coupling_perform
 from collaboration.manual.scanned_forms import scanned_form_type
 from collaboration.manual.services import (
@@ -32,9 +31,10 @@ from collaboration.manual.services import (
     manual_coupling_fee_settle,
     manual_coupling_override_note,
 )
-from collaboration.models import AccessEvent, DeniedAttempt, ManualCoupling
+from collaboration.models import ManualCoupling
 from firm_portal.admin_readonly import ReadOnlyAdminMixin
 from firm_portal.admin_search import OrgNumberSearchMixin
+from firm_portal.org_numbers import normalize_org_number
 from licensing.models import FirmCharge
 
 
@@ -369,6 +369,7 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ManualCoupling]:
+        charges = FirmCharge.objects.filter(manual_coupling_id=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
@@ -378,11 +379,15 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
                 "responsible_consultant__user",
                 "responsible_consultant__firm",
                 "coupling",
-                "charge",
                 "registered_by",
                 "performed_by",
                 "refused_by",
                 "fee_overridden_by",
+            )
+            .annotate(
+                # The charge points here by id (licensing sits below collaboration).
+                charge_pk=Subquery(charges.values("pk")[:1]),
+                charge_amount=Subquery(charges.values("amount")[:1]),
             )
         )
 
@@ -462,10 +467,11 @@ class ManualCouplingAdmin(OrgNumberSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("avgift på faktura"))
     def charge_link(self, obj: ManualCoupling) -> SafeString | str:
-        charge = getattr(obj, "charge", None)
-        if charge is None:
+        charge_pk = getattr(obj, "charge_pk", None)
+        if charge_pk is None:
             return "–"
-        return _admin_link(charge, kronor(charge.amount))
+        url = reverse("admin:licensing_firmcharge_change", args=[charge_pk])
+        return format_html('<a href="{}">{}</a>', url, kronor(obj.charge_amount))  # type: ignore[attr-defined]
 
     @admin.display(description=_("beräknad avgift"))
     def computed_fee_display(self, obj: ManualCoupling) -> str:
@@ -514,7 +520,7 @@ class FirmChargeAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin
         "amount_display",
         "description",
         "source",
-        "manual_coupling",
+        "manual_coupling_link",
         "created_at",
         "invoice_status",
     )
@@ -529,46 +535,14 @@ class FirmChargeAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin
     def amount_display(self, obj: FirmCharge) -> str:
         return kronor(obj.amount)
 
+    @admin.display(description=_("manuell koppling"))
+    def manual_coupling_link(self, obj: FirmCharge) -> SafeString | str:
+        if obj.manual_coupling_id is None:
+            return "–"
+        return _admin_link(ManualCoupling.objects.filter(pk=obj.manual_coupling_id).first())
+
     @admin.display(description=_("fakturerad"), ordering="invoiced_at")
     def invoice_status(self, obj: FirmCharge) -> str:
         if obj.invoiced_at is None:
             return gettext("Väntar på nästa faktura")
         return date_format(localtime(obj.invoiced_at), "j F Y")
-
-
-@admin.register(AccessEvent)
-class AccessEventAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin):
-    """The access ledger is append-only: support reads it, nobody (not even a
-    superuser) adds, changes or deletes through admin."""
-
-    list_display = (
-        "occurred_at",
-        "kind",
-        "actor",
-        "subject",
-        "firm",
-        "subscription",
-        "detail",
-    )
-    list_filter = ("kind", "occurred_at")
-    list_select_related = ("actor", "subject", "firm", "subscription__client")
-    search_fields = (
-        "subject__email",
-        "actor__email",
-        "subscription__client__org_number",
-        "=subscription__number",
-        "firm__org_number",
-    )
-    show_full_result_count = False
-
-
-@admin.register(DeniedAttempt)
-class DeniedAttemptAdmin(ReadOnlyAdminMixin, OrgNumberSearchMixin, admin.ModelAdmin):
-    """Denied attempts per actor, subscription and window, with their count
-    (the ledger has one event per row): read-only, like the ledger."""
-
-    list_display = ("window_start", "actor", "subscription", "attempts", "last_at", "event")
-    list_select_related = ("actor", "subscription__client", "event")
-    search_fields = ("actor__email", "=subscription__number", "subscription__client__org_number")
-    date_hierarchy = "window_start"
-    show_full_result_count = False

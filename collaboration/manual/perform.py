@@ -17,10 +17,16 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from clients.models import Membership, Subscription
+from clients.invitations.services import (
+    INVITATION_TEMPLATES,
+    invitation_create,
+    invitation_email,
+    join_offer_email,
+    offer_context,
+)
+from clients.models import Invitation, JoinOffer, Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.services import responsible_consultant_join
-from collaboration.ledger.services import Kind, ledger_record
 from collaboration.manual.services import (
     PERFORM_PERMISSION,
     STORED_LANGUAGE,
@@ -30,16 +36,10 @@ from collaboration.manual.services import (
     manual_coupling_override_note,
 )
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
-from firm_portal.invitations.services import (
-    INVITATION_TEMPLATES,
-    invitation_create,
-    invitation_email,
-    join_offer_email,
-    offer_context,
-)
-from firm_portal.models import Consultant, Firm, Invitation, JoinOffer, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
+from ledger.services import Kind, ledger_record
 from licensing.models import FirmCharge
 from notifications.services import outbox_enqueue_email
 
@@ -281,7 +281,7 @@ def _record_and_charge(
         description=_("Manuell koppling: %(client)s (abonnemang %(number)s)")
         % {"client": subscription.client.name, "number": subscription.number},
         source=FirmCharge.Source.MANUAL_COUPLING,
-        manual_coupling=manual,
+        manual_coupling_id=manual.pk,
     )
 
 

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client, Subscription
 from clients.selectors import active_sysadmins
-from clients.validators import normalize_org_number
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import Consultant, Firm, User
+from firm_portal.org_numbers import normalize_org_number
 
 # What a manual coupling costs when the firm could have coupled digitally
 # (SEK, excluding VAT); one that could not be done digitally is free.

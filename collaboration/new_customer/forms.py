@@ -15,7 +15,6 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import personnummer
 
 from clients.models import Level, Plan
-from clients.validators import normalize_org_number
 from collaboration.new_customer.selectors import (
     MAX_SEATS_PER_PROGRAM,
     ROLE_LEVELS,
@@ -26,6 +25,7 @@ from collaboration.new_customer.selectors import (
 )
 from firm_portal.emails import NormalizedEmailField
 from firm_portal.models import Firm
+from firm_portal.org_numbers import normalize_org_number
 from firm_portal.phone import normalize_mobile
 from firm_portal.request_data import StrictIntegerField
 from firm_portal.timeutils import today_in_stockholm

@@ -58,7 +58,6 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import responsible_consultant_join, subscription_create
-from collaboration.ledger.services import Kind, ledger_record
 from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer.selectors import (
     SALT,
@@ -75,6 +74,7 @@ from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
 from firm_portal.services import assignment_ensure
 from firm_portal.sms_allowance import firm_sms_allowance
 from firm_portal.timeutils import today_in_stockholm
+from ledger.services import Kind, ledger_record
 from licensing.billing import billing_validate, subscription_billing_set
 from licensing.models import LicenseChange, Recipient, SubscriptionBilling
 from licensing.pricing import add_months

@@ -30,7 +30,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from clients.validators import normalize_org_number
 from collaboration.models import CustomerAcceptance
 from collaboration.new_customer import selectors, services
 from collaboration.new_customer.forms import (
@@ -48,6 +47,7 @@ from collaboration.requests.services import CollaborationError, require_client_m
 from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import Consultant
+from firm_portal.org_numbers import normalize_org_number
 from firm_portal.selectors import consultant_for_user, require_consultant
 from firm_portal.sms_allowance import held_sms_message, sms_left_today
 

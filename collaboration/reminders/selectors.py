@@ -12,10 +12,10 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from clients.models import Membership
+from clients.models import Invitation, JoinOffer, Membership
 from collaboration.models import CollaborationRequest, Coupling
 from collaboration.requests.selectors import request_for_firm
-from firm_portal.models import Consultant, Invitation, JoinOffer
+from firm_portal.models import Consultant
 from firm_portal.paging import PagedRows
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import Reminder

@@ -18,6 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clients.invitations.services import (
+    INVITATION_TEMPLATES,
+    invitation_email,
+    join_offer_email,
+    offer_context,
+)
+from clients.models import Invitation, JoinOffer
 from clients.selectors import active_sysadmins
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance
 from collaboration.new_customer.services import new_customer_welcome
@@ -26,14 +33,8 @@ from collaboration.requests.services import (
     collaboration_request_send,
     collaboration_requests_expire,
 )
-from firm_portal.invitations.services import (
-    INVITATION_TEMPLATES,
-    invitation_email,
-    join_offer_email,
-    offer_context,
-)
 from firm_portal.metrics import REMINDERS_SENT
-from firm_portal.models import Consultant, Invitation, JoinOffer, User
+from firm_portal.models import Consultant, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import Reminder

@@ -3,8 +3,8 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.validators import normalize_org_number
 from firm_portal.models import Consultant
+from firm_portal.org_numbers import normalize_org_number
 from firm_portal.request_data import FilterForm, SearchField, StrictIntegerField
 from firm_portal.timeutils import today_in_stockholm
 

@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.invitations.services import JoinOfferNotPending, join_offer_withdraw
+from clients.models import JoinOffer
 from collaboration.reminders.selectors import offers_with_states
 from firm_portal import selectors, services
 from firm_portal.firm_users.forms import ConsultantInviteForm, SeatChangeForm
 from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.invitations.services import JoinOfferNotPending, join_offer_withdraw
-from firm_portal.models import Consultant, JoinOffer, User
+from firm_portal.models import Consultant, User
 from firm_portal.paging import PagedRows
 from firm_portal.request_data import SearchForm, parse_ids
 

@@ -8,8 +8,7 @@ Everything comes from `random.Random(7)`, so two empty databases get the same
 world (timestamps are relative to now; abonnemangsnummer continue from the
 counter). Rows are written with `bulk_create`, never through the services, so
 nothing is sent; the 50,000 access-ledger events are a history made up to
-match (AccessEvent refuses updates through save(), not inserts).
-"""
+match (AccessEvent refuses updates through save(), not inserts)."""
 
 import itertools
 import json
@@ -31,6 +30,7 @@ from stdnum import luhn
 from clients.catalogue import programs_ensure
 from clients.models import (
     Client,
+    ClientAssignment,
     Counter,
     Level,
     Membership,
@@ -41,7 +41,7 @@ from clients.models import (
     SubscriptionLicense,
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
-from collaboration.models import AccessEvent, CollaborationRequest, Coupling
+from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.management.large_world_names import (
     FIRM_KINDS,
     FIRST_NAMES,
@@ -54,8 +54,9 @@ from firm_portal.management.large_world_names import (
     TOWNS,
     TRADES,
 )
-from firm_portal.models import ClientAssignment, Consultant, Firm, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 
 SEED = 7
@@ -787,16 +788,15 @@ class LargeWorld:
                 AccessEvent(
                     kind=kind,
                     occurred_at=occurred_at,
-                    actor=responsible.person.user,
-                    firm=self.firms[responsible.firm],
-                    subscription=self.subscriptions[spec.subscription],
-                    subject=responsible.person.user,
+                    actor_id=getattr(responsible.person.user, "pk", None),
+                    firm_id=self.firms[responsible.firm].pk,
+                    subscription_id=self.subscriptions[spec.subscription].pk,
+                    subject_id=getattr(responsible.person.user, "pk", None),
                     before=before,
                     after=after,
                 )
             )
-        # A raw INSERT: occurred_at is auto_now_add (bulk_create would stamp
-        # every event now) and the ledger refuses updates.
+        # A raw INSERT: occurred_at is auto_now_add, the ledger refuses updates.
         columns = [
             "kind", "occurred_at", "actor_id", "firm_id", "subscription_id",
             "subject_id", "before", "after", "detail",

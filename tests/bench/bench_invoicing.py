@@ -211,7 +211,7 @@ def _fill(*, customers: int, firms: int) -> date:
             amount=Decimal("600.00"),
             description=f"Manuell koppling (blankett): {subscription.client.name}",
             source=FirmCharge.Source.MANUAL_COUPLING,
-            manual_coupling=coupling,
+            manual_coupling_id=coupling.pk,
         )
     FirmCharge.objects.update(created_at=change_at)
     return month.first

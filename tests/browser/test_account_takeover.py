@@ -15,9 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from clients.catalogue import PLAN_PROGRAMS
-from clients.models import Membership, Subscription
-from firm_portal.invitations.services import invitation_url
-from firm_portal.models import Invitation
+from clients.invitations.services import invitation_url
+from clients.models import Invitation, Membership, Subscription
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms

@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from firm_portal.models import JoinOffer, User
-from firm_portal.offboarding.services import consultant_offboard
+from clients.models import JoinOffer
+from clients.offboarding.services import consultant_offboard
+from firm_portal.models import User
 from tests import factories
 from tests.conftest import World
 

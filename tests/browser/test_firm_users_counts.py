@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from firm_portal.models import ClientAssignment
+from clients.models import ClientAssignment
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from firm_portal.models import JoinOffer
+from clients.models import JoinOffer
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

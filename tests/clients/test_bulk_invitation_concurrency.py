@@ -10,9 +10,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from clients.models import Membership
-from collaboration.models import AccessEvent
-from firm_portal.models import Invitation, JoinOffer, User
+from clients.models import Invitation, JoinOffer, Membership
+from firm_portal.models import User
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests.clients.test_bulk_invitations import make_invitable, row
 

@@ -9,10 +9,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Membership
+from clients.models import Invitation, JoinOffer, Membership
 from clients.usernames import username_suggest
-from collaboration.models import AccessEvent
-from firm_portal.models import Invitation, JoinOffer, User
+from firm_portal.models import User
+from ledger.models import AccessEvent
 from notifications.sms import locmem as sms
 from tests import factories
 
@@ -343,10 +343,10 @@ class TestAcceptance:
         membership = Membership.objects.get(user=asa)
         assert (membership.is_sysadmin, membership.consultant) == (False, None)
         assert JoinOffer.objects.get(user=asa).status == "accepted"
-        event = AccessEvent.objects.get(kind="member_added", subject=asa)
-        assert (event.actor, event.firm, event.detail) == (
-            asa,
-            world.firm,
+        event = AccessEvent.objects.get(kind="member_added", subject_id=asa.pk)
+        assert (event.actor_id, event.firm_id, event.detail) == (
+            asa.pk,
+            world.firm.pk,
             "Bjud in klientanvändare",
         )
 

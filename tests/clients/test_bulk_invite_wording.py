@@ -12,7 +12,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from firm_portal.models import JoinOffer
+from clients.models import JoinOffer
 from notifications.sms import locmem as sms
 from tests.clients.test_bulk_invitations import make_invitable, row
 from tests.conftest import World

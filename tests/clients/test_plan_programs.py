@@ -12,15 +12,15 @@ from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from clients import services
 from clients.catalogue import PLAN_PROGRAMS, PROGRAMS, plan_includes
 from clients.models import Plan, Program, Subscription, SubscriptionLicense
 from collaboration.changes.services import collaboration_licenses_set, collaboration_plan_change
-from collaboration.models import AccessEvent
 from firm_portal.management import large_world_names
 from firm_portal.management.commands import seed_demo
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
 from licensing.models import LicenseChange, PlanChange
+from licensing.services import license_add
 from tests import factories
 from tests.collaboration.test_new_customer import PLAN_PRICES
 from tests.conftest import World
@@ -60,7 +60,7 @@ class TestAddLicense:
 
     def test_the_service_refuses_it_too(self, world: World) -> None:
         with pytest.raises(ValidationError) as caught:
-            services.license_add(
+            license_add(
                 actor=world.sysadmin,
                 subscription=world.subscription,
                 program=factories.program("lager"),

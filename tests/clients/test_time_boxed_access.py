@@ -17,9 +17,9 @@ from django.utils import timezone
 from clients import services, tasks
 from clients.models import Level, Membership, ProgramLevel
 from clients.selectors import active_sysadmins
-from collaboration.models import AccessEvent
 from firm_portal.celery import app
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.conftest import World

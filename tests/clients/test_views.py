@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from clients.models import Level, Membership, ProgramLevel, Subscription, SubscriptionLicense
 from clients.selectors import subscription_for_sysadmin
-from collaboration.models import AccessEvent, Coupling, DeniedAttempt
+from collaboration.models import Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent, DeniedAttempt
 from licensing.models import LicenseChange
 from tests import factories
 from tests.licensing.factories import replace_price_list
@@ -180,7 +181,7 @@ class TestPermissionGrid:
         consultant_member.refresh_from_db()
         assert consultant_member.is_sysadmin
         assert AccessEvent.objects.filter(
-            kind=AccessEvent.Kind.SYSADMIN_CHANGED, subject=world.consultant.user
+            kind=AccessEvent.Kind.SYSADMIN_CHANGED, subject_id=world.consultant.user.pk
         ).exists()
 
     @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
@@ -267,7 +268,9 @@ class TestSysadminAccess:
         client.force_login(user)
         for tried, name in enumerate(SYSADMIN_PAGES, start=1):
             assert client.get(reverse(name, args=[world.subscription.number])).status_code == 404
-            attempts = DeniedAttempt.objects.filter(actor=user, subscription=world.subscription)
+            attempts = DeniedAttempt.objects.filter(
+                actor_id=user.pk, subscription_id=world.subscription.pk
+            )
             assert sum(attempts.values_list("attempts", flat=True)) == tried
         events = AccessEvent.objects.filter(kind=AccessEvent.Kind.ACCESS_DENIED)
         assert set(events.values_list("subscription_id", "actor_id")) == {

@@ -4,10 +4,9 @@
 import pytest
 from django.urls import reverse
 
-from clients.models import Membership
+from clients.models import ClientAssignment, Membership
 from collaboration.changes.selectors import collaborations_for_consultant
 from collaboration.models import Coupling
-from firm_portal.models import ClientAssignment
 from firm_portal.selectors import assignment_matches, assignment_panel
 from tests import factories
 

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from clients.models import Membership, Plan, ProgramLevel, SubscriptionLicense
+from clients.models import ClientAssignment, Membership, Plan, ProgramLevel, SubscriptionLicense
 from collaboration.changes import services
-from collaboration.models import AccessEvent, Coupling
-from firm_portal.models import ClientAssignment
+from collaboration.models import Coupling
+from ledger.models import AccessEvent
 from licensing.models import (
     BillingChange,
     LicenseChange,

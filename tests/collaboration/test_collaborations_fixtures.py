@@ -8,9 +8,8 @@ one each, one is unused."""
 from dataclasses import dataclass
 from datetime import date
 
-from clients.models import Level, Membership
+from clients.models import ClientAssignment, Level, Membership
 from collaboration.models import Coupling
-from firm_portal.models import ClientAssignment
 from licensing import billing
 from licensing.models import Recipient
 from tests import factories

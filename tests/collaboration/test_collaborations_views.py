@@ -5,9 +5,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from clients.models import Membership, Plan, SubscriptionLicense
+from clients.models import ClientAssignment, Membership, Plan, SubscriptionLicense
 from collaboration.models import Coupling
-from firm_portal.models import ClientAssignment
 from licensing.models import LicenseChange, PlanChange, Recipient, SubscriptionBilling
 from tests import factories
 from tests.collaboration.test_collaborations_fixtures import Collab, make_collab

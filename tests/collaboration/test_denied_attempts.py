@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from collaboration.ledger.services import ledger_record_denied
-from collaboration.models import AccessEvent, DeniedAttempt
+from ledger.models import AccessEvent, DeniedAttempt
+from ledger.services import ledger_record_denied
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
 
 
 def denied_in_ledger_of(subscription: object) -> int:
-    return AccessEvent.objects.filter(kind=Kind.ACCESS_DENIED, subscription=subscription).count()
+    return AccessEvent.objects.filter(
+        kind=Kind.ACCESS_DENIED, subscription_id=subscription.pk
+    ).count()
 
 
 def test_fifty_refused_requests_leave_one_event_in_the_victims_ledger(

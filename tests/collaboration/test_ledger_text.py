@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from collaboration.ledger.services import ledger_record
-from collaboration.models import AccessEvent, DeniedAttempt
 from firm_portal.timeutils import today_in_stockholm
+from ledger.models import AccessEvent, DeniedAttempt
+from ledger.services import ledger_record
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def every_kind(world):  # type: ignore[no-untyped-def]
         if kind == Kind.ACCESS_DENIED:
             DeniedAttempt.objects.create(
                 actor_id=world.firm_admin.user_id,
-                subscription=world.subscription,
+                subscription_id=world.subscription.pk,
                 window_start=timezone.now(),
                 last_at=timezone.now(),
                 attempts=4,
@@ -260,7 +260,7 @@ def test_names_cost_two_queries_whatever_the_page(client, world, django_assert_n
 
 
 def test_someone_without_a_firm_on_a_firm_page_reads_as_text(client, world):
-    """firm_portal.denials records the address tried, not a view name."""
+    """clients.middleware records the address tried, not a view name."""
     client.force_login(world.other_sysadmin)
     url = reverse("collaboration:client_detail", args=[world.subscription.number])
     assert client.get(url).status_code == 404

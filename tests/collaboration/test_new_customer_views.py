@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clients.models import Client, Subscription
-from collaboration.models import AccessEvent, Coupling, CustomerAcceptance
-from firm_portal.models import ClientAssignment, User
+from clients.models import Client, ClientAssignment, Subscription
+from collaboration.models import Coupling, CustomerAcceptance
+from firm_portal.models import User
+from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.test_new_customer import (

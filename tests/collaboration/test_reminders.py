@@ -10,12 +10,12 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
+from clients.invitations.services import SALT, invitation_check, join_offer_decline
+from clients.models import Invitation, JoinOffer
 from collaboration.models import CollaborationRequest, CustomerAcceptance
 from collaboration.reminders import services
 from collaboration.reminders.services import ReminderRefused, due_step
-from firm_portal.invitations.services import SALT, invitation_check, join_offer_decline
 from firm_portal.metrics import REMINDERS_SENT
-from firm_portal.models import Invitation, JoinOffer
 from firm_portal.services import consultant_invite
 from notifications.models import OutboxMessage, Reminder
 from tests import factories

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.models import JoinOffer
 from collaboration.models import CollaborationRequest
-from firm_portal.models import JoinOffer
 from firm_portal.services import consultant_invite
 from notifications.models import OutboxMessage, Reminder
 from tests import factories

@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from collaboration.models import AccessEvent, CollaborationRequest
+from collaboration.models import CollaborationRequest
+from ledger.models import AccessEvent
 from tests.collaboration.test_views import SEND, login, send_data
 from tests.conftest import World
 
@@ -34,7 +35,7 @@ def send_and_withdraw(client: Client, world: World) -> str:
 
 
 def in_victims_ledger(kind: str, world: World) -> int:
-    return AccessEvent.objects.filter(kind=kind, subscription=world.subscription).count()
+    return AccessEvent.objects.filter(kind=kind, subscription_id=world.subscription.pk).count()
 
 
 def test_send_and_withdraw_in_a_loop_stops_at_the_daily_limit(

@@ -9,7 +9,7 @@ from axes.models import AccessAttempt
 from django.core import mail
 from django.urls import reverse
 
-from firm_portal.offboarding.services import consultant_offboard
+from clients.offboarding.services import consultant_offboard
 from tests import factories
 
 pytestmark = pytest.mark.django_db

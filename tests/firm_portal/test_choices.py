@@ -5,7 +5,8 @@ from django.db.models import Model
 from django.utils import translation
 
 from clients.models import Level, ProgramLevel
-from collaboration.models import AccessEvent, Coupling
+from collaboration.models import Coupling
+from ledger.models import AccessEvent
 
 CASES = [
     (AccessEvent, "kind", AccessEvent.Kind.choices),

@@ -8,8 +8,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from clients.models import JoinOffer
 from firm_portal.emails import normalize_email
-from firm_portal.models import JoinOffer, User
+from firm_portal.models import User
 from tests import factories
 from tests.clients.test_bulk_invitations import make_invitable, row
 from tests.collaboration.test_new_customer_views import errors, walk_to

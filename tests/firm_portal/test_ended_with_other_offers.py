@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Membership
-from firm_portal.models import Consultant, JoinOffer
+from clients.models import JoinOffer, Membership
+from firm_portal.models import Consultant
 from firm_portal.offers_only import OFFERS_ONLY
 from tests import factories
 from tests.conftest import World

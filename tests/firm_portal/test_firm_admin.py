@@ -8,7 +8,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from firm_portal.models import ClientAssignment, Consultant, Firm, Invitation, JoinOffer, User
+from clients.models import ClientAssignment, Invitation, JoinOffer
+from firm_portal.models import Consultant, Firm, User
 from licensing.models import ClientManagerSeatChange
 from tests import factories
 

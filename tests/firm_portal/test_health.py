@@ -15,7 +15,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from collaboration.models import AccessEvent
+from ledger.models import AccessEvent
 from notifications import services as outbox
 from notifications.models import OutboxMessage
 from tests.notifications.worker_process import database_url

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from firm_portal.models import ClientAssignment
+from clients.models import ClientAssignment
 from tests import factories
 
 pytestmark = pytest.mark.django_db

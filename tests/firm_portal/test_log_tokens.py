@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from firm_portal.invitations.services import invitation_create, invitation_url
+from clients.invitations.services import invitation_create, invitation_url
+from clients.models import Invitation
 from firm_portal.log_format import JsonFormatter
 from firm_portal.log_redaction import RedactPersonalData, redact_path
-from firm_portal.models import Invitation
 from tests import factories
 from tests.conftest import World
 from tests.firm_portal.test_no_personal_data_in_logs import log_output  # noqa: F401

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Subscription
-from firm_portal.models import Consultant, Invitation, JoinOffer, User
+from clients.models import Invitation, JoinOffer, Subscription
+from firm_portal.models import Consultant, User
 from tests import factories
 from tests.clients.test_bulk_invitations import make_invitable, row
 from tests.collaboration.test_new_customer import install_prices
@@ -157,7 +157,7 @@ def test_per_recipient_whatever_the_item(
 def test_an_expired_links_new_link_is_capped_silently(
     world: World, django_capture_on_commit_callbacks
 ) -> None:
-    from firm_portal.invitations.services import invitation_create, invitation_url
+    from clients.invitations.services import invitation_create, invitation_url
 
     user = factories.UserFactory()
     user.set_unusable_password()

@@ -22,9 +22,9 @@ from django.urls import reverse
 
 from clients.bulk_invitations import invitable_subscriptions
 from clients.catalogue import programs_ensure
-from clients.models import Client, Subscription
+from clients.models import Client, JoinOffer, Subscription
 from firm_portal.management.commands import seed_demo
-from firm_portal.models import Consultant, JoinOffer, User
+from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from licensing.models import Invoice, PlanPrice, Recipient
 from licensing.pdf import invoice_pdf

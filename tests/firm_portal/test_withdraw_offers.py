@@ -10,9 +10,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from collaboration.models import AccessEvent
-from firm_portal.models import Invitation, JoinOffer, User
+from clients.models import Invitation, JoinOffer
+from firm_portal.models import User
 from firm_portal.services import consultant_invite
+from ledger.models import AccessEvent
 from tests import factories
 from tests.clients.test_bulk_invitations import make_invitable, post, row
 
@@ -77,10 +78,10 @@ class TestConsultantOffer:
         invitation = Invitation.objects.get(user__email=EMAIL)
         assert invitation.withdrawn_at is not None
         event = AccessEvent.objects.get(kind=AccessEvent.Kind.INVITATION_WITHDRAWN)
-        assert (event.actor, event.firm, event.subject, event.subscription) == (
-            world.firm_admin.user,
-            world.firm,
-            offer.user,
+        assert (event.actor_id, event.firm_id, event.subject_id, event.subscription_id) == (
+            world.firm_admin.user.pk,
+            world.firm.pk,
+            offer.user.pk,
             None,
         )
         assert event.before == {"invited_as": "consultant"}
@@ -195,10 +196,10 @@ class TestClientUserOffer:
         assert Invitation.objects.get(user__email=EMAIL).withdrawn_at is not None
         assert Invitation.objects.get(user__email="per@example.se").withdrawn_at is None
         event = AccessEvent.objects.get(kind=AccessEvent.Kind.INVITATION_WITHDRAWN)
-        assert (event.actor, event.firm, event.subscription) == (
-            world.firm_admin.user,
-            world.firm,
-            alfa_offer.subscription,
+        assert (event.actor_id, event.firm_id, event.subscription_id) == (
+            world.firm_admin.user.pk,
+            world.firm.pk,
+            alfa_offer.subscription_id,
         )
         client.logout()
         assert "Inbjudan är återkallad" in client.get(link).text

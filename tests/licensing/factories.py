@@ -144,7 +144,7 @@ def manual_coupling_fee(*, firm, subscription, day: date, amount: str = "600.00"
         amount=Decimal(amount),
         description=f"Manuell koppling (blankett): {subscription.client.name}",
         source=FirmCharge.Source.MANUAL_COUPLING,
-        manual_coupling=coupling,
+        manual_coupling_id=coupling.pk,
     )
     backdate(charge, day)
     return charge

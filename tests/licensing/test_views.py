@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from collaboration.models import AccessEvent
+from ledger.models import AccessEvent
 from licensing.models import Invoice
 from tests.conftest import World
 from tests.licensing.factories import make_invoice
@@ -86,7 +86,7 @@ def test_another_firms_invoice_is_404_and_logged(
 
     assert response.status_code == 404
     event = AccessEvent.objects.get(kind=AccessEvent.Kind.ACCESS_DENIED)
-    assert event.actor == world.firm_admin.user
+    assert event.actor_id == world.firm_admin.user.pk
     assert event.after == {"what": "invoice", "invoice_number": invoices["other_firm"].number}
 
 

@@ -31,6 +31,9 @@ from stdnum.se import orgnr
 
 from clients.models import (
     Client,
+    ClientAssignment,
+    Invitation,
+    JoinOffer,
     Level,
     Membership,
     Plan,
@@ -42,15 +45,7 @@ from clients.models import (
 from clients.services import subscription_create
 from collaboration.models import CollaborationRequest, Coupling, CustomerAcceptance, ManualCoupling
 from firm_portal.management.demo_reminders import remind_demo_request
-from firm_portal.models import (
-    ClientAssignment,
-    Consultant,
-    ConsultantOffboarding,
-    Firm,
-    Invitation,
-    JoinOffer,
-    User,
-)
+from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 from firm_portal.two_factor.services import two_factor_required
 from licensing.billing import invoicing_run

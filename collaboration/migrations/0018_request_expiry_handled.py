@@ -16,7 +16,7 @@ def support_views_reminders(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collaboration', '0016_manual_coupling_scanned_form_private'),
+        ('collaboration', '0017_access_ledger_to_ledger_app'),
         ('notifications', '0005_outbox_bounce_and_reminders'),
     ]
 

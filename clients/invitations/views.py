@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients import bulk_invitations
 from clients.bulk_invitations import BulkInviteError
-from clients.invite_forms import BulkInviteForm, InviteRowForm
+from clients.invitations.forms import BulkInviteForm, InviteRowForm
 from clients.models import Subscription
 from clients.selectors import record_denied
 from clients.usernames import username_suggest

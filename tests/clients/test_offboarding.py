@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Level, Membership, ProgramLevel, Subscription
+from clients.models import ClientAssignment, Level, Membership, ProgramLevel, Subscription
+from clients.offboarding.services import consultant_offboard, offboarding_preview
 from clients.selectors import active_sysadmins
-from firm_portal.models import ClientAssignment, Consultant, ConsultantOffboarding
-from firm_portal.offboarding.services import consultant_offboard, offboarding_preview
+from firm_portal.models import Consultant, ConsultantOffboarding
 from firm_portal.services import seats_used
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories

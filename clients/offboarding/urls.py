@@ -3,7 +3,7 @@ its own, so the names stay)."""
 
 from django.urls import path
 
-from firm_portal.offboarding import views
+from clients.offboarding import views
 
 urlpatterns = [
     path("byra/konsulter/<int:consultant_id>/avsluta/", views.offboard, name="firm_offboard"),

@@ -29,11 +29,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clients.models import Membership, Subscription
+from clients.models import Invitation, JoinOffer, Membership, Subscription
 from clients.selectors import active_sysadmins
-from collaboration.ledger.services import Kind, ledger_record
-from firm_portal.models import Consultant, Firm, Invitation, JoinOffer, User
+from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
+from ledger.services import Kind, ledger_record
 from notifications.services import outbox_enqueue_email
 
 SALT = "firm_portal.invitation"

@@ -15,18 +15,18 @@ from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from clients.models import Membership, ProgramLevel, Subscription
-from clients.selectors import subscriptions_left_without_sysadmin
-from collaboration.ledger.services import Kind, ledger_record
-from firm_portal.models import (
+from clients.models import (
     ClientAssignment,
-    Consultant,
-    ConsultantOffboarding,
-    Firm,
     Invitation,
     JoinOffer,
+    Membership,
+    ProgramLevel,
+    Subscription,
 )
+from clients.selectors import subscriptions_left_without_sysadmin
+from firm_portal.models import Consultant, ConsultantOffboarding, Firm
 from firm_portal.services import require_firm_admin
+from ledger.services import Kind, ledger_record
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from firm_portal import selectors
-from firm_portal.http import AuthenticatedHttpRequest
-from firm_portal.models import Consultant
-from firm_portal.offboarding.services import (
+from clients.offboarding.services import (
     consultant_offboard,
     offboarding_for,
     offboarding_preview,
 )
+from firm_portal import selectors
+from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
 from firm_portal.services import require_firm_admin
 from firm_portal.spreadsheet import excel_csv
 
@@ -59,13 +59,13 @@ def offboard(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpRespo
             return redirect("firm_offboard", consultant_id=consultant.pk)
         return render(
             request,
-            "firm_portal/offboarding_report.html",
+            "clients/offboarding_report.html",
             {"consultant": consultant, "offboarding": offboarding, "rows": offboarding.report},
         )
     preview = offboarding_preview(actor=actor, consultant=consultant)
     return render(
         request,
-        "firm_portal/offboarding.html",
+        "clients/offboarding.html",
         {"consultant": consultant, "preview": preview, "error": error},
         status=409 if error else 200,
     )

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from collaboration.models import AccessEvent, DeniedAttempt
+from ledger.models import AccessEvent, DeniedAttempt
 
 Kind = AccessEvent.Kind
 
