@@ -326,6 +326,13 @@ CELERY_BEAT_SCHEDULE = {
         # the end date (live_membership_q), this removes the rows and tells the firm.
         "schedule": crontab(hour=0, minute=20),
     },
+    "notifications.purge_sent_bodies": {
+        "task": "notifications.purge_sent_bodies",
+        # Every ten minutes, at most OUTBOX_PURGE_MAX_BATCHES × OUTBOX_PURGE_BATCH_SIZE
+        # rows each (50,000 by default): a backlog drains within hours, and
+        # no run holds a lock or the worker for long.
+        "schedule": crontab(minute="*/10"),
+    },
     "licensing.run_monthly_invoicing": {
         "task": "licensing.run_monthly_invoicing",
         # The 1st of every month at 03:00 Stockholm time, for the month that
@@ -394,6 +401,17 @@ OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=300)
 # Messages per "send_messages" task (one mail connection each); a batch must
 # fit in CELERY_TASK_SOFT_TIME_LIMIT with room to spare.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+# Retention: a sent message's subject and body (personal data) are emptied
+# after this many days; its metadata stays. Purged by beat in batches of
+# OUTBOX_PURGE_BATCH_SIZE rows, at most OUTBOX_PURGE_MAX_BATCHES a run.
+OUTBOX_BODY_RETENTION_DAYS = env.int("OUTBOX_BODY_RETENTION_DAYS", default=30)
+OUTBOX_PURGE_BATCH_SIZE = env.int("OUTBOX_PURGE_BATCH_SIZE", default=1000)
+OUTBOX_PURGE_MAX_BATCHES = env.int("OUTBOX_PURGE_MAX_BATCHES", default=50)
+if OUTBOX_BODY_RETENTION_DAYS < 1 or OUTBOX_PURGE_BATCH_SIZE < 1 or OUTBOX_PURGE_MAX_BATCHES < 1:
+    raise ImproperlyConfigured(
+        "OUTBOX_BODY_RETENTION_DAYS, OUTBOX_PURGE_BATCH_SIZE and OUTBOX_PURGE_MAX_BATCHES "
+        "must be at least 1"
+    )
 if IS_PRODUCTION and OUTBOX_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("OUTBOX_CLAIM_SECONDS must be longer than CELERY_TASK_TIME_LIMIT")
 

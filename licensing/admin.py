@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+# The monthly invoicing runs, likewise.
+import licensing.billing.admin  # noqa: F401
 from firm_portal.admin_search import OrgNumberSearchMixin
 
 # Billing (price list, agreements, payers, invoices) registers itself there.

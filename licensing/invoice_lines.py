@@ -1,5 +1,5 @@
 """Invoice lines for one payer and month, computed without queries from
-what the run has loaded. See licensing/billing.py for the rules."""
+what the run has loaded. See licensing/billing/__init__.py for the rules."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field

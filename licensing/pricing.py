@@ -1,6 +1,6 @@
 """Months, money and the price list: the arithmetic every invoice line uses.
 
-See licensing/billing.py for the rules (days, pro rata, rounding)."""
+See licensing/billing/__init__.py for the rules (days, pro rata, rounding)."""
 
 from collections import defaultdict
 from dataclasses import dataclass

@@ -171,7 +171,7 @@ def _billing_on(subscription: Subscription, on: date) -> SubscriptionBilling | N
     """Who pays on `on`: `SubscriptionBilling` holds the newest choice at
     once, but a change of payer takes effect on its `effective_on` (the
     first of a month); before that the invoice goes to the payer before it,
-    as the invoicing run does (licensing/billing.py)."""
+    as the invoicing run does (licensing/billing/__init__.py)."""
     billing = (
         SubscriptionBilling.objects.filter(subscription=subscription).select_related("firm").first()
     )

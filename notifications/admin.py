@@ -35,6 +35,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "last_error",
         "created_at",
         "sent_at",
+        "body_purged_at",
         "next_attempt_at",
         "claimed_until",
         "idempotency_key",

@@ -50,6 +50,10 @@ class OutboxMessage(models.Model):
     )
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
     sent_at = models.DateTimeField(_("skickad"), null=True, blank=True)
+    # Retention (settings.OUTBOX_BODY_RETENTION_DAYS): a sent message's
+    # subject and body (personal data) are emptied after the period; who got
+    # which template when, and how it went, stay.
+    body_purged_at = models.DateTimeField(_("innehåll rensat"), null=True, blank=True)
     # An e-mail the receiving server refused for good (SMTP 5xx): the address
     # does not take mail. Reminders to it stop, and the sender is told why.
     bounced_at = models.DateTimeField(_("studsade"), null=True, blank=True)
@@ -63,6 +67,13 @@ class OutboxMessage(models.Model):
                 fields=["created_at"],
                 condition=Q(status__in=["pending", "sending"]),
                 name="outbox_unsent_idx",
+            ),
+            # What retention purges next, oldest first, without reading the
+            # rows already purged (most of the table, in time).
+            models.Index(
+                fields=["sent_at"],
+                condition=Q(status="sent", body_purged_at__isnull=True),
+                name="outbox_sent_unpurged_idx",
             ),
         ]
 

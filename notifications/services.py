@@ -534,3 +534,32 @@ def outbox_retry_failed(*, message_ids: Iterable[int]) -> int:
         for message_id in ids:
             _enqueue_after_commit([message_id])
     return len(ids)
+
+
+def outbox_bodies_purge(*, older_than: timedelta, batch_size: int, max_batches: int) -> int:
+    """Retention: empty the subject and body of messages sent more than
+    `older_than` ago, `batch_size` rows a transaction and at most
+    `max_batches` transactions a call (the next call goes on). Who got which
+    template, when and after how many attempts stays. Pending, sending,
+    held and failed messages are never touched. Safe to run twice at once:
+    each batch takes its rows with SKIP LOCKED. Returns how many were purged."""
+    cutoff = timezone.now() - older_than
+    purged = 0
+    for _batch in range(max_batches):
+        with transaction.atomic():
+            ids = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=OutboxMessage.Status.SENT,
+                    body_purged_at__isnull=True,
+                    sent_at__lt=cutoff,
+                )
+                .order_by("sent_at")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            purged += OutboxMessage.objects.filter(
+                pk__in=ids, status=OutboxMessage.Status.SENT
+            ).update(subject="", body_text="", body_html="", body_purged_at=timezone.now())
+        if len(ids) < batch_size:
+            break
+    return purged

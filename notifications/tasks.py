@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from notifications import services
 
@@ -41,3 +42,14 @@ def sweep_outbox(older_than_seconds: int = 60) -> int:
     if ids:
         services.outbox_publish(message_ids=ids)
     return len(ids)
+
+
+@shared_task(name="notifications.purge_sent_bodies")
+def purge_sent_bodies() -> int:
+    """Retention, on beat: sent messages' contents after
+    OUTBOX_BODY_RETENTION_DAYS, in bounded batches (the rest next time)."""
+    return services.outbox_bodies_purge(
+        older_than=timedelta(days=settings.OUTBOX_BODY_RETENTION_DAYS),
+        batch_size=settings.OUTBOX_PURGE_BATCH_SIZE,
+        max_batches=settings.OUTBOX_PURGE_MAX_BATCHES,
+    )

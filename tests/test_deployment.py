@@ -347,7 +347,7 @@ def test_beat_starts_and_stops(tmp_path):
     log = tmp_path / "beat.log"
     with started(command, process_environment("beat"), log) as beat:
         assert wait_for(lambda: "beat: Starting" in log.read_text(), 60), log.read_text()
-        assert stop(beat, seconds=30) == 0
+        assert stop(beat, seconds=30) == 0, log.read_text()
 
 
 @pytest.mark.django_db

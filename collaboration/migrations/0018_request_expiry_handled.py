@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('collaboration', '0017_access_ledger_to_ledger_app'),
-        ('notifications', '0005_outbox_bounce_and_reminders'),
+        ('notifications', '0006_outbox_bounce_and_reminders'),
     ]
 
     operations = [

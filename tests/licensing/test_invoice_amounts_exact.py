@@ -21,6 +21,7 @@ from clients.catalogue import programs_ensure
 from clients.models import Plan
 from firm_portal.metrics import INVOICING_PAYERS_FAILED
 from licensing import billing
+from licensing.billing import runs
 from licensing.models import Invoice
 from tests import factories
 from tests.licensing.factories import (
@@ -161,7 +162,7 @@ def test_one_payer_s_failure_does_not_stop_the_run(
     first = billed_subscription("Aaa Först AB", Plan.SMART, {})
     second = billed_subscription("Bbb Sedan AB", Plan.SMART, {})
     third = billed_subscription("Ccc Sist AB", Plan.SMART, {})
-    issue = billing._issue
+    issue = runs.invoice_issue
 
     def refuse_the_second(*, draft, month, issued_on):  # type: ignore[no-untyped-def]
         if draft.payer_id == second.pk:
@@ -169,7 +170,16 @@ def test_one_payer_s_failure_does_not_stop_the_run(
                 Invoice.objects.create(number=0)  # what the database refuses
         return issue(draft=draft, month=month, issued_on=issued_on)
 
-    monkeypatch.setattr(billing, "_issue", refuse_the_second)
+    issue_many = runs.invoices_issue_many
+
+    def refuse_a_group_with_the_second(*, drafts, month, issued_on):  # type: ignore[no-untyped-def]
+        if any(draft.payer_id == second.pk for draft, _fees in drafts):
+            with transaction.atomic():
+                Invoice.objects.create(number=0)  # the group is refused, then one by one
+        return issue_many(drafts=drafts, month=month, issued_on=issued_on)
+
+    monkeypatch.setattr(runs, "invoice_issue", refuse_the_second)
+    monkeypatch.setattr(runs, "invoices_issue_many", refuse_a_group_with_the_second)
     failed_before = INVOICING_PAYERS_FAILED._value.get()
 
     with caplog.at_level(logging.ERROR, logger="licensing.billing"):
@@ -181,7 +191,8 @@ def test_one_payer_s_failure_does_not_stop_the_run(
     assert f"no invoice for subscription {second.pk}" in caplog.text
 
     # The next run (after the fix) invoices the payer that failed, and only it.
-    monkeypatch.setattr(billing, "_issue", issue)
+    monkeypatch.setattr(runs, "invoice_issue", issue)
+    monkeypatch.setattr(runs, "invoices_issue_many", issue_many)
     again = billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)
     assert len(again) == 3
     assert Invoice.objects.filter(subscription=second).count() == 1

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from clients.models import Plan
 from licensing import billing
+from licensing.billing import runs
 from tests.licensing.factories import ISSUED, NOVEMBER, Scenario, billed_subscription
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_a_run_that_fails_is_counted_and_shows_how_far_it_got(scenario: Scenario
     for n in range(3):
         billed_subscription(f"Kund {n} AB", Plan.SMART, {"bokforing": 1})
     failed = sample("byraportalen_invoicing_runs_total", outcome="failed")
-    issue = billing._issue
+    issue = runs.invoices_issue_many
     calls = 0
 
     def issue_then_fail(**kwargs):  # type: ignore[no-untyped-def]
@@ -47,7 +48,9 @@ def test_a_run_that_fails_is_counted_and_shows_how_far_it_got(scenario: Scenario
         return issue(**kwargs)
 
     with (
-        mock.patch.object(billing, "_issue", side_effect=issue_then_fail),
+        # One payer a transaction, so the third write is the third payer.
+        mock.patch.object(runs, "GROUP_SIZE", 1),
+        mock.patch.object(runs, "invoices_issue_many", side_effect=issue_then_fail),
         pytest.raises(OperationalError),
     ):
         billing.invoicing_run(month=NOVEMBER, issued_on=ISSUED)

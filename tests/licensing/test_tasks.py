@@ -24,7 +24,7 @@ def test_scheduled_on_the_first_of_every_month() -> None:
 @pytest.mark.django_db(transaction=True)  # row locks: tests/lock_coverage.py
 def test_the_task_invoices_the_month_that_just_ended(scenario: Scenario, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(tasks, "today_in_stockholm", lambda: date(2025, 12, 1))
-    monkeypatch.setattr("licensing.billing.today_in_stockholm", lambda: date(2025, 12, 1))
+    monkeypatch.setattr("licensing.billing.runs.today_in_stockholm", lambda: date(2025, 12, 1))
 
     assert tasks.run_monthly_invoicing.delay().get() == 1
     assert tasks.run_monthly_invoicing.delay().get() == 1  # again: nothing new

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_outbox_held_status'),
+        ('notifications', '0005_outbox_body_retention'),
     ]
 
     operations = [
