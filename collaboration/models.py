@@ -70,6 +70,9 @@ class CollaborationRequest(models.Model):
         null=True,
         blank=True,
     )
+    # Expired requests stay on the firm's start page ("Utgången") until the
+    # firm sends again or removes it from the list.
+    expiry_handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("förfrågan om samarbete")

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("collaboration.access_review.urls")),
     # Flow 10, agreements with the coupling (collaboration/agreements/).
     path("", include("collaboration.agreements.urls")),
+    # Flow 8, reminders: "Påminn nu", "Skicka igen" (collaboration/reminders/).
+    path("", include("collaboration.reminders.urls")),
     # Flow 1, coupling requests: "Ny klient", "Byråsamarbete" (collaboration/requests/).
     path("", include("collaboration.requests.urls")),
 ]

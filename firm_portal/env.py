@@ -5,6 +5,7 @@ URLs; its boolean parser, however, treats any unknown word as False. A typo in
 production (`DEBUG=flase`) must stop the process instead.
 """
 
+import builtins
 from typing import Any
 
 import environ
@@ -34,3 +35,18 @@ class StrictEnv(environ.FileAwareEnv):
             return int(raw)
         except ValueError:
             raise ImproperlyConfigured(f"{var} must be a whole number, not {raw!r}") from None
+
+    def int_list(self, var: str, default: list[builtins.int]) -> list[builtins.int]:
+        """Comma-separated whole numbers ("3,10"), each 1 or more, ascending."""
+        raw = self.str(var, default="").strip()
+        if not raw:
+            return list(default)
+        try:
+            values = [int(part) for part in raw.split(",")]
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{var} must be whole numbers separated by commas, not {raw!r}"
+            ) from None
+        if any(value < 1 for value in values) or values != sorted(set(values)):
+            raise ImproperlyConfigured(f"{var} must be ascending numbers of 1 or more, not {raw!r}")
+        return values

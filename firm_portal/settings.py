@@ -336,6 +336,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collaboration.remind_agreement_asks",
         "schedule": crontab(hour=8, minute=30),
     },
+    "collaboration.send_reminders": {
+        "task": "collaboration.send_reminders",
+        # Hourly; each reminder is claimed once (notifications.Reminder), so
+        # a second or overlapping run sends nothing more.
+        "schedule": crontab(minute=25),
+    },
     "clients.end_expired_access": {
         "task": "clients.end_expired_access",
         # Daily just after midnight Stockholm time; access already stops at
@@ -464,6 +470,13 @@ COLLABORATION_REQUESTS_PER_DAY = env.int("COLLABORATION_REQUESTS_PER_DAY", defau
 if COLLABORATION_REQUESTS_PER_DAY < 1:
     raise ImproperlyConfigured("COLLABORATION_REQUESTS_PER_DAY must be 1 or more")
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=14)
+# Reminders of unanswered requests, invitations and welcome links
+# (collaboration/reminders/): this many days after sending ("3,10"), and once
+# this many days before the item expires.
+REMINDER_DAYS = env.int_list("REMINDER_DAYS", default=[3, 10])
+REMINDER_DAYS_BEFORE_EXPIRY = env.int("REMINDER_DAYS_BEFORE_EXPIRY", default=2)
+if REMINDER_DAYS_BEFORE_EXPIRY < 0:
+    raise ImproperlyConfigured("REMINDER_DAYS_BEFORE_EXPIRY must be 0 or more (0: none)")
 # "Glömt lösenordet?" needs no login: at most this many e-mails per account an hour.
 # "Skicka igen" (invitations, join offers, the new customer's welcome): at most
 # this many resends per item and per recipient a day (firm_portal/resend_limits.py).

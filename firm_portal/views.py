@@ -12,7 +12,8 @@ from clients.invitations import services
 from clients.models import JoinOffer
 from collaboration.access_review.selectors import overdue_reviews, removal_cards
 from collaboration.client_list.selectors import start_page_clients
-from collaboration.requests.selectors import start_page_access, start_page_pending
+from collaboration.reminders.selectors import start_page_sent
+from collaboration.requests.selectors import start_page_access
 from firm_portal.forms import (
     EmailAuthenticationForm,
     MyDetailsForm,
@@ -100,7 +101,7 @@ def _firm_part(request: AuthenticatedHttpRequest, consultant: Consultant) -> dic
             start_page_clients(consultant=consultant), CLIENTS_PER_PAGE
         ).get_page(request.GET.get("sida")),
         "firm_pending": Paginator(
-            start_page_pending(consultant=consultant), PENDING_PER_PAGE
+            start_page_sent(consultant=consultant), PENDING_PER_PAGE
         ).get_page(request.GET.get(PENDING_PAGE_PARAM)),
         "client_query_string": _without(request, "sida"),
         "pending_query_string": _without(request, PENDING_PAGE_PARAM),

@@ -54,6 +54,9 @@ class OutboxMessage(models.Model):
     # subject and body (personal data) are emptied after the period; who got
     # which template when, and how it went, stay.
     body_purged_at = models.DateTimeField(_("innehåll rensat"), null=True, blank=True)
+    # An e-mail the receiving server refused for good (SMTP 5xx): the address
+    # does not take mail. Reminders to it stop, and the sender is told why.
+    bounced_at = models.DateTimeField(_("studsade"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("meddelande")
@@ -76,3 +79,40 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.recipient} ({self.get_status_display()})"
+
+
+class Reminder(models.Model):
+    """One reminder about an unanswered item (a collaboration request, a join
+    offer, a new customer's welcome), written in the transaction that
+    enqueues its messages. The item is named by kind and id, without a
+    foreign key, so this bottom app stays below the apps that own the items.
+
+    `round` is when the item was (last) sent: "Skicka igen" starts a new
+    round with reminders of its own. `step` is the schedule's step
+    ("after:3", "before:2") or "now:<date>" for "Påminn nu"; the unique
+    constraint makes each step, and "Påminn nu" once a day, happen once
+    however many runs race for it."""
+
+    class Kind(models.TextChoices):
+        REQUEST = "request", _("Förfrågan om samarbete")  # to the subscription's sysadmins
+        OFFER = "offer", _("Inbjudan")  # a join offer, with its invitation link
+        WELCOME = "welcome", _("Välkomstlänk")  # a new customer's, to the primary contact
+
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    item_id = models.PositiveBigIntegerField(_("id"))
+    round = models.DateTimeField(_("skickad"))
+    step = models.CharField(_("steg"), max_length=30)
+    recipients = models.PositiveIntegerField(_("mottagare"), default=0)
+    created_at = models.DateTimeField(_("påmind"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("påminnelse")
+        verbose_name_plural = _("påminnelser")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "item_id", "round", "step"], name="reminder_once_per_step"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.item_id} {self.step}"

@@ -351,6 +351,17 @@ def is_permanent_error(error: BaseException) -> bool:
     return isinstance(error, ValueError | NotImplementedError)
 
 
+def is_bounce(error: BaseException) -> bool:
+    """Whether the receiving server refused the recipient's address for good
+    (SMTP 5xx for the recipient, "550 User unknown"): the address takes no
+    mail, so reminders to it stop (collaboration/reminders/) and the sender
+    is told. Other permanent errors (spam, a refused sender, no STARTTLS) are
+    ours or the message's, not the address's."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _ in error.recipients.values()
+    )
+
+
 def _send(message: OutboxMessage, mail: BaseEmailBackend | None = None) -> None:
     if message.channel == OutboxMessage.Channel.EMAIL:
         if mail is None:
@@ -368,6 +379,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
     permanent = is_permanent_error(error)
     final = permanent or message.attempts >= MAX_ATTEMPTS
     retry_in = None if final else backoff_seconds(message.attempts - 1)
+    bounced = message.channel == OutboxMessage.Channel.EMAIL and is_bounce(error)
     recorded = OutboxMessage.objects.filter(
         pk=message.pk, status=OutboxMessage.Status.SENDING, attempts=message.attempts
     ).update(
@@ -375,6 +387,7 @@ def _record_failure(message: OutboxMessage, error: Exception) -> Delivery:
         claimed_until=None,
         next_attempt_at=None if retry_in is None else timezone.now() + timedelta(seconds=retry_in),
         last_error=text,
+        bounced_at=timezone.now() if bounced else None,
     )
     if not recorded:
         # Our claim ran out and another worker took the message over; its

@@ -215,6 +215,13 @@ RULES: dict[str, Rule] = {
     "collaboration:confirmation_certificate": lambda w, o: {
         "confirmation_id": o["agreement_confirmation"].pk
     },
+    # Flow 8, the sender's reminders: only the firm that sent it.
+    "collaboration:remind_request": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:send_request_again": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:dismiss_request": lambda w, o: {"request_id": o["request"].pk},
+    "collaboration:remind_offer": lambda w, o: {"offer_id": o["consultant_offer"].pk},
+    "collaboration:remind_client_offer": lambda w, o: {"offer_id": o["offer"].pk},
+    "collaboration:remind_welcome": lambda w, o: {"number": o["waiting"].number},
 }
 
 

@@ -674,6 +674,13 @@ NO_TYPED_INPUT = {
     "collaboration:firm_change_approve": "a button",
     "collaboration:firm_change_refuse": "a button",
     "collaboration:firm_change_cancel": "a confirmation button",
+    # Flow 8: buttons; "Påminn nu" on a welcome link reads only `next` (next_url's rules).
+    "collaboration:remind_request": "a button",
+    "collaboration:send_request_again": "a button",
+    "collaboration:dismiss_request": "a button",
+    "collaboration:remind_offer": "a button",
+    "collaboration:remind_client_offer": "a button",
+    "collaboration:remind_welcome": "a button (and `next`, as new_customer_resend)",
     "collaboration:approve_request": "a button",
     "collaboration:reject_request": "a button",
     "clients:permissions": "a grid of level choices; unknown levels are refused per cell",

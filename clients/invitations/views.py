@@ -15,6 +15,7 @@ from clients.invitations.forms import BulkInviteForm, InviteRowForm
 from clients.models import Subscription
 from clients.selectors import record_denied
 from clients.usernames import username_suggest
+from collaboration.reminders.selectors import offers_with_states
 from collaboration.requests.views import no_seat_page
 from firm_portal.firm_users.views import join_offer_withdraw_page
 from firm_portal.http import AuthenticatedHttpRequest
@@ -218,7 +219,9 @@ def invite_existing(request: AuthenticatedHttpRequest) -> HttpResponse:
                     % {"count": len(sent)},
                 )
                 return redirect("clients:invite_existing")
-    return render(request, "clients/invite_existing.html", {"pending": pending})
+    # Each with its state (flow 8): sent, reminded, expiry of its link.
+    pending_states = offers_with_states(offers=pending)
+    return render(request, "clients/invite_existing.html", {"pending": pending_states})
 
 
 @login_required

@@ -26,6 +26,7 @@ from clients.models import (
 )
 from clients.selectors import record_denied
 from collaboration.models import Coupling, CustomerAcceptance
+from collaboration.reminders.selectors import SentState, welcome_states
 from firm_portal.models import Consultant, User
 from firm_portal.signed_links import ACCEPTANCE, Problem, link_problem, link_read
 from firm_portal.timeutils import today_in_stockholm
@@ -293,19 +294,23 @@ def _member_levels(*, subscription: Subscription, user: User) -> dict[str, str]:
     )
 
 
-def awaiting_collaborations(*, consultant: Consultant, limit: int = 50) -> list[Coupling]:
+def awaiting_collaborations(
+    *, consultant: Consultant, limit: int = 50
+) -> list[tuple[Coupling, SentState | None]]:
     """The firm's new customers that have not accepted yet, newest first, each
-    with its `customer_acceptance` (the contact's address and the link's
-    expiry). One query."""
-    return list(
-        Coupling.objects.visible_to(consultant)
-        .filter(status=Coupling.Status.AWAITING_CUSTOMER)
-        .select_related(
-            "subscription__client",
-            "responsible_consultant__user",
-            "customer_acceptance__contact",
+    with its `customer_acceptance` (the contact's address) and the state of
+    its welcome link (sent, reminded, expires, bounced: flow 8). Three queries."""
+    return welcome_states(
+        couplings=list(
+            Coupling.objects.visible_to(consultant)
+            .filter(status=Coupling.Status.AWAITING_CUSTOMER)
+            .select_related(
+                "subscription__client",
+                "responsible_consultant__user",
+                "customer_acceptance__contact",
+            )
+            .order_by("-created_at", "-pk")[:limit]
         )
-        .order_by("-created_at", "-pk")[:limit]
     )
 
 

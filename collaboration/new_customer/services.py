@@ -146,7 +146,7 @@ def _sms_number(acceptance: CustomerAcceptance) -> str:
     return ""
 
 
-def _welcome(*, acceptance: CustomerAcceptance, reminder: bool = False) -> Welcomed:
+def new_customer_welcome(*, acceptance: CustomerAcceptance, reminder: bool = False) -> Welcomed:
     """To the contact account's own address; the SMS (`_sms_number`) only
     says that the e-mail is there. The firm's SMS allowance is claimed for
     every mobile number typed in the request, whether or not an SMS can go
@@ -219,7 +219,7 @@ def new_customer_create(*, consultant: Consultant, order: NewCustomerOrder) -> W
             )
             _renew(acceptance)
             acceptance.save()
-            welcomed = _welcome(acceptance=acceptance)
+            welcomed = new_customer_welcome(acceptance=acceptance)
     except IntegrityError:
         # The same organisationsnummer created at the same moment (a double click).
         raise taken from None
@@ -392,7 +392,7 @@ def new_customer_resend(*, consultant: Consultant, coupling: Coupling) -> Welcom
         raise CollaborationError(" ".join(error.messages), code=error.code or "") from None
     _renew(acceptance)
     acceptance.save(update_fields=["nonce", "sent_at", "expires_at"])
-    return _welcome(acceptance=acceptance, reminder=True)
+    return new_customer_welcome(acceptance=acceptance, reminder=True)
 
 
 @transaction.atomic

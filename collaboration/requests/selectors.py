@@ -1,5 +1,5 @@
 """User-scoped reads for coupling requests: the start page's access and
-to-do cards, a firm's pending requests, one request for a sysadmin or a firm."""
+to-do cards, one request for a sysadmin or a firm."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -7,14 +7,12 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import Now
 from django.http import Http404
-from django.utils import timezone
 
 from clients.models import Membership, ProgramLevel, Subscription
 from clients.selectors import record_denied
 from collaboration.agreements.selectors import agreement_cards
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
-from firm_portal.paging import PagedRows
 
 
 def _pending_requests(
@@ -138,39 +136,3 @@ def request_with_details(*, request_id: int) -> CollaborationRequest:
     return CollaborationRequest.objects.select_related(
         "subscription__client", "responsible_consultant__user"
     ).get(pk=request_id)
-
-
-def firm_pending_requests(*, consultant: Consultant) -> QuerySet[CollaborationRequest]:
-    """Requests the firm has waiting (oldest first, for paging); admins see
-    all, others those they sent or are responsible for."""
-    qs = _pending_requests(related=()).filter(firm_id=consultant.firm_id)
-    if not consultant.sees_all_clients:
-        qs = qs.filter(requested_by_id=consultant.user_id) | qs.filter(
-            responsible_consultant=consultant
-        )
-    return qs
-
-
-def _pending_display(rows: list[dict[str, Any]]) -> None:
-    """`start_date_text` and `created_on` ("Y-m-d", the latter in the current
-    time zone, as the template's `date` filter shows it) on each row."""
-    for row in rows:
-        row["start_date_text"] = row["start_date"].isoformat() if row["start_date"] else ""
-        row["created_on"] = timezone.localtime(row["created_at"]).date().isoformat()
-
-
-def start_page_pending(*, consultant: Consultant) -> PagedRows:
-    """The start page's table of `firm_pending_requests`, as plain values."""
-    qs = firm_pending_requests(consultant=consultant)
-    return PagedRows(
-        qs.values(
-            "pk",
-            "start_date",
-            "created_at",
-            number=F("subscription__number"),
-            client_name=F("subscription__client__name"),
-            responsible_name=F("responsible_consultant__user__full_name"),
-        ),
-        counted=qs,
-        finish=_pending_display,
-    )

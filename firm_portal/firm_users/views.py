@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clients.invitations.services import JoinOfferNotPending, join_offer_withdraw
 from clients.models import JoinOffer, Subscription
+from collaboration.reminders.selectors import offers_with_states
 from firm_portal import selectors, services
 from firm_portal.firm_users.forms import ConsultantInviteForm, SeatChangeForm
 from firm_portal.http import AuthenticatedHttpRequest
@@ -67,7 +68,10 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
         "seats_total": actor.firm.client_manager_seats,
         "seat_form": SeatChangeForm(),
         "invite_form": ConsultantInviteForm(),
-        "join_offers": selectors.firm_join_offers(actor=actor) if actor.is_firm_admin else [],
+        # Each with its state: sent, reminded, expiry of its link (flow 8).
+        "join_offers": offers_with_states(
+            offers=selectors.firm_join_offers(actor=actor) if actor.is_firm_admin else []
+        ),
         **extra,
     }
     status = 422 if extra.get("invite_form") and extra["invite_form"].errors else 200  # type: ignore[attr-defined]

@@ -845,12 +845,13 @@ class TestSupportGroup:
         # Built the way the migration builds it, on its historical models: a
         # model added by a later migration fails here until Support is given
         # (or knowingly denied) a view permission on it.
-        # The latest migration that runs the group's rule (licensing 0007,
-        # collaboration 0009 and firm_portal 0006 run it again for the models
-        # they add, collaboration 0010 for JoinOffer and CustomerAcceptance).
-        state = MigrationExecutor(connection).loader.project_state(
-            ("collaboration", "0010_customer_acceptance")
-        )
+        # The latest migration before the models moved that runs the group's
+        # rule (licensing 0007, collaboration 0009 and firm_portal 0006 run it
+        # again for the models they add, collaboration 0010 for JoinOffer and
+        # CustomerAcceptance); collaboration 0018 runs it once more, after the
+        # moves, for notifications.Reminder (below).
+        loader = MigrationExecutor(connection).loader
+        state = loader.project_state(("collaboration", "0010_customer_acceptance"))
         Group.objects.filter(name="Support").delete()
         support_migration.support_group_ensure(state.apps, "default")
         group = Group.objects.get(name="Support")
@@ -866,11 +867,11 @@ class TestSupportGroup:
             migration.content_types_forwards(state.apps, None)
         # Later migrations run the rule again, after the moves, for the models
         # they add (collaboration 0018 FirmChange, 0019 the access reviews,
-        # 0020 the agreements; licensing 0012 the invoicing runs).
+        # 0020 the agreements, 0021 reminders; licensing 0012 the invoicing runs).
         later = MigrationExecutor(connection).loader.project_state(
             [
                 ("licensing", "0012_support_views_invoicing_runs"),
-                ("collaboration", "0020_agreements"),
+                ("collaboration", "0021_request_expiry_handled"),
             ]
         )
         support_migration.support_group_ensure(later.apps, "default")

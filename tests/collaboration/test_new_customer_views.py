@@ -619,16 +619,20 @@ class TestQueryCounts:
                     "contact_email": f"kontakt{n}@example.se",
                 },
             )
-        # The waiting list is one query (each with its acceptance joined).
-        with django_assert_num_queries(8):
+        # The waiting list is one query (each with its acceptance joined), and
+        # two for the state of its welcome links (flow 8: their reminders and
+        # bounced addresses), however many.
+        with django_assert_num_queries(10):
             firm_client.get(WIZARD)
         walk_to(firm_client, "payment")
-        # 12: one of them the firm's SMS count for today (a mobile is typed,
-        # and the summary says whether its SMS will be held).
-        with django_assert_num_queries(12):
+        # 14: one of them the firm's SMS count for today (a mobile is typed,
+        # and the summary says whether its SMS will be held), two the state
+        # of the waiting list's welcome links (flow 8).
+        with django_assert_num_queries(14):
             post(firm_client, "payment")  # to the summary
         number = Subscription.objects.filter(status="pending").first().number  # type: ignore[union-attr]
-        with django_assert_num_queries(6):
+        # 8: two of them the waiting list's welcome links (flow 8).
+        with django_assert_num_queries(8):
             firm_client.get(reverse("collaboration:new_customer_done", kwargs={"number": number}))
 
 

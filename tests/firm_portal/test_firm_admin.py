@@ -54,8 +54,10 @@ class TestPage:
             )
         # user, consultant, seats in use, consultants counted for paging, one
         # page of consultants with their state, the invited (the session is
-        # in Redis)
-        with django_assert_num_queries(6):
+        # in Redis), and the invited's state (flow 8: their reminders and
+        # bounced addresses; their accounts have passwords, so no invitation
+        # links to look up)
+        with django_assert_num_queries(8):
             assert admin_client.get(USERS).status_code == 200
 
     def test_consultants_are_paged(self, admin_client, world):

@@ -344,3 +344,16 @@ def test_a_transient_failure_in_a_batch_leaves_that_message_pending_and_sends_th
         "SMTPServerDisconnected: Connection unexpectedly closed"
     )
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize("error", PERMANENT_ERRORS + TRANSIENT_ERRORS, ids=repr)
+def test_only_a_refused_recipient_is_recorded_as_bounced(error):
+    """Flow 8: an address refused for good (SMTP 5xx for the recipient)
+    stops its reminders; a spam refusal or a network error says nothing
+    about the address."""
+    message = enqueue()
+    with mock.patch.object(services, "_send_email", side_effect=error):
+        services.outbox_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    refused_for_good = isinstance(error, smtplib.SMTPRecipientsRefused) and "550" in str(error)
+    assert (message.bounced_at is not None) == refused_for_good

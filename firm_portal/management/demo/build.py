@@ -5,6 +5,7 @@ name, number and level changes too."""
 from firm_portal.management.demo import billing, clients, couplings, firm_managed, firms, members
 from firm_portal.management.demo.world import World
 from firm_portal.management.demo_agreements import create_demo_agreements
+from firm_portal.management.demo_reminders import remind_demo_request
 
 
 def world_build() -> World:
@@ -20,6 +21,7 @@ def world_build() -> World:
     firm_managed.create_firm_managed_clients(world)
     billing.backdate(world)
     billing.invoice_last_month(world)
+    remind_demo_request(world.pending[0])  # flow 8: reminded after 3 and 10 days
     create_demo_agreements(world)  # flow 10: confirmed agreements (its own module)
     return world
 
