@@ -9,12 +9,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.invitations import services
+from clients.invitations.selectors import join_offer_for_user, join_offers_for_user
 from clients.models import JoinOffer
 from collaboration.client_list.selectors import start_page_clients
 from collaboration.requests.selectors import start_page_access, start_page_pending
+from collaboration.selectors import firm_coupled, unclaimed_contact
 from firm_portal.forms import (
+    ClaimingSetPasswordForm,
     EmailAuthenticationForm,
     MyDetailsForm,
+    OutboxPasswordResetForm,
     PasswordSetForm,
     ended_account_message,
 )
@@ -24,14 +28,22 @@ from firm_portal.selectors import (
     account_ended_by,
     consultant_for_user,
     firm_admins,
-    join_offer_for_user,
-    join_offers_for_user,
     offers_despite_ending,
 )
 
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
 PENDING_PAGE_PARAM = "forfragningar"
+
+
+# The password forms with collaboration's answer to "an unclaimed contact?"
+# (firm_portal/forms.py, `UnclaimedContact`): pages sit above collaboration.
+class PasswordResetForm(OutboxPasswordResetForm):
+    unclaimed_contact = staticmethod(unclaimed_contact)
+
+
+class PasswordResetSetForm(ClaimingSetPasswordForm):
+    unclaimed_contact = staticmethod(unclaimed_contact)
 
 
 class LoginView(auth_views.LoginView):
@@ -129,7 +141,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     form = PasswordSetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         claimed = services.join_offer_accept_by_invitation(
-            token=token, password=form.cleaned_data["new_password1"]
+            token=token, password=form.cleaned_data["new_password1"], firm_coupled=firm_coupled
         )
         if claimed is None:
             return render(
@@ -170,7 +182,9 @@ def join_offer_accept(request: AuthenticatedHttpRequest, offer_id: int) -> HttpR
     """ "Gå med" on the start page's "Inbjudningar", as the person asked."""
     offer = _answerable_offer(request, offer_id)
     try:
-        joined = services.join_offer_accept(offer_id=offer.pk, user=request.user)
+        joined = services.join_offer_accept(
+            offer_id=offer.pk, user=request.user, firm_coupled=firm_coupled
+        )
     except services.JoinOfferRefused as refused:
         messages.error(request, refused.message)
     else:

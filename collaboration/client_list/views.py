@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from clients.selectors import active_sysadmins, permission_grid
+from clients.services import consultant_add_to_subscription
 from collaboration.client_list import selectors
 from collaboration.client_list.selectors import ClientFilter
 from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.request_data import FilterForm, SearchField, parse_id
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
-from firm_portal.services import consultant_add_to_subscription
 from firm_portal.widgets import PlainCheckboxInput, PlainChoices, PlainSelect, PlainTextInput
 
 CLIENTS_PER_PAGE = 25

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clients.models import Level, Membership
 from collaboration.changes import services
+from collaboration.selectors import firm_coupled_subscription_ids
 from licensing import billing, reports
 from licensing.models import Recipient, ResellerAgreement
 from tests import factories
@@ -125,7 +126,7 @@ def test_firm_report_shows_its_clients_and_recent_endings(
     stranger = factories.SubscriptionFactory(client__name="Främling AB")
     factories.LicenseFactory(subscription=stranger, seats=9)
 
-    report = reports.unused_licenses_for_firm(firm=world.firm)
+    report = _firm_report(world)
 
     assert [(r.client_name, r.count) for r in report.unused] == [
         ("Annan AB", 4),
@@ -134,7 +135,7 @@ def test_firm_report_shows_its_clients_and_recent_endings(
     services.collaboration_end(
         actor=world.firm_admin.user, coupling=collab.coupling, side=services.Side.FIRM
     )
-    report = reports.unused_licenses_for_firm(firm=world.firm)
+    report = _firm_report(world)
     assert [r.client_name for r in report.unused] == ["Annan AB"]
     assert [(r.client_name, r.count) for r in report.left_behind] == [("Bageriet Solsidan AB", 1)]
 
@@ -203,7 +204,14 @@ def test_left_behind_window(world: World, collab: Collab, prices: None, monkeypa
     later = timezone.now() + timedelta(days=reports.LEFT_BEHIND_DAYS, hours=1)
     monkeypatch.setattr(reports.timezone, "now", lambda: later)
 
-    assert reports.unused_licenses_for_firm(firm=world.firm).left_behind == []
+    assert _firm_report(world).left_behind == []
     # The customer's own report keeps them until they are reused or removed.
     subscription_report = reports.unused_licenses_for_subscription(subscription=world.subscription)
     assert [r.count for r in subscription_report.left_behind] == [1]
+
+
+def _firm_report(world: World) -> reports.UnusedLicenseReport:
+    """The firm's report as its page asks for it (the live couplings from
+    collaboration)."""
+    live = firm_coupled_subscription_ids(firm_id=world.firm.pk)
+    return reports.unused_licenses_for_firm(firm=world.firm, live=live)
