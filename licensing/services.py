@@ -1,6 +1,8 @@
 """Licence writes: "Lägg till licens" adds seats, a billable change
-(LicenseChange, read by billing). Here and not in clients because a seat is
-a licence: licensing sits above clients (README, "Layers")."""
+(LicenseChange, read by billing), and the firm's "Lägg till licenser" adds or
+releases client-manager seats (ClientManagerSeatChange). Here and not in
+clients or firm_portal because a seat is a licence: licensing sits above both
+(README, "Layers")."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
