@@ -107,16 +107,6 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
         query = query.strip()
         return self.filter(pk__in=subscriptions_matching(query)) if query else self
 
-    def visible_to(self, consultant: "Consultant") -> "SubscriptionQuerySet":
-        """The consultant's clients: subscriptions their firm's coupling is
-        agreed with (`Coupling.objects.agreed()`) that they see
-        (`visible_to_q`)."""
-        coupling_model = apps.get_model("collaboration", "Coupling")
-        coupled = coupling_model.objects.agreed().filter(
-            firm_id=consultant.firm_id, subscription_id=OuterRef("pk")
-        )
-        return self.filter(Exists(coupled), visible_to_q(consultant))
-
 
 class Subscription(models.Model):
     class Status(models.TextChoices):

@@ -7,12 +7,14 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from clients.catalogue import plan_program_codes, program_can_be_given
 from clients.models import (
+    ClientAssignment,
+    Invitation,
     Membership,
     Program,
     ProgramLevel,
@@ -21,7 +23,7 @@ from clients.models import (
     live_membership_q,
     seats_used_of,
 )
-from firm_portal.models import User
+from firm_portal.models import Consultant, ConsultantOffboarding, User
 from ledger.services import ledger_record_denied
 
 
@@ -294,3 +296,35 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
             for p in programs
         },
     )
+
+
+def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
+    """ "Administrera användare" for the firm: every consultant with an
+    `invited` flag (the firm's own invitation not yet accepted), `assigned_count` and
+    `offboarded` (ended with "Avsluta konsult", so there is a report). For
+    paging: the counts are correlated subqueries, so a page of 25 counts 25
+    consultants' clients, not the whole firm's."""
+    open_invitation = Invitation.objects.filter(
+        user_id=OuterRef("user_id"), firm_id=OuterRef("firm_id"), accepted_at__isnull=True
+    )
+    assigned = (
+        ClientAssignment.objects.filter(consultant_id=OuterRef("pk"))
+        .values("consultant_id")
+        .annotate(n=Count("*"))  # COUNT(*): the consultant_id index alone answers it
+        .values("n")
+    )
+    return (
+        Consultant.objects.filter(firm_id=actor.firm_id)
+        .select_related("user")
+        .annotate(
+            invited=Exists(open_invitation),
+            offboarded=Exists(ConsultantOffboarding.objects.filter(consultant_id=OuterRef("pk"))),
+            assigned_count=Coalesce(Subquery(assigned), 0),
+        )
+        .order_by("-is_active", "user__full_name", "pk")
+    )
+
+
+def consultant_assigned_count(*, consultant: Consultant) -> int:
+    """How many clients the consultant is assigned to (the row's "3 klienter")."""
+    return ClientAssignment.objects.filter(consultant_id=consultant.pk).count()

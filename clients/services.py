@@ -8,13 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import (
+    ClientAssignment,
     Counter,
     Level,
     Membership,
@@ -23,7 +24,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
-from clients.selectors import subscriptions_left_without_sysadmin
+from clients.selectors import active_sysadmins, subscriptions_left_without_sysadmin
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from ledger.services import Kind, ledger_record
@@ -408,3 +409,42 @@ def memberships_end_expired() -> int:
             },
         )
     return len(due)
+
+
+def assignment_ensure(*, consultant: Consultant, subscription_id: int) -> None:
+    # One INSERT … ON CONFLICT DO NOTHING (get_or_create costs four queries).
+    ClientAssignment.objects.bulk_create(
+        [ClientAssignment(consultant=consultant, subscription_id=subscription_id)],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def consultant_add_to_subscription(
+    *, actor_user: User, subscription: Subscription, consultant: Consultant
+) -> Membership:
+    """ "Lägg till konsult": a sysadmin who is a consultant of the same firm adds
+    a colleague to the client's subscription (and to their client list)."""
+    sysadmin = active_sysadmins(subscription=subscription).filter(user=actor_user).first()
+    if sysadmin is None or sysadmin.consultant is None:
+        raise PermissionDenied(_("Du är inte systemadministratör i abonnemanget."))
+    if consultant.firm_id != sysadmin.consultant.firm_id or not consultant.is_active:
+        raise ValidationError(_("Välj en konsult från din byrå."), code="other_firm")
+    membership, created = Membership.objects.get_or_create(
+        subscription=subscription, user=consultant.user, defaults={"consultant": consultant}
+    )
+    if not created:
+        raise ValidationError(
+            _("%(name)s finns redan i abonnemanget.") % {"name": consultant.user.full_name},
+            code="already_member",
+        )
+    ledger_record(
+        kind=Kind.MEMBER_ADDED,
+        actor=actor_user,
+        firm=consultant.firm_id,
+        subscription=subscription,
+        subject=consultant.user_id,
+        detail=_("Lägg till konsult"),
+    )
+    assignment_ensure(consultant=consultant, subscription_id=subscription.pk)
+    return membership

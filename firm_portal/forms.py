@@ -1,6 +1,6 @@
 import logging
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django import forms
 from django.conf import settings
@@ -64,24 +64,21 @@ class PasswordSetForm(SetPasswordForm):
     """Django's set-password form with the user's own validators."""
 
 
-def unclaimed_contact(user: User) -> bool:
-    """An account "Skapa nytt samarbete" made for an address (inactive, no
-    password) whose owner has not claimed it yet."""
-    from collaboration.models import CustomerAcceptance
-
-    return (
-        not user.is_active
-        and not user.has_usable_password()
-        and CustomerAcceptance.objects.filter(contact=user, created_contact=True).exists()
-    )
+# Whether an account is one "Skapa nytt samarbete" made for an address
+# (inactive, no password) that its owner has not claimed yet: collaboration
+# knows (`collaboration.selectors.unclaimed_contact`) and sits above, so the
+# pages hand it to the two password forms below (firm_portal/views.py).
+UnclaimedContact = Callable[[User], bool]
 
 
 class ClaimingSetPasswordForm(SetPasswordForm):
     """The password reset's new password. An unclaimed contact account
     becomes usable with it (its owner proved the address by the link)."""
 
+    unclaimed_contact: UnclaimedContact  # set by the page (firm_portal/views.py)
+
     def save(self, commit: bool = True) -> User:  # type: ignore[override]
-        claims = unclaimed_contact(self.user)
+        claims = self.unclaimed_contact(self.user)
         user = super().save(commit=False)
         if claims:
             user.is_active = True
@@ -148,12 +145,13 @@ class OutboxPasswordResetForm(PasswordResetForm):
     email = NormalizedEmailField(
         label=_("E-post"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+    unclaimed_contact: UnclaimedContact  # set by the page (firm_portal/views.py)
 
     def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
         for user in User._default_manager.filter(email__iexact=email):
             if not _same_address(email, user.email):
                 continue
-            if not (user.is_active or unclaimed_contact(user)):
+            if not (user.is_active or self.unclaimed_contact(user)):
                 continue
             if account_ended_by(user=user) is None or offers_despite_ending(user=user).exists():
                 yield user

@@ -1,12 +1,12 @@
 """User-scoped reads for firms and consultants."""
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import Http404
 
-from clients.models import ClientAssignment, Invitation, JoinOffer, Membership, Subscription
+from clients.models import JoinOffer, Membership
 from firm_portal.denials import NotAConsultant
 from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
+from ledger.services import ledger_record_denied
 
 _UNSET = object()
 
@@ -122,128 +122,8 @@ def consultant_in_firm(*, actor: Consultant, consultant_id: int) -> Consultant:
     )
     if found is None:
         if Consultant.objects.filter(pk=consultant_id).exists():
-            from clients.selectors import record_denied
-
-            record_denied(user=actor.user, what="consultant", consultant_id=consultant_id)
+            ledger_record_denied(
+                actor=actor.user, attempt={"what": "consultant", "consultant_id": consultant_id}
+            )
         raise Http404("No such consultant")
     return found
-
-
-def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
-    """ "Administrera användare" for the firm: every consultant with an
-    `invited` flag (the firm's own invitation not yet accepted), `assigned_count` and
-    `offboarded` (ended with "Avsluta konsult", so there is a report). For
-    paging: the counts are correlated subqueries, so a page of 25 counts 25
-    consultants' clients, not the whole firm's."""
-    open_invitation = Invitation.objects.filter(
-        user_id=OuterRef("user_id"), firm_id=OuterRef("firm_id"), accepted_at__isnull=True
-    )
-    assigned = (
-        ClientAssignment.objects.filter(consultant_id=OuterRef("pk"))
-        .values("consultant_id")
-        .annotate(n=Count("*"))  # COUNT(*): the consultant_id index alone answers it
-        .values("n")
-    )
-    return (
-        Consultant.objects.filter(firm_id=actor.firm_id)
-        .select_related("user")
-        .annotate(
-            invited=Exists(open_invitation),
-            offboarded=Exists(ConsultantOffboarding.objects.filter(consultant_id=OuterRef("pk"))),
-            assigned_count=Coalesce(Subquery(assigned), 0),
-        )
-        .order_by("-is_active", "user__full_name", "pk")
-    )
-
-
-def consultant_assigned_count(*, consultant: Consultant) -> int:
-    """How many clients the consultant is assigned to (the row's "3 klienter")."""
-    return ClientAssignment.objects.filter(consultant_id=consultant.pk).count()
-
-
-def assignment_panel(
-    *, actor: Consultant, consultant: Consultant, query: str, limit: int = 50
-) -> tuple[list[tuple[Subscription, bool]], int]:
-    """The firm's clients matching `query` (at most `limit`), each with whether
-    it is assigned to `consultant`, and the total number of matches."""
-    from firm_portal.services import firm_subscriptions
-
-    qs = firm_subscriptions(firm_id=actor.firm_id).matching(query).select_related("client")
-    qs = qs.annotate(
-        assigned=Exists(
-            ClientAssignment.objects.filter(consultant=consultant, subscription_id=OuterRef("pk"))
-        )
-    ).order_by("client__name", "number")
-    total = qs.count()
-    return [(s, s.assigned) for s in qs[:limit]], total  # type: ignore[attr-defined]
-
-
-def assignment_matches(*, actor: Consultant, query: str) -> list[int]:
-    """Ids of every firm client matching `query` ("Markera alla")."""
-    from firm_portal.services import firm_subscriptions
-
-    return list(
-        firm_subscriptions(firm_id=actor.firm_id).matching(query).values_list("pk", flat=True)
-    )
-
-
-def join_offers_for_user(*, user: User) -> list[JoinOffer]:
-    """ "Inbjudningar" on the start page: the offers waiting for the user's
-    answer, oldest first. One query."""
-    return list(
-        JoinOffer.objects.filter(user=user, status=JoinOffer.Status.PENDING)
-        .select_related("firm", "subscription__client", "invited_by")
-        .order_by("created_at", "pk")
-    )
-
-
-def join_offer_for_user(*, user: User, offer_id: int) -> JoinOffer:
-    """The user's own pending offer, else 404 (someone else's is an attempt
-    on it: it goes to the ledger)."""
-    offer = (
-        JoinOffer.objects.filter(pk=offer_id).select_related("firm", "subscription__client").first()
-    )
-    if offer is None or offer.user_id != user.pk or offer.status != JoinOffer.Status.PENDING:
-        if offer is not None and offer.user_id != user.pk:
-            from clients.selectors import record_denied
-
-            record_denied(
-                user=user,
-                subscription_number=offer.subscription.number if offer.subscription else None,
-                what="join_offer",
-                offer_id=offer.pk,
-            )
-        raise Http404("No such offer")
-    return offer
-
-
-def firm_join_offers(*, actor: Consultant, limit: int = 50) -> list[JoinOffer]:
-    """The firm's consultant offers nobody has answered yet ("Inbjudna"),
-    newest first. Only the e-mail address the firm typed is shown: whether
-    an account existed for it is nobody's business but its owner's."""
-    return list(
-        JoinOffer.objects.filter(
-            firm_id=actor.firm_id,
-            kind=JoinOffer.Kind.CONSULTANT,
-            status=JoinOffer.Status.PENDING,
-        )
-        .select_related("user")
-        .order_by("-sent_at", "-pk")[:limit]
-    )
-
-
-def firm_join_offer(*, actor: Consultant, offer_id: int) -> JoinOffer:
-    """One of the firm's pending consultant offers, else 404."""
-    offer = JoinOffer.objects.filter(pk=offer_id).select_related("user", "firm").first()
-    if (
-        offer is None
-        or offer.firm_id != actor.firm_id
-        or offer.kind != JoinOffer.Kind.CONSULTANT
-        or offer.status != JoinOffer.Status.PENDING
-    ):
-        if offer is not None and offer.firm_id != actor.firm_id:
-            from clients.selectors import record_denied
-
-            record_denied(user=actor.user, what="join_offer", offer_id=offer.pk)
-        raise Http404("No such offer")
-    return offer

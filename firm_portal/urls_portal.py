@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from firm_portal import views
-from firm_portal.forms import ClaimingSetPasswordForm, OutboxPasswordResetForm
 from firm_portal.tokens import password_reset_tokens
 
 urlpatterns = [
@@ -24,7 +23,7 @@ urlpatterns = [
         "losenord/aterstall/",
         auth_views.PasswordResetView.as_view(
             template_name="firm_portal/auth_form.html",
-            form_class=OutboxPasswordResetForm,
+            form_class=views.PasswordResetForm,
             token_generator=password_reset_tokens,
         ),
         name="password_reset",
@@ -39,7 +38,7 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(
             template_name="firm_portal/auth_form.html",
             token_generator=password_reset_tokens,
-            form_class=ClaimingSetPasswordForm,
+            form_class=views.PasswordResetSetForm,
         ),
         name="password_reset_confirm",
     ),

@@ -9,14 +9,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.invitations import services
+from clients.invitations.selectors import join_offer_for_user, join_offers_for_user
 from clients.models import JoinOffer
 from collaboration.access_review.selectors import overdue_reviews, removal_cards
 from collaboration.client_list.selectors import start_page_clients
 from collaboration.reminders.selectors import start_page_sent
 from collaboration.requests.selectors import start_page_access
+from collaboration.selectors import firm_coupled, unclaimed_contact
 from firm_portal.forms import (
+    ClaimingSetPasswordForm,
     EmailAuthenticationForm,
     MyDetailsForm,
+    OutboxPasswordResetForm,
     PasswordSetForm,
     ended_account_message,
 )
@@ -27,8 +31,6 @@ from firm_portal.selectors import (
     account_ended_by,
     consultant_for_user,
     firm_admins,
-    join_offer_for_user,
-    join_offers_for_user,
     offers_despite_ending,
 )
 from firm_portal.signed_links import INVITATION, Problem, link_invalid_response
@@ -36,6 +38,16 @@ from firm_portal.signed_links import INVITATION, Problem, link_invalid_response
 CLIENTS_PER_PAGE = 25
 PENDING_PER_PAGE = 10
 PENDING_PAGE_PARAM = "forfragningar"
+
+
+# The password forms with collaboration's answer to "an unclaimed contact?"
+# (firm_portal/forms.py, `UnclaimedContact`): pages sit above collaboration.
+class PasswordResetForm(OutboxPasswordResetForm):
+    unclaimed_contact = staticmethod(unclaimed_contact)
+
+
+class PasswordResetSetForm(ClaimingSetPasswordForm):
+    unclaimed_contact = staticmethod(unclaimed_contact)
 
 
 class LoginView(auth_views.LoginView):
@@ -148,7 +160,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 def _invitation_claim(request: HttpRequest, token: str, password: str) -> HttpResponse:
     """The password chosen: accept the invitation, log in, go to the start page."""
-    claimed = services.join_offer_accept_by_invitation(token=token, password=password)
+    claimed = services.join_offer_accept_by_invitation(
+        token=token, password=password, firm_coupled=firm_coupled
+    )
     if claimed is None:
         return link_invalid_response(request, kind=INVITATION, problem=Problem.USED, token=token)
     login(request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -178,7 +192,9 @@ def join_offer_accept(request: AuthenticatedHttpRequest, offer_id: int) -> HttpR
     """ "Gå med" on the start page's "Inbjudningar", as the person asked."""
     offer = _answerable_offer(request, offer_id)
     try:
-        joined = services.join_offer_accept(offer_id=offer.pk, user=request.user)
+        joined = services.join_offer_accept(
+            offer_id=offer.pk, user=request.user, firm_coupled=firm_coupled
+        )
     except services.JoinOfferRefused as refused:
         messages.error(request, refused.message)
     else:

@@ -1,18 +1,24 @@
 """Licence writes: "Lägg till licens" adds seats, a billable change
-(LicenseChange, read by billing). Here and not in clients because a seat is
-a licence: licensing sits above clients (README, "Layers")."""
+(LicenseChange, read by billing), and the firm's "Lägg till licenser" adds or
+releases client-manager seats (ClientManagerSeatChange). Here and not in
+clients or firm_portal because a seat is a licence: licensing sits above both
+(README, "Layers")."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients.catalogue import require_program_in_plan
 from clients.models import Membership, Program, ProgramLevel, Subscription, SubscriptionLicense
 from clients.services import program_level_set
-from firm_portal.models import User
+from firm_portal.models import Consultant, Firm, User
+from firm_portal.services import lock_firm, require_firm_admin, seats_used
 from ledger.services import Kind, ledger_record
-from licensing.models import LicenseChange
+from licensing.models import ClientManagerSeatChange, LicenseChange
+
+MAX_SEAT_CHANGE = 500
 
 
 @transaction.atomic
@@ -76,3 +82,42 @@ def license_add_and_grant(
             level=level,
         )
     return license_row, granted
+
+
+@transaction.atomic
+def firm_seats_change(*, actor: Consultant, delta: int) -> Firm:
+    """ "Lägg till licenser" (delta > 0, billed) or release unused ones (delta < 0)."""
+    require_firm_admin(actor=actor)
+    if delta == 0 or abs(delta) > MAX_SEAT_CHANGE:
+        raise ValidationError(
+            _("Ange ett antal mellan 1 och %(max)s.") % {"max": MAX_SEAT_CHANGE},
+            code="invalid_count",
+        )
+    firm = lock_firm(actor.firm_id)
+    if delta < 0:
+        free = firm.client_manager_seats - seats_used(firm_id=firm.pk)
+        if -delta > free:
+            raise ValidationError(
+                ngettext(
+                    "Bara %(free)s licens är ledig. Ta först bort licensen från de "
+                    "konsulter som inte ska använda Klienthanteraren.",
+                    "Bara %(free)s licenser är lediga. Ta först bort licensen från de "
+                    "konsulter som inte ska använda Klienthanteraren.",
+                    free,
+                )
+                % {"free": free},
+                code="seats_in_use",
+            )
+    Firm.objects.filter(pk=firm.pk).update(client_manager_seats=F("client_manager_seats") + delta)
+    firm.refresh_from_db(fields=["client_manager_seats"])
+    ClientManagerSeatChange.objects.create(
+        firm=firm, delta=delta, seats_after=firm.client_manager_seats, actor=actor.user
+    )
+    ledger_record(
+        kind=Kind.SEATS_CHANGED,
+        actor=actor.user,
+        firm=firm,
+        before={"seats": firm.client_manager_seats - delta},
+        after={"seats": firm.client_manager_seats},
+    )
+    return firm

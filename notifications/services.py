@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 # Claims (send attempts) per message before it is failed for good.
 MAX_ATTEMPTS = 8
+# The Celery tasks that deliver (notifications/tasks.py), by name.
+SEND_MESSAGE = "notifications.send_message"
+SEND_MESSAGES = "notifications.send_messages"
 
 
 def backoff_seconds(retries: int) -> float:
@@ -89,12 +93,12 @@ def outbox_publish(*, message_ids: list[int]) -> None:
     """Hand messages to the workers: one task for a single message, one task
     per OUTBOX_BATCH_SIZE for more (a batch is sent over one mail connection,
     which is what lets one worker drain hundreds of messages a second). A
-    broker outage is logged, not raised: the sweeper enqueues them later."""
-    from notifications.tasks import send_message, send_messages
-
+    broker outage is logged, not raised: the sweeper enqueues them later.
+    The tasks are looked up by name (notifications/tasks.py, registered when
+    the app is ready): the tasks call these services, not the other way."""
     if len(message_ids) == 1:
         try:
-            send_message.delay(message_ids[0])
+            current_app.tasks[SEND_MESSAGE].delay(message_ids[0])
         except Exception as error:  # broker down: the sweeper enqueues it later
             logger.warning(
                 "Could not publish outbox message %s (%s); the sweeper will",
@@ -106,7 +110,7 @@ def outbox_publish(*, message_ids: list[int]) -> None:
     for start in range(0, len(message_ids), size):
         chunk = message_ids[start : start + size]
         try:
-            send_messages.delay(chunk)
+            current_app.tasks[SEND_MESSAGES].delay(chunk)
         except Exception as error:  # broker down: the sweeper enqueues them later
             logger.warning(
                 "Could not publish outbox messages %s (%s); the sweeper will",

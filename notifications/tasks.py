@@ -11,7 +11,7 @@ from notifications import services
 # The outbox row counts attempts and decides when to give up (MAX_ATTEMPTS),
 # so Celery's own retry limit is off: a task re-sent by the sweeper starts
 # its retry count from zero but continues the row's.
-@shared_task(name="notifications.send_message", bind=True, max_retries=None)
+@shared_task(name=services.SEND_MESSAGE, bind=True, max_retries=None)
 def send_message(self, message_id: int) -> bool:  # type: ignore[no-untyped-def]
     delivery = services.outbox_deliver(message_id=message_id)
     # In-process (eager) runs leave a failed message pending for the sweeper
@@ -21,7 +21,7 @@ def send_message(self, message_id: int) -> bool:  # type: ignore[no-untyped-def]
     return delivery.sent
 
 
-@shared_task(name="notifications.send_messages", bind=True)
+@shared_task(name=services.SEND_MESSAGES, bind=True)
 def send_messages(self, message_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
     """Several messages over one mail connection (a batch enqueued together,
     or the sweeper's backlog). A message that failed transiently is retried

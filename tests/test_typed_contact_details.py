@@ -26,10 +26,10 @@ from django.utils import timezone
 
 from clients.models import Client as ClientRow
 from clients.models import JoinOffer, Membership
+from clients.services import assignment_ensure
 from collaboration.models import Coupling, CustomerAcceptance
 from firm_portal.models import FirmSmsDay, User
 from firm_portal.org_numbers import normalize_org_number
-from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms

@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -318,17 +319,25 @@ def _lock_pending(*, offer_id: int, user: User) -> JoinOffer:
     return offer
 
 
+class FirmCoupled(Protocol):
+    """Whether the firm collaborates with the subscription now (an agreed
+    coupling): `collaboration.selectors.firm_coupled`, passed in by the
+    pages, since collaboration sits above clients (README, "Layers")."""
+
+    def __call__(self, *, firm_id: int, subscription_id: int) -> bool: ...
+
+
 def _target_name(offer: JoinOffer) -> str:
     if offer.subscription is not None:
         return offer.subscription.client.name
     return offer.firm.name
 
 
-def _join_subscription(offer: JoinOffer) -> str:
+def _join_subscription(offer: JoinOffer, firm_coupled: FirmCoupled) -> str:
     subscription = offer.subscription
     assert subscription is not None  # noqa: S101 – a database constraint
     if offer.as_sysadmin:
-        return _join_as_sysadmin(offer, subscription)
+        return _join_as_sysadmin(offer, subscription, firm_coupled)
     joined = _("Du är nu användare hos %(client)s.") % {"client": subscription.client.name}
     if Membership.objects.filter(subscription=subscription, user=offer.user).exists():
         return joined
@@ -361,21 +370,18 @@ def _join_subscription(offer: JoinOffer) -> str:
     return joined
 
 
-def _join_as_sysadmin(offer: JoinOffer, subscription: Subscription) -> str:
+def _join_as_sysadmin(
+    offer: JoinOffer, subscription: Subscription, firm_coupled: FirmCoupled
+) -> str:
     """The system administrator a manual coupling's paper form names: a
-    member with "Systemadministratör", while the firm's coupling is live."""
-    from collaboration.models import Coupling
-
+    member with "Systemadministratör", while the firm's coupling is live
+    (`firm_coupled`: collaboration knows, above; the page passes it in)."""
     if subscription.status == Subscription.Status.ENDED:
         raise JoinOfferRefused(
             _("Abonnemanget för %(client)s är avslutat, så inbjudan gäller inte längre.")
             % {"client": subscription.client.name}
         )
-    if (
-        not Coupling.objects.agreed()
-        .filter(firm_id=offer.firm_id, subscription=subscription)
-        .exists()
-    ):
+    if not firm_coupled(firm_id=offer.firm_id, subscription_id=subscription.pk):
         raise JoinOfferRefused(
             _(
                 "%(firm)s är inte längre sammankopplad med %(client)s, så inbjudan gäller "
@@ -439,9 +445,9 @@ def _join_firm(offer: JoinOffer) -> str:
     return _("Du är nu konsult på %(firm)s.") % {"firm": firm.name}
 
 
-def _accept(offer: JoinOffer) -> str:
+def _accept(offer: JoinOffer, firm_coupled: FirmCoupled) -> str:
     if offer.kind == JoinOffer.Kind.CLIENT_USER:
-        message = _join_subscription(offer)
+        message = _join_subscription(offer, firm_coupled)
     else:
         message = _join_firm(offer)
     offer.status = JoinOffer.Status.ACCEPTED
@@ -450,12 +456,12 @@ def _accept(offer: JoinOffer) -> str:
     return message
 
 
-def join_offer_accept(*, offer_id: int, user: User) -> str:
+def join_offer_accept(*, offer_id: int, user: User, firm_coupled: FirmCoupled) -> str:
     """ "Gå med", logged in as the person asked. Returns the message to show;
     raises JoinOfferRefused (nothing changed) when it cannot be done."""
     try:
         with transaction.atomic():
-            return _accept(_lock_pending(offer_id=offer_id, user=user))
+            return _accept(_lock_pending(offer_id=offer_id, user=user), firm_coupled)
     except IntegrityError:
         # Made a consultant elsewhere at this very moment (one active firm each).
         raise JoinOfferRefused(str(BUSY)) from None
@@ -478,7 +484,9 @@ class Claimed:
     refused: str = ""  # why it could not be (it stays on the start page)
 
 
-def join_offer_accept_by_invitation(*, token: str, password: str) -> Claimed | None:
+def join_offer_accept_by_invitation(
+    *, token: str, password: str, firm_coupled: FirmCoupled
+) -> Claimed | None:
     """The invitation link of an account made with an offer: choose the
     first password and accept the offer it came with, in one transaction.
     None when the link is not valid (any more). An offer that cannot be
@@ -504,7 +512,7 @@ def join_offer_accept_by_invitation(*, token: str, password: str) -> Claimed | N
             return Claimed(user)
         try:
             with transaction.atomic():
-                joined = _accept(_lock_pending(offer_id=offer_id, user=user))
+                joined = _accept(_lock_pending(offer_id=offer_id, user=user), firm_coupled)
         except JoinOfferRefused as refused:
             return Claimed(user, refused=refused.message)
         except IntegrityError:

@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clients import bulk_invitations
-from clients.bulk_invitations import BulkInviteError
+from clients.bulk_invitations import MAX_ROWS_PER_SEND
 from clients.invitations.forms import BulkInviteForm, InviteRowForm
 from clients.models import Subscription
 from clients.selectors import record_denied
 from clients.usernames import username_suggest
+from collaboration import bulk_invitations
+from collaboration.bulk_invitations import BulkInviteError
 from collaboration.reminders.selectors import offers_with_states
 from collaboration.requests.views import no_seat_page
 from firm_portal.firm_users.views import join_offer_withdraw_page
@@ -118,7 +119,7 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             "search_errors": search.error_list,
             "total": total,
             "limit": ROW_LIMIT,
-            "max_rows": bulk_invitations.MAX_ROWS_PER_SEND,
+            "max_rows": MAX_ROWS_PER_SEND,
         },
         status=422 if form.bound else 200,
     )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clients.models import Membership
 from clients.selectors import active_sysadmins, permission_grid
+from clients.services import consultant_add_to_subscription
 from collaboration.client_list import selectors
 from collaboration.client_list.selectors import ClientFilter
 from collaboration.requests.views import no_seat_page
@@ -22,7 +23,6 @@ from firm_portal.models import Consultant
 from firm_portal.paging import PagedRows
 from firm_portal.request_data import FilterForm, SearchField, parse_id
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
-from firm_portal.services import consultant_add_to_subscription
 from firm_portal.widgets import PlainChoices, PlainSelect
 
 CLIENTS_PER_PAGE = 25

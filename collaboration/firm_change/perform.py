@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import ClientAssignment, Membership, Subscription
+from clients.services import assignment_ensure
 from collaboration.firm_change.selectors import (
     billing_month_from,
     firm_change_deciders,
@@ -25,7 +26,6 @@ from collaboration.firm_change.selectors import (
 )
 from collaboration.models import Coupling, FirmChange
 from firm_portal.models import Consultant, User
-from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
 from ledger.services import Kind, ledger_event, ledger_record_all

@@ -26,7 +26,7 @@ from clients.invitations.services import (
 )
 from clients.models import Invitation, JoinOffer, Membership, Subscription
 from clients.selectors import active_sysadmins
-from clients.services import responsible_consultant_join
+from clients.services import assignment_ensure, responsible_consultant_join
 from collaboration.manual.services import (
     PERFORM_PERMISSION,
     STORED_LANGUAGE,
@@ -37,7 +37,6 @@ from collaboration.manual.services import (
 )
 from collaboration.models import CollaborationRequest, Coupling, ManualCoupling
 from firm_portal.models import Consultant, Firm, User
-from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from ledger.services import Kind, ledger_record
 from licensing.models import FirmCharge

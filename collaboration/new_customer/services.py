@@ -56,7 +56,7 @@ from clients.models import (
     Subscription,
     SubscriptionLicense,
 )
-from clients.services import responsible_consultant_join, subscription_create
+from clients.services import assignment_ensure, responsible_consultant_join, subscription_create
 from collaboration.agreements.services import agreements_attach_for_new_customer
 from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer.selectors import (
@@ -70,7 +70,6 @@ from collaboration.requests.services import CollaborationError, require_client_m
 from firm_portal.emails import email_key
 from firm_portal.models import Consultant, Firm, User
 from firm_portal.resend_limits import Resend, ResendLimitReached, resends_count
-from firm_portal.services import assignment_ensure
 from firm_portal.signed_links import ACCEPTANCE, link_token
 from firm_portal.sms_allowance import firm_sms_allowance
 from firm_portal.timeutils import today_in_stockholm

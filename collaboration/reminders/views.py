@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients.bulk_invitations import pending_client_offer
+from clients.invitations.selectors import firm_join_offer
+from collaboration.bulk_invitations import pending_client_offer
 from collaboration.models import CustomerAcceptance
 from collaboration.new_customer.selectors import awaiting_collaboration_for_consultant
 from collaboration.reminders import selectors, services
@@ -22,7 +23,7 @@ from collaboration.requests.services import CollaborationError
 from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest, next_url
 from firm_portal.models import User
-from firm_portal.selectors import firm_join_offer, require_consultant, seated_consultant
+from firm_portal.selectors import require_consultant, seated_consultant
 from notifications.models import Reminder
 
 

@@ -19,11 +19,11 @@ from django.utils.translation import ngettext
 
 from clients.models import Client, Membership, Subscription
 from clients.selectors import active_sysadmins
+from clients.services import assignment_ensure
 from collaboration.agreements.services import request_agreements_attach, request_agreements_confirm
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
 from firm_portal.org_numbers import normalize_org_number
-from firm_portal.services import assignment_ensure
 from firm_portal.timeutils import today_in_stockholm
 from ledger.services import Kind, ledger_event, ledger_record, ledger_record_all
 from notifications.services import outbox_batch, outbox_enqueue_email

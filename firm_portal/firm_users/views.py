@@ -13,8 +13,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clients.invitations.consultant_services import (
+    consultant_invite,
+    consultant_offer_resend,
+    consultant_reinvite,
+)
+from clients.invitations.selectors import firm_join_offer, firm_join_offers
 from clients.invitations.services import JoinOfferNotPending, join_offer_withdraw
 from clients.models import JoinOffer, Subscription
+from clients.selectors import consultant_assigned_count, firm_consultant_rows
+from collaboration.assignments.selectors import assignment_matches, assignment_panel
+from collaboration.assignments.services import assignments_select_all, assignments_update
 from collaboration.reminders.selectors import offers_with_states
 from firm_portal import selectors, services
 from firm_portal.firm_users.forms import ConsultantInviteForm, SeatChangeForm
@@ -22,6 +31,7 @@ from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant, User
 from firm_portal.paging import PagedRows
 from firm_portal.request_data import SearchForm, parse_ids
+from licensing.services import firm_seats_change
 
 PANEL_LIMIT = 50
 CONSULTANTS_PER_PAGE = 25
@@ -54,7 +64,7 @@ def _colleague(
 def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object) -> HttpResponse:
     # Paged: a firm of 300 consultants, each row with its forms, took most
     # of a second to render.
-    consultants = selectors.firm_consultant_rows(actor=actor)
+    consultants = firm_consultant_rows(actor=actor)
     page = Paginator(
         PagedRows(consultants.values(*ROW_FIELDS), counted=consultants),
         CONSULTANTS_PER_PAGE,
@@ -70,7 +80,7 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
         "invite_form": ConsultantInviteForm(),
         # Each with its state: sent, reminded, expiry of its link (flow 8).
         "join_offers": offers_with_states(
-            offers=selectors.firm_join_offers(actor=actor) if actor.is_firm_admin else []
+            offers=firm_join_offers(actor=actor) if actor.is_firm_admin else []
         ),
         **extra,
     }
@@ -118,7 +128,7 @@ def change_seats(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = form.cleaned_data["count"]
     delta = -count if request.POST.get("action") == "remove" else count
     try:
-        firm = services.firm_seats_change(actor=actor, delta=delta)
+        firm = firm_seats_change(actor=actor, delta=delta)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -147,7 +157,7 @@ def add_consultant(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConsultantInviteForm(request.POST)
     if form.is_valid():
         try:
-            services.consultant_invite(
+            consultant_invite(
                 actor=actor,
                 full_name=form.cleaned_data["full_name"],
                 email=form.cleaned_data["email"],
@@ -170,10 +180,10 @@ def add_consultant(request: AuthenticatedHttpRequest) -> HttpResponse:
 def resend_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
     """ "Skicka inbjudan igen" to someone the firm has asked to join."""
     actor = selectors.require_consultant(user=request.user)
-    offer = selectors.firm_join_offer(actor=actor, offer_id=offer_id)
+    offer = firm_join_offer(actor=actor, offer_id=offer_id)
     _require_staff(actor)
     try:
-        services.consultant_offer_resend(actor=actor, offer=offer)
+        consultant_offer_resend(actor=actor, offer=offer)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -191,7 +201,7 @@ def withdraw_offer(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResp
     confirmation page, then the withdrawal. Firm admins only (they alone
     see "Inbjudna")."""
     actor = selectors.require_consultant(user=request.user)
-    offer = selectors.firm_join_offer(actor=actor, offer_id=offer_id)
+    offer = firm_join_offer(actor=actor, offer_id=offer_id)
     if not actor.is_firm_admin:
         raise PermissionDenied(_("Bara byråns administratörer kan återkalla inbjudningar."))
     return join_offer_withdraw_page(
@@ -228,7 +238,7 @@ def join_offer_withdraw_page(
 def reinvite(request: AuthenticatedHttpRequest, consultant_id: int) -> HttpResponse:
     actor, consultant = _colleague(request, consultant_id)
     try:
-        services.consultant_reinvite(actor=actor, consultant=consultant)
+        consultant_reinvite(actor=actor, consultant=consultant)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -316,7 +326,7 @@ def _assignments_panel(
     # is updated in the same answer (hx-swap-oob).
     clients_text = ""
     if saved and request.htmx:
-        clients_text = _clients_text(selectors.consultant_assigned_count(consultant=consultant))
+        clients_text = _clients_text(consultant_assigned_count(consultant=consultant))
     template = "firm_portal/assignments.html" + ("#panel" if request.htmx else "")
     return render(
         request,
@@ -340,7 +350,7 @@ def _panel_rows(
     """The panel's rows and how many there are; none for a refused search."""
     if not search.is_valid():
         return [], 0
-    return selectors.assignment_panel(
+    return assignment_panel(
         actor=actor, consultant=consultant, query=search.query, limit=PANEL_LIMIT
     )
 
@@ -350,10 +360,8 @@ def _assignments_save(
 ) -> str:
     """ "Spara" or "Markera alla": the change, and what to say about it."""
     if request.POST.get("action") == "select_all":
-        ids = selectors.assignment_matches(actor=actor, query=query)
-        added = services.assignments_select_all(
-            actor=actor, consultant=consultant, subscription_ids=ids
-        )
+        ids = assignment_matches(actor=actor, query=query)
+        added = assignments_select_all(actor=actor, consultant=consultant, subscription_ids=ids)
         marked = ngettext(
             "%(count)s klient i urvalet är markerad",
             "Alla %(count)s klienter i urvalet är markerade",
@@ -361,7 +369,7 @@ def _assignments_save(
         ) % {"count": len(ids)}
         new = ngettext("%(added)s ny", "%(added)s nya", added) % {"added": added}
         return _("%(marked)s (%(new)s).") % {"marked": marked, "new": new}
-    added, removed = services.assignments_update(
+    added, removed = assignments_update(
         actor=actor,
         consultant=consultant,
         shown=parse_ids(request.POST.getlist("shown")),

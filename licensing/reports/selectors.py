@@ -28,6 +28,7 @@ were ended while it paid, for `LEFT_BEHIND_DAYS` days.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -37,7 +38,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Plan, Program, ProgramLevel, Subscription, SubscriptionLicense
-from collaboration.models import Coupling
 from firm_portal.models import Firm
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
@@ -403,20 +403,20 @@ def _ended_events() -> QuerySet[AccessEvent]:
     )
 
 
-def unused_licenses_for_firm(*, firm: Firm, on: date | None = None) -> UnusedLicenseReport:
+def unused_licenses_for_firm(
+    *, firm: Firm, live: Iterable[int], on: date | None = None
+) -> UnusedLicenseReport:
     """For the firm's admins: unused seats in every subscription the firm
-    collaborates with now, and seats left behind by collaborations of the
-    firm ended in the last `LEFT_BEHIND_DAYS` days."""
+    collaborates with now (`live`, the page asks collaboration:
+    `firm_coupled_subscription_ids`), and seats left behind by collaborations
+    of the firm ended in the last `LEFT_BEHIND_DAYS` days."""
     on = on or today_in_stockholm()
-    live = set(
-        Coupling.objects.agreed().filter(firm=firm).values_list("subscription_id", flat=True)
-    )
     events = list(
         _ended_events().filter(
             firm_id=firm.pk, occurred_at__gte=timezone.now() - timedelta(days=LEFT_BEHIND_DAYS)
         )
     )
-    return _report(unused_ids=live, left_events=events, on=on)
+    return _report(unused_ids=set(live), left_events=events, on=on)
 
 
 def unused_licenses_for_subscription(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clients.selectors import subscription_for_sysadmin
+from collaboration.selectors import firm_coupled_subscription_ids
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import require_consultant
@@ -43,6 +44,11 @@ def _page(
     )
 
 
+def _firm_report(consultant: Consultant) -> selectors.UnusedLicenseReport:
+    live = firm_coupled_subscription_ids(firm_id=consultant.firm_id)
+    return selectors.unused_licenses_for_firm(firm=consultant.firm, live=live)
+
+
 def _csv(report: selectors.UnusedLicenseReport, name: str) -> HttpResponse:
     header, rows = selectors.unused_licenses_csv_rows(report)
     return excel_csv_response(f"oanvanda-licenser-{name}-{today_in_stockholm()}.csv", header, rows)
@@ -52,7 +58,7 @@ def _csv(report: selectors.UnusedLicenseReport, name: str) -> HttpResponse:
 @require_GET
 def firm_unused_licenses(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = _firm_admin(request)
-    report = selectors.unused_licenses_for_firm(firm=consultant.firm)
+    report = _firm_report(consultant)
     return _page(
         request,
         report,
@@ -67,7 +73,7 @@ def firm_unused_licenses(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def firm_unused_licenses_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = _firm_admin(request)
-    return _csv(selectors.unused_licenses_for_firm(firm=consultant.firm), "byra")
+    return _csv(_firm_report(consultant), "byra")
 
 
 @login_required

@@ -24,9 +24,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from clients.bulk_invitations import MAX_ROWS_PER_SEND, invitable_subscriptions
+from clients.bulk_invitations import MAX_ROWS_PER_SEND
 from clients.models import Level, Membership, ProgramLevel, Subscription, live_membership_q
 from clients.selectors import subscriptions_administered_by
+from collaboration.bulk_invitations import invitable_subscriptions
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.management.large_world import (
     BENCH_ADMIN_EMAIL,

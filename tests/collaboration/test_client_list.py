@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 
 from clients.models import ClientAssignment, Membership
+from collaboration.assignments.selectors import assignment_matches, assignment_panel
 from collaboration.changes.selectors import collaborations_for_consultant
 from collaboration.models import Coupling
-from firm_portal.selectors import assignment_matches, assignment_panel
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -15,18 +15,14 @@ from clients.services import (
     membership_suspend,
     program_level_set,
 )
+from collaboration.assignments.services import assignments_update
 from collaboration.models import CollaborationRequest, Coupling
 from collaboration.requests import services
-from firm_portal.services import (
-    assignments_update,
-    consultant_set_roles,
-    consultant_set_seat,
-    firm_seats_change,
-)
+from firm_portal.services import consultant_set_roles, consultant_set_seat
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
 from ledger.services import ledger_record
-from licensing.services import license_add
+from licensing.services import firm_seats_change, license_add
 from tests import factories
 
 pytestmark = pytest.mark.django_db

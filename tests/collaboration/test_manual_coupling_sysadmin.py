@@ -13,12 +13,13 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from clients.bulk_invitations import invitable_subscriptions
 from clients.invitations.services import join_offer_accept
 from clients.models import Invitation, JoinOffer, Membership
+from collaboration.bulk_invitations import invitable_subscriptions
 from collaboration.manual.perform import manual_coupling_perform
 from collaboration.manual.services import NamedSysadmin
 from collaboration.models import ManualCoupling
+from collaboration.selectors import firm_coupled
 from firm_portal.models import User
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
@@ -137,7 +138,7 @@ def test_an_existing_account_is_asked_not_added_and_accepts_as_itself(
     (email,) = [m for m in mail.outbox if m.to == ["olle@example.se"]]
     assert "Inbjudningar" in email.body
 
-    message = join_offer_accept(offer_id=offer.pk, user=existing)
+    message = join_offer_accept(offer_id=offer.pk, user=existing, firm_coupled=firm_coupled)
 
     assert message == "Du är nu systemadministratör hos Utan Admin AB."
     assert Membership.objects.get(subscription=lonely, user=existing).is_sysadmin

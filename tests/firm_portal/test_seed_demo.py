@@ -20,9 +20,9 @@ from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from clients.bulk_invitations import invitable_subscriptions
 from clients.catalogue import programs_ensure
 from clients.models import Client, JoinOffer, Subscription
+from collaboration.bulk_invitations import invitable_subscriptions
 from firm_portal.management.commands import seed_demo
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm

@@ -10,9 +10,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from clients.invitations.consultant_services import consultant_invite
 from clients.models import Invitation, JoinOffer
 from firm_portal.models import User
-from firm_portal.services import consultant_invite
 from ledger.models import AccessEvent
 from tests import factories
 from tests.clients.test_bulk_invitations import make_invitable, post, row
