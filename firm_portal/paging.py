@@ -39,7 +39,8 @@ class PagedRows:
 
     def count(self) -> int:
         if self._count is None:
-            counted = self.counted if self.cap is None else self.counted[: self.cap + 1]
+            # Unordered: PostgreSQL stops at the LIMIT without sorting first.
+            counted = self.counted if self.cap is None else self.counted.order_by()[: self.cap + 1]
             self._count = counted.count()
         return self._count
 

@@ -167,8 +167,7 @@ def _respond(
             "form": form,
             "page": page,
             "rows": page.object_list,
-            "count_capped": rows.capped,
-            "count_cap": number_format(COUNT_CAP, force_grouping=True),
+            "count_cap": number_format(COUNT_CAP, force_grouping=True) if rows.capped else "",
             "query_string": query.urlencode(),
         },
     )
