@@ -14,7 +14,12 @@ class PagedRows:
     plain dict lookups in the template), with `finish` (if given) adding
     their display values; the count comes from `counted`, the same queryset without the
     joins only the values need (a count keeps the joins of `.values()`,
-    where it leaves out those of `select_related`)."""
+    where it leaves out those of `select_related`).
+
+    With `cap`, the count stops at cap + 1 rows (COUNT over a LIMIT): a list of
+    millions (a large firm's access ledger) is not counted to the end on every
+    page; `capped` says the true number is larger, and the page shows
+    "fler än 10 000" and no last page."""
 
     ordered = True  # both querysets are ordered; the Paginator checks
 
@@ -24,13 +29,24 @@ class PagedRows:
         *,
         counted: QuerySet[Any],
         finish: Callable[[list[dict[str, Any]]], None] | None = None,
+        cap: int | None = None,
     ) -> None:
         self.rows = rows
         self.counted = counted
         self.finish = finish
+        self.cap = cap
+        self._count: int | None = None
 
     def count(self) -> int:
-        return self.counted.count()
+        if self._count is None:
+            # Unordered: PostgreSQL stops at the LIMIT without sorting first.
+            counted = self.counted if self.cap is None else self.counted.order_by()[: self.cap + 1]
+            self._count = counted.count()
+        return self._count
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and self.count() > self.cap
 
     def __len__(self) -> int:
         return self.count()

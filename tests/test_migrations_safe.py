@@ -5,7 +5,9 @@ with their reasons in pyproject.toml)."""
 from pathlib import Path
 
 import pytest
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.core.management import call_command
+from django.db.migrations.loader import MigrationLoader
 from django_migration_linter import MigrationLinter
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +40,16 @@ def test_the_request_id_column_keeps_old_inserts_working():
     linter = lint("notifications", "0003_outbox_request_id")
     assert not linter.has_errors
     assert linter.nb_valid == 1
+
+
+def test_the_outbox_purge_index_is_built_without_locking_the_outbox():
+    # A plain CREATE INDEX on a production outbox of millions of rows holds
+    # off every INSERT until it is done; CONCURRENTLY needs a non-atomic
+    # migration and still migrates SQLite (`make run`) with a plain index.
+    migration = MigrationLoader(None, ignore_no_migrations=True).get_migration(
+        "notifications", "0005_outbox_body_retention"
+    )
+    assert migration.atomic is False
+    indexes = [op for op in migration.operations if isinstance(op, AddIndexConcurrently)]
+    assert [op.index.name for op in indexes] == ["outbox_sent_unpurged_idx"]
+    assert not lint("notifications", "0005_outbox_body_retention").has_errors

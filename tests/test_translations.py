@@ -216,6 +216,9 @@ ALWAYS_MANY = {
     "Visar %(shown)s av %(total)s träffar. Sök för att smalna av.": (
         "shown only when there are more matches than the rows listed"
     ),
+    "Fler än %(cap)s händelser (räknas inte längre än så; smalna av med filtren).": (
+        "the ledger's count cap, always 10 000"
+    ),
 }
 
 

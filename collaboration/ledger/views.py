@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -38,6 +39,9 @@ from ledger.models import AccessEvent
 
 EVENTS_PER_PAGE = 50
 CSV_LIMIT = 50_000
+# A large firm's ledger holds millions of events: its count stops here
+# ("fler än 10 000 händelser"; README, "Benchmarks").
+COUNT_CAP = 10_000
 
 
 class ConsultantChoiceField(forms.TypedChoiceField):
@@ -150,7 +154,7 @@ def _respond(
         return _csv(_events(events)[:CSV_LIMIT], filename)
     events = events.order_by("-occurred_at", "-pk")
     named = ledger_events_named(events).values(*ROW_FIELDS)
-    rows = PagedRows(named, counted=events, finish=_finish_rows)
+    rows = PagedRows(named, counted=events, finish=_finish_rows, cap=COUNT_CAP)
     page = Paginator(rows, EVENTS_PER_PAGE).get_page(request.GET.get("sida"))
     query = request.GET.copy()
     query.pop("sida", None)
@@ -163,6 +167,7 @@ def _respond(
             "form": form,
             "page": page,
             "rows": page.object_list,
+            "count_cap": number_format(COUNT_CAP, force_grouping=True) if rows.capped else "",
             "query_string": query.urlencode(),
         },
     )

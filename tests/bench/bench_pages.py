@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
@@ -204,6 +205,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--explain-only", action="store_true", help="only the EXPLAIN part")
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--reseed", action="store_true", help="drop and rebuild the seed database")
+    parser.add_argument(
+        "--data",
+        choices=["10k", "national"],
+        default="10k",
+        help="national: the pages on the national data set too, beside the 10k set",
+    )
+    parser.add_argument(
+        "--national-scale",
+        type=float,
+        default=float(os.environ.get("BENCH_NATIONAL_SCALE", 0.2)),
+        help="seed_national --scale (Riksbyrån AB always at full size)",
+    )
     return parser.parse_args()
 
 
@@ -217,30 +230,99 @@ def main() -> int:
 
     django.setup()
 
-    from django.db import connection
-
-    from tests.bench import cpu, database, explain, loadgen, pages, report
+    from tests.bench import database, national, pages
 
     started = time.monotonic()
     seed_url = database.with_name(database_url, database.database_name(database_url) + "_seed")
     if args.reseed:
         database.drop(seed_url)
     database.ensure_seed(seed_url, env, log)
+    national_url = database.with_name(
+        database_url, database.database_name(database_url) + "_national"
+    )
+    if args.data == "national":
+        national.ensure_seed(national_url + "_seed", env, args.national_scale, log)
     log(f"Fresh copy: {database.database_name(database_url)}")
     database.fresh_copy(template=seed_url, target=database_url)
     collect_static(env)
 
-    people = pages.cast()
-    explained: list[explain.Variant] = []
     if args.explain_only:
-        explained = explain.explain_client_list(people)
-        print(explain.markdown(explained))
-        print()
-        print(explain.full_text(explained))
-        return 0
+        return explain_only(args, database_url, national_url)
+    sets = [measure_set("10k", database_url, env, args, pages.cast)]
+    if args.data == "national":
+        log(f"Fresh copy: {database.database_name(national_url)}")
+        database.fresh_copy(template=national_url + "_seed", target=national_url)
+        national_env = {**env, "DATABASE_URL": national_url}
+        sets.append(
+            measure_set(
+                f"national {args.national_scale:g}", national_url, national_env, args, national.cast
+            )
+        )
+    failed = [f"{measured.label}: {key}" for measured in sets for key in measured.failed]
+    if len(sets) > 1:
+        text = national.side_by_side(sets)
+        print(text)
+        path = (
+            RESULTS / f"{git_short_sha()}-{datetime.now().astimezone():%Y%m%d-%H%M%S}-national.md"
+        )
+        path.write_text(text + "\n" + "\n".join(m.text for m in sets))
+        log(f"Side by side written to {path.relative_to(ROOT)}")
+    log(f"Done in {time.monotonic() - started:.0f} s")
+    if failed:
+        log(f"Pages with errors or EXPLAIN findings: {', '.join(failed)}")
+        return 1
+    return 0
 
-    # Queries per request (and the variants of the bulk invitation) come
-    # first, from pools of their own, before any load.
+
+def explain_only(args: argparse.Namespace, database_url: str, national_url: str) -> int:
+    """EXPLAIN of the client list and of every list page and ledger filter,
+    without load; on the national set too with --data national."""
+    from tests.bench import database, explain, national, pages
+
+    targets = [(database_url, pages.cast)]
+    if args.data == "national":
+        database.fresh_copy(template=national_url + "_seed", target=national_url)
+        targets.append((national_url, national.cast))
+    found = 0
+    for url, casting in targets:
+        use_database(url)
+        people = casting()
+        explained = explain.explain_client_list(people)
+        findings = explain.explain_pages(people, pages.build_pages(people))
+        found += len(findings)
+        print(f"# {database.database_name(url)}\n")
+        print(explain.markdown(explained))
+        print(explain.findings_markdown(findings))
+    return 1 if found else 0
+
+
+def use_database(url: str) -> None:
+    """Point this process's Django connection at `url`'s database."""
+    from django.db import connection
+
+    from tests.bench import database
+
+    connection.close()
+    connection.settings_dict["NAME"] = database.database_name(url)
+
+
+def measure_set(
+    label: str,
+    database_url: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    casting: "Callable[[], Any]",
+) -> "Any":
+    """One data set: query counts in-process, the pages under gunicorn, then
+    EXPLAIN of every list page and filter; the report is printed and kept."""
+    from django.db import connection
+
+    from tests.bench import explain, national, pages, report
+    from tests.bench.loadgen import PoolExhausted
+
+    use_database(database_url)
+    log(f"Data set {label}: {database_url}")
+    people = casting()
     bulk_variants = {
         "typed": pages.bulk_invite_queries(people, usernames=True),
         "suggested": pages.bulk_invite_queries(people, usernames=False),
@@ -248,17 +330,67 @@ def main() -> int:
     selected = [p for p in args.pages.split(",") if p]
     page_list = [p for p in pages.build_pages(people) if not selected or p.key in selected]
     queries: dict[str, tuple[int, bool]] = {}
-    for page in page_list:
-        count, ok = queries[page.key] = pages.measure_queries(page)
+    for page in list(page_list):
+        try:
+            count, ok = queries[page.key] = pages.measure_queries(page)
+        except PoolExhausted:  # nothing to write to in this data set
+            log(f"{page.key}: no targets in {label}, left out")
+            page_list.remove(page)
+            continue
         log(f"{page.key}: {count} queries{'' if ok else ' (FAILED its check)'}")
     connection.close()
+    load_before = os.getloadavg()
+    results, usage = load_pages(page_list, database_url, env, args)
+    explained, findings = [], []
+    if not args.no_explain:
+        log("EXPLAIN (ANALYZE, BUFFERS) of the client list and of every list page")
+        explained = explain.explain_client_list(people)
+        findings = explain.explain_pages(people, page_list)
+    measured = national.Measured(
+        label, page_list, queries, results, usage, (load_before[0], os.getloadavg()[0])
+    )
+    measured.failed = (
+        [key for key, (_n, ok) in queries.items() if not ok]
+        + [key for key, result in results.items() if result.errors or not result.requests]
+        + [finding.where for finding in findings]
+    )
+    context = report.Context(
+        sha=git_short_sha(),
+        when=datetime.now().astimezone(),
+        cpus=os.cpu_count() or 0,
+        python=platform.python_version(),
+        postgres=connection.cursor().connection.info.server_version,
+        database=label,
+        workers=WORKERS,
+        concurrency=args.concurrency,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+    )
+    text = report.render(context, page_list, queries, results, usage, bulk_variants, explained)
+    text += explain.findings_markdown(findings)
+    print(text)
+    measured.text = text
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{context.sha}-{context.when:%Y%m%d-%H%M%S}.md"
+    path.write_text(text)
+    log(f"Written to {path.relative_to(ROOT)}")
+    return measured
 
+
+def load_pages(
+    page_list: "list[Any]", database_url: str, env: dict[str, str], args: argparse.Namespace
+) -> "tuple[dict[str, Any], dict[str, Any]]":
+    """Every page under gunicorn: a warm-up, then the measured run."""
+    from tests.bench import cpu, loadgen
+
+    redis_url = env["REDIS_URL"]
     port = free_port()
     log(f"gunicorn firm_portal.wsgi, {WORKERS} workers, 127.0.0.1:{port}")
     server = start_gunicorn(env, port)
     results: dict[str, loadgen.LoadResult] = {}
     usage: dict[str, cpu.Usage] = {}
-    load_before = os.getloadavg()
     try:
         wait_until_ready(server, port)
         workers = cpu.children(server.pid)
@@ -289,37 +421,7 @@ def main() -> int:
     finally:
         stop(server)
         empty_task_queue(redis_url)
-
-    if not args.no_explain:
-        log("EXPLAIN (ANALYZE, BUFFERS) of the client list")
-        explained = explain.explain_client_list(people)
-    context = report.Context(
-        sha=git_short_sha(),
-        when=datetime.now().astimezone(),
-        cpus=os.cpu_count() or 0,
-        python=platform.python_version(),
-        postgres=connection.cursor().connection.info.server_version,
-        database=database.database_name(database_url),
-        workers=WORKERS,
-        concurrency=args.concurrency,
-        seconds=args.seconds,
-        warmup=args.warmup,
-        load_before=load_before,
-        load_after=os.getloadavg(),
-    )
-    text = report.render(context, page_list, queries, results, usage, bulk_variants, explained)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{context.sha}-{context.when:%Y%m%d-%H%M%S}.md"
-    path.write_text(text)
-    log(f"Written to {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
-    failed = [key for key, (_n, ok) in queries.items() if not ok] + [
-        key for key, result in results.items() if result.errors or not result.requests
-    ]
-    if failed:
-        log(f"Pages with errors: {', '.join(failed)}")
-        return 1
-    return 0
+    return results, usage
 
 
 if __name__ == "__main__":

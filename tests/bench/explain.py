@@ -174,3 +174,102 @@ def full_text(results: list[Variant]) -> str:
                 f"{plan.sql}\n\n{plan.text}\n"
             )
     return "\n".join(parts)
+
+
+# Every list page and filter, and the ledger (issue 18): a sequential scan of
+# a table of more than LARGE_ROWS rows, or a sort of more than a page of rows,
+# is a finding, and a finding fails `make bench`.
+LARGE_ROWS = 10_000
+PAGE_ROWS = 50
+FLOOR_KEYS = {"floor", "rows50", "layout"}
+
+
+@dataclass
+class Finding:
+    where: str  # page key and query number
+    what: str
+
+
+def table_sizes() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class "
+            "WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace"
+        )
+        return {name: int(rows) for name, rows in cursor.fetchall()}
+
+
+def plan_findings(document: dict[str, Any], sizes: dict[str, int]) -> list[str]:
+    return node_findings(document["Plan"], sizes, under_limit=False)
+
+
+def node_findings(node: dict[str, Any], sizes: dict[str, int], *, under_limit: bool) -> list[str]:
+    """A Seq Scan of a large table anywhere; a full Sort of more than a page
+    of rows below a LIMIT (a page that orders more rows than it shows; an
+    Incremental Sort only orders runs already in index order, and a sort
+    without a LIMIT orders rows that are all shown, as a select's options)."""
+    found = []
+    if node["Node Type"] == "Seq Scan" and sizes.get(node["Relation Name"], 0) > LARGE_ROWS:
+        found.append(
+            f"Seq Scan on {node['Relation Name']} "
+            f"({sizes[node['Relation Name']]:,} rows in the table)"
+        )
+    children = node.get("Plans", [])
+    if node["Node Type"] == "Sort" and under_limit:
+        # Per loop: a subquery's sort of one row, run for each of 250 rows, is no finding.
+        sorted_rows = sum(int(child["Actual Rows"]) for child in children)
+        if sorted_rows > PAGE_ROWS + 1:
+            found.append(f"Sort of {sorted_rows:,} rows ({node.get('Sort Method', '')})")
+    below_limit = under_limit or node["Node Type"] == "Limit"
+    for child in children:
+        found += node_findings(child, sizes, under_limit=below_limit)
+    return found
+
+
+def list_variants(people: Cast) -> list[tuple[str, str, Browser]]:
+    """The filters of the ledger, beside the pages of `make bench`."""
+    admin = Browser(session_for(people.admin.user))
+    number = people.subscription.number
+    return [
+        ("ledger_all", "/byra/behorighetslogg/", admin),
+        ("ledger_kind", "/byra/behorighetslogg/?typ=level_changed", admin),
+        ("ledger_client", f"/byra/behorighetslogg/?klient={number}", admin),
+        ("ledger_dates", "/byra/behorighetslogg/?fran=2026-11-01&till=2026-11-30", admin),
+        ("ledger_page_5", "/byra/behorighetslogg/?sida=5", admin),
+    ]
+
+
+def explain_pages(people: Cast, pages: list[Any]) -> list[Finding]:
+    """EXPLAIN (ANALYZE) every SELECT of every GET page and ledger filter."""
+    sizes = table_sizes()
+    targets = [
+        (page.key, page.source()) for page in pages if not page.write and page.key not in FLOOR_KEYS
+    ]
+    targets += [(key, browser.get(path)()) for key, path, browser in list_variants(people)]
+    findings = []
+    for key, request in targets:
+        client = TestClient(HTTP_HOST="127.0.0.1", headers=request.headers)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(request.path)
+        if response.status_code != 200:
+            findings.append(Finding(key, f"{request.path} answered {response.status_code}"))
+        for number, query in enumerate(captured.captured_queries, start=1):
+            if not query["sql"].startswith("SELECT"):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query["sql"])
+                (document,) = cursor.fetchone()
+            data = (json.loads(document) if isinstance(document, str) else document)[0]
+            findings += [Finding(f"{key} q{number}", what) for what in plan_findings(data, sizes)]
+    return findings
+
+
+def findings_markdown(findings: list[Finding]) -> str:
+    lines = [
+        "",
+        f"## EXPLAIN of every list page and ledger filter: seq scans of tables over "
+        f"{LARGE_ROWS:,} rows, sorts of more than {PAGE_ROWS} rows",
+        "",
+    ]
+    lines += [f"- {f.where}: {f.what}" for f in findings] or ["None."]
+    return "\n".join(lines) + "\n"

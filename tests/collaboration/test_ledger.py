@@ -16,6 +16,7 @@ from clients.services import (
     program_level_set,
 )
 from collaboration.assignments.services import assignments_update
+from collaboration.ledger import views
 from collaboration.models import CollaborationRequest, Coupling
 from collaboration.requests import services
 from firm_portal.services import consultant_set_roles, consultant_set_seat
@@ -223,6 +224,17 @@ class TestReading:
         assert "Behörighet ändrad" in response.text
         assert "Licenser för Klienthanteraren ändrade" in response.text
         assert "Siffror Syd AB" not in response.text
+
+    def test_a_count_past_the_cap_is_shown_as_more_than(self, client, world, events, monkeypatch):
+        # A large firm's ledger holds millions of events: the count stops at
+        # COUNT_CAP + 1 rows and the page says "Fler än …", with no last page.
+        monkeypatch.setattr(views, "COUNT_CAP", 1)
+        client.force_login(world.firm_admin.user)
+        url = reverse("collaboration:firm_ledger")
+        response = client.get(url)
+        assert "Fler än 1 händelser" in response.text
+        assert "2 händelser" not in response.text
+        assert "1 händelse" in client.get(url, {"konsult": world.consultant.pk}).text
 
     def test_firm_filter_per_consultant_and_kind(self, client, world, events):
         client.force_login(world.firm_admin.user)

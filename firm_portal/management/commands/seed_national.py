@@ -29,6 +29,11 @@ class Command(BaseCommand):
             "--today",
             help="the day the world is built around (default today): same day, same world",
         )
+        parser.add_argument(
+            "--big-firm-full",
+            action="store_true",
+            help="Riksbyrån AB at full size (3,000 consultants, 60,000 clients) at any --scale",
+        )
         parser.add_argument("--force", action="store_true", help="seed a database with clients")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError("The database already has clients; use an empty one (or --force).")
         day = date.fromisoformat(options["today"]) if options["today"] else today_in_stockholm()
         world = NationalWorld(
-            scale=NationalScale(options["scale"]),
+            scale=NationalScale(options["scale"], big_firm_full=options["big_firm_full"]),
             now=datetime.combine(day, clock(12), tzinfo=STOCKHOLM),
             seed=options["seed"],
         )

@@ -54,9 +54,12 @@ SURNAMES = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsso
 
 @dataclass(frozen=True)
 class NationalScale:
-    """The issue's sizes; `fraction` scales every count (at least a few rows)."""
+    """The issue's sizes; `fraction` scales every count (at least a few rows).
+    `big_firm_full` keeps the largest firm at its full size (3,000 consultants,
+    60,000 clients) however small the rest: its pages are the costliest."""
 
     fraction: float = 1.0
+    big_firm_full: bool = False
 
     def of(self, full: int, least: int = 2) -> int:
         return max(least, round(full * self.fraction))
@@ -67,19 +70,20 @@ class NationalScale:
 
     @property
     def big_firm_consultants(self) -> int:
-        return self.of(3_000, 3)
+        return 3_000 if self.big_firm_full else self.of(3_000, 3)
 
     @property
     def clients(self) -> int:
-        return self.of(500_000, 20)
+        # Room for the big firm's clients and as many again for the others.
+        return max(self.of(500_000, 20), 2 * self.big_firm_clients)
 
     @property
     def subscriptions(self) -> int:
-        return self.of(600_000, 24)
+        return max(self.of(600_000, 24), self.clients * 6 // 5)
 
     @property
     def big_firm_clients(self) -> int:
-        return self.of(60_000, 4)
+        return 60_000 if self.big_firm_full else self.of(60_000, 4)
 
     @property
     def memberships(self) -> int:
