@@ -1,4 +1,4 @@
-"""The demo's agreements (Flow 10, firm_portal/management/demo_agreements.py):
+"""The demo's agreements (Flow 10, firm_portal/management/demo/agreements.py):
 what README's "Agreements (Flow 10)" paragraph promises is there."""
 
 import io

@@ -12,13 +12,13 @@ from django.db.models import ProtectedError
 
 from clients.models import Client
 from collaboration.models import Coupling
-from firm_portal.management.access_review_demo import access_review_demo, access_review_demo_delete
+from firm_portal.management.demo.access_review import access_review_demo, access_review_demo_delete
+from firm_portal.management.demo.agreements import delete_demo_agreements
 from firm_portal.management.demo.build import world_build
 from firm_portal.management.demo.cleanup import delete_demo_data
 from firm_portal.management.demo.logins import TRY_THIS, demo_logins
 from firm_portal.management.demo.specs import BAGERIET, DEMO_PASSWORD, FIRM_NAMES
 from firm_portal.management.demo.world import World
-from firm_portal.management.demo_agreements import delete_demo_agreements
 from firm_portal.models import Firm, User
 from firm_portal.two_factor.services import two_factor_required
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from firm_portal.management.demo_firm_change import firm_change_demo
+from firm_portal.management.demo.firm_change import firm_change_demo
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@ steps, so their order is part of the world: change it and every later
 name, number and level changes too."""
 
 from firm_portal.management.demo import billing, clients, couplings, firm_managed, firms, members
+from firm_portal.management.demo.agreements import create_demo_agreements
+from firm_portal.management.demo.reminders import remind_demo_request
 from firm_portal.management.demo.world import World
-from firm_portal.management.demo_agreements import create_demo_agreements
-from firm_portal.management.demo_reminders import remind_demo_request
 
 
 def world_build() -> World:

@@ -20,9 +20,9 @@ from collaboration.models import AgreementConfirmation, AgreementDocument, Coupl
 from firm_portal.models import Firm, User
 
 if TYPE_CHECKING:
-    from firm_portal.management.commands.seed_demo import World
+    from firm_portal.management.demo.world import World
 
-NORR, GBG = "norr", "gbg"
+from firm_portal.management.demo.specs import GBG, NORR
 
 
 def pdf_with_text(lines: list[str]) -> bytes:
