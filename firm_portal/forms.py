@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from firm_portal.emails import NormalizedEmailField, normalize_email
 from firm_portal.models import User
+from firm_portal.offers_only import account_ended_by, offers_despite_ending
 from firm_portal.phone import normalize_mobile
-from firm_portal.selectors import account_ended_by, offers_despite_ending
 from notifications.services import outbox_enqueue_email
 
 logger = logging.getLogger(__name__)

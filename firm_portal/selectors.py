@@ -3,45 +3,11 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from clients.models import JoinOffer, Membership
 from firm_portal.denials import NotAConsultant
-from firm_portal.models import Consultant, ConsultantOffboarding, Firm, User
+from firm_portal.models import Consultant, User
 from ledger.services import ledger_record_denied
 
 _UNSET = object()
-
-
-def account_ended_by(*, user: User) -> Firm | None:
-    """The firm whose "Avsluta konsult" left the person no way in: no active
-    consultant role and no live membership as a client user. Their login is
-    refused (with this firm's name); None for everyone else."""
-    if user.is_staff:
-        return None
-    ended = (
-        ConsultantOffboarding.objects.filter(consultant__user=user)
-        .select_related("consultant__firm")
-        .order_by("-performed_at", "-pk")
-        .first()
-    )
-    if ended is None:
-        return None
-    if Consultant.objects.filter(user=user, is_active=True).exists():
-        return None
-    if Membership.objects.live().filter(user=user, consultant__isnull=True).exists():
-        return None
-    return ended.consultant.firm
-
-
-def offers_despite_ending(*, user: User) -> QuerySet[JoinOffer]:
-    """The person's pending offers from anyone but the firms that ended
-    them: another firm's (as consultant, or as user of one of its clients).
-    An ended person may log in to answer these, and only these."""
-    ending_firms = ConsultantOffboarding.objects.filter(consultant__user=user).values(
-        "consultant__firm_id"
-    )
-    return JoinOffer.objects.filter(user=user, status=JoinOffer.Status.PENDING).exclude(
-        firm_id__in=ending_firms
-    )
 
 
 def consultant_for_user(*, user: User) -> Consultant | None:

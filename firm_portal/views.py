@@ -26,13 +26,13 @@ from firm_portal.forms import (
 )
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
-from firm_portal.offers_only import OFFERS_ONLY, offers_only_ends
-from firm_portal.selectors import (
+from firm_portal.offers_only import (
+    OFFERS_ONLY,
     account_ended_by,
-    consultant_for_user,
-    firm_admins,
     offers_despite_ending,
+    offers_only_ends,
 )
+from firm_portal.selectors import consultant_for_user, firm_admins
 from firm_portal.signed_links import INVITATION, Problem, link_invalid_response
 
 CLIENTS_PER_PAGE = 25

@@ -40,6 +40,17 @@ PROJECT_MODULES = (
     "firm_portal.gunicorn_conf",
     "firm_portal.management",
 )
+# The sign-in edge: login forms, the offers-only login, two-factor, the
+# middleware and context processors. Like the pages, it handles the request
+# and asks clients who may sign in and how; no app imports it (.importlinter,
+# sign-in-edge-on-top).
+EDGE_MODULES = (
+    "firm_portal.forms",
+    "firm_portal.offers_only",
+    "firm_portal.two_factor",
+    "firm_portal.middleware",
+    "firm_portal.context_processors",
+)
 LAYERS = (
     ("project",),
     ("pages",),
@@ -82,6 +93,8 @@ def layer_of(module: str) -> str:
         return "project"
     last = module.rsplit(".", 1)[-1]
     if last in ("views", "urls", "urls_portal") or last.endswith("_views"):
+        return "pages"
+    if any(module == m or module.startswith(m + ".") for m in EDGE_MODULES):
         return "pages"
     if any(module == m or module.startswith(m + ".") for m in helper_modules()):
         return "helpers"

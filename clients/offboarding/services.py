@@ -174,7 +174,7 @@ def consultant_offboard(*, actor: Consultant, consultant: Consultant) -> Consult
     consultant.save(update_fields=["is_active", "has_client_manager_seat"])
     # Out of every session, and the firm's open invitation link goes; password
     # reset links die with the sessions (firm_portal/tokens.py). Without another
-    # role the login is refused from now on (selectors.account_ended_by).
+    # role the login is refused from now on (firm_portal.offers_only.account_ended_by).
     consultant.user.end_all_sessions()
     Invitation.objects.filter(
         user_id=consultant.user_id, firm_id=consultant.firm_id, accepted_at__isnull=True
