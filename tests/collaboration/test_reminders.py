@@ -10,13 +10,14 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
-from clients.invitations.services import SALT, invitation_check, join_offer_decline
+from clients.invitations.consultant_services import consultant_invite
+from clients.invitations.services import invitation_check, join_offer_decline
 from clients.models import Invitation, JoinOffer
 from collaboration.models import CollaborationRequest, CustomerAcceptance
 from collaboration.reminders import services
 from collaboration.reminders.services import ReminderRefused, due_step
 from firm_portal.metrics import REMINDERS_SENT
-from firm_portal.services import consultant_invite
+from firm_portal.signed_links import INVITATION
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
 from tests.collaboration.test_new_customer import create, prices, token_of, welcome
@@ -269,7 +270,9 @@ class TestOffers:
         token = reminder.body_text.split("/inbjudan/")[1].split("/")[0]
         # The same link (invitation and nonce), neither renewed nor extended:
         # the first e-mail's link still works.
-        assert signing.loads(token, salt=SALT) == signing.loads(first_token, salt=SALT)
+        assert signing.loads(token, salt=INVITATION.salt) == signing.loads(
+            first_token, salt=INVITATION.salt
+        )
         assert invitation_check(token=first_token).problem == ""
         invitation.refresh_from_db()
         assert invitation.expires_at < timezone.now() + 11 * DAY

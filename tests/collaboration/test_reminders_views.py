@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.invitations.consultant_services import consultant_invite
 from clients.models import JoinOffer
 from collaboration.models import CollaborationRequest
-from firm_portal.services import consultant_invite
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
 from tests.collaboration.test_new_customer import create, prices
