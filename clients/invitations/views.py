@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -133,6 +133,27 @@ def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> 
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
+    subscription = _invitable_or_404(request, consultant, subscription_id)
+    prefix = f"r{subscription.pk}"
+    form = InviteRowForm(request.POST, prefix=prefix)
+    suggestion = _username_suggestion(request.POST, prefix)
+    return render(
+        request,
+        "clients/invite_new.html#username-cell",
+        {
+            "row": {"subscription": subscription, "form": form},
+            "suggestion": suggestion,
+            "marked": form.marked,
+            "oob": True,
+        },
+    )
+
+
+def _invitable_or_404(
+    request: AuthenticatedHttpRequest, consultant: Consultant, subscription_id: int
+) -> Subscription:
+    """A subscription the consultant may invite to; any other is a 404, and
+    an existing one is recorded as a denied attempt."""
     subscription = (
         bulk_invitations.invitable_subscriptions(consultant=consultant)
         .filter(pk=subscription_id)
@@ -145,28 +166,22 @@ def invite_username(request: AuthenticatedHttpRequest, subscription_id: int) -> 
         if number is not None:
             record_denied(user=request.user, subscription_number=number, what="invite_username")
         raise Http404("Not invitable")
-    prefix = f"r{subscription.pk}"
-    form = InviteRowForm(request.POST, prefix=prefix)
+    return subscription
+
+
+def _username_suggestion(data: QueryDict, prefix: str) -> str:
+    """The row's username as typed, or one suggested from its name and email
+    that no other row has typed."""
     taken = [
-        request.POST.get(key, "").strip().lower()
-        for key in request.POST
+        data.get(key, "").strip().lower()
+        for key in data
         if key.endswith("-username") and not key.startswith(f"{prefix}-")
     ]
-    name = request.POST.get(f"{prefix}-full_name", "")[:200]
-    email = request.POST.get(f"{prefix}-email", "")[:254]
-    current = request.POST.get(f"{prefix}-username", "").strip()
-    suggestion = current or (
+    name = data.get(f"{prefix}-full_name", "")[:200]
+    email = data.get(f"{prefix}-email", "")[:254]
+    current = data.get(f"{prefix}-username", "").strip()
+    return current or (
         username_suggest(full_name=name, email=email, taken=taken) if (name or email) else ""
-    )
-    return render(
-        request,
-        "clients/invite_new.html#username-cell",
-        {
-            "row": {"subscription": subscription, "form": form},
-            "suggestion": suggestion,
-            "marked": form.marked,
-            "oob": True,
-        },
     )
 
 

@@ -2,7 +2,7 @@
 system administrators, with filters and CSV export."""
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any, cast
 
 from django import forms
@@ -24,6 +24,7 @@ from collaboration.ledger.selectors import (
     ledger_events_of_subscription_number,
 )
 from collaboration.ledger.text import (
+    LedgerNames,
     ledger_names,
     ledger_values_line,
     ledger_values_text,
@@ -198,22 +199,33 @@ def _rows(events: Iterable[dict[str, Any]]) -> list[dict[str, object]]:
         kind = event["kind"]
         if kind not in shown:
             shown[kind] = str(labels.get(kind, kind))
-        rows.append(
-            {
-                # |date:"Y-m-d H:i" in the current time zone
-                "occurred_at": event["occurred_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                "kind": shown[kind],
-                "detail": event["detail"],
-                "actor": event["actor_name"] or system,
-                "subject": event["subject_name"] or "–",
-                "subscription": event["subscription_id"] is not None,
-                "client": event["client_name"],
-                "number": event["subscription_number"],
-                "before": ledger_values_text(event["before"], names),
-                "after": ledger_values_text(after, names),
-            }
-        )
+        rows.append(_row(event, after, names, kind=shown[kind], system=system, zone=zone))
     return rows
+
+
+def _row(
+    event: dict[str, Any],
+    after: dict[str, object] | None,
+    names: LedgerNames,
+    *,
+    kind: str,
+    system: str,
+    zone: tzinfo,
+) -> dict[str, object]:
+    """One event's display values on the page."""
+    return {
+        # |date:"Y-m-d H:i" in the current time zone
+        "occurred_at": event["occurred_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "kind": kind,
+        "detail": event["detail"],
+        "actor": event["actor_name"] or system,
+        "subject": event["subject_name"] or "–",
+        "subscription": event["subscription_id"] is not None,
+        "client": event["client_name"],
+        "number": event["subscription_number"],
+        "before": ledger_values_text(event["before"], names),
+        "after": ledger_values_text(after, names),
+    }
 
 
 def _with_attempts(
@@ -228,7 +240,14 @@ def _with_attempts(
 
 
 def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
-    header = [
+    listed = [(event, _after_with_attempts(event)) for event in events]
+    names = ledger_names([event.before for event, _after in listed] + [a for _e, a in listed])
+    rows = (_csv_row(event, after, names) for event, after in listed)
+    return excel_csv_response(filename, _csv_header(), rows)
+
+
+def _csv_header() -> list[str]:
+    return [
         _("Tidpunkt"),
         _("Händelse"),
         _("Utförd av"),
@@ -240,24 +259,24 @@ def _csv(events: QuerySet[AccessEvent], filename: str) -> HttpResponse:
         _("Efter"),
         _("Beskrivning"),
     ]
-    listed = [(event, _after_with_attempts(event)) for event in events]
-    names = ledger_names([event.before for event, _after in listed] + [a for _e, a in listed])
-    rows = (
-        [
-            timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
-            event.get_kind_display(),
-            event.actor_name or _("Systemet"),  # type: ignore[attr-defined]
-            event.subject_name or "",  # type: ignore[attr-defined]
-            event.firm_name or "",  # type: ignore[attr-defined]
-            event.client_name or "",  # type: ignore[attr-defined]
-            event.subscription_number or "",  # type: ignore[attr-defined]
-            ledger_values_line(event.before, names),
-            ledger_values_line(after, names),
-            event.detail,
-        ]
-        for event, after in listed
-    )
-    return excel_csv_response(filename, header, rows)
+
+
+def _csv_row(
+    event: AccessEvent, after: dict[str, object] | None, names: LedgerNames
+) -> list[object]:
+    """One event's line of the export, masked like on the page."""
+    return [
+        timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+        event.get_kind_display(),
+        event.actor_name or _("Systemet"),  # type: ignore[attr-defined]
+        event.subject_name or "",  # type: ignore[attr-defined]
+        event.firm_name or "",  # type: ignore[attr-defined]
+        event.client_name or "",  # type: ignore[attr-defined]
+        event.subscription_number or "",  # type: ignore[attr-defined]
+        ledger_values_line(event.before, names),
+        ledger_values_line(after, names),
+        event.detail,
+    ]
 
 
 def _after_with_attempts(event: AccessEvent) -> dict[str, object] | None:

@@ -26,7 +26,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -35,14 +34,19 @@ from collaboration.new_customer import selectors, services
 from collaboration.new_customer.forms import (
     AcceptTermsForm,
     AcceptWithPasswordForm,
-    CustomerForm,
-    LicensesForm,
     OrgNumberForm,
     PaymentForm,
-    PlanForm,
 )
 from collaboration.new_customer.selectors import NewCustomerOrder, Offers, new_customer_cost
 from collaboration.new_customer.services import AcceptanceError
+from collaboration.new_customer.wizard import (
+    STEP_TITLES,
+    STEPS,
+    Wizard,
+    chosen_plan,
+    first_invalid,
+    step_form,
+)
 from collaboration.requests.services import CollaborationError, require_client_manager_seat
 from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest, next_url
@@ -51,115 +55,6 @@ from firm_portal.org_numbers import normalize_org_number
 from firm_portal.selectors import consultant_for_user, require_consultant
 from firm_portal.signed_links import ACCEPTANCE, link_invalid_response
 from firm_portal.sms_allowance import held_sms_message, sms_left_today
-
-SESSION_KEY = "new_customer_wizard"
-STEPS = ("plan", "licenses", "customer", "payment", "summary")
-STEP_TITLES = {
-    "plan": gettext_lazy("Variant"),
-    "licenses": gettext_lazy("Licenser"),
-    "customer": gettext_lazy("Kunden"),
-    "payment": gettext_lazy("Betalning"),
-    "summary": gettext_lazy("Sammanfattning"),
-}
-# Longer than any field of the steps may be (254 characters at most), so a
-# cut value still fails its field's own check.
-MAX_VALUE_CHARS = 300
-
-
-class Wizard:
-    """The session state: the current step, the raw input of each step and
-    the organisationsnummer "Kunden" has checked (a new customer)."""
-
-    def __init__(self, request: HttpRequest, consultant: Consultant) -> None:
-        self.request = request
-        state = request.session.get(SESSION_KEY) or {}
-        if state.get("firm") != consultant.firm_id or state.get("step") not in STEPS:
-            state = {"firm": consultant.firm_id, "step": STEPS[0], "data": {}}
-        self.state = state
-
-    @property
-    def under_way(self) -> bool:
-        """Something was chosen or typed: opening the page again asks
-        whether to continue or start over."""
-        return bool(self.state["data"]) or self.step != STEPS[0]
-
-    @property
-    def org_checked(self) -> str:
-        """The organisationsnummer found to have no subscription ("" before
-        the check): until then "Kunden" asks for it alone."""
-        return str(self.state.get("org_checked") or "")
-
-    @org_checked.setter
-    def org_checked(self, value: str) -> None:
-        self.state["org_checked"] = value
-
-    @property
-    def step(self) -> str:
-        return str(self.state["step"])
-
-    @step.setter
-    def step(self, value: str) -> None:
-        self.state["step"] = value
-
-    def data(self, step: str) -> dict[str, str]:
-        return dict(self.state["data"].get(step) or {})
-
-    def keep(self, step: str, data: dict[str, str]) -> None:
-        self.state["data"][step] = {key: value[:MAX_VALUE_CHARS] for key, value in data.items()}
-
-    def save(self) -> None:
-        self.request.session[SESSION_KEY] = self.state
-
-    def clear(self) -> None:
-        self.request.session.pop(SESSION_KEY, None)
-
-
-def _forms(
-    wizard: Wizard,
-    consultant: Consultant,
-    offers: Offers,
-    step: str,
-    *,
-    bound: bool,
-    data: dict[str, str] | None = None,
-) -> Any:
-    """The form of `step`, bound to its stored input (validating) or showing
-    it; `data` instead of the stored input for the step just posted."""
-    stored = wizard.data(step) if data is None else data
-    args: dict[str, Any] = {"data": stored} if bound else {"initial": stored}
-    if step == "plan":
-        return PlanForm(plans=list(offers.plans), **args)
-    if step == "licenses":
-        return LicensesForm(offer=offers.plan(_chosen_plan(wizard, offers)), **args)
-    if step == "customer":
-        return CustomerForm(**args)
-    if step == "payment":
-        return PaymentForm(firm=consultant.firm, reseller=offers.reseller, **args)
-    return None
-
-
-def _chosen_plan(wizard: Wizard, offers: Offers) -> str:
-    plan = wizard.data("plan").get("plan", "")
-    return plan if plan in offers.plans else next(iter(offers.plans))
-
-
-def _first_invalid(
-    wizard: Wizard, consultant: Consultant, offers: Offers
-) -> tuple[str, Any] | tuple[None, NewCustomerOrder]:
-    """Validate every step from the session: the first invalid step and its
-    form, or (None, the order)."""
-    cleaned: dict[str, Any] = {}
-    for step in STEPS[:-1]:
-        form = _forms(wizard, consultant, offers, step, bound=True)
-        if not form.is_valid():
-            return step, form
-        cleaned[step] = form
-    return None, NewCustomerOrder(
-        plan=cleaned["plan"].cleaned_data["plan"],
-        licenses=cleaned["licenses"].choices(),
-        customer=cleaned["customer"].details(),
-        payment=cleaned["payment"].choice(),
-    )
 
 
 def _render(
@@ -172,34 +67,17 @@ def _render(
 ) -> HttpResponse:
     step = wizard.step
     if form is None and step != "summary":
-        form = _forms(wizard, consultant, offers, step, bound=False)
-    context: dict[str, Any] = {
-        "step": step,
-        "step_number": STEPS.index(step) + 1,
-        "step_count": len(STEPS),
-        "steps": [(name, STEP_TITLES[name]) for name in STEPS],
-        "done_steps": STEPS[: STEPS.index(step)],
-        "form": form,
-        "offers": offers,
-        "plan_offer": offers.plan(_chosen_plan(wizard, offers)) if offers.plans else None,
-        # "Kunden": the organisationsnummer alone until it is checked.
-        "org_first": step == "customer" and not wizard.org_checked,
-        "org_checked": wizard.org_checked,
-        **extra,
-    }
+        form = step_form(wizard, consultant, offers, step, bound=False)
+    context = _step_context(wizard, offers, form) | extra
     if step == "summary" and "order" not in extra:
-        invalid_step, result = _first_invalid(wizard, consultant, offers)
+        invalid_step, result = first_invalid(wizard, consultant, offers)
         if invalid_step is not None:
             wizard.step = invalid_step
             wizard.save()
             return _render(request, consultant, wizard, offers, form=result, org_first=False)
         context["order"] = result
     if "order" in context:
-        order = context["order"]
-        context["cost"] = new_customer_cost(
-            offers=offers, plan=order.plan, licenses=order.licenses, payment=order.payment
-        )
-        context["sms_warning"] = _sms_warning(consultant, order)
+        context |= _order_context(consultant, offers, context["order"])
     if step == "payment":
         context["payment_costs"] = _payment_costs(wizard, consultant, offers)
     template = "collaboration/new_customer.html"
@@ -208,6 +86,36 @@ def _render(
     else:
         context["awaiting"] = selectors.awaiting_collaborations(consultant=consultant)
     return render(request, template, context)
+
+
+def _step_context(wizard: Wizard, offers: Offers, form: Any) -> dict[str, Any]:
+    """The page of the step under way: where in the wizard, and its form."""
+    step = wizard.step
+    return {
+        "step": step,
+        "step_number": STEPS.index(step) + 1,
+        "step_count": len(STEPS),
+        "steps": [(name, STEP_TITLES[name]) for name in STEPS],
+        "done_steps": STEPS[: STEPS.index(step)],
+        "form": form,
+        "offers": offers,
+        "plan_offer": offers.plan(chosen_plan(wizard, offers)) if offers.plans else None,
+        # "Kunden": the organisationsnummer alone until it is checked.
+        "org_first": step == "customer" and not wizard.org_checked,
+        "org_checked": wizard.org_checked,
+    }
+
+
+def _order_context(
+    consultant: Consultant, offers: Offers, order: NewCustomerOrder
+) -> dict[str, Any]:
+    """ "Sammanfattning": what the order costs, and any SMS the limit holds."""
+    return {
+        "cost": new_customer_cost(
+            offers=offers, plan=order.plan, licenses=order.licenses, payment=order.payment
+        ),
+        "sms_warning": _sms_warning(consultant, order),
+    }
 
 
 def _sms_warning(consultant: Consultant, order: NewCustomerOrder) -> str:
@@ -224,10 +132,10 @@ def _sms_warning(consultant: Consultant, order: NewCustomerOrder) -> str:
 
 def _payment_costs(wizard: Wizard, consultant: Consultant, offers: Offers) -> dict[str, Any]:
     """The monthly cost at list and (with Samlingsfaktura) reseller prices."""
-    licenses_form = _forms(wizard, consultant, offers, "licenses", bound=True)
+    licenses_form = step_form(wizard, consultant, offers, "licenses", bound=True)
     if not licenses_form.is_valid():
         return {}
-    plan = _chosen_plan(wizard, offers)
+    plan = chosen_plan(wizard, offers)
     costs = {}
     for key, consolidated in (("list", False), ("reseller", True)):
         costs[key] = new_customer_cost(
@@ -254,13 +162,17 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("home")
     if request.method == "GET":
         return _wizard_get(request, consultant, state, offers)
+    return _wizard_post(request, consultant, state, offers)
 
+
+def _wizard_post(
+    request: AuthenticatedHttpRequest, consultant: Consultant, state: Wizard, offers: Offers
+) -> HttpResponse:
+    """A step posted: "Tillbaka", "Fortsätt", "Skapa samarbete", or the
+    answer to "Fortsätt där du slutade"/"Börja om"."""
     action = request.POST.get("action", "next")
     if action == "reset":
-        state.clear()
-        org_number = _org_number_or_blank(request.POST.get("orgnr", ""))
-        url = reverse("collaboration:new_customer")
-        return redirect(f"{url}?{urlencode({'orgnr': org_number})}" if org_number else url)
+        return _start_over(request, state)
     if action == "resume":
         return _render(request, consultant, state, offers)
     posted = request.POST.get("step", state.step)
@@ -268,26 +180,48 @@ def wizard(request: AuthenticatedHttpRequest) -> HttpResponse:
         posted = state.step
     # "Kunden" with the organisationsnummer alone (before the other fields).
     org_first = posted == "customer" and request.POST.get("phase") == "org"
-    typed: dict[str, str] | None = None
-    if posted != "summary":
-        # The step's own fields only (a plan's programs for "Licenser").
-        fields = _forms(state, consultant, offers, posted, bound=False).fields
-        typed = {key: request.POST.get(key) or "" for key in fields if key in request.POST}
-        if org_first:
-            typed = {**state.data("customer"), **typed}
-        state.keep(posted, typed)
-    index = STEPS.index(posted)
+    typed = _keep_typed(request, consultant, state, offers, posted, org_first=org_first)
     if action == "back":
-        state.step = STEPS[max(index - 1, 0)]
+        state.step = STEPS[max(STEPS.index(posted) - 1, 0)]
         state.save()
         return _render(request, consultant, state, offers)
     if action == "create" and posted == "summary":
         return _create(request, consultant, state, offers)
-
     state.step = posted
     if org_first and typed is not None:
         return _check_org_number(request, consultant, state, offers, typed)
     return _step_forward(request, consultant, state, offers, typed=typed)
+
+
+def _start_over(request: AuthenticatedHttpRequest, state: Wizard) -> HttpResponse:
+    """ "Börja om": an empty wizard (with the organisationsnummer "Ny klient"
+    sent along, if any)."""
+    state.clear()
+    org_number = _org_number_or_blank(request.POST.get("orgnr", ""))
+    url = reverse("collaboration:new_customer")
+    return redirect(f"{url}?{urlencode({'orgnr': org_number})}" if org_number else url)
+
+
+def _keep_typed(
+    request: AuthenticatedHttpRequest,
+    consultant: Consultant,
+    state: Wizard,
+    offers: Offers,
+    posted: str,
+    *,
+    org_first: bool,
+) -> dict[str, str] | None:
+    """What was typed in the step posted, kept in the wizard (None for
+    "Sammanfattning", which has no fields)."""
+    if posted == "summary":
+        return None
+    # The step's own fields only (a plan's programs for "Licenser").
+    fields = step_form(state, consultant, offers, posted, bound=False).fields
+    typed = {key: request.POST.get(key) or "" for key in fields if key in request.POST}
+    if org_first:
+        typed = {**state.data("customer"), **typed}
+    state.keep(posted, typed)
+    return typed
 
 
 def _wizard_get(
@@ -322,7 +256,7 @@ def _step_forward(
     index = STEPS.index(posted)
     # Checked as typed, not as kept: a value over MAX_VALUE_CHARS is refused
     # with its real length.
-    form = _forms(state, consultant, offers, posted, bound=True, data=typed)
+    form = step_form(state, consultant, offers, posted, bound=True, data=typed)
     if form is not None and not form.is_valid():
         state.save()
         return _render(request, consultant, state, offers, form=form, org_first=False)
@@ -408,7 +342,8 @@ def _check_org_number(
 def _create(
     request: AuthenticatedHttpRequest, consultant: Consultant, state: Wizard, offers: Offers
 ) -> HttpResponse:
-    invalid_step, result = _first_invalid(state, consultant, offers)
+    """ "Skapa samarbete": every step checked again, then the collaboration."""
+    invalid_step, result = first_invalid(state, consultant, offers)
     if invalid_step is not None:
         state.step = invalid_step
         state.save()
@@ -418,24 +353,37 @@ def _create(
     try:
         welcomed = services.new_customer_create(consultant=consultant, order=result)
     except ValidationError as error:
-        # A rule that no longer holds (the agreement ended, the contact's
-        # account changed): back to the step it belongs to, message at its field.
-        errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        step = "customer" if "contact_email" in errors else "payment"
-        state.step = step
-        state.save()
-        form = _forms(state, consultant, offers, step, bound=True)
-        form.is_valid()
-        for key, texts in errors.items():
-            field = key if key in form.fields else PaymentForm.FIELD_OF_ERROR.get(key or "")
-            for text in texts:
-                form.add_error(field, text)
+        form = _refused_at_step(state, consultant, offers, error)
         return _render(request, consultant, state, offers, form=form, org_first=False)
     except CollaborationError as error:
         state.step = "summary"
         state.save()
         return _render(request, consultant, state, offers, order=result, error=error.message)
     state.clear()
+    return _created(request, welcomed, result)
+
+
+def _refused_at_step(
+    state: Wizard, consultant: Consultant, offers: Offers, error: ValidationError
+) -> Any:
+    """A rule that no longer holds (the agreement ended, the contact's
+    account changed): back to the step it belongs to, message at its field."""
+    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    step = "customer" if "contact_email" in errors else "payment"
+    state.step = step
+    state.save()
+    form = step_form(state, consultant, offers, step, bound=True)
+    form.is_valid()
+    for key, texts in errors.items():
+        field = key if key in form.fields else PaymentForm.FIELD_OF_ERROR.get(key or "")
+        for text in texts:
+            form.add_error(field, text)
+    return form
+
+
+def _created(
+    request: AuthenticatedHttpRequest, welcomed: services.Welcomed, order: NewCustomerOrder
+) -> HttpResponse:
     subscription = welcomed.subscription
     messages.success(
         request,
@@ -443,7 +391,7 @@ def _create(
             "Samarbetet med %(client)s är skapat. %(email)s har fått ett välkomstmejl för att "
             "godkänna villkoren."
         )
-        % {"client": subscription.client.name, "email": result.customer.contact_email},
+        % {"client": subscription.client.name, "email": order.customer.contact_email},
     )
     _tell_if_sms_held(request, welcomed)
     if request.htmx:
@@ -538,41 +486,18 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     acceptance = checked.acceptance
     if checked.problem or acceptance is None:
         return _link_problem(request, checked.problem or "invalid", acceptance)
-    contact = acceptance.contact
     signed_in = request.user if request.user.is_authenticated else None
-    if signed_in is not None and signed_in.pk != contact.pk:
-        return _link_problem(request, "wrong_user", acceptance)
     chooses_password = selectors.sets_password(acceptance)
-    if not chooses_password and signed_in is None:
-        if contact.is_active and contact.has_usable_password():
-            return redirect_to_login(request.get_full_path())
-        return _link_problem(request, "log_in_first", acceptance)
+    refused = _not_for_this_visitor(request, acceptance, signed_in, chooses_password)
+    if refused is not None:
+        return refused
     form: AcceptTermsForm | AcceptWithPasswordForm = (
-        AcceptWithPasswordForm(contact, request.POST or None)
+        AcceptWithPasswordForm(acceptance.contact, request.POST or None)
         if chooses_password
         else AcceptTermsForm(request.POST or None)
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            subscription = services.new_customer_accept(
-                token=token,
-                user=signed_in,  # type: ignore[arg-type]
-                password=form.cleaned_data["new_password1"] if chooses_password else None,
-            )
-        except AcceptanceError as error:
-            return _link_problem(request, error.problem, acceptance)
-        if signed_in is None:
-            contact.refresh_from_db()
-            login(request, contact, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request,
-            _(
-                "Välkommen! Villkoren är godkända och samarbetet med %(firm)s är igång för "
-                "%(client)s."
-            )
-            % {"firm": acceptance.coupling.firm.name, "client": subscription.client.name},
-        )
-        return redirect("home")
+        return _accept(request, token, acceptance, signed_in, form)
     return render(
         request,
         "collaboration/new_customer_accept.html",
@@ -583,6 +508,54 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             "sets_password": chooses_password,
         },
     )
+
+
+def _not_for_this_visitor(
+    request: HttpRequest,
+    acceptance: CustomerAcceptance,
+    signed_in: Any,
+    chooses_password: bool,
+) -> HttpResponse | None:
+    """Another account signed in, or the contact's own account not yet:
+    what to answer instead of the terms (None: go on)."""
+    contact = acceptance.contact
+    if signed_in is not None and signed_in.pk != contact.pk:
+        return _link_problem(request, "wrong_user", acceptance)
+    if not chooses_password and signed_in is None:
+        if contact.is_active and contact.has_usable_password():
+            return redirect_to_login(request.get_full_path())
+        return _link_problem(request, "log_in_first", acceptance)
+    return None
+
+
+def _accept(
+    request: HttpRequest,
+    token: str,
+    acceptance: CustomerAcceptance,
+    signed_in: Any,
+    form: AcceptTermsForm | AcceptWithPasswordForm,
+) -> HttpResponse:
+    """ "Jag godkänner villkoren": the collaboration starts; a new contact
+    account is logged in with the password it chose."""
+    chooses_password = isinstance(form, AcceptWithPasswordForm)
+    try:
+        subscription = services.new_customer_accept(
+            token=token,
+            user=signed_in,
+            password=form.cleaned_data["new_password1"] if chooses_password else None,
+        )
+    except AcceptanceError as error:
+        return _link_problem(request, error.problem, acceptance)
+    contact = acceptance.contact
+    if signed_in is None:
+        contact.refresh_from_db()
+        login(request, contact, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(
+        request,
+        _("Välkommen! Villkoren är godkända och samarbetet med %(firm)s är igång för %(client)s.")
+        % {"firm": acceptance.coupling.firm.name, "client": subscription.client.name},
+    )
+    return redirect("home")
 
 
 def _link_problem(

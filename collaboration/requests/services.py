@@ -212,6 +212,21 @@ def _validate_start_date(start_date: date | None) -> None:
         )
 
 
+def _require_requestable(
+    *, consultant: Consultant, subscription: Subscription, checked: Lookup | None
+) -> None:
+    """Step 1's rules hold: by the caller's lookup of `subscription`, else by a new one."""
+    lookup = checked
+    if lookup is None or lookup.subscription is None or lookup.subscription.pk != subscription.pk:
+        lookup = subscription_lookup(
+            consultant=consultant,
+            org_number=subscription.client.org_number,
+            subscription_number=subscription.number,
+        )
+    if lookup.outcome != LookupOutcome.FOUND:
+        raise CollaborationError(lookup.message, code=lookup.outcome.value)
+
+
 def collaboration_request_send(
     *,
     consultant: Consultant,
@@ -232,21 +247,7 @@ def collaboration_request_send(
             _("Välj en ansvarig konsult från din byrå."), code="responsible_not_in_firm"
         )
     _validate_start_date(start_date)
-    if (
-        checked is not None
-        and checked.subscription is not None
-        and (checked.subscription.pk == subscription.pk)
-    ):
-        lookup = checked
-    else:
-        lookup = subscription_lookup(
-            consultant=consultant,
-            org_number=subscription.client.org_number,
-            subscription_number=subscription.number,
-        )
-    if lookup.outcome != LookupOutcome.FOUND:
-        raise CollaborationError(lookup.message, code=lookup.outcome.value)
-
+    _require_requestable(consultant=consultant, subscription=subscription, checked=checked)
     try:
         with transaction.atomic():
             _require_request_allowance(firm_id=consultant.firm_id, subscription=subscription)

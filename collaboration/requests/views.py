@@ -13,14 +13,14 @@ from collaboration.agreements.selectors import request_agreements_prefetch
 from collaboration.agreements.services import AgreementsNotConfirmed
 from collaboration.changes.selectors import BILLING, subscription_with_details
 from collaboration.firm_change.selectors import open_changes_for_subscription, other_firms_coupled
-from collaboration.models import CollaborationRequest
+from collaboration.models import CollaborationRequest, Coupling
 from collaboration.requests import selectors, services
 from collaboration.requests.forms import (
     ClientLookupForm,
     CollaborationRequestForm,
     ConsultantSearchForm,
 )
-from collaboration.requests.services import CollaborationError, LookupOutcome
+from collaboration.requests.services import CollaborationError, Lookup, LookupOutcome
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import (
@@ -90,6 +90,21 @@ def _render_wizard(
     return render(request, template, context, status=status)
 
 
+def _lookup_context(consultant: Consultant, lookup: Lookup) -> dict[str, object]:
+    """After "Fortsätt": step 2 for a subscription found, else why not."""
+    if lookup.outcome != LookupOutcome.FOUND or lookup.subscription is None:
+        return {"lookup": lookup, "needs_number": lookup.outcome == LookupOutcome.NEEDS_NUMBER}
+    step2 = CollaborationRequestForm(
+        initial={
+            "org_number": lookup.subscription.client.org_number,
+            "subscription_number": lookup.subscription.number,
+            "responsible_consultant": consultant.pk,
+        },
+        firm_id=consultant.firm_id,
+    )
+    return _step2_context(step2, consultant, lookup.subscription, ConsultantSearchForm(QueryDict()))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -110,23 +125,7 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("subscription_number", error)
         else:
-            if lookup.outcome == LookupOutcome.FOUND and lookup.subscription is not None:
-                step2 = CollaborationRequestForm(
-                    initial={
-                        "org_number": lookup.subscription.client.org_number,
-                        "subscription_number": lookup.subscription.number,
-                        "responsible_consultant": consultant.pk,
-                    },
-                    firm_id=consultant.firm_id,
-                )
-                context.update(
-                    _step2_context(
-                        step2, consultant, lookup.subscription, ConsultantSearchForm(QueryDict())
-                    )
-                )
-            else:
-                context["lookup"] = lookup
-                context["needs_number"] = lookup.outcome == LookupOutcome.NEEDS_NUMBER
+            context.update(_lookup_context(consultant, lookup))
     if form.errors.get("subscription_number"):
         context["needs_number"] = True
     return _render_wizard(request, context)
@@ -165,6 +164,68 @@ def consultant_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+def _posted_lookup(
+    consultant: Consultant, data: QueryDict
+) -> tuple[ClientLookupForm, Lookup] | None:
+    """Step 1 again with the numbers step 2 carried; None when they no
+    longer hold (start over)."""
+    lookup_form = ClientLookupForm(
+        {
+            "org_number": data.get("org_number", ""),
+            "subscription_number": data.get("subscription_number", ""),
+        }
+    )
+    if not lookup_form.is_valid():
+        return None
+    try:
+        lookup = services.subscription_lookup(
+            consultant=consultant,
+            org_number=lookup_form.cleaned_data["org_number"],
+            subscription_number=lookup_form.cleaned_data["subscription_number"],
+        )
+    except ValidationError:
+        return None
+    return lookup_form, lookup
+
+
+def _send(
+    form: CollaborationRequestForm,
+    consultant: Consultant,
+    subscription: Subscription,
+    lookup: Lookup,
+) -> bool:
+    """Send the request of a valid form; False with the refusal on the form."""
+    try:
+        services.collaboration_request_send(
+            consultant=consultant,
+            subscription=subscription,
+            responsible=form.cleaned_data["responsible_consultant"],
+            start_date=form.cleaned_data["start_date"],
+            checked=lookup,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+    except CollaborationError as error:
+        form.add_error(None, error.message)
+    else:
+        return True
+    return False
+
+
+def _sent(request: AuthenticatedHttpRequest, subscription: Subscription) -> HttpResponse:
+    messages.success(
+        request,
+        _(
+            "Förfrågan om samarbete är skickad till %(client)s. "
+            "Systemadministratörerna har fått ett mejl."
+        )
+        % {"client": subscription.client.name},
+    )
+    if request.htmx:
+        return HttpResponseClientRedirect("/")
+    return redirect("home")
+
+
 @login_required
 @require_POST
 def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -173,60 +234,23 @@ def send_request(request: AuthenticatedHttpRequest) -> HttpResponse:
         consultant = _consultant_with_seat(request)
     except PermissionDenied:
         return no_seat_page(request)
-    form = CollaborationRequestForm(request.POST, firm_id=consultant.firm_id)
-    lookup_form = ClientLookupForm(
-        {
-            "org_number": request.POST.get("org_number", ""),
-            "subscription_number": request.POST.get("subscription_number", ""),
-        }
-    )
-    if not lookup_form.is_valid():
+    posted = _posted_lookup(consultant, request.POST)
+    if posted is None:
         messages.error(request, _("Börja om med organisationsnumret."))
         return redirect("collaboration:new_client")
-    try:
-        lookup = services.subscription_lookup(
-            consultant=consultant,
-            org_number=lookup_form.cleaned_data["org_number"],
-            subscription_number=lookup_form.cleaned_data["subscription_number"],
-        )
-    except ValidationError:
-        messages.error(request, _("Börja om med organisationsnumret."))
-        return redirect("collaboration:new_client")
+    lookup_form, lookup = posted
     context: dict[str, object] = {"step": 1, "lookup_form": lookup_form}
-    if lookup.outcome != LookupOutcome.FOUND or lookup.subscription is None:
+    subscription = lookup.subscription
+    if lookup.outcome != LookupOutcome.FOUND or subscription is None:
         context["lookup"] = lookup
         return _render_wizard(request, context)
     search = ConsultantSearchForm(request.POST)
+    form = CollaborationRequestForm(request.POST, firm_id=consultant.firm_id)
     if request.POST.get("action") == "search":
         form = CollaborationRequestForm(initial=request.POST.dict(), firm_id=consultant.firm_id)
-        context.update(_step2_context(form, consultant, lookup.subscription, search))
-        return _render_wizard(request, context)
-    if form.is_valid():
-        try:
-            services.collaboration_request_send(
-                consultant=consultant,
-                subscription=lookup.subscription,
-                responsible=form.cleaned_data["responsible_consultant"],
-                start_date=form.cleaned_data["start_date"],
-                checked=lookup,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except CollaborationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Förfrågan om samarbete är skickad till %(client)s. "
-                    "Systemadministratörerna har fått ett mejl."
-                )
-                % {"client": lookup.subscription.client.name},
-            )
-            if request.htmx:
-                return HttpResponseClientRedirect("/")
-            return redirect("home")
-    context.update(_step2_context(form, consultant, lookup.subscription, search))
+    elif form.is_valid() and _send(form, consultant, subscription, lookup):
+        return _sent(request, subscription)
+    context.update(_step2_context(form, consultant, subscription, search))
     return _render_wizard(request, context, status=422 if form.errors else 200)
 
 
@@ -305,21 +329,7 @@ def approve_request(
     except (CollaborationError, AgreementsNotConfirmed) as error:
         messages.warning(request, error.message)
         return redirect("collaboration:firm_collaboration", number=subscription.number)
-    if coupling.status == coupling.Status.SCHEDULED:
-        messages.success(
-            request,
-            _(
-                "Samarbetet med %(firm)s är godkänt och börjar %(date)s. "
-                "Tilldela behörigheter till konsulten."
-            )
-            % {"firm": coupling.firm.name, "date": coupling.starts_on.isoformat()},
-        )
-    else:
-        messages.success(
-            request,
-            _("Samarbetet med %(firm)s är godkänt. Tilldela behörigheter till konsulten.")
-            % {"firm": coupling.firm.name},
-        )
+    messages.success(request, _approved_message(coupling))
     return redirect("clients:permissions", number=subscription.number)
 
 
@@ -345,3 +355,14 @@ def reject_request(request: AuthenticatedHttpRequest, number: int, request_id: i
             % {"firm": collaboration_request.firm.name},
         )
     return redirect("collaboration:firm_collaboration", number=subscription.number)
+
+
+def _approved_message(coupling: Coupling) -> str:
+    if coupling.status == coupling.Status.SCHEDULED:
+        return _(
+            "Samarbetet med %(firm)s är godkänt och börjar %(date)s. "
+            "Tilldela behörigheter till konsulten."
+        ) % {"firm": coupling.firm.name, "date": coupling.starts_on.isoformat()}
+    return _("Samarbetet med %(firm)s är godkänt. Tilldela behörigheter till konsulten.") % {
+        "firm": coupling.firm.name
+    }
