@@ -51,7 +51,10 @@ def _firm_of(membership: Membership) -> int | None:
     return membership.consultant.firm_id if membership.consultant else None
 
 
-def _lock(subscription: Subscription) -> None:
+def subscription_lock(subscription: Subscription) -> None:
+    """The subscription row, locked: every write that changes who has access
+    to a subscription takes this lock first, so writes on one subscription
+    queue in one order and never deadlock."""
     Subscription.objects.select_for_update().filter(pk=subscription.pk).values_list("pk").get()
 
 
@@ -88,7 +91,7 @@ def program_level_set(
     licence seat of that program; with none free, NoFreeSeat is raised."""
     if level and level not in Level.values:
         raise ValidationError(_("Välj en giltig behörighet."), code="invalid_level")
-    _lock(subscription)
+    subscription_lock(subscription)
     existing = ProgramLevel.objects.filter(membership=membership, program=program).first()
     before = existing.level if existing else None
     if (level or None) == before:
@@ -160,7 +163,7 @@ def membership_set_sysadmin(
     *, actor: User, subscription: Subscription, membership: Membership, is_sysadmin: bool
 ) -> Membership:
     """Grant or revoke "Systemadministratör"; the last one cannot be removed."""
-    _lock(subscription)
+    subscription_lock(subscription)
     membership.refresh_from_db(fields=["is_sysadmin"])
     if membership.is_sysadmin == is_sysadmin:
         return membership
@@ -233,7 +236,7 @@ def membership_set_end_date(
     _require_consultant_membership(membership)
     if ends_on is not None and ends_on < today_in_stockholm():
         raise ValidationError(_("Datumet kan inte ligga i det förflutna."), code="ends_on_past")
-    _lock(subscription)
+    subscription_lock(subscription)
     membership.refresh_from_db(fields=["ends_on"])
     if ends_on is not None:
         _refuse_last_sysadmin(
@@ -268,7 +271,7 @@ def membership_suspend(
     """ "Pausa åtkomst": the membership stays, with its levels, but gives no
     access until resumed. The last system administrator cannot be paused."""
     _require_consultant_membership(membership)
-    _lock(subscription)
+    subscription_lock(subscription)
     membership.refresh_from_db(fields=["is_sysadmin", "suspended_at"])
     if membership.suspended_at is not None:
         return membership
@@ -298,7 +301,7 @@ def membership_resume(
 ) -> Membership:
     """ "Återuppta åtkomst"."""
     _require_consultant_membership(membership)
-    _lock(subscription)
+    subscription_lock(subscription)
     membership.refresh_from_db(fields=["suspended_at"])
     if membership.suspended_at is not None:
         membership.suspended_at = None
@@ -320,7 +323,7 @@ def membership_remove(
     """A consultant leaves the subscription (their levels go with them,
     freeing licence seats); refused for the last live sysadmin."""
     _require_consultant_membership(membership)
-    _lock(subscription)
+    subscription_lock(subscription)
     membership.refresh_from_db(fields=["is_sysadmin", "ends_on", "suspended_at"])
     _refuse_last_sysadmin(
         subscription=subscription,

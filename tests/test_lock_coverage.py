@@ -63,7 +63,10 @@ def test_finds_each_call_with_its_lines_and_function() -> None:
 
 def test_reads_the_app_but_not_migrations_or_tests() -> None:
     sites = app_sites()
-    assert any(site.path == "clients/services.py" and site.function == "_lock" for site in sites)
+    assert any(
+        site.path == "clients/services.py" and site.function == "subscription_lock"
+        for site in sites
+    )
     assert {site.path.split("/", 1)[0] for site in sites} <= set(lock_coverage.APP_PACKAGES)
     assert not any("/migrations/" in site.path for site in sites)
 
@@ -155,7 +158,7 @@ def test_locks_in_the_tests_transaction_do_not_count_as_real(
         is_sysadmin=True,
     )
     assert "clients/services.py::membership_set_sysadmin" in recorded.functions_any
-    assert "clients/services.py::_lock" in recorded.functions_any
+    assert "clients/services.py::subscription_lock" in recorded.functions_any
     assert recorded.functions_real == set()
     assert recorded.real_sites == set()
 
@@ -172,8 +175,13 @@ def test_locks_under_real_transactions_are_recorded(
         membership=Membership.objects.get(user=world.client_user),
         is_sysadmin=True,
     )
-    assert {"clients/services.py::membership_set_sysadmin", "clients/services.py::_lock"} <= (
-        recorded.functions_real
-    )
-    (site,) = [s for s in app_sites() if s.path == "clients/services.py" and s.function == "_lock"]
+    assert {
+        "clients/services.py::membership_set_sysadmin",
+        "clients/services.py::subscription_lock",
+    } <= (recorded.functions_real)
+    (site,) = [
+        s
+        for s in app_sites()
+        if s.path == "clients/services.py" and s.function == "subscription_lock"
+    ]
     assert uncovered_sites([site], recorded.real_sites) == []

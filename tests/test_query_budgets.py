@@ -297,7 +297,9 @@ def test_approve_request(licensed):  # type: ignore[no-untyped-def]
     add_members(world.subscription, 18)
     pending += add_pending_requests(world.subscription, 27)
     large = queries_of(lambda: approve(client, pending[2]), status=302)
-    assert_constant(small, large)
+    # One over: the subscription row is locked first (the lock order shared
+    # with "Byte av byrå" and "Avsluta samarbete", so they never deadlock).
+    assert_constant(small, large, budget=BUDGET + 1)
     assert (
         CollaborationRequest.objects.filter(
             pk__in=[r.pk for r in pending[:3]], status=CollaborationRequest.Status.APPROVED

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from clients.models import Client, Membership, Subscription
 from clients.selectors import active_sysadmins
-from clients.services import assignment_ensure
+from clients.services import assignment_ensure, subscription_lock
 from collaboration.agreements.services import request_agreements_attach, request_agreements_confirm
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
@@ -382,10 +382,10 @@ def _require_sysadmin(*, user: User, subscription: Subscription) -> None:
 def collaboration_request_approve(
     *, user: User, subscription: Subscription, request_id: int, ticked: list[str] | None = None
 ) -> Coupling:
-    """Approve ("Jag godkänner"): exactly one coupling however many sysadmins
-    click at once. CollaborationRequest.DoesNotExist for a request that is
-    not to `subscription`; AgreementsNotConfirmed unless every agreement the
-    request carries is among `ticked` (Flow 10)."""
+    """Approve ("Jag godkänner"): one coupling however many sysadmins click at
+    once. CollaborationRequest.DoesNotExist for a request not to `subscription`;
+    AgreementsNotConfirmed unless every agreement it carries is `ticked`."""
+    subscription_lock(subscription)  # first, like Byte av byrå: one lock order
     sysadmin = active_sysadmins(subscription=subscription).filter(user=user)
     responsible_member = Membership.objects.filter(
         subscription=subscription, user_id=OuterRef("responsible_consultant__user_id")

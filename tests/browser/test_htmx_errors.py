@@ -44,6 +44,21 @@ NO_MESSAGE = {
         "suggests a username from the name and e-mail typed on the row; any text is fine "
         "there and the row's errors come with the send (test_bulk_invitation_errors_show)"
     ),
+    "templates/collaboration/access_review/review.html: {{ request.path }}": (
+        "refreshes the review's progress after a decision; nothing is typed"
+    ),
+    "templates/collaboration/access_review/review.html: {% if subscription %}{% url "
+    "'collaboration:subscription_access_review_row' subscription.number review.pk row.pk %}"
+    "{% else %}{% url 'collaboration:access_review_row' review.pk row.pk %}{% endif %}": (
+        "'Behåll' / 'Ta bort' are buttons with fixed values, nothing typed; a bad value "
+        "posted by hand is refused with 'Välj Behåll eller Ta bort.' (tests/test_bad_input.py) "
+        "and 'Begränsa' is a page of its own"
+    ),
+    "templates/collaboration/sent_request_row.html: {% url 'collaboration:remind_request' "
+    "row.pk %}": (
+        "'Påminn nu' is a button, nothing typed; the row comes back with 'Påmind i dag' "
+        "(tests/browser/test_reminders.py), a refusal as a message in the row"
+    ),
 }
 
 COVERED: dict[str, str] = {}
