@@ -4,7 +4,16 @@ to-do cards, one request for a sysadmin or a firm."""
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Now
 from django.http import Http404
 
@@ -136,3 +145,33 @@ def request_with_details(*, request_id: int) -> CollaborationRequest:
     return CollaborationRequest.objects.select_related(
         "subscription__client", "responsible_consultant__user"
     ).get(pk=request_id)
+
+
+def lookup_candidates(*, firm_id: int, org_number: str) -> QuerySet[Subscription]:
+    """The client's subscriptions that have not ended, each with what step 1
+    checks for the firm (live coupling, pending request, an active sysadmin)
+    annotated, in one query."""
+    coupling = (
+        Coupling.objects.live()
+        .filter(firm_id=firm_id, subscription_id=OuterRef("pk"))
+        .order_by("pk")
+    )
+    pending = CollaborationRequest.objects.filter(
+        firm_id=firm_id,
+        subscription_id=OuterRef("pk"),
+        status=CollaborationRequest.Status.PENDING,
+    ).order_by("pk")
+    sysadmin = Membership.objects.sysadmins().filter(subscription_id=OuterRef("pk"))
+    return (
+        Subscription.objects.filter(client__org_number=org_number)
+        .exclude(status=Subscription.Status.ENDED)
+        .select_related("client")
+        .annotate(
+            firm_coupling_status=Subquery(coupling.values("status")[:1]),
+            firm_coupling_starts_on=Subquery(coupling.values("starts_on")[:1]),
+            pending_created_at=Subquery(pending.values("created_at")[:1]),
+            pending_requested_by=Subquery(pending.values("requested_by__full_name")[:1]),
+            has_active_sysadmin=Exists(sysadmin),
+        )
+        .order_by("number")
+    )

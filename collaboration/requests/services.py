@@ -5,13 +5,13 @@ outbox inside it."""
 
 import enum
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from clients.selectors import active_sysadmins
 from clients.services import assignment_ensure, subscription_lock
 from collaboration.agreements.services import request_agreements_attach, request_agreements_confirm
 from collaboration.models import CollaborationRequest, Coupling
+from collaboration.requests.selectors import lookup_candidates
 from firm_portal.models import Consultant, User
 from firm_portal.org_numbers import normalize_org_number
 from firm_portal.timeutils import today_in_stockholm
@@ -62,36 +63,6 @@ def require_client_manager_seat(*, consultant: Consultant | None) -> Consultant:
     return consultant
 
 
-def _lookup_candidates(*, firm_id: int, org_number: str) -> QuerySet[Subscription]:
-    """The client's subscriptions that have not ended, each with what step 1
-    checks for the firm (live coupling, pending request, an active sysadmin)
-    annotated, in one query."""
-    coupling = (
-        Coupling.objects.live()
-        .filter(firm_id=firm_id, subscription_id=OuterRef("pk"))
-        .order_by("pk")
-    )
-    pending = CollaborationRequest.objects.filter(
-        firm_id=firm_id,
-        subscription_id=OuterRef("pk"),
-        status=CollaborationRequest.Status.PENDING,
-    ).order_by("pk")
-    sysadmin = Membership.objects.sysadmins().filter(subscription_id=OuterRef("pk"))
-    return (
-        Subscription.objects.filter(client__org_number=org_number)
-        .exclude(status=Subscription.Status.ENDED)
-        .select_related("client")
-        .annotate(
-            firm_coupling_status=Subquery(coupling.values("status")[:1]),
-            firm_coupling_starts_on=Subquery(coupling.values("starts_on")[:1]),
-            pending_created_at=Subquery(pending.values("created_at")[:1]),
-            pending_requested_by=Subquery(pending.values("requested_by__full_name")[:1]),
-            has_active_sysadmin=Exists(sysadmin),
-        )
-        .order_by("number")
-    )
-
-
 def subscription_lookup(
     *, consultant: Consultant, org_number: str, subscription_number: int | None = None
 ) -> Lookup:
@@ -101,7 +72,7 @@ def subscription_lookup(
     organisationsnummer or an abonnemangsnummer that is not the client's.
     """
     normalized = normalize_org_number(org_number)
-    subscriptions = list(_lookup_candidates(firm_id=consultant.firm_id, org_number=normalized))
+    subscriptions = list(lookup_candidates(firm_id=consultant.firm_id, org_number=normalized))
     client = subscriptions[0].client if subscriptions else None
     if client is None:
         return Lookup(
@@ -130,8 +101,13 @@ def subscription_lookup(
         )
     else:
         subscription = subscriptions[0]
+    return _taken(client, subscription) or _refused(client, subscription)
 
-    found: Any = subscription  # the annotations of _lookup_candidates
+
+def _taken(client: Client, subscription: Subscription) -> Lookup | None:
+    """The firm is coupled already, or the subscription is new and waits for
+    its customer; None otherwise."""
+    found: Any = subscription  # the annotations of lookup_candidates
     if found.firm_coupling_status == Coupling.Status.AWAITING_CUSTOMER:
         return Lookup(
             LookupOutcome.ALREADY_COUPLED,
@@ -157,22 +133,28 @@ def subscription_lookup(
             client,
             subscription,
         )
-    if found.firm_coupling_status is not None:
-        if found.firm_coupling_status == Coupling.Status.SCHEDULED:
-            message = _(
-                "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s) "
-                "från och med %(date)s."
-            ) % {
-                "client": client.name,
-                "number": subscription.number,
-                "date": date_format(found.firm_coupling_starts_on, "j F Y"),
-            }
-        else:
-            message = _(
-                "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s)."
-            ) % {"client": client.name, "number": subscription.number}
-        return Lookup(LookupOutcome.ALREADY_COUPLED, message, client, subscription)
+    if found.firm_coupling_status is None:
+        return None
+    if found.firm_coupling_status == Coupling.Status.SCHEDULED:
+        message = _(
+            "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s) "
+            "från och med %(date)s."
+        ) % {
+            "client": client.name,
+            "number": subscription.number,
+            "date": date_format(found.firm_coupling_starts_on, "j F Y"),
+        }
+    else:
+        message = _("Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s).") % {
+            "client": client.name,
+            "number": subscription.number,
+        }
+    return Lookup(LookupOutcome.ALREADY_COUPLED, message, client, subscription)
 
+
+def _refused(client: Client, subscription: Subscription) -> Lookup:
+    """Why the firm may not ask for this subscription now, or FOUND."""
+    found: Any = subscription  # the annotations of lookup_candidates
     if found.pending_created_at is not None:
         return Lookup(
             LookupOutcome.ALREADY_PENDING,
@@ -400,11 +382,26 @@ def collaboration_request_approve(
     )
     request_agreements_confirm(request=request, user=user, ticked=ticked or [])
     now = timezone.now()
+    coupling = _couple(request=request, subscription=subscription, now=now)
+    request.status = CollaborationRequest.Status.APPROVED
+    request.decided_at = now
+    request.decided_by = user
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    _responsible_joins(request=request, coupling=coupling, user=user)
+    _tell_approved(request=request, coupling=coupling, approved_by=user)
+    return coupling
+
+
+def _couple(
+    *, request: CollaborationRequest, subscription: Subscription, now: datetime
+) -> Coupling:
+    """The approved request's coupling: active today, or scheduled from its
+    start date; CollaborationError if the firm is coupled already."""
     today = today_in_stockholm()
     starts_on = request.start_date if request.start_date and request.start_date > today else today
     try:
         # No savepoint: a conflict ends the whole transaction anyway.
-        coupling = Coupling.objects.create(
+        return Coupling.objects.create(
             firm=request.firm,
             subscription=subscription,
             request=request,
@@ -418,11 +415,12 @@ def collaboration_request_approve(
             _("%(firm)s är redan sammankopplad med abonnemanget.") % {"firm": request.firm.name},
             code="already_coupled",
         ) from None
-    request.status = CollaborationRequest.Status.APPROVED
-    request.decided_at = now
-    request.decided_by = user
-    request.save(update_fields=["status", "decided_at", "decided_by"])
 
+
+def _responsible_joins(*, request: CollaborationRequest, coupling: Coupling, user: User) -> None:
+    """The request's responsible consultant becomes a member (unless one
+    already) and is assigned the client; the ledger records the approval."""
+    subscription = coupling.subscription
     responsible = request.responsible_consultant
     events = [
         ledger_event(
@@ -453,9 +451,6 @@ def collaboration_request_approve(
         )
     ledger_record_all(events)
     assignment_ensure(consultant=responsible, subscription_id=subscription.pk)
-
-    _tell_approved(request=request, coupling=coupling, approved_by=user)
-    return coupling
 
 
 def _tell_approved(*, request: CollaborationRequest, coupling: Coupling, approved_by: User) -> None:
