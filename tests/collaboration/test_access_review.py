@@ -263,6 +263,9 @@ def test_quarterly_start_once_per_quarter(rw: ReviewWorld) -> None:
         assert services.access_reviews_start_quarterly() == 0
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_subscription_review_applies_at_once(rw: ReviewWorld) -> None:
     review = services.subscription_review_start(subscription=rw.other, actor=rw.lisa)
     assert review.rows_total == 1  # Erik; Lisa herself is a client user
@@ -299,6 +302,9 @@ def test_bulk_and_reviewer_under_real_transactions() -> None:
     assert not NamedReviewer.objects.exists()
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_daily_task_starts_reminds_and_resumes(rw: ReviewWorld) -> None:
     assert access_reviews_daily() == {"started": 1, "reminded": 0, "resumed": 0}
     review = AccessReview.objects.get(firm=rw.firm)

@@ -108,6 +108,9 @@ def test_restrict_form(rw: ReviewWorld) -> None:
     assert (row.decision, row.restrict_levels) == ("restrict", {"bokforing": "read"})
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_bulk_per_consultant_and_per_client(rw: ReviewWorld) -> None:
     review = _started(rw)
     client = login(rw.admin.user)
@@ -126,6 +129,9 @@ def test_bulk_per_consultant_and_per_client(rw: ReviewWorld) -> None:
     assert "Välj en konsult eller ange ett abonnemangsnummer." in response.content.decode()
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_named_reviewer_sees_only_their_rows(rw: ReviewWorld) -> None:
     review = _started(rw)
     admin = login(rw.admin.user)
@@ -257,6 +263,9 @@ def test_overdue_review_on_the_firm_admins_start_page(rw: ReviewWorld) -> None:
     assert "är försenad" not in login(rw.erik.user).get(reverse("home")).content.decode()
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_subscription_review_by_its_sysadmin(rw: ReviewWorld) -> None:
     client = login(rw.lisa)
     url = reverse("collaboration:subscription_access_reviews", args=[rw.other.number])

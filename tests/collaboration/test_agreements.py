@@ -374,6 +374,9 @@ class TestToDoCard:
         asked = AgreementConfirmation.objects.get()
         assert (asked.subscription, asked.request) == (waiting.subscription, None)
 
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_start_page_card_and_confirmation_page(self, world: World) -> None:
         document = upload(world.firm_admin, "pub", "PuB-avtal 2026")
         coupled(world)

@@ -227,6 +227,9 @@ def test_direct_on_approval_happens_at_once(world: World, old: Change) -> None:
     assert change.done_at is not None
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_the_old_firm_decides_only_when_the_client_has_no_sysadmin(
     world: World, old: Change
 ) -> None:
@@ -364,6 +367,9 @@ def test_a_dubbelsammankoppling_approved_meanwhile_is_the_coupling_kept(
 # --- Beat ---------------------------------------------------------------------------------
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_the_beat_tasks_are_scheduled_and_run_the_services(
     world: World, old: Change, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

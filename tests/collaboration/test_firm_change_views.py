@@ -224,6 +224,9 @@ def test_the_old_firm_sees_the_change_but_cannot_answer_or_cancel(
     assert FirmChange.objects.get().status == FirmChange.Status.PENDING
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_refusing(world: World, old: Change) -> None:
     change = send(world, FIRST)
     response = logged_in(world.sysadmin).post(
@@ -233,6 +236,9 @@ def test_refusing(world: World, old: Change) -> None:
     assert FirmChange.objects.get().status == FirmChange.Status.REFUSED
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_cancelling_asks_first(world: World, old: Change) -> None:
     change = send(world, FIRST)
     client = logged_in(world.consultant.user)

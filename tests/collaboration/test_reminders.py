@@ -242,6 +242,9 @@ class TestExpiredRequests:
             services.expired_request_send_again(consultant=world.consultant, request_id=pending.pk)
         assert error.value.message == "Förfrågan har inte gått ut, eller är redan hanterad."
 
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_dismiss(self, world):
         expired = request_sent_days_ago(world, 31)
         services.expired_request_dismiss(request_id=expired.pk)
@@ -252,6 +255,9 @@ class TestExpiredRequests:
 
 
 class TestOffers:
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_new_account_gets_its_link_again_without_renewal(self, world):
         consultant_invite(actor=world.firm_admin, full_name="Nina Ny", email="nina@example.se")
         offer = JoinOffer.objects.get(user__email="nina@example.se")
@@ -293,6 +299,9 @@ class TestOffers:
 
 
 class TestWelcome:
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_the_new_customer_is_reminded_with_the_same_link(self, world, prices):
         subscription = create(world)
         acceptance = CustomerAcceptance.objects.get(coupling__subscription=subscription)

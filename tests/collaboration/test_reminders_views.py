@@ -55,6 +55,9 @@ class TestStartPage:
         assert f"går ut {expires.day} {months[expires.month - 1]}" in page
         assert "Påminn nu" in page
 
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_expired_stays_listed_until_handled(self, client, world):
         request = sent(world, days=31)
         client.force_login(world.consultant.user)
@@ -150,6 +153,9 @@ class TestSendAgain:
 
 
 class TestOffers:
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_firm_users_shows_state_and_remind_now(self, client, world):
         consultant_invite(actor=world.firm_admin, full_name="Nina Ny", email="nina@example.se")
         offer = JoinOffer.objects.get(user__email="nina@example.se")
@@ -192,6 +198,9 @@ class TestOffers:
 
 
 class TestClientUserOffers:
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_invite_existing_shows_state_and_reminds(self, client, world):
         factories.CouplingFactory(firm=world.firm, subscription=world.other_subscription)
         factories.MembershipFactory(
@@ -237,6 +246,9 @@ class TestClientUserOffers:
 
 
 class TestWelcome:
+    @pytest.mark.django_db(
+        transaction=True
+    )  # its row lock under a real transaction (tests/lock_coverage.py)
     def test_awaiting_list_shows_state_and_reminds(self, client, world, prices):
         subscription = create(world)
         client.force_login(world.consultant.user)

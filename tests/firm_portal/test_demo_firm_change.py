@@ -25,6 +25,7 @@ def firm_change_command() -> str:
     return out.getvalue()
 
 
+@pytest.mark.django_db(transaction=True)  # its lock, really (tests/lock_coverage.py)
 def test_the_demo_has_a_subscription_to_change_firm_on(empty_database_after_migrate):  # type: ignore[no-untyped-def]
     assert "kör seed_demo först" in firm_change_command()
     seed()

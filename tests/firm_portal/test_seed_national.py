@@ -62,6 +62,7 @@ def fingerprint() -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+@pytest.mark.django_db(transaction=True)  # its lock, really (tests/lock_coverage.py)
 def test_the_tiny_national_world_has_the_scaled_counts_and_is_consistent() -> None:
     seed()
     scale = NationalScale(SCALE)

@@ -266,6 +266,9 @@ def support() -> Client:
     return client
 
 
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_support_sees_progress_and_failures_and_reruns_the_failed(
     scenario: Scenario,
     support: Client,

@@ -94,6 +94,9 @@ def test_batches_are_bounded_and_the_next_call_goes_on(django_assert_max_num_que
 @override_settings(
     OUTBOX_BODY_RETENTION_DAYS=7, OUTBOX_PURGE_BATCH_SIZE=1, OUTBOX_PURGE_MAX_BATCHES=3
 )
+@pytest.mark.django_db(
+    transaction=True
+)  # its row lock under a real transaction (tests/lock_coverage.py)
 def test_the_beat_task_uses_the_configured_period_and_bounds() -> None:
     week_old = [message(Status.SENT, sent_days_ago=8) for _ in range(4)]
     message(Status.SENT, sent_days_ago=6)
