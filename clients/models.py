@@ -2,7 +2,6 @@ import collections
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -147,28 +146,47 @@ class Program(models.Model):
         return self.name
 
 
+# A firm's coupling to a subscription (`collaboration.Coupling`, declared
+# above this app) in the states the membership rule below needs: stated here,
+# where the rule that gives a consultant access lives, and used by Coupling.
+class CouplingStatus(models.TextChoices):
+    # Created with a new customer ("Skapa nytt samarbete"): active once the
+    # customer accepts the terms through the welcome link.
+    AWAITING_CUSTOMER = "awaiting_customer", _("Väntar på kundens godkännande")
+    SCHEDULED = "scheduled", _("Schemalagd")
+    ACTIVE = "active", _("Aktiv")
+    ENDED = "ended", _("Avslutad")
+
+
+def coupling_active_q(prefix: str = "") -> Q:
+    """Active: the coupling gives the firm's consultants access today.
+    `prefix`: the path to the coupling from the model filtered."""
+    return Q(**{f"{prefix}status": CouplingStatus.ACTIVE})
+
+
 def live_membership_q(*, coupling_join: bool = False) -> Q:
     """The "live membership" rule, its one home: memberships that grant
     access now — not suspended, not past their end date, and either an active
     client user or an active consultant whose firm's coupling to the
-    subscription is active (`Coupling.objects.active()`).
+    subscription is active (`coupling_active_q`).
 
-    `coupling_join`: the coupling condition as a plain join through the
-    subscription's couplings instead of an EXISTS (cheaper to build and
-    compile inside an outer query); pass it to a single `filter()` call so
-    that both conditions hold for the same coupling."""
-    # Collaboration sits above clients: the model is looked up, not imported.
-    coupling_model = apps.get_model("collaboration", "Coupling")
+    The coupling is reached through the subscription's `couplings` (the
+    reverse side of `collaboration.Coupling.subscription`), so this app names
+    no model above it. `coupling_join`: the coupling condition as a plain join
+    instead of an EXISTS (cheaper to build and compile inside an outer query);
+    pass it to a single `filter()` call so that both conditions hold for the
+    same coupling."""
     if coupling_join:
         coupled = Q(subscription__couplings__firm_id=F("consultant__firm_id")) & (
-            coupling_model.active_q("subscription__couplings__")
+            coupling_active_q("subscription__couplings__")
         )
     else:
         coupled = Q(
             Exists(
-                coupling_model.objects.active().filter(
-                    firm_id=OuterRef("consultant__firm_id"),
-                    subscription_id=OuterRef("subscription_id"),
+                Subscription.objects.filter(
+                    coupling_active_q("couplings__"),
+                    pk=OuterRef("subscription_id"),
+                    couplings__firm_id=OuterRef("consultant__firm_id"),
                 )
             )
         )

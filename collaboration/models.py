@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import visible_to_q
+from clients.models import CouplingStatus, coupling_active_q, visible_to_q
 
 # Flow 10's models live in their sub-package and belong to this app.
 from collaboration.agreements.models import (  # noqa: F401
@@ -110,15 +110,6 @@ class CollaborationRequest(models.Model):
         }
 
 
-class CouplingStatus(models.TextChoices):
-    # Created with a new customer ("Skapa nytt samarbete"): active once the
-    # customer accepts the terms through the welcome link.
-    AWAITING_CUSTOMER = "awaiting_customer", _("Väntar på kundens godkännande")
-    SCHEDULED = "scheduled", _("Schemalagd")
-    ACTIVE = "active", _("Aktiv")
-    ENDED = "ended", _("Avslutad")
-
-
 # The coupling rules, each stated once (README: "Rule → where it lives").
 # Live: the firm holds its place with the subscription, so no second coupling
 # of the same firm may be made (the database constraint below), whether the
@@ -131,12 +122,6 @@ COUPLING_LIVE_STATUSES = [
 # Agreed: approved by the client's sysadmin or accepted by the new customer,
 # active now or from a start date to come; it can be changed or ended.
 COUPLING_AGREED_STATUSES = [CouplingStatus.ACTIVE, CouplingStatus.SCHEDULED]
-
-
-def coupling_active_q(prefix: str = "") -> Q:
-    """Active: the coupling gives the firm's consultants access today.
-    `prefix`: the path to the coupling from the model filtered."""
-    return Q(**{f"{prefix}status": CouplingStatus.ACTIVE})
 
 
 class CouplingQuerySet(models.QuerySet["Coupling"]):

@@ -80,7 +80,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "join_offers": join_offers_for_user(user=request.user),
         # Flow 9: changes of access firms asked of the user's subscriptions.
         "removal_cards": removal_cards(
-            user=request.user, subscription_ids=[s.pk for s in access.administered]
+            user=request.user, subscription_ids=[a.subscription.pk for a in access.administered]
         ),
     }
     if consultant is not None:

@@ -83,3 +83,19 @@ def test_no_model_points_into_a_higher_layer() -> None:
     references = import_graph.model_references()
     assert any(r.field == "clients.Membership.consultant" for r in references)
     assert [r for r in references if r.upward] == []
+
+
+def test_no_app_code_looks_a_model_up_by_name() -> None:
+    """`apps.get_model("app", "Model")` outside migrations is an import that
+    neither import-linter nor the model registry sees (clients once reached
+    collaboration.Coupling that way); app code imports its models."""
+    root = import_graph.ROOT
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for app in import_graph.APPS
+        for path in sorted((root / app).rglob("*.py"))
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "get_model(" in line
+    ]
+    assert found == []

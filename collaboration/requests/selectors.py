@@ -38,19 +38,28 @@ def _pending_requests(
 
 
 @dataclass
+class AdministeredSubscription:
+    """A start-page panel of a subscription the user administers."""
+
+    subscription: Subscription
+    # Pending requests as plain values (`firm_name`, `responsible_name`), oldest first.
+    pending: list[dict[str, Any]]
+    # Flow 10: firms asking for their agreements to be confirmed (`agreement_cards`).
+    agreement_cards: list[dict[str, Any]]
+
+
+@dataclass
 class StartPageAccess:
-    # Each with `pending`, its to-do cards: pending requests as plain values
-    # (`firm_name`, `responsible_name`), oldest first.
-    administered: list[Subscription]
+    administered: list[AdministeredSubscription]
     memberships: list[Membership]  # plain client memberships, with their levels
 
 
 def start_page_access(*, user: User) -> StartPageAccess:
     """The start page's subscriptions the user administers (the rules of
     `subscriptions_administered_by`: a live sysadmin membership, the
-    subscription not ended), each with `pending` (its to-do cards), and the
-    user's live memberships as a plain member (not sysadmin, not as a
-    consultant), each with its program levels prefetched.
+    subscription not ended), each with its to-do cards, and the user's live
+    memberships as a plain member (not sysadmin, not as a consultant), each
+    with its program levels prefetched.
 
     Both lists come from one query of the user's live memberships: the
     EXISTS nested in an EXISTS of `subscriptions_administered_by` and a
@@ -71,27 +80,36 @@ def start_page_access(*, user: User) -> StartPageAccess:
     # At most one membership per user and subscription (a unique constraint).
     administered = [m.subscription for m in rows if m.is_sysadmin]
     memberships = [m for m in rows if not m.is_sysadmin]
-    if administered:
-        cards: dict[int, list[Any]] = {s.pk: [] for s in administered}
-        for card in (
-            _pending_requests(related=())
-            .filter(subscription_id__in=list(cards))
-            .values(
-                "subscription_id",
-                firm_name=F("firm__name"),
-                responsible_name=F("responsible_consultant__user__full_name"),
-            )
-        ):
-            cards[card["subscription_id"]].append(card)
-        # Flow 10: firms asking for their agreements to be confirmed.
-        agreements = agreement_cards(subscription_ids=list(cards))
-        for subscription in administered:
-            subscription.pending = cards[subscription.pk]  # type: ignore[attr-defined]
-            subscription.agreement_cards = agreements[subscription.pk]  # type: ignore[attr-defined]
     prefetch_related_objects(
         memberships, Prefetch("levels", queryset=ProgramLevel.objects.select_related("program"))
     )
-    return StartPageAccess(administered=administered, memberships=memberships)
+    return StartPageAccess(administered=_with_cards(administered), memberships=memberships)
+
+
+def _with_cards(administered: list[Subscription]) -> list[AdministeredSubscription]:
+    """Each administered subscription with its pending requests and agreement
+    cards: two queries, none when there is nothing to fetch them for."""
+    if not administered:
+        return []
+    ids = [s.pk for s in administered]
+    cards: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    for card in (
+        _pending_requests(related=())
+        .filter(subscription_id__in=ids)
+        .values(
+            "subscription_id",
+            firm_name=F("firm__name"),
+            responsible_name=F("responsible_consultant__user__full_name"),
+        )
+    ):
+        cards[card["subscription_id"]].append(dict(card))
+    agreements = agreement_cards(subscription_ids=ids)
+    return [
+        AdministeredSubscription(
+            subscription=s, pending=cards[s.pk], agreement_cards=agreements[s.pk]
+        )
+        for s in administered
+    ]
 
 
 def pending_requests_for_subscription(*, subscription: Subscription) -> list[CollaborationRequest]:
