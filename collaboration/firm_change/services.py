@@ -32,12 +32,7 @@ from collaboration.firm_change.selectors import (
     other_firms_coupled,
 )
 from collaboration.models import FirmChange
-from collaboration.requests.services import (
-    CollaborationError,
-    LookupOutcome,
-    require_client_manager_seat,
-    subscription_lookup,
-)
+from collaboration.requests.services import CollaborationError, require_requestable
 from firm_portal.models import Consultant, User
 from firm_portal.timeutils import today_in_stockholm
 from ledger.services import Kind, ledger_record
@@ -54,25 +49,6 @@ def _already_open_message(subscription: Subscription, firm_id: int) -> str:
     ) % {"client": subscription.client.name}
 
 
-def _check_request(
-    *, consultant: Consultant, subscription: Subscription, responsible: Consultant
-) -> None:
-    """The rules of "Ny klient" (`subscription_lookup`) and the change's own:
-    exactly one other firm coupled today, none of this firm's own."""
-    require_client_manager_seat(consultant=consultant)
-    if responsible.firm_id != consultant.firm_id or not responsible.is_active:
-        raise ValidationError(
-            _("Välj en ansvarig konsult från din byrå."), code="responsible_not_in_firm"
-        )
-    lookup = subscription_lookup(
-        consultant=consultant,
-        org_number=subscription.client.org_number,
-        subscription_number=subscription.number,
-    )
-    if lookup.outcome != LookupOutcome.FOUND:
-        raise CollaborationError(lookup.message, code=lookup.outcome.value)
-
-
 def firm_change_send(
     *,
     consultant: Consultant,
@@ -83,7 +59,9 @@ def firm_change_send(
     """ "Byte av byrå": ask to take `subscription` over from the firm coupled
     today on `starts_on` (None: "Direkt vid godkännande"). The client's own
     sysadmins are asked, or, when it has none, the sysadmins it has."""
-    _check_request(consultant=consultant, subscription=subscription, responsible=responsible)
+    # The rules of "Ny klient"; the change's own (exactly one other firm
+    # coupled today) are checked under the subscription's lock below.
+    require_requestable(consultant=consultant, subscription=subscription, responsible=responsible)
     if starts_on is not None and starts_on < today_in_stockholm():
         raise ValidationError(_("Datumet kan inte ligga i det förflutna."), code="past")
     try:

@@ -14,12 +14,8 @@ from collaboration.firm_change import selectors, services
 from collaboration.firm_change.forms import FirmChangeForm
 from collaboration.models import FirmChange
 from collaboration.requests.forms import ClientLookupForm
-from collaboration.requests.services import (
-    CollaborationError,
-    Lookup,
-    LookupOutcome,
-    subscription_lookup,
-)
+from collaboration.requests.selectors import Lookup, LookupOutcome, subscription_lookup
+from collaboration.requests.services import CollaborationError
 from collaboration.requests.views import no_seat_page
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant

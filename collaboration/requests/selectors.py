@@ -1,9 +1,12 @@
 """User-scoped reads for coupling requests: the start page's access and
-to-do cards, one request for a sysadmin or a firm."""
+to-do cards, one request for a sysadmin or a firm, and step 1 of "Ny klient"
+(`subscription_lookup`: which subscription the firm may ask for, and why not)."""
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Exists,
     F,
@@ -16,12 +19,16 @@ from django.db.models import (
 )
 from django.db.models.functions import Now
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from clients.models import Membership, ProgramLevel, Subscription
+from clients.models import Client, Membership, ProgramLevel, Subscription
 from clients.selectors import record_denied
 from collaboration.agreements.selectors import agreement_cards
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.models import Consultant, User
+from firm_portal.org_numbers import normalize_org_number
 
 
 def _pending_requests(
@@ -193,3 +200,145 @@ def lookup_candidates(*, firm_id: int, org_number: str) -> QuerySet[Subscription
         )
         .order_by("number")
     )
+
+
+class LookupOutcome(enum.StrEnum):
+    FOUND = "found"
+    NOT_FOUND = "not_found"
+    NEEDS_NUMBER = "needs_number"
+    ALREADY_COUPLED = "already_coupled"
+    ALREADY_PENDING = "already_pending"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    NO_SYSADMIN = "no_sysadmin"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    outcome: LookupOutcome
+    message: str = ""
+    client: Client | None = None
+    subscription: Subscription | None = None
+
+
+def subscription_lookup(
+    *, consultant: Consultant, org_number: str, subscription_number: int | None = None
+) -> Lookup:
+    """Step 1 of "Ny klient": find the one subscription the firm may request.
+
+    Raises ValidationError (with the field's Swedish message) for a malformed
+    organisationsnummer or an abonnemangsnummer that is not the client's.
+    """
+    normalized = normalize_org_number(org_number)
+    subscriptions = list(lookup_candidates(firm_id=consultant.firm_id, org_number=normalized))
+    client = subscriptions[0].client if subscriptions else None
+    if client is None:
+        return Lookup(
+            LookupOutcome.NOT_FOUND,
+            _(
+                "Det finns inget abonnemang för organisationsnummer %(org)s. "
+                "Kunden behöver bli ny kund hos oss innan ni kan samarbeta."
+            )
+            % {"org": normalized},
+        )
+    if subscription_number is not None:
+        matching = [s for s in subscriptions if s.number == subscription_number]
+        if not matching:
+            raise ValidationError(
+                _("Abonnemangsnumret %(number)s hör inte till %(client)s.")
+                % {"number": subscription_number, "client": client.name},
+                code="subscription_mismatch",
+            )
+        subscription = matching[0]
+    elif len(subscriptions) > 1:
+        return Lookup(
+            LookupOutcome.NEEDS_NUMBER,
+            _("%(client)s har %(count)s abonnemang hos oss. Ange abonnemangsnumret.")
+            % {"client": client.name, "count": len(subscriptions)},
+            client=client,
+        )
+    else:
+        subscription = subscriptions[0]
+    return _taken(client, subscription) or _refused(client, subscription)
+
+
+def _taken(client: Client, subscription: Subscription) -> Lookup | None:
+    """The firm is coupled already, or the subscription is new and waits for
+    its customer; None otherwise."""
+    found: Any = subscription  # the annotations of lookup_candidates
+    if found.firm_coupling_status == Coupling.Status.AWAITING_CUSTOMER:
+        return Lookup(
+            LookupOutcome.ALREADY_COUPLED,
+            _(
+                "Er byrå har redan skapat ett samarbete med %(client)s (abonnemang %(number)s) "
+                "som väntar på kundens godkännande. Skicka välkomstmejlet igen under "
+                "Samarbeten om kunden inte har fått det."
+            )
+            % {"client": client.name, "number": subscription.number},
+            client,
+            subscription,
+        )
+    if subscription.status == Subscription.Status.PENDING:
+        # Another firm created it with "Skapa nytt samarbete": nobody can
+        # approve anything until the customer has accepted the terms.
+        return Lookup(
+            LookupOutcome.AWAITING_CUSTOMER,
+            _(
+                "Abonnemanget %(number)s för %(client)s är nytt och väntar på att kunden "
+                "godkänner villkoren. Skicka förfrågan när kunden har godkänt dem."
+            )
+            % {"client": client.name, "number": subscription.number},
+            client,
+            subscription,
+        )
+    if found.firm_coupling_status is None:
+        return None
+    if found.firm_coupling_status == Coupling.Status.SCHEDULED:
+        message = _(
+            "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s) "
+            "från och med %(date)s."
+        ) % {
+            "client": client.name,
+            "number": subscription.number,
+            "date": date_format(found.firm_coupling_starts_on, "j F Y"),
+        }
+    else:
+        message = _("Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s).") % {
+            "client": client.name,
+            "number": subscription.number,
+        }
+    return Lookup(LookupOutcome.ALREADY_COUPLED, message, client, subscription)
+
+
+def _refused(client: Client, subscription: Subscription) -> Lookup:
+    """Why the firm may not ask for this subscription now, or FOUND."""
+    found: Any = subscription  # the annotations of lookup_candidates
+    if found.pending_created_at is not None:
+        return Lookup(
+            LookupOutcome.ALREADY_PENDING,
+            _(
+                "Er byrå har redan en förfrågan till %(client)s som väntar på svar "
+                "(skickad %(date)s av %(name)s)."
+            )
+            % {
+                "client": client.name,
+                "date": date_format(timezone.localtime(found.pending_created_at), "j F Y"),
+                "name": found.pending_requested_by,
+            },
+            client,
+            subscription,
+        )
+
+    if not found.has_active_sysadmin:
+        return Lookup(
+            LookupOutcome.NO_SYSADMIN,
+            _(
+                "Abonnemanget %(number)s har ingen aktiv systemadministratör som kan godkänna "
+                "en förfrågan, så sammankopplingen kan inte göras digitalt. Skicka in "
+                "blanketten för manuell koppling till vår support – då är kopplingen "
+                "kostnadsfri."
+            )
+            % {"number": subscription.number},
+            client,
+            subscription,
+        )
+    return Lookup(LookupOutcome.FOUND, "", client, subscription)

@@ -3,8 +3,6 @@ approving, rejecting, withdrawing and expiring requests, and activating
 scheduled couplings. Each function is one transaction; messages go to the
 outbox inside it."""
 
-import enum
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,14 +15,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clients.models import Client, Membership, Subscription
+from clients.models import Membership, Subscription
 from clients.selectors import active_sysadmins
 from clients.services import assignment_ensure, subscription_lock
 from collaboration.agreements.services import request_agreements_attach, request_agreements_confirm
 from collaboration.models import CollaborationRequest, Coupling
-from collaboration.requests.selectors import lookup_candidates
+from collaboration.requests.selectors import Lookup, LookupOutcome, subscription_lookup
 from firm_portal.models import Consultant, User
-from firm_portal.org_numbers import normalize_org_number
 from firm_portal.timeutils import today_in_stockholm
 from ledger.services import Kind, ledger_event, ledger_record, ledger_record_all
 from notifications.services import outbox_batch, outbox_enqueue_email
@@ -39,152 +36,10 @@ class CollaborationError(Exception):
         self.code = code
 
 
-class LookupOutcome(enum.StrEnum):
-    FOUND = "found"
-    NOT_FOUND = "not_found"
-    NEEDS_NUMBER = "needs_number"
-    ALREADY_COUPLED = "already_coupled"
-    ALREADY_PENDING = "already_pending"
-    AWAITING_CUSTOMER = "awaiting_customer"
-    NO_SYSADMIN = "no_sysadmin"
-
-
-@dataclass(frozen=True)
-class Lookup:
-    outcome: LookupOutcome
-    message: str = ""
-    client: Client | None = None
-    subscription: Subscription | None = None
-
-
 def require_client_manager_seat(*, consultant: Consultant | None) -> Consultant:
     if consultant is None or not consultant.has_client_manager_seat:
         raise PermissionDenied(_("Du behöver en licens för Klienthanteraren."))
     return consultant
-
-
-def subscription_lookup(
-    *, consultant: Consultant, org_number: str, subscription_number: int | None = None
-) -> Lookup:
-    """Step 1 of "Ny klient": find the one subscription the firm may request.
-
-    Raises ValidationError (with the field's Swedish message) for a malformed
-    organisationsnummer or an abonnemangsnummer that is not the client's.
-    """
-    normalized = normalize_org_number(org_number)
-    subscriptions = list(lookup_candidates(firm_id=consultant.firm_id, org_number=normalized))
-    client = subscriptions[0].client if subscriptions else None
-    if client is None:
-        return Lookup(
-            LookupOutcome.NOT_FOUND,
-            _(
-                "Det finns inget abonnemang för organisationsnummer %(org)s. "
-                "Kunden behöver bli ny kund hos oss innan ni kan samarbeta."
-            )
-            % {"org": normalized},
-        )
-    if subscription_number is not None:
-        matching = [s for s in subscriptions if s.number == subscription_number]
-        if not matching:
-            raise ValidationError(
-                _("Abonnemangsnumret %(number)s hör inte till %(client)s.")
-                % {"number": subscription_number, "client": client.name},
-                code="subscription_mismatch",
-            )
-        subscription = matching[0]
-    elif len(subscriptions) > 1:
-        return Lookup(
-            LookupOutcome.NEEDS_NUMBER,
-            _("%(client)s har %(count)s abonnemang hos oss. Ange abonnemangsnumret.")
-            % {"client": client.name, "count": len(subscriptions)},
-            client=client,
-        )
-    else:
-        subscription = subscriptions[0]
-    return _taken(client, subscription) or _refused(client, subscription)
-
-
-def _taken(client: Client, subscription: Subscription) -> Lookup | None:
-    """The firm is coupled already, or the subscription is new and waits for
-    its customer; None otherwise."""
-    found: Any = subscription  # the annotations of lookup_candidates
-    if found.firm_coupling_status == Coupling.Status.AWAITING_CUSTOMER:
-        return Lookup(
-            LookupOutcome.ALREADY_COUPLED,
-            _(
-                "Er byrå har redan skapat ett samarbete med %(client)s (abonnemang %(number)s) "
-                "som väntar på kundens godkännande. Skicka välkomstmejlet igen under "
-                "Samarbeten om kunden inte har fått det."
-            )
-            % {"client": client.name, "number": subscription.number},
-            client,
-            subscription,
-        )
-    if subscription.status == Subscription.Status.PENDING:
-        # Another firm created it with "Skapa nytt samarbete": nobody can
-        # approve anything until the customer has accepted the terms.
-        return Lookup(
-            LookupOutcome.AWAITING_CUSTOMER,
-            _(
-                "Abonnemanget %(number)s för %(client)s är nytt och väntar på att kunden "
-                "godkänner villkoren. Skicka förfrågan när kunden har godkänt dem."
-            )
-            % {"client": client.name, "number": subscription.number},
-            client,
-            subscription,
-        )
-    if found.firm_coupling_status is None:
-        return None
-    if found.firm_coupling_status == Coupling.Status.SCHEDULED:
-        message = _(
-            "Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s) "
-            "från och med %(date)s."
-        ) % {
-            "client": client.name,
-            "number": subscription.number,
-            "date": date_format(found.firm_coupling_starts_on, "j F Y"),
-        }
-    else:
-        message = _("Er byrå är redan sammankopplad med %(client)s (abonnemang %(number)s).") % {
-            "client": client.name,
-            "number": subscription.number,
-        }
-    return Lookup(LookupOutcome.ALREADY_COUPLED, message, client, subscription)
-
-
-def _refused(client: Client, subscription: Subscription) -> Lookup:
-    """Why the firm may not ask for this subscription now, or FOUND."""
-    found: Any = subscription  # the annotations of lookup_candidates
-    if found.pending_created_at is not None:
-        return Lookup(
-            LookupOutcome.ALREADY_PENDING,
-            _(
-                "Er byrå har redan en förfrågan till %(client)s som väntar på svar "
-                "(skickad %(date)s av %(name)s)."
-            )
-            % {
-                "client": client.name,
-                "date": date_format(timezone.localtime(found.pending_created_at), "j F Y"),
-                "name": found.pending_requested_by,
-            },
-            client,
-            subscription,
-        )
-
-    if not found.has_active_sysadmin:
-        return Lookup(
-            LookupOutcome.NO_SYSADMIN,
-            _(
-                "Abonnemanget %(number)s har ingen aktiv systemadministratör som kan godkänna "
-                "en förfrågan, så sammankopplingen kan inte göras digitalt. Skicka in "
-                "blanketten för manuell koppling till vår support – då är kopplingen "
-                "kostnadsfri."
-            )
-            % {"number": subscription.number},
-            client,
-            subscription,
-        )
-    return Lookup(LookupOutcome.FOUND, "", client, subscription)
 
 
 def _validate_start_date(start_date: date | None) -> None:
@@ -194,10 +49,23 @@ def _validate_start_date(start_date: date | None) -> None:
         )
 
 
-def _require_requestable(
-    *, consultant: Consultant, subscription: Subscription, checked: Lookup | None
+def require_requestable(
+    *,
+    consultant: Consultant,
+    subscription: Subscription,
+    responsible: Consultant,
+    checked: Lookup | None = None,
 ) -> None:
-    """Step 1's rules hold: by the caller's lookup of `subscription`, else by a new one."""
+    """Whether `consultant` may ask for `subscription` with `responsible` as
+    the responsible consultant: a Klienthanteraren seat, a responsible of the
+    firm, and step 1's rules (`subscription_lookup`) by the caller's lookup
+    of `subscription` in the same request, else by a new one. "Förfrågan om
+    samarbete" and "Byte av byrå" both ask it."""
+    require_client_manager_seat(consultant=consultant)
+    if responsible.firm_id != consultant.firm_id or not responsible.is_active:
+        raise ValidationError(
+            _("Välj en ansvarig konsult från din byrå."), code="responsible_not_in_firm"
+        )
     lookup = checked
     if lookup is None or lookup.subscription is None or lookup.subscription.pk != subscription.pk:
         lookup = subscription_lookup(
@@ -223,13 +91,10 @@ def collaboration_request_send(
     the same request (the view makes it to show step 2); it is not repeated.
     Either way the rules are checked before the transaction and the pending
     request's constraint settles a race."""
-    require_client_manager_seat(consultant=consultant)
-    if responsible.firm_id != consultant.firm_id or not responsible.is_active:
-        raise ValidationError(
-            _("Välj en ansvarig konsult från din byrå."), code="responsible_not_in_firm"
-        )
     _validate_start_date(start_date)
-    _require_requestable(consultant=consultant, subscription=subscription, checked=checked)
+    require_requestable(
+        consultant=consultant, subscription=subscription, responsible=responsible, checked=checked
+    )
     try:
         with transaction.atomic():
             _require_request_allowance(firm_id=consultant.firm_id, subscription=subscription)

@@ -20,7 +20,8 @@ from collaboration.requests.forms import (
     CollaborationRequestForm,
     ConsultantSearchForm,
 )
-from collaboration.requests.services import CollaborationError, Lookup, LookupOutcome
+from collaboration.requests.selectors import Lookup, LookupOutcome
+from collaboration.requests.services import CollaborationError
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.selectors import (
@@ -117,7 +118,7 @@ def new_client(request: AuthenticatedHttpRequest) -> HttpResponse:
     context: dict[str, object] = {"step": 1, "lookup_form": form}
     if request.method == "POST" and form.is_valid():
         try:
-            lookup = services.subscription_lookup(
+            lookup = selectors.subscription_lookup(
                 consultant=consultant,
                 org_number=form.cleaned_data["org_number"],
                 subscription_number=form.cleaned_data["subscription_number"],
@@ -178,7 +179,7 @@ def _posted_lookup(
     if not lookup_form.is_valid():
         return None
     try:
-        lookup = services.subscription_lookup(
+        lookup = selectors.subscription_lookup(
             consultant=consultant,
             org_number=lookup_form.cleaned_data["org_number"],
             subscription_number=lookup_form.cleaned_data["subscription_number"],

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from clients.models import Membership
 from collaboration.models import CollaborationRequest, Coupling
-from collaboration.requests import services
-from collaboration.requests.services import CollaborationError, LookupOutcome
+from collaboration.requests import selectors, services
+from collaboration.requests.selectors import LookupOutcome
+from collaboration.requests.services import CollaborationError
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from tests import factories
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def lookup(world, org_number, number=None):  # type: ignore[no-untyped-def]
-    return services.subscription_lookup(
+    return selectors.subscription_lookup(
         consultant=world.consultant, org_number=org_number, subscription_number=number
     )
 
