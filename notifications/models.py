@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -74,6 +75,15 @@ class OutboxMessage(models.Model):
                 fields=["sent_at"],
                 condition=Q(status="sent", body_purged_at__isnull=True),
                 name="outbox_sent_unpurged_idx",
+            ),
+            # Which addresses bounced lately (`addresses_bounced`: reminders
+            # stop for them): permanent refusals are few, so the index is
+            # small however large the outbox grows.
+            models.Index(
+                Lower("recipient"),
+                "bounced_at",
+                condition=Q(bounced_at__isnull=False),
+                name="outbox_bounced_idx",
             ),
         ]
 

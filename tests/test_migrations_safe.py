@@ -42,14 +42,21 @@ def test_the_request_id_column_keeps_old_inserts_working():
     assert linter.nb_valid == 1
 
 
-def test_the_outbox_purge_index_is_built_without_locking_the_outbox():
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [
+        ("0005_outbox_body_retention", "outbox_sent_unpurged_idx"),
+        ("0007_outbox_bounced_index", "outbox_bounced_idx"),
+    ],
+)
+def test_the_outbox_indexes_are_built_without_locking_the_outbox(name, index):
     # A plain CREATE INDEX on a production outbox of millions of rows holds
     # off every INSERT until it is done; CONCURRENTLY needs a non-atomic
     # migration and still migrates SQLite (`make run`) with a plain index.
     migration = MigrationLoader(None, ignore_no_migrations=True).get_migration(
-        "notifications", "0005_outbox_body_retention"
+        "notifications", name
     )
     assert migration.atomic is False
     indexes = [op for op in migration.operations if isinstance(op, AddIndexConcurrently)]
-    assert [op.index.name for op in indexes] == ["outbox_sent_unpurged_idx"]
-    assert not lint("notifications", "0005_outbox_body_retention").has_errors
+    assert [op.index.name for op in indexes] == [index]
+    assert not lint("notifications", name).has_errors
