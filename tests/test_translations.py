@@ -219,6 +219,9 @@ ALWAYS_MANY = {
     "Fler än %(cap)s händelser (räknas inte längre än så; smalna av med filtren).": (
         "the ledger's count cap, always 10 000"
     ),
+    "Fler än %(cap)s klienter (räknas inte längre än så; smalna av sökningen).": (
+        "the client search's count cap, always 1 000"
+    ),
 }
 
 

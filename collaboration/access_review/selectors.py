@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from clients.models import Level, Program, Subscription, subscriptions_matching
+from clients.models import Level, Program, Subscription, subscription_matching_q
 from clients.selectors import record_denied
 from collaboration.access_review.models import (
     AccessReview,
@@ -143,7 +143,7 @@ def rows_filtered(
     if filters.get("konsult"):
         rows = rows.filter(consultant_id=filters["konsult"])
     if filters.get("q"):
-        rows = rows.filter(subscription_id__in=subscriptions_matching(filters["q"]))
+        rows = rows.filter(subscription_matching_q(filters["q"].strip(), "subscription__"))
     if filters.get("visa") == "obeslutade":
         rows = rows.filter(decision="")
     elif filters.get("visa") == "beslutade":

@@ -15,7 +15,7 @@ from clients.models import (
     ProgramLevel,
     Subscription,
     SubscriptionLicense,
-    subscriptions_matching,
+    subscription_matching_q,
 )
 from clients.selectors import record_denied, subscriptions_left_without_sysadmin
 from collaboration.client_list.selectors import consultant_clients
@@ -67,7 +67,7 @@ def collaborations_for_consultant(*, consultant: Consultant, query: str = "") ->
     qs = consultant_clients(consultant=consultant, statuses=OVERVIEW_STATUSES)
     query = query.strip()
     if query:
-        qs = qs.filter(subscription_id__in=subscriptions_matching(query))
+        qs = qs.filter(subscription_matching_q(query, "subscription__"))
     return with_collaboration_details(qs)
 
 

@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext
 
-from clients.models import ClientAssignment, Membership, subscriptions_matching
+from clients.models import ClientAssignment, Membership, subscription_matching_q
 from clients.selectors import record_denied
 from collaboration.models import Coupling
 from firm_portal.models import Consultant
@@ -76,6 +76,9 @@ def client_for_consultant(*, consultant: Consultant, number: int) -> Coupling:
     return coupling
 
 
+# The most clients a search counts ("Fler än 1 000 klienter" beyond it).
+SEARCH_COUNT_CAP = 1_000
+
 SORTS = {
     "namn": ("subscription__client__name", "subscription__number"),
     "-namn": ("-subscription__client__name", "-subscription__number"),
@@ -99,11 +102,12 @@ def client_list(*, consultant: Consultant, filters: ClientFilter) -> PagedRows:
     the firm's size. Each row has the client's `client_name`, `org_number`
     and subscription `number`, the coupling's `status` (and `status_text`,
     see `_coupling_display`) and `consultant_names` (see
-    `assigned_consultant_names`)."""
+    `assigned_consultant_names`). A search's count stops past
+    `SEARCH_COUNT_CAP`."""
     qs = consultant_clients(consultant=consultant)
     query = filters.query.strip()
     if query:
-        qs = qs.filter(subscription_id__in=subscriptions_matching(query))
+        qs = qs.filter(subscription_matching_q(query, "subscription__"))
     if filters.consultant_id:
         qs = qs.filter(
             Exists(
@@ -141,6 +145,9 @@ def client_list(*, consultant: Consultant, filters: ClientFilter) -> PagedRows:
         ),
         counted=qs,
         finish=finish,
+        # A search or "saknar klientanvändare" over a large firm is counted
+        # only so far: the count would otherwise read every match.
+        cap=SEARCH_COUNT_CAP if query or filters.missing_client_users else None,
     )
 
 

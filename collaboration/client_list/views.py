@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -115,9 +116,17 @@ def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "consultant": consultant,
             "query_string": query_string.urlencode(),
+            "count_cap": _count_cap(rows),
             "searching": any(value for key, value in request.GET.items() if key != "sida"),
         },
     )
+
+
+def _count_cap(rows: PagedRows | list[object]) -> str:
+    """The cap, formatted, when the search had more clients than it counts."""
+    if isinstance(rows, PagedRows) and rows.capped:
+        return number_format(selectors.SEARCH_COUNT_CAP, force_grouping=True)
+    return ""
 
 
 @login_required

@@ -86,7 +86,7 @@ def test_search_by_org_number_and_subscription_number(client, world, firm_client
 
 @pytest.mark.parametrize("how", ["org_number", "org_number_without_dash", "number", "name"])
 def test_every_client_search_finds_the_same(world, firm_clients, how):
-    # One client search (`subscriptions_matching`): "Hantera klienter",
+    # One client search (`subscription_matching_q`): "Hantera klienter",
     # "Samarbeten" and the assignment panel of "Administrera användare" all
     # find a client by its organisationsnummer typed without the dash, too.
     alfa = firm_clients[0].subscription
@@ -102,6 +102,22 @@ def test_every_client_search_finds_the_same(world, firm_clients, how):
     assert [c.subscription_id for c in overview] == [alfa.pk]
     assert [s.pk for s, _assigned in panel] == [alfa.pk] and total == 1
     assert assignment_matches(actor=admin, query=query) == [alfa.pk]
+
+
+def test_a_search_is_counted_up_to_the_cap_and_says_so(client, world, firm_clients, monkeypatch):
+    # A name fragment matching most of a large firm's clients is not counted
+    # to the end: past the cap the page says so and numbers no last page.
+    monkeypatch.setattr("collaboration.client_list.selectors.SEARCH_COUNT_CAP", 2)
+    monkeypatch.setattr("collaboration.client_list.views.CLIENTS_PER_PAGE", 1)
+    client.force_login(world.firm_admin.user)
+    capped = client.get(LIST, {"q": " ab"})
+    assert names(capped) == ["Alfa AB"]
+    assert "Fler än 2 klienter (räknas inte längre än så; smalna av sökningen)." in capped.text
+    assert "Sida 1</span>" in capped.text and "Sida 1 av" not in capped.text
+    exact = client.get(LIST, {"q": "beta"})
+    assert "1 klient" in exact.text and "Fler än" not in exact.text
+    # The whole list is counted exactly: no search, no cap.
+    assert "3 klienter" in client.get(LIST).text
 
 
 def test_filter_by_consultant(client, world, firm_clients):
