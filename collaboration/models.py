@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from firm_portal.models import Consultant
 
 
+# A request its firm still has listed ("Skickade förfrågningar", flow 8):
+# waiting for an answer, or expired and not yet handled ("Utgången").
+REQUEST_LISTED = Q(status="pending") | Q(status="expired", expiry_handled_at__isnull=True)
+
+
 class CollaborationRequest(models.Model):
     """A firm's request ("Förfrågan om samarbete") to couple with a subscription."""
 
@@ -96,9 +101,9 @@ class CollaborationRequest(models.Model):
             # "Skickade förfrågningar" on a firm's start page: the oldest ten
             # read in order, not all of a large firm's fetched and sorted.
             models.Index(
-                fields=["firm", "created_at"],
-                condition=Q(status="pending"),
-                name="request_pending_by_firm_idx",
+                fields=["firm", "created_at", "id"],
+                condition=REQUEST_LISTED,
+                name="request_listed_by_firm_idx",
             ),
         ]
 

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clients.models import Invitation, JoinOffer, Membership
-from collaboration.models import CollaborationRequest, Coupling
+from collaboration.models import REQUEST_LISTED, CollaborationRequest, Coupling
 from collaboration.requests.selectors import request_for_firm
 from firm_portal.models import Consultant
 from firm_portal.paging import PagedRows
@@ -49,16 +49,12 @@ def _reminders(kind: Reminder.Kind, round_field: str) -> tuple[Coalesce, Exists]
 
 # --- Collaboration requests ----------------------------------------------------------------
 
-LISTED = Q(status=CollaborationRequest.Status.PENDING) | Q(
-    status=CollaborationRequest.Status.EXPIRED, expiry_handled_at__isnull=True
-)
-
 
 def firm_sent_requests(*, consultant: Consultant) -> QuerySet[CollaborationRequest]:
     """The firm's requests on its start page, oldest first: waiting, and
     expired ones until handled ("Utgången"). Admins see all, others those
     they sent or are responsible for."""
-    qs = CollaborationRequest.objects.filter(LISTED, firm_id=consultant.firm_id).order_by(
+    qs = CollaborationRequest.objects.filter(REQUEST_LISTED, firm_id=consultant.firm_id).order_by(
         "created_at", "pk"
     )
     if not consultant.sees_all_clients:
