@@ -1,15 +1,14 @@
 """Shared fixtures: named roles in two tenants, on real PostgreSQL and Redis."""
 
 import os
-from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
 
 from clients.catalogue import programs_ensure
-from clients.models import Membership, Subscription
-from firm_portal.models import Consultant, User
 from tests import factories
+from tests.access_routes import matrix_objects
+from tests.world import World
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -76,28 +75,6 @@ def _swedish() -> None:
     translation.activate(settings.LANGUAGE_CODE)
 
 
-@dataclass
-class World:
-    """Two tenants. Firm A is coupled to subscription S (client sysadmin
-    `sysadmin`, client user `client_user`); firm B is not. Subscription T
-    belongs to another client with its own sysadmin `other_sysadmin`."""
-
-    firm_admin: Consultant
-    consultant: Consultant
-    no_seat_consultant: Consultant
-    other_firm_consultant: Consultant
-    subscription: Subscription
-    sysadmin: User
-    sysadmin_membership: Membership
-    client_user: User
-    other_subscription: Subscription
-    other_sysadmin: User
-
-    @property
-    def firm(self):  # type: ignore[no-untyped-def]
-        return self.firm_admin.firm
-
-
 @pytest.fixture
 def world(db: None) -> World:
     programs_ensure()
@@ -134,6 +111,12 @@ def world(db: None) -> World:
         other_subscription=other_subscription,
         other_sysadmin=other_sysadmin,
     )
+
+
+@pytest.fixture
+def matrix(world: World) -> dict[str, object]:
+    """Tenant A's objects the access matrix's rules point at."""
+    return matrix_objects(world)
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,6 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -35,10 +34,16 @@ from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms
 from tests import factories
-from tests.clients.test_bulk_invitations import make_invitable, row
-from tests.collaboration.test_new_customer import install_prices
-from tests.collaboration.test_new_customer_views import post as wizard_post
-from tests.collaboration.test_new_customer_views import walk_to
+from tests.account_takeover_helpers import (
+    ATTACKER_MOBILE,
+    ATTACKER_MOBILE_E164,
+    account_state,
+    create_new_customer,
+    make_offer,
+    victim_invited_by_firm_b,
+)
+from tests.clients.bulk_invitation_helpers import make_invitable, row
+from tests.collaboration.new_customer_helpers import install_prices
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -46,75 +51,12 @@ pytestmark = pytest.mark.django_db
 INVITE_NEW = reverse("clients:invite_new")
 INVITE_EXISTING = reverse("clients:invite_existing")
 HOME = reverse("home")
-ATTACKER_MOBILE = "070-111 22 33"
-ATTACKER_MOBILE_E164 = "+46701112233"
-ATTACKER_PERSONAL_NUMBER = "811228-9874"
 PASSWORD = "Vera-eget-lösen-77"
 SET_PASSWORD = {"new_password1": PASSWORD, "new_password2": PASSWORD}
 
 
 def make_user(**fields: Any) -> User:
     return cast(User, factories.UserFactory(**fields))
-
-
-def victim_invited_by_firm_b(world: World, **fields: Any) -> User:
-    """Vera: invited by firm B ("Lägg till användare") and made its firm
-    admin; no password yet, her open invitation waiting in her inbox."""
-    values: dict[str, Any] = {
-        "email": "vera@siffror.se",
-        "full_name": "Vera Victim",
-        "mobile": "+46709876543",
-        "personal_number": "197001011236",
-        "password": make_password(None),
-    }
-    values.update(fields)
-    user = User.objects.create(**values)
-    Consultant.objects.create(user=user, firm=world.other_firm_consultant.firm, is_firm_admin=True)
-    now = timezone.now()
-    Invitation.objects.create(
-        user=user,
-        invited_by=world.other_firm_consultant.user,
-        firm=world.other_firm_consultant.firm,
-        nonce=secrets.token_urlsafe(24),
-        sent_at=now,
-        expires_at=now + timedelta(days=14),
-    )
-    return user
-
-
-def account_state(user: User) -> dict[str, Any]:
-    """What another tenant must never change: the account and its links."""
-    fresh = User.objects.get(pk=user.pk)
-    return {
-        "account": (
-            fresh.email,
-            fresh.full_name,
-            fresh.username,
-            fresh.mobile,
-            fresh.personal_number,
-            fresh.password,
-            fresh.is_active,
-            fresh.is_staff,
-        ),
-        "invitations": sorted(
-            Invitation.objects.filter(user=user).values_list(
-                "pk",
-                "nonce",
-                "firm_id",
-                "subscription_id",
-                "invited_by_id",
-                "sent_at",
-                "expires_at",
-                "accepted_at",
-            )
-        ),
-        "memberships": sorted(
-            Membership.objects.filter(user=user).values_list("subscription_id", "is_sysadmin")
-        ),
-        "consultancies": sorted(
-            Consultant.objects.filter(user=user).values_list("firm_id", "is_active")
-        ),
-    }
 
 
 def nothing_to_the_typed_number() -> None:
@@ -292,22 +234,6 @@ class TestResend:
 
 
 # --- 2. "Skapa nytt samarbete" ---------------------------------------------------------------
-
-
-def create_new_customer(client: Client, contact_email: str, **customer: str) -> Any:
-    walk_to(client, "customer")
-    response = wizard_post(
-        client,
-        "customer",
-        contact_name="Anna Angripare",
-        contact_email=contact_email,
-        contact_mobile=ATTACKER_MOBILE,
-        contact_personal_number=ATTACKER_PERSONAL_NUMBER,
-        **customer,
-    )
-    assert response.status_code == 200 and 'class="error"' not in response.text, response.text
-    wizard_post(client, "payment")
-    return wizard_post(client, "summary", action="create")
 
 
 def accept_link(user: User) -> str:
@@ -543,20 +469,6 @@ def test_an_invitation_link_never_replaces_a_password_that_is_set(world: World) 
 
 
 # --- The join offer routes, and every new row lock on PostgreSQL ------------------------------
-
-
-def make_offer(world: World, user: User, **fields: Any) -> Any:
-    from clients.models import JoinOffer
-
-    values: dict[str, Any] = {
-        "user": user,
-        "kind": JoinOffer.Kind.CONSULTANT,
-        "firm": world.firm,
-        "invited_by": world.firm_admin.user,
-        "sent_at": timezone.now(),
-    }
-    values.update(fields)
-    return JoinOffer.objects.create(**values)
 
 
 class TestJoinOfferRoutes:

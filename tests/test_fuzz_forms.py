@@ -1,7 +1,7 @@
 """Fuzzing the form endpoints and the query strings with hypothesis: every
-field of every form in tests/test_bad_input.FORMS, every field the routes in
+field of every form in tests/bad_input_forms.FORMS, every field the routes in
 NO_TYPED_INPUT read (recorded while posting to them as each role), and every
-query parameter of every page in tests/test_bad_input.GET_PAGES, gets
+query parameter of every page in tests/bad_input_pages.GET_PAGES, gets
 generated text (any unicode, control characters and NUL included), Unicode
 and superscript digits, numbers up to 5,000 digits, dates from year 1 to 9999
 and known nasties. No answer may be a server error, a form that is shown
@@ -24,25 +24,26 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import World
-from tests.test_access_matrix import RULES, all_routes
-from tests.test_bad_input import (
+from tests.access_routes import RULES, all_routes, matrix_objects
+from tests.bad_input_forms import (
     FORMS,
-    GET_PAGES,
     NO_TYPED_INPUT,
-    QUERY_VALUES,
-    ROLES,
-    _dummy_kwargs,
-    _RecordingQueryDict,
+    dummy_kwargs,
     form_objects,
     form_url,
     logged_in_client,
-    matrix_objects,
-    page_url,
     post_and_follow,
-    role_client,
     snapshot,
 )
+from tests.bad_input_pages import (
+    GET_PAGES,
+    QUERY_VALUES,
+    ROLES,
+    RecordingQueryDict,
+    page_url,
+    role_client,
+)
+from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
 
@@ -181,13 +182,13 @@ def _post_fields_read(
     world: World, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[str, set[str]]:
     """The role whose POST the route reads most of, and the fields it reads."""
-    monkeypatch.setattr(http_request, "QueryDict", _RecordingQueryDict)
+    monkeypatch.setattr(http_request, "QueryDict", RecordingQueryDict)
     found: tuple[str, set[str]] = ("firm_admin", set())
     for role in ROLES[1:]:
-        _RecordingQueryDict.asked.clear()
+        RecordingQueryDict.asked.clear()
         role_client(world, role).post(url, "", content_type="application/x-www-form-urlencoded")
-        if len(_RecordingQueryDict.asked) > len(found[1]):
-            found = (role, set(_RecordingQueryDict.asked))
+        if len(RecordingQueryDict.asked) > len(found[1]):
+            found = (role, set(RecordingQueryDict.asked))
     monkeypatch.undo()
     return found
 
@@ -199,7 +200,7 @@ def test_fuzzed_posts_without_typed_input_never_fail(
     """Buttons, checkboxes and choices still get garbage in every field."""
     pattern = dict(all_routes())[route]
     matrix = matrix_objects(world)
-    kwargs = RULES[route](world, matrix) if route in RULES else _dummy_kwargs(pattern)
+    kwargs = RULES[route](world, matrix) if route in RULES else dummy_kwargs(pattern)
     url = reverse(route, kwargs=kwargs)
     role, fields = _post_fields_read(world, url, monkeypatch)
     client = role_client(world, role)

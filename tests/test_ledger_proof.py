@@ -18,9 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ledger.models import AccessEvent, DeniedAttempt
+from tests.access_routes import RULES, all_routes
 from tests.conftest import World
-from tests.test_access_matrix import RULES, all_routes
-from tests.test_access_matrix import objects as objects
 
 pytestmark = pytest.mark.django_db
 Kind = AccessEvent.Kind
@@ -38,7 +37,7 @@ def counted() -> int:
 
 @pytest.mark.parametrize("role", ["other_firm_consultant", "other_sysadmin"])
 def test_each_denied_request_is_counted_once_and_logged_once_per_window(
-    world: World, objects: dict[str, Any], role: str, monkeypatch: pytest.MonkeyPatch
+    world: World, matrix: dict[str, Any], role: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One window for the whole walk (it takes seconds; an hour's end could fall in it).
     monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 2, 11, 30, tzinfo=UTC))
@@ -52,7 +51,7 @@ def test_each_denied_request_is_counted_once_and_logged_once_per_window(
     for name, _pattern in all_routes():
         if name not in RULES:
             continue
-        url = reverse(name, kwargs=RULES[name](world, objects))
+        url = reverse(name, kwargs=RULES[name](world, matrix))
         for method in ("get", "post"):
             before = counted()
             response = getattr(client, method)(url, HTTP_HX_REQUEST="true")

@@ -7,18 +7,18 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.test_access_matrix import NO_OBJECT_ROUTES, RULES, all_routes, objects  # noqa: F401
+from tests.access_routes import NO_OBJECT_ROUTES, RULES, all_routes
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_html_page_has_csp_and_security_headers(world, objects):  # noqa: F811
+def test_every_html_page_has_csp_and_security_headers(world, matrix):
     insiders = [world.firm_admin.user, world.sysadmin, world.consultant.user]
     checked = set()
     problems = []
     for name, pattern in all_routes():
         if name in RULES:
-            url = reverse(name, kwargs=RULES[name](world, objects))
+            url = reverse(name, kwargs=RULES[name](world, matrix))
         elif name in NO_OBJECT_ROUTES and not pattern.pattern.converters:
             url = reverse(name)
         else:
@@ -52,7 +52,7 @@ def test_login_page_headers(client, db):
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
-def test_no_response_is_kept_by_a_cache(world, objects):  # noqa: F811
+def test_no_response_is_kept_by_a_cache(world, matrix):
     """Every route the URL resolver knows, fetched by each role and by nobody:
     pages, exports (CSV, PDF), redirects, 404s and 405s alike say
     `private, no-store`."""
@@ -69,7 +69,7 @@ def test_no_response_is_kept_by_a_cache(world, objects):  # noqa: F811
     urls = ["/admin/", "/admin/firm_portal/user/", "/en-okand-sida/"]
     for name, pattern in all_routes():
         if name in RULES:
-            urls.append(reverse(name, kwargs=RULES[name](world, objects)))
+            urls.append(reverse(name, kwargs=RULES[name](world, matrix)))
         elif not pattern.pattern.converters:
             urls.append(reverse(name))
     problems, exports = [], set()

@@ -33,10 +33,9 @@ from firm_portal.org_numbers import normalize_org_number
 from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms
-from tests.clients.test_bulk_invitations import make_invitable, row
-from tests.collaboration.test_new_customer import install_prices
-from tests.collaboration.test_new_customer_views import STEP_DATA
-from tests.collaboration.test_new_customer_views import post as wizard_post
+from tests.clients.bulk_invitation_helpers import make_invitable, row
+from tests.collaboration.new_customer_helpers import STEP_DATA, install_prices
+from tests.collaboration.new_customer_helpers import post as wizard_post
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -21,15 +21,15 @@ from firm_portal.timeutils import today_in_stockholm
 from notifications.models import OutboxMessage
 from notifications.sms import locmem as sms
 from tests import factories
-from tests.browser.conftest import two_factor_app
-from tests.clients.test_bulk_invitations import make_invitable
-from tests.licensing.factories import replace_price_list
-from tests.test_accounts_belong_to_owners import (
+from tests.account_takeover_helpers import (
     ATTACKER_MOBILE,
     ATTACKER_MOBILE_E164,
     account_state,
     victim_invited_by_firm_b,
 )
+from tests.browser.conftest import two_factor_app
+from tests.clients.bulk_invitation_helpers import make_invitable
+from tests.licensing.factories import replace_price_list
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

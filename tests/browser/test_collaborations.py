@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from collaboration.models import Coupling
 from licensing.models import LicenseChange
 from tests import factories
-from tests.collaboration.test_collaborations_fixtures import make_collab
+from tests.collaboration.collaborations_fixtures import make_collab
 from tests.licensing.factories import replace_price_list
 
 pytestmark = pytest.mark.django_db(transaction=True)

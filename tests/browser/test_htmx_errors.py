@@ -28,7 +28,7 @@ from firm_portal.models import Consultant
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
 from tests.browser.conftest import Journey
-from tests.collaboration.test_collaborations_fixtures import make_collab
+from tests.collaboration.collaborations_fixtures import make_collab
 from tests.licensing.factories import replace_price_list
 
 # On each browser test (the scan of the sources needs no database).

@@ -14,7 +14,7 @@ from clients.models import Invitation, JoinOffer, Membership
 from firm_portal.models import User
 from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
-from tests.clients.test_bulk_invitations import make_invitable, row
+from tests.clients.bulk_invitation_helpers import make_invitable, row
 
 THREADS = 20
 NEW = reverse("clients:invite_new")

@@ -15,25 +15,9 @@ from firm_portal.models import User
 from ledger.models import AccessEvent
 from notifications.sms import locmem as sms
 from tests import factories
+from tests.clients.bulk_invitation_helpers import NEW, make_invitable, post, row
 
 pytestmark = pytest.mark.django_db
-NEW = reverse("clients:invite_new")
-
-
-def make_invitable(world, names):  # type: ignore[no-untyped-def]
-    """Clients of firm A where Erik (firm A) is sysadmin and which have no
-    users of their own."""
-    subscriptions = []
-    for name in names:
-        coupling = factories.CouplingFactory(firm=world.firm, subscription__client__name=name)
-        Membership.objects.create(
-            subscription=coupling.subscription,
-            user=world.consultant.user,
-            consultant=world.consultant,
-            is_sysadmin=True,
-        )
-        subscriptions.append(coupling.subscription)
-    return subscriptions
 
 
 @pytest.fixture
@@ -45,23 +29,6 @@ def invitable(world):  # type: ignore[no-untyped-def]
 def admin(client, world):  # type: ignore[no-untyped-def]
     client.force_login(world.firm_admin.user)
     return client
-
-
-def row(subscription, name="", email="", username="", mobile=""):  # type: ignore[no-untyped-def]
-    prefix = f"r{subscription.pk}"
-    return {
-        f"{prefix}-full_name": name,
-        f"{prefix}-email": email,
-        f"{prefix}-username": username,
-        f"{prefix}-mobile": mobile,
-    }
-
-
-def post(client, *rows):  # type: ignore[no-untyped-def]
-    data = {}
-    for item in rows:
-        data.update(item)
-    return client.post(NEW, data)
 
 
 class TestList:

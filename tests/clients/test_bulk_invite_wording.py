@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from clients.models import JoinOffer
 from notifications.sms import locmem as sms
-from tests.clients.test_bulk_invitations import make_invitable, row
+from tests.clients.bulk_invitation_helpers import make_invitable, row
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from ledger.models import AccessEvent
 from licensing.models import LicenseChange, PlanChange
 from licensing.services import license_add
 from tests import factories
-from tests.collaboration.test_new_customer import PLAN_PRICES
+from tests.collaboration.new_customer_helpers import PLAN_PRICES
 from tests.conftest import World
 from tests.licensing.factories import replace_price_list
 

@@ -27,9 +27,8 @@ from firm_portal.models import User
 from notifications.models import OutboxMessage
 from tests import factories
 from tests.collaboration.agreement_helpers import PDF, ask, pdf_file, upload
-from tests.collaboration.test_new_customer import create as new_customer
-from tests.collaboration.test_new_customer import prices as prices
-from tests.collaboration.test_new_customer import token_of, welcome
+from tests.collaboration.new_customer_helpers import create as new_customer
+from tests.collaboration.new_customer_helpers import token_of, welcome
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

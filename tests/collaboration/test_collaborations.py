@@ -18,7 +18,7 @@ from licensing.models import (
 )
 from notifications.models import OutboxMessage
 from tests import factories
-from tests.collaboration.test_collaborations_fixtures import Collab, make_collab
+from tests.collaboration.collaborations_fixtures import Collab, make_collab
 from tests.conftest import World
 from tests.licensing.factories import replace_price_list
 

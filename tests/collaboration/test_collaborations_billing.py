@@ -8,53 +8,23 @@ from decimal import Decimal
 
 import pytest
 
-from clients.catalogue import programs_ensure
 from clients.models import Plan
 from collaboration.changes import services
 from licensing import billing
-from licensing.models import BillingChange, Invoice, LicenseChange, PlanChange, Recipient
+from licensing.models import BillingChange, LicenseChange, PlanChange, Recipient
 from tests import factories
-from tests.licensing.factories import backdate, billed_subscription, replace_price_list
+from tests.collaboration.invoice_helpers import lines, nov
+from tests.licensing.factories import backdate, billed_subscription
 
 pytestmark = pytest.mark.django_db
 
 NOVEMBER, DECEMBER = date(2025, 11, 1), date(2025, 12, 1)
 
 
-@pytest.fixture
-def prices() -> None:
-    programs_ensure()
-    replace_price_list(
-        plans={"smart": ("300.00", "240.00"), "pro": ("450.00", "360.00")},
-        programs={
-            ("smart", "bokforing"): ("150.00", "119.00"),
-            ("pro", "bokforing"): ("180.00", "139.00"),
-        },
-    )
-
-
 D = Decimal
 
 
-def nov(day: int) -> date:
-    return date(2025, 11, day)
-
-
-def lines(invoice: Invoice) -> list[tuple[str, int, Decimal, object, object, Decimal]]:
-    return [
-        (
-            line.description,
-            line.quantity,
-            line.unit_price,
-            line.period_start,
-            line.period_end,
-            line.amount,
-        )
-        for line in invoice.lines.order_by("position")
-    ]
-
-
-def test_plan_and_licence_changes_mid_month_are_billed_per_day(prices: None) -> None:
+def test_plan_and_licence_changes_mid_month_are_billed_per_day(billing_prices: None) -> None:
     bakery = billed_subscription("Bageriet Solsidan AB", Plan.SMART, {"bokforing": 2})
     actor = factories.UserFactory()
     # 16 November: Smart → Pro. 21 November: a third Bokföring licence.
@@ -81,7 +51,7 @@ def test_plan_and_licence_changes_mid_month_are_billed_per_day(prices: None) -> 
     )
 
 
-def test_the_next_month_is_billed_on_the_new_plan_only(prices: None) -> None:
+def test_the_next_month_is_billed_on_the_new_plan_only(billing_prices: None) -> None:
     bakery = billed_subscription("Bageriet Solsidan AB", Plan.SMART, {"bokforing": 2})
     services.collaboration_plan_change(
         actor=factories.UserFactory(), subscription=bakery, plan=Plan.PRO
@@ -96,7 +66,7 @@ def test_the_next_month_is_billed_on_the_new_plan_only(prices: None) -> None:
     ]
 
 
-def test_a_new_invoice_recipient_pays_from_the_next_month(prices: None) -> None:
+def test_a_new_invoice_recipient_pays_from_the_next_month(billing_prices: None) -> None:
     firm = factories.FirmFactory(name="Revisorerna Norr AB", client_manager_seats=0)
     backdate(firm, date(2025, 1, 1))
     bakery = billed_subscription("Bageriet Solsidan AB", Plan.SMART, {"bokforing": 1})

@@ -9,7 +9,7 @@ from clients.models import ClientAssignment, Membership, Plan, SubscriptionLicen
 from collaboration.models import Coupling
 from licensing.models import LicenseChange, PlanChange, Recipient, SubscriptionBilling
 from tests import factories
-from tests.collaboration.test_collaborations_fixtures import Collab, make_collab
+from tests.collaboration.collaborations_fixtures import Collab, make_collab
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -18,12 +18,11 @@ from licensing import billing
 from licensing.models import BillingChange, Invoice, LicenseChange, PlanChange, Recipient
 from notifications.models import OutboxMessage
 from tests import factories
-from tests.collaboration.test_collaborations_billing import lines, nov, prices
+from tests.collaboration.invoice_helpers import lines, nov
 from tests.conftest import World
 from tests.licensing.factories import add_license, backdate, billed_subscription
 
 pytestmark = pytest.mark.django_db
-prices = prices  # the fixture
 
 D = Decimal
 NOVEMBER, DECEMBER, JANUARY = date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1)
@@ -68,7 +67,7 @@ def firm_change(world: World, subscription, starts_on: date | None):  # type: ig
 
 
 def test_a_change_on_the_first_bills_each_month_to_the_firm_that_held_it(
-    world: World, prices: None
+    world: World, billing_prices: None
 ) -> None:
     bakery = billed_subscription("Bageriet Solsidan AB", Plan.SMART, {"bokforing": 2})
     actor = factories.UserFactory()
@@ -124,7 +123,7 @@ def test_a_change_on_the_first_bills_each_month_to_the_firm_that_held_it(
 
 
 def test_a_change_in_the_middle_of_a_month_leaves_that_month_with_the_old_firm(
-    world: World, prices: None
+    world: World, billing_prices: None
 ) -> None:
     bakery = billed_subscription("Bageriet Solsidan AB", Plan.SMART, {"bokforing": 1})
     old_firm, change = firm_change(world, bakery, None)
@@ -154,7 +153,7 @@ def test_a_change_in_the_middle_of_a_month_leaves_that_month_with_the_old_firm(
     assert december.net_amount == D("630.00")  # 450 + 180, the whole month
 
 
-def test_the_customer_who_pays_keeps_paying(world: World, prices: None) -> None:
+def test_the_customer_who_pays_keeps_paying(world: World, billing_prices: None) -> None:
     bakery = billed_subscription("Bageriet Solsidan AB", Plan.SMART, {"bokforing": 1})
     _old_firm, change = firm_change(world, bakery, None)
     billing.subscription_billing_set(

@@ -32,10 +32,10 @@ from ledger.services import Kind, ledger_record
 from licensing.models import FirmCharge
 from notifications.models import OutboxMessage
 from tests import factories
+from tests.collaboration.manual_coupling_helpers import add_form_data, support_migration
 
 pytestmark = pytest.mark.django_db
 
-support_migration = importlib.import_module("collaboration.migrations.0006_support_group")
 # The migrations that move models to another app, with their content types:
 # (migration, the app the models move to).
 MODELS_MOVED = (
@@ -87,24 +87,6 @@ def register(world, support, **overrides):  # type: ignore[no-untyped-def]
         **overrides,
     }
     return factories.manual_coupling_register(**arguments)
-
-
-def add_form_data(world, **overrides) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return {
-        "firm": world.firm.pk,
-        "org_number": world.subscription.client.org_number,
-        "subscription_number_given": "",
-        "responsible_consultant": world.consultant.pk,
-        "form_received_on": today_in_stockholm().isoformat(),
-        "sysadmin_named": "responsible",
-        "sysadmin_email": "",
-        "sysadmin_name": "",
-        "comment": "",
-        "fee": "",
-        "fee_override_reason": "",
-        "_save": "Spara",
-        **overrides,
-    }
 
 
 ADD_URL = "admin:collaboration_manualcoupling_add"

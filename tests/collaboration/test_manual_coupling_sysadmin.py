@@ -25,7 +25,7 @@ from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
 from ledger.services import Kind
 from tests import factories
-from tests.collaboration.test_manual_coupling import add_form_data, support_migration
+from tests.collaboration.manual_coupling_helpers import add_form_data, support_migration
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,8 @@
 """Flow 5, "Skapa nytt samarbete", service level: creating, accepting,
 resending and cancelling, with what each writes."""
 
-import re
 from datetime import timedelta
 from decimal import Decimal
-from typing import cast
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +13,6 @@ from clients.models import (
     Client,
     ClientAssignment,
     Invitation,
-    Level,
     Membership,
     ProgramLevel,
     Subscription,
@@ -24,9 +21,6 @@ from clients.models import (
 from collaboration.models import Coupling, CustomerAcceptance
 from collaboration.new_customer import selectors, services
 from collaboration.new_customer.selectors import (
-    CustomerDetails,
-    LicenseChoice,
-    NewCustomerOrder,
     PaymentChoice,
 )
 from collaboration.new_customer.services import AcceptanceError
@@ -34,93 +28,21 @@ from collaboration.requests.services import CollaborationError
 from firm_portal.models import User
 from firm_portal.timeutils import today_in_stockholm
 from ledger.models import AccessEvent
-from licensing.models import LicenseChange, Recipient, ResellerAgreement, SubscriptionBilling
+from licensing.models import LicenseChange, Recipient, SubscriptionBilling
 from licensing.pricing import add_months
 from notifications.models import OutboxMessage
 from notifications.sms import locmem
 from tests import factories
-from tests.licensing.factories import replace_price_list
+from tests.collaboration.new_customer_helpers import (
+    ORG,
+    create,
+    make_order,
+    reseller_agreement,
+    token_of,
+    welcome,
+)
 
 pytestmark = pytest.mark.django_db
-
-ORG = "556036-0793"
-
-# Round test prices (list, reseller) per month: every plan and its programs.
-PLAN_PRICES = {
-    "faktura": ("100.00", "80.00"),
-    "start": ("200.00", "160.00"),
-    "smart": ("300.00", "240.00"),
-    "pro": ("450.00", "360.00"),
-}
-PROGRAM_PRICES = {"bokforing": ("150.00", "120.00"), "fakturering": ("80.00", "64.00")}
-
-
-def install_prices() -> None:
-    replace_price_list(
-        plans=PLAN_PRICES,
-        programs={
-            (plan, code): PROGRAM_PRICES.get(code, ("50.00", "40.00"))
-            for plan, codes in PLAN_PROGRAMS.items()
-            for code in codes
-        },
-        valid_from=today_in_stockholm() - timedelta(days=400),
-    )
-
-
-@pytest.fixture
-def prices(world) -> None:  # type: ignore[no-untyped-def]
-    install_prices()
-
-
-def reseller_agreement(firm) -> ResellerAgreement:  # type: ignore[no-untyped-def]
-    return ResellerAgreement.objects.create(
-        firm=firm, valid_from=today_in_stockholm() - timedelta(days=30), reference="ÅF-1"
-    )
-
-
-def make_order(**overrides: object) -> NewCustomerOrder:
-    customer = {
-        "org_number": ORG,
-        "name": "Nya Kunden AB",
-        "street": "Storgatan 1",
-        "postal_code": "903 26",
-        "city": "Umeå",
-        "email": "faktura@nyakunden.se",
-        "contact_name": "Karin Kontakt",
-        "contact_email": "karin@nyakunden.se",
-        "contact_mobile": "",
-        "contact_personal_number": "198112289874",
-    }
-    customer.update(cast(dict[str, str], overrides.pop("customer", {})))
-    values: dict[str, object] = {
-        "plan": "smart",
-        "licenses": [
-            LicenseChoice(program=factories.program("bokforing"), seats=2, level=Level.ADMIN),
-            LicenseChoice(program=factories.program("fakturering"), seats=1, level=Level.REPORTER),
-        ],
-        "customer": CustomerDetails(**customer),
-        "payment": PaymentChoice(recipient=Recipient.CLIENT, consolidated=False, period_months=12),
-    }
-    values.update(overrides)
-    return NewCustomerOrder(**values)  # type: ignore[arg-type]
-
-
-def create(world, **overrides):  # type: ignore[no-untyped-def]
-    return services.new_customer_create(
-        consultant=world.consultant, order=make_order(**overrides)
-    ).subscription
-
-
-def token_of(message: OutboxMessage) -> str:
-    match = re.search(r"/samarbeten/godkann/([^/\s]+)/", message.body_text)
-    assert match, message.body_text
-    return match.group(1)
-
-
-def welcome(email: str = "karin@nyakunden.se") -> OutboxMessage:
-    return OutboxMessage.objects.filter(recipient=email, template="new-customer-welcome").latest(
-        "pk"
-    )
 
 
 class TestOffersAndCost:

@@ -19,66 +19,26 @@ from firm_portal.models import User
 from ledger.models import AccessEvent
 from notifications.models import OutboxMessage
 from tests import factories
-from tests.collaboration.test_new_customer import (
+from tests.collaboration.new_customer_helpers import (
     ORG,
+    STEP_DATA,
+    WIZARD,
     create,
-    install_prices,
+    errors,
+    post,
     reseller_agreement,
     token_of,
+    walk_to,
     welcome,
 )
 from tests.two_factor_helpers import app_code
 
 pytestmark = pytest.mark.django_db
 
-WIZARD = reverse("collaboration:new_customer")
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-STEP_DATA = {
-    "plan": {"plan": "smart"},
-    "licenses": {
-        "seats_bokforing": "2",
-        "role_bokforing": "admin",
-        "seats_fakturering": "1",
-        "role_fakturering": "reporter",
-    },
-    "customer": {
-        "org_number": "5560360793",
-        "name": "Nya Kunden AB",
-        "street": "Storgatan 1",
-        "postal_code": "90326",
-        "city": "Umeå",
-        "email": "faktura@nyakunden.se",
-        "contact_name": "Karin Kontakt",
-        "contact_email": "Karin@Nyakunden.se",
-        "contact_mobile": "070-123 45 67",
-        "contact_personal_number": "811228-9874",
-    },
-    "payment": {"recipient": "client", "invoice": "separate", "period_months": "12"},
-}
-
-
-def post(client, step: str, action: str = "next", htmx: bool = False, **data):  # type: ignore[no-untyped-def]
-    payload = {"step": step, "action": action, **STEP_DATA.get(step, {}), **data}
-    return client.post(WIZARD, payload, **(HTMX if htmx else {}))
-
 
 def resume(client):  # type: ignore[no-untyped-def]
     """ "Fortsätt där du slutade": the page again, where the wizard is."""
     return client.post(WIZARD, {"action": "resume"})
-
-
-def walk_to(client, last: str) -> None:  # type: ignore[no-untyped-def]
-    for step in ("plan", "licenses", "customer", "payment"):
-        if step == last:
-            return
-        response = post(client, step)
-        assert response.status_code == 200
-        assert 'class="error"' not in response.text, response.text
-
-
-def errors(html: str) -> list[str]:
-    return re.findall(r'<p class="error"[^>]*>([^<]+)</p>', html)
 
 
 def nothing_written() -> bool:
@@ -88,11 +48,6 @@ def nothing_written() -> bool:
         and not OutboxMessage.objects.exists()
         and not User.objects.filter(email="karin@nyakunden.se").exists()
     )
-
-
-@pytest.fixture
-def prices(world) -> None:  # type: ignore[no-untyped-def]
-    install_prices()
 
 
 @pytest.fixture

@@ -20,12 +20,11 @@ from firm_portal.metrics import REMINDERS_SENT
 from firm_portal.signed_links import INVITATION
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
-from tests.collaboration.test_new_customer import create, prices, token_of, welcome
+from tests.collaboration.new_customer_helpers import create, token_of, welcome
 
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
-__all__ = ["prices"]  # the fixture
 
 
 def request_sent_days_ago(world, days: float, ttl: int = 30):  # type: ignore[no-untyped-def]

@@ -13,11 +13,10 @@ from clients.models import JoinOffer
 from collaboration.models import CollaborationRequest
 from notifications.models import OutboxMessage, Reminder
 from tests import factories
-from tests.collaboration.test_new_customer import create, prices
+from tests.collaboration.new_customer_helpers import create
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
-__all__ = ["prices"]  # the fixture
 
 
 def sent(world, days: float = 1, **fields):  # type: ignore[no-untyped-def]

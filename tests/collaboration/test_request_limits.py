@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from collaboration.models import CollaborationRequest
 from ledger.models import AccessEvent
-from tests.collaboration.test_views import SEND, login, send_data
+from tests.collaboration.send_request_helpers import SEND, login, send_data
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from clients.catalogue import plan_program_codes
 from clients.models import Program
 from collaboration.models import ManualCoupling
 from tests import factories
-from tests.collaboration.test_manual_coupling import add_form_data, support_migration
+from tests.collaboration.manual_coupling_helpers import add_form_data, support_migration
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from django.urls import reverse
 from collaboration.models import CollaborationRequest, Coupling
 from firm_portal.timeutils import today_in_stockholm
 from tests import factories
+from tests.collaboration.send_request_helpers import SEND, login, send_data
 
 pytestmark = pytest.mark.django_db
 
 NEW = reverse("collaboration:new_client")
-SEND = reverse("collaboration:send_request")
 SEARCH = reverse("collaboration:consultant_search")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -23,24 +23,6 @@ def section(html: str, start: str) -> str:
     """The element starting at `start`, up to its first closing </div>."""
     begin = html.index(start)
     return html[begin : html.index("</div>", begin)]
-
-
-def login(client, user):  # type: ignore[no-untyped-def]
-    client.force_login(user)
-    return client
-
-
-def send_data(world, **overrides):  # type: ignore[no-untyped-def]
-    data = {
-        "org_number": world.subscription.client.org_number,
-        "subscription_number": world.subscription.number,
-        "kind": "existing",
-        "responsible_consultant": world.consultant.pk,
-        "start": "direct",
-        "start_date": "",
-    }
-    data.update(overrides)
-    return data
 
 
 class TestNewClient:

@@ -232,7 +232,7 @@ def proxied_logins(steps: list[tuple[str, str, str]], **env: str) -> dict[str, l
     from django.conf import settings
     from django.db import connection
 
-    from tests.firm_portal.test_settings import PRODUCTION_ENV, ROOT
+    from tests.firm_portal.production_env import PRODUCTION_ENV, ROOT
 
     db = connection.settings_dict
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
@@ -345,7 +345,7 @@ def test_without_a_proxy_count_the_forwarded_header_is_ignored(db):
 
 
 def test_the_old_proxy_setting_is_refused():
-    from tests.firm_portal.test_settings import PRODUCTION_ENV, run_manage
+    from tests.firm_portal.production_env import PRODUCTION_ENV, run_manage
 
     result = run_manage("check", env={**PRODUCTION_ENV, "AXES_IPWARE_PROXY_COUNT": "1"})
     assert result.returncode != 0

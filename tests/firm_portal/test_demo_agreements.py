@@ -8,10 +8,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from collaboration.models import AgreementConfirmation, AgreementDocument
-from tests.firm_portal.test_seed_demo import (
-    empty_database_after_migrate as empty_database_after_migrate,
-)
-from tests.firm_portal.test_seed_demo import logged_in, seed
+from tests.firm_portal.demo_helpers import logged_in, seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,9 +13,8 @@ from collaboration.firm_change import services
 from collaboration.models import FirmChange
 from firm_portal.models import Consultant
 from licensing.models import Recipient
-from tests.firm_portal.test_seed_demo import empty_database_after_migrate, seed
+from tests.firm_portal.demo_helpers import seed
 
-empty_database_after_migrate = empty_database_after_migrate  # the fixture
 pytestmark = pytest.mark.django_db
 
 

@@ -12,9 +12,10 @@ from clients.models import JoinOffer
 from firm_portal.emails import normalize_email
 from firm_portal.models import User
 from tests import factories
-from tests.clients.test_bulk_invitations import make_invitable, row
-from tests.collaboration.test_new_customer_views import errors, walk_to
-from tests.collaboration.test_new_customer_views import post as wizard_post
+from tests.account_takeover_helpers import create_new_customer
+from tests.clients.bulk_invitation_helpers import make_invitable, row
+from tests.collaboration.new_customer_helpers import errors, walk_to
+from tests.collaboration.new_customer_helpers import post as wizard_post
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -173,8 +174,6 @@ class TestNewCustomerContact:
     def test_a_look_alike_is_the_existing_account(
         self, world: World, django_capture_on_commit_callbacks
     ) -> None:
-        from tests.test_accounts_belong_to_owners import create_new_customer
-
         oskar = world.other_sysadmin
         users = User.objects.count()
         with django_capture_on_commit_callbacks(execute=True):

@@ -23,7 +23,6 @@ from firm_portal.log_format import JsonFormatter
 from firm_portal.log_redaction import RedactPersonalData, redact_path
 from tests import factories
 from tests.conftest import World
-from tests.firm_portal.test_no_personal_data_in_logs import log_output  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +51,7 @@ def token_urls(world: World) -> list[tuple[str, list[str]]]:
     ]
 
 
-def test_no_token_in_the_request_log(world: World, log_output: io.StringIO) -> None:  # noqa: F811
+def test_no_token_in_the_request_log(world: World, log_output: io.StringIO) -> None:
     urls = token_urls(world)
     for path, _secrets in urls:
         client = Client()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests import factories
-from tests.collaboration.test_new_customer import create, install_prices
+from tests.collaboration.new_customer_helpers import create, install_prices
 from tests.two_factor_helpers import app_code, app_device
 
 pytestmark = pytest.mark.django_db

@@ -1,16 +1,13 @@
 """No personnummer, mobile number, email address, code or secret reaches the
 log output, and both are masked where lists and exports show them."""
 
-import io
 import logging
 import logging.config
-from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
-from firm_portal.log_redaction import RedactPersonalData, redact
+from firm_portal.log_redaction import redact
 from firm_portal.templatetags.masking import mobile_masked, personnummer_masked
 from notifications import services as outbox
 from notifications.models import OutboxMessage
@@ -21,31 +18,6 @@ from tests.two_factor_helpers import app_device, wrong_code
 pytestmark = pytest.mark.django_db
 PERSONAL_NUMBER = "198501011234"
 MOBILE = "+46701234567"
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    """What the configured console handler (settings.LOGGING) writes."""
-    root = logging.getLogger()
-    handlers = [
-        h for h in root.handlers if any(isinstance(f, RedactPersonalData) for f in h.filters)
-    ]
-    if not handlers:
-        logging.config.dictConfig(settings.LOGGING)
-        handlers = [
-            h for h in root.handlers if any(isinstance(f, RedactPersonalData) for f in h.filters)
-        ]
-    [handler] = handlers
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    level = root.level
-    root.setLevel(logging.DEBUG)
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous)
-        root.setLevel(level)
 
 
 def test_a_flow_leaves_no_personal_data_in_the_logs(

@@ -20,7 +20,7 @@ from firm_portal.log_redaction import redact
 from firm_portal.request_context import current_request_id
 from notifications import services, tasks
 from notifications.models import OutboxMessage
-from tests.notifications import test_worker as worker_tests
+from tests.notifications.worker_thread import running_worker, status_of, wait_for
 
 REQUEST_ID = "req-7f3a9c2e1b4d4e0f"
 NEW_CONSULTANT = {"full_name": "Sara Ny", "email": "sara.ny@byran.se"}
@@ -131,14 +131,14 @@ def test_the_request_id_travels_into_the_worker_tasks_the_request_caused(client,
     client.force_login(world.firm_admin.user)
     with (
         mock.patch.object(services, "outbox_deliver", side_effect=deliver_and_note),
-        worker_tests.running_worker(),
+        running_worker(),
     ):
         response = client.post(
             reverse("firm_add_consultant"), NEW_CONSULTANT, HTTP_X_REQUEST_ID=REQUEST_ID
         )
         assert response.status_code == 302
         message = OutboxMessage.objects.get(recipient="sara.ny@byran.se")
-        assert worker_tests.wait_for(lambda: worker_tests.status_of(message) == "sent")
+        assert wait_for(lambda: status_of(message) == "sent")
     assert seen == [REQUEST_ID]
     assert message.request_id == REQUEST_ID
     assert [m.to for m in mail.outbox] == [["sara.ny@byran.se"]]
@@ -156,8 +156,8 @@ def test_a_task_that_no_request_caused_uses_its_own_task_id():
 
     with (
         mock.patch.object(services, "outbox_sweep_overdue", side_effect=sweep_and_note),
-        worker_tests.running_worker(),
+        running_worker(),
     ):
         result = tasks.sweep_outbox.delay()
-        assert worker_tests.wait_for(lambda: len(seen) == 1)
+        assert wait_for(lambda: len(seen) == 1)
     assert seen == [result.id]

@@ -12,10 +12,10 @@ from django.utils import timezone
 from clients.models import Invitation, JoinOffer, Subscription
 from firm_portal.models import Consultant, User
 from tests import factories
-from tests.clients.test_bulk_invitations import make_invitable, row
-from tests.collaboration.test_new_customer import install_prices
+from tests.account_takeover_helpers import create_new_customer, make_offer
+from tests.clients.bulk_invitation_helpers import make_invitable, row
+from tests.collaboration.new_customer_helpers import install_prices
 from tests.conftest import World
-from tests.test_accounts_belong_to_owners import create_new_customer, make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -8,55 +8,27 @@ transaction=True: the seed's own transaction is a real one here, as under
 `make run` (its row locks, e.g. the invoice and abonnemangsnummer counters,
 run inside it)."""
 
-import importlib
-import io
 import re
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
-from django.test import Client as HttpClient
 from django.urls import reverse
 
-from clients.catalogue import programs_ensure
 from clients.models import Client, JoinOffer, Subscription
 from collaboration.bulk_invitations import invitable_subscriptions
 from firm_portal.management.commands import seed_demo
-from firm_portal.models import Consultant, User
+from firm_portal.models import Consultant
 from firm_portal.timeutils import today_in_stockholm
-from licensing.models import Invoice, PlanPrice, Recipient
+from licensing.models import Invoice, Recipient
 from licensing.pdf import invoice_pdf
 from licensing.pricing import Month
 from notifications.models import OutboxMessage
+from tests.firm_portal.demo_helpers import logged_in, seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 README = Path(settings.BASE_DIR) / "README.md"
-
-
-@pytest.fixture
-def empty_database_after_migrate() -> None:
-    """What `migrate` leaves in a new database: the programs and the first
-    price list (a transaction=True test before this one may have flushed them)."""
-    programs_ensure()
-    if not PlanPrice.objects.exists():
-        migration = importlib.import_module("licensing.migrations.0005_price_list")
-        migration.load_prices(apps, None)
-    assert not Client.objects.exists() and not Invoice.objects.exists()
-
-
-def seed(*args: str) -> str:
-    out = io.StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
-
-
-def logged_in(email: str) -> HttpClient:
-    client = HttpClient()
-    client.force_login(User.objects.get(email=email))
-    return client
 
 
 def test_the_demo_keeps_its_promises(empty_database_after_migrate, settings, tmp_path):  # type: ignore[no-untyped-def]

@@ -5,10 +5,9 @@ import pytest
 
 from collaboration.models import CollaborationRequest
 from notifications.models import OutboxMessage, Reminder
-from tests.firm_portal.test_seed_demo import empty_database_after_migrate, logged_in, seed
+from tests.firm_portal.demo_helpers import logged_in, seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["empty_database_after_migrate"]
 
 
 def test_one_request_reminded_twice(empty_database_after_migrate):

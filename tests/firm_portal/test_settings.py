@@ -1,38 +1,10 @@
 """Production settings pass Django's deployment checks; env parsing is strict."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from firm_portal.env import StrictEnv
-
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {
-    "DJANGO_ENV": "production",
-    "SECRET_KEY": "x" * 30 + "-production-like-secret-key-" + "y" * 30,
-    "ALLOWED_HOSTS": "portal.example.se",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
-    "SMS_46ELKS_USERNAME": "u-production-like",
-    "SMS_46ELKS_PASSWORD": "p-production-like",
-}
-
-
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    return subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.firm_portal.production_env import PRODUCTION_ENV, run_manage
 
 
 def test_check_deploy_is_clean_under_production_settings():

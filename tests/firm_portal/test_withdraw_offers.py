@@ -15,7 +15,7 @@ from clients.models import Invitation, JoinOffer
 from firm_portal.models import User
 from ledger.models import AccessEvent
 from tests import factories
-from tests.clients.test_bulk_invitations import make_invitable, post, row
+from tests.clients.bulk_invitation_helpers import make_invitable, post, row
 
 pytestmark = pytest.mark.django_db
 

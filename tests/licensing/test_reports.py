@@ -15,7 +15,7 @@ from licensing import billing
 from licensing.models import Recipient, ResellerAgreement
 from licensing.reports import selectors
 from tests import factories
-from tests.collaboration.test_collaborations_fixtures import Collab, make_collab
+from tests.collaboration.collaborations_fixtures import Collab, make_collab
 from tests.conftest import World
 from tests.licensing.factories import replace_price_list
 

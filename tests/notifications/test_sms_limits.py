@@ -25,8 +25,8 @@ from notifications import services
 from notifications.models import OutboxMessage
 from notifications.sms import locmem
 from tests import factories
-from tests.collaboration.test_new_customer import install_prices
-from tests.collaboration.test_new_customer_views import post as post_step
+from tests.collaboration.new_customer_helpers import install_prices
+from tests.collaboration.new_customer_helpers import post as post_step
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

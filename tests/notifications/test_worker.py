@@ -11,7 +11,6 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db.models import F
 
@@ -20,7 +19,7 @@ from collaboration.requests.services import collaboration_request_send
 from firm_portal.celery import app
 from notifications import services, tasks
 from notifications.models import OutboxMessage
-from tests.notifications import worker_process
+from tests.notifications.worker_thread import running_worker, status_of, wait_for
 
 # Nothing listens here: publishing fails fast (CELERY_BROKER_TRANSPORT_OPTIONS).
 UNREACHABLE_BROKER = "redis://127.0.0.1:6399/0"
@@ -33,25 +32,6 @@ def not_eager() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = True
-
-
-@contextmanager
-def running_worker() -> Iterator[None]:
-    """A worker thread consuming a queue of its own, where tasks published
-    from this process go meanwhile: no other worker on the same Redis
-    (another test run, say) can take them."""
-    assert app.connection_for_write().as_uri().startswith("redis://")
-    queue = worker_process.new_queue_name("thread")
-    try:
-        with (
-            worker_process.publishing_to(queue),
-            start_worker(
-                app, queues=[queue], perform_ping_check=False, loglevel="WARNING", pool="solo"
-            ),
-        ):
-            yield
-    finally:
-        app.amqp.queues._consume_from = None  # start_worker selected `queue` app-wide
 
 
 def _forget_broker_connections() -> None:
@@ -74,25 +54,12 @@ def broker_at(url: str) -> Iterator[None]:
         app.conf.update(broker_url=original)
 
 
-def wait_for(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def enqueue() -> OutboxMessage:
     return services.outbox_enqueue_email(
         to="kund@example.se",
         template="collaboration-expired",
         context={"recipient": {"full_name": "Kund"}, "client": {"name": "Kund AB"}},
     )
-
-
-def status_of(message: OutboxMessage) -> str:
-    return OutboxMessage.objects.values_list("status", flat=True).get(pk=message.pk)
 
 
 @pytest.mark.worker
