@@ -15,6 +15,7 @@ month, then firms, then subscriptions, each by id, with their OCR references
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -73,40 +74,56 @@ def _whole_month(
     return first
 
 
-def _month_prices(month: Month, programs: list[Program]) -> list[tuple]:
-    """(kind, plan, program id or 0, reseller, unit price, description, plan
-    label) of every price in the month; PriceMissing before the price list."""
+PriceKey = tuple[str, str, int]  # kind, plan ("" for seats), program id (0 for none)
+
+
+@dataclass(frozen=True)
+class Price:
+    list_price: Decimal
+    reseller_price: Decimal
+    description: str
+    plan_label: str
+
+
+def _month_prices(month: Month, programs: list[Program]) -> dict[PriceKey, Price]:
+    """Every price of the month; PriceMissing before the price list."""
     book = PriceBook(month)
-    rows = []
-    for reseller in (False, True):
-        seat = _whole_month(month, book.seat, reseller=reseller)
-        rows.append(("seat", "", 0, reseller, seat, _("Klienthanteraren, licenser"), ""))
-        for plan in Plan:
-            label = str(plan.label)
-            fee = _whole_month(month, book.plan, plan.value, reseller=reseller)
-            text = _("%(plan)s, grundavgift") % {"plan": label}
-            rows.append(("plan", plan.value, 0, reseller, fee, text, label))
-            for program in programs:
-                try:
-                    unit = _whole_month(month, book.program, plan.value, program, reseller=reseller)
-                except PriceMissing:
-                    continue  # not sold on this plan
-                text = _("%(program)s, licenser") % {"program": program.name}
-                rows.append(("license", plan.value, program.pk, reseller, unit, text, label))
-    return rows
+
+    def price(description: str, label: str, lookup: Callable[..., Decimal], *key: object) -> Price:
+        list_price, reseller_price = (
+            _whole_month(month, lookup, *key, reseller=reseller) for reseller in (False, True)
+        )
+        return Price(list_price, reseller_price, description, label)
+
+    prices = {("seat", "", 0): price(_("Klienthanteraren, licenser"), "", book.seat)}
+    for plan in Plan:
+        label = str(plan.label)
+        text = _("%(plan)s, grundavgift") % {"plan": label}
+        prices["plan", plan.value, 0] = price(text, label, book.plan, plan.value)
+        for program in programs:
+            text = _("%(program)s, licenser") % {"program": program.name}
+            try:
+                prices["license", plan.value, program.pk] = price(
+                    text, label, book.program, plan.value, program
+                )
+            except PriceMissing:
+                continue  # not sold on this plan
+    return prices
 
 
-def price_rows(months: list[Month]) -> list[tuple]:
-    """`_month_prices` of every month with a whole price list, month first."""
-    rows = []
+def month_prices(months: list[Month]) -> dict[Month, dict[PriceKey, Price]]:
+    """`_month_prices` of every month with a whole price list."""
+    prices = {}
     programs = list(Program.objects.all())
     with translation.override(settings.LANGUAGE_CODE):
         for month in months:
             try:
-                rows += [(month.first, *row) for row in _month_prices(month, programs)]
+                prices[month] = _month_prices(month, programs)
             except PriceMissing:
                 continue  # before the price list: no invoices that month
-    return rows
+    if len({frozenset(by_key) for by_key in prices.values()}) > 1:
+        raise ValueError("What is priced changes during the year: not in this seed")
+    return prices
 
 
 # Each line of every payer's invoice, the same every month but for its
@@ -114,10 +131,11 @@ def price_rows(months: list[Month]) -> list[tuple]:
 # number as the run orders them, each subscription's base fee then licences
 # in catalogue order, seats last) and the payer's rank (its invoice is
 # `first_id + rank`). `reseller_firm`: the firm whose valid reseller
-# agreement gives the line reseller prices (Samlingsfaktura and seats).
+# agreement gives the line reseller prices (Samlingsfaktura and seats);
+# `slot`: where its price is in the month's arrays of prices.
 LINES = """
 CREATE TEMP TABLE nat_line ON COMMIT DROP AS
-SELECT p.rank, (row_number() OVER (
+SELECT p.rank, k.slot, (row_number() OVER (
            PARTITION BY p.rank ORDER BY l.seat, l.customer_name, l.number, l.sort
        ))::int AS position, l.*
 FROM (
@@ -147,34 +165,26 @@ FROM (
     WHERE f.payer_kind = 'firm' AND f.seats > 0
 ) AS l
 JOIN nat_payer AS p ON p.payer_kind = l.payer_kind AND p.payer_id = l.payer_id
+JOIN nat_slot AS k ON k.kind = l.kind AND k.plan = l.plan AND k.program_id = l.program_id
 """
 
 
-def _temp_tables(prices: list[tuple]) -> None:
-    """`nat_price` (each month's prices), `nat_billed` (each active
-    subscription and the firm whose Samlingsfaktura it is on, if any),
-    `nat_payer` (the payers in number order, `rank` from 0) and `nat_line`
-    (LINES)."""
+def _temp_tables(slots: list[PriceKey]) -> None:
+    """`nat_slot` (what is priced, numbered from 1), `nat_billed` (each
+    active subscription and the firm whose Samlingsfaktura it is on, if
+    any), `nat_payer` (the payers in number order, `rank` from 0) and
+    `nat_line` (LINES)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE nat_price (month date, kind text, plan text, program_id bigint, "
-            "reseller bool, unit_price numeric(10, 2), description text, plan_label text) "
+            "CREATE TEMP TABLE nat_slot (slot int, kind text, plan text, program_id bigint) "
             "ON COMMIT DROP"
         )
-        copy_rows_to(
-            "nat_price",
-            [
-                "month",
-                "kind",
-                "plan",
-                "program_id",
-                "reseller",
-                "unit_price",
-                "description",
-                "plan_label",
-            ],
-            prices,
-        )
+    copy_rows_to(
+        "nat_slot",
+        ["slot", "kind", "plan", "program_id"],
+        ((slot, *key) for slot, key in enumerate(slots, start=1)),
+    )
+    with connection.cursor() as cursor:
         cursor.execute(
             """
             CREATE TEMP TABLE nat_billed ON COMMIT DROP AS
@@ -206,62 +216,68 @@ def _temp_tables(prices: list[tuple]) -> None:
             """
         )
         cursor.execute(LINES)
-        for table in ("nat_price", "nat_payer", "nat_line"):
+        for table in ("nat_payer", "nat_line"):
             cursor.execute(f"ANALYZE {table}")
 
 
 def year_write(*, now: datetime) -> dict[str, int]:
     """Every payer's invoice of each month of the year before `now`."""
-    months = year_months(now)
-    prices = price_rows(months)
-    billed = sorted({row[0] for row in prices})
-    _temp_tables(prices)
+    prices = month_prices(year_months(now))
+    if not prices:
+        return {"invoices": 0, "invoice lines": 0}
+    slots = sorted(next(iter(prices.values())))
+    _temp_tables(slots)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM nat_payer")
         payers = cursor.fetchone()[0]
-    ids = IdBlock(Invoice).take(payers * len(billed))
+    ids = IdBlock(Invoice).take(payers * len(prices))
     counter, _created = Counter.objects.get_or_create(
         name=INVOICE_COUNTER, defaults={"value": settings.INVOICE_NUMBER_START}
     )
     digits = len(str(counter.value + len(ids))) + 1
     counts = {"invoices": 0, "invoice lines": 0}
-    with connection.cursor() as cursor:
-        # The price list is a few rows: hash it, rather than sort every line
-        # to merge (which also keeps the lines in invoice order).
-        cursor.execute("SET LOCAL enable_mergejoin = off")
-    for index, first in enumerate(billed):
+    for index, (month, by_key) in enumerate(sorted(prices.items(), key=lambda p: p[0].first)):
         offset = index * payers
         lines, invoices = _month_write(
-            Month(first),
+            month,
+            [by_key[key] for key in slots],
             first_id=ids.start + offset,
             first_number=counter.value + 1 + offset,
             digits=digits,
         )
         counts["invoice lines"] += lines
         counts["invoices"] += invoices
-    with connection.cursor() as cursor:
-        cursor.execute("RESET enable_mergejoin")
     Counter.objects.filter(pk=counter.pk).update(value=counter.value + len(ids))
     return counts
 
 
-# The month's price of each line: reseller prices under an agreement valid
-# the whole month (the world changes nothing inside a month).
+# Each line with its price of the month (from arrays indexed by its slot):
+# reseller prices under an agreement valid the whole month (the world
+# changes nothing inside a month).
 PRICED = """
-    FROM nat_line AS l
-    LEFT JOIN (
-        SELECT DISTINCT firm_id FROM licensing_reselleragreement
-        WHERE valid_from <= %(month)s AND (valid_to IS NULL OR valid_to >= %(last)s)
-    ) AS r ON r.firm_id = l.reseller_firm
-    JOIN nat_price AS pr ON pr.month = %(month)s AND pr.kind = l.kind AND pr.plan = l.plan
-         AND pr.program_id = l.program_id AND pr.reseller = (r.firm_id IS NOT NULL)
+    FROM (
+        SELECT l.*, CASE WHEN r.firm_id IS NULL THEN (%(list_prices)s::numeric[])[l.slot]
+                         ELSE (%(reseller_prices)s::numeric[])[l.slot] END AS unit_price
+        FROM nat_line AS l
+        LEFT JOIN (
+            SELECT DISTINCT firm_id FROM licensing_reselleragreement
+            WHERE valid_from <= %(month)s AND (valid_to IS NULL OR valid_to >= %(last)s)
+        ) AS r ON r.firm_id = l.reseller_firm
+    ) AS l
 """
 
 
-def _month_write(month: Month, *, first_id: int, first_number: int, digits: int) -> tuple[int, int]:
-    """One month's lines and invoices; (lines, invoices) written."""
+def _month_write(
+    month: Month, prices: list[Price], *, first_id: int, first_number: int, digits: int
+) -> tuple[int, int]:
+    """One month's lines and invoices (`prices` by slot); (lines, invoices)
+    written."""
     issued_on = month.next_first
     params: dict[str, Any] = {
+        "list_prices": [price.list_price for price in prices],
+        "reseller_prices": [price.reseller_price for price in prices],
+        "descriptions": [price.description for price in prices],
+        "plan_labels": [price.plan_label for price in prices],
         "month": month.first,
         "last": month.last,
         "days": month.days,
@@ -282,9 +298,10 @@ def _month_write(month: Month, *, first_id: int, first_number: int, digits: int)
                  quantity, is_change, unit_price, period_start, period_end, days,
                  days_in_month, amount, firm_charge_id)
             SELECT %(first_id)s + l.rank, l.position, l.kind, l.subscription_id,
-                   l.customer_name, l.customer_org_number, l.number, pr.plan_label,
-                   pr.description, l.quantity, false, pr.unit_price, %(month)s, %(last)s,
-                   %(days)s, %(days)s, l.quantity * pr.unit_price, NULL
+                   l.customer_name, l.customer_org_number, l.number,
+                   (%(plan_labels)s::text[])[l.slot], (%(descriptions)s::text[])[l.slot],
+                   l.quantity, false, l.unit_price, %(month)s, %(last)s,
+                   %(days)s, %(days)s, l.quantity * l.unit_price, NULL
             {PRICED}
             """,
             params,
@@ -309,7 +326,7 @@ def _month_write(month: Month, *, first_id: int, first_number: int, digits: int)
             FROM nat_payer AS p
             JOIN (
                 SELECT rank, net, round(net * %(vat_rate)s, 2) AS vat
-                FROM (SELECT l.rank, sum(l.quantity * pr.unit_price) AS net
+                FROM (SELECT l.rank, sum(l.quantity * l.unit_price) AS net
                       {PRICED} GROUP BY l.rank) AS n
             ) AS a ON a.rank = p.rank
             ORDER BY p.rank
