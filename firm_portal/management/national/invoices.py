@@ -267,6 +267,47 @@ PRICED = """
 """
 
 
+LINES_INSERT = (
+    """
+INSERT INTO licensing_invoiceline
+    (invoice_id, position, kind, subscription_id, customer_name,
+     customer_org_number, subscription_number, customer_plan, description,
+     quantity, is_change, unit_price, period_start, period_end, days,
+     days_in_month, amount, firm_charge_id)
+SELECT %(first_id)s + l.rank, l.position, l.kind, l.subscription_id,
+       l.customer_name, l.customer_org_number, l.number,
+       (%(plan_labels)s::text[])[l.slot], (%(descriptions)s::text[])[l.slot],
+       l.quantity, false, l.unit_price, %(month)s, %(last)s,
+       %(days)s, %(days)s, l.quantity * l.unit_price, NULL
+"""
+    + PRICED
+)
+
+# The invoice of each payer: `{number}` and `{ocr}` are SQL expressions.
+INVOICES_INSERT = """
+INSERT INTO licensing_invoice
+    (id, number, ocr, payer_kind, payer_id, month, is_consolidated,
+     recipient_kind, recipient_firm_id, subscription_id, recipient_name,
+     recipient_org_number, recipient_address, recipient_email,
+     recipient_reference, issuer, issued_on, due_on, net_amount, vat_rate,
+     vat_amount, total_amount, created_at)
+SELECT %(first_id)s + p.rank, {number}, {ocr}, p.payer_kind,
+       p.payer_id, %(month)s, p.is_consolidated,
+       CASE WHEN p.payer_kind = 'firm' THEN 'firm' ELSE 'client' END,
+       CASE WHEN p.payer_kind = 'firm' THEN p.payer_id END, p.subscription_id,
+       p.name, p.org_number, '[]'::jsonb, '', '', %(issuer)s::jsonb,
+       %(issued_on)s, %(due_on)s, a.net, %(vat_rate)s, a.vat, a.net + a.vat,
+       %(created_at)s
+FROM nat_payer AS p
+JOIN (
+    SELECT rank, net, round(net * %(vat_rate)s, 2) AS vat
+    FROM (SELECT l.rank, sum(l.quantity * l.unit_price) AS net
+          {priced} GROUP BY l.rank) AS n
+) AS a ON a.rank = p.rank
+ORDER BY p.rank
+"""
+
+
 def _month_write(
     month: Month, prices: list[Price], *, first_id: int, first_number: int, digits: int
 ) -> tuple[int, int]:
@@ -289,48 +330,12 @@ def _month_write(
         "vat_rate": VAT_RATE,
         "issuer": json.dumps({key: str(value) for key, value in settings.INVOICE_ISSUER.items()}),
     }
+    number = "(%(first_number)s + p.rank)"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO licensing_invoiceline
-                (invoice_id, position, kind, subscription_id, customer_name,
-                 customer_org_number, subscription_number, customer_plan, description,
-                 quantity, is_change, unit_price, period_start, period_end, days,
-                 days_in_month, amount, firm_charge_id)
-            SELECT %(first_id)s + l.rank, l.position, l.kind, l.subscription_id,
-                   l.customer_name, l.customer_org_number, l.number,
-                   (%(plan_labels)s::text[])[l.slot], (%(descriptions)s::text[])[l.slot],
-                   l.quantity, false, l.unit_price, %(month)s, %(last)s,
-                   %(days)s, %(days)s, l.quantity * l.unit_price, NULL
-            {PRICED}
-            """,
-            params,
-        )
+        cursor.execute(LINES_INSERT, params)
         lines = cursor.rowcount
-        number = "(%(first_number)s + p.rank)"
         cursor.execute(
-            f"""
-            INSERT INTO licensing_invoice
-                (id, number, ocr, payer_kind, payer_id, month, is_consolidated,
-                 recipient_kind, recipient_firm_id, subscription_id, recipient_name,
-                 recipient_org_number, recipient_address, recipient_email,
-                 recipient_reference, issuer, issued_on, due_on, net_amount, vat_rate,
-                 vat_amount, total_amount, created_at)
-            SELECT %(first_id)s + p.rank, {number}, {ocr_sql(number, digits)}, p.payer_kind,
-                   p.payer_id, %(month)s, p.is_consolidated,
-                   CASE WHEN p.payer_kind = 'firm' THEN 'firm' ELSE 'client' END,
-                   CASE WHEN p.payer_kind = 'firm' THEN p.payer_id END, p.subscription_id,
-                   p.name, p.org_number, '[]'::jsonb, '', '', %(issuer)s::jsonb,
-                   %(issued_on)s, %(due_on)s, a.net, %(vat_rate)s, a.vat, a.net + a.vat,
-                   %(created_at)s
-            FROM nat_payer AS p
-            JOIN (
-                SELECT rank, net, round(net * %(vat_rate)s, 2) AS vat
-                FROM (SELECT l.rank, sum(l.quantity * l.unit_price) AS net
-                      {PRICED} GROUP BY l.rank) AS n
-            ) AS a ON a.rank = p.rank
-            ORDER BY p.rank
-            """,  # noqa: S608 - no user input
+            INVOICES_INSERT.format(number=number, ocr=ocr_sql(number, digits), priced=PRICED),
             params,
         )
         return lines, cursor.rowcount

@@ -1,6 +1,7 @@
 """Generating the national world table by table (see __init__.py). Each
-`write_*` method streams its rows to COPY and keeps in memory only what later
-tables point at (ids per firm, coupled subscriptions)."""
+`write_*` method streams its rows to COPY, or has PostgreSQL generate them
+(the ledger, the outbox and the invoices), and keeps in memory only what
+later tables point at (ids per firm, coupled subscriptions)."""
 
 import random
 from array import array
