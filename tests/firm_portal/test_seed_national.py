@@ -7,11 +7,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 
 from clients.models import Client, Membership, ProgramLevel, Subscription, SubscriptionLicense
 from collaboration.models import CollaborationRequest, Coupling
-from firm_portal.management.national.world import NationalScale
+from firm_portal.management.national.scale import NationalScale
+from firm_portal.management.national.world import BULK_MODELS
 from firm_portal.models import Consultant, Firm, User
 from ledger.models import AccessEvent
 from licensing.models import SubscriptionBilling
@@ -62,9 +64,33 @@ def fingerprint() -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def indexes() -> set[tuple]:
+    """Every index of the tables written in bulk: its name, columns, whether
+    unique and partial, and its constraint if any. (Not the definition's
+    text: PostgreSQL prints a rebuilt partial index's condition a little
+    differently, the same condition.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname, x.indkey::text, x.indisunique, x.indpred IS NOT NULL,
+                   x.indisvalid, c.conname
+            FROM pg_index AS x
+            JOIN pg_class AS i ON i.oid = x.indexrelid
+            LEFT JOIN pg_constraint AS c ON c.conindid = x.indexrelid
+            WHERE x.indrelid::regclass::text = ANY(%s)
+            """,
+            [[model._meta.db_table for model in BULK_MODELS]],
+        )
+        return set(cursor.fetchall())
+
+
 @pytest.mark.django_db(transaction=True)  # its lock, really (tests/lock_coverage.py)
 def test_the_tiny_national_world_has_the_scaled_counts_and_is_consistent() -> None:
+    before = indexes()
     seed()
+
+    # Written in bulk-load mode, the tables have their indexes back.
+    assert indexes() == before
     scale = NationalScale(SCALE)
 
     assert Firm.objects.count() == scale.firms
@@ -98,6 +124,17 @@ def test_the_tiny_national_world_has_the_scaled_counts_and_is_consistent() -> No
     assert OutboxMessage.objects.filter(body_purged_at__isnull=True).exclude(body_text="").exists()
     assert User.objects.filter(email__endswith="@national.bench").count() == (
         Consultant.objects.count() + scale.subscriptions
+    )
+    # The ledger (written without triggers) points at rows that exist: a
+    # consultant of the firm, on a subscription coupled to it.
+    coupled = Coupling.objects.filter(
+        subscription_id=OuterRef("subscription_id"), firm_id=OuterRef("firm_id")
+    )
+    consultant = Consultant.objects.filter(
+        user_id=OuterRef("actor_id"), firm_id=OuterRef("firm_id")
+    )
+    assert AccessEvent.objects.filter(Exists(coupled), Exists(consultant)).count() == (
+        scale.ledger_events
     )
 
 

@@ -11,15 +11,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
 from clients.models import Client
-from firm_portal.management.national.world import PASSWORD, NationalScale, NationalWorld
+from firm_portal.management.national.scale import PASSWORD, NationalScale
+from firm_portal.management.national.world import NationalWorld
 from firm_portal.timeutils import STOCKHOLM, today_in_stockholm
 
 
 class Command(BaseCommand):
     help = (
-        "Build the national data set with PostgreSQL COPY: 500,000 clients, 600,000 "
-        "subscriptions, 5,000 firms, 2,000,000 memberships, 10,000,000 ledger events, "
-        f"5,000,000 outbox messages (or --scale of it). Logins use the password {PASSWORD}."
+        "Build the national data set in bulk: 500,000 clients, 600,000 subscriptions, "
+        "5,000 firms, 2,000,000 memberships, 10,000,000 ledger events, 5,000,000 outbox "
+        "messages and a year of invoices (or --scale of it). Logins use the password "
+        f"{PASSWORD}."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,6 +58,7 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             counts = world.build(progress)
+        progress("committed", counts)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(f"{time.perf_counter() - started:8.1f} s  done (and ANALYZE)")

@@ -28,7 +28,11 @@ def copy_rows(
 ) -> int:
     """COPY `rows` (tuples in `columns` order, ids included) into the
     model's table; returns how many."""
-    table = model._meta.db_table
+    return copy_rows_to(model._meta.db_table, columns, rows)
+
+
+def copy_rows_to(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """COPY `rows` into `table` (a model's, or a temporary one)."""
     count = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()

@@ -1,20 +1,20 @@
 """Generating the national world table by table (see __init__.py). Each
-`write_*` method streams its rows to COPY and keeps in memory only what later
-tables point at (ids per firm, coupled subscriptions)."""
+`write_*` method streams its rows to COPY, or has PostgreSQL generate them
+(the ledger, the outbox and the invoices), and keeps in memory only what
+later tables point at (ids per firm, coupled subscriptions)."""
 
-import json
 import random
-import uuid
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from stdnum import luhn
+from django.db import models
 
-from clients.catalogue import programs_ensure
+from clients.catalogue import plan_program_codes, programs_ensure
 from clients.models import (
     Client,
     Counter,
@@ -26,86 +26,41 @@ from clients.models import (
 )
 from clients.services import SUBSCRIPTION_NUMBER_START
 from collaboration.models import CollaborationRequest, Coupling
+from firm_portal.management.national import invoices, streams
 from firm_portal.management.national.copy import IdBlock, copy_rows, sequences_reset
+from firm_portal.management.national.load import indexes_built_after, session_for_bulk
+from firm_portal.management.national.scale import (
+    BIG_FIRM_NAME,
+    LEVELS,
+    NAMES,
+    PASSWORD,
+    PLANS,
+    SURNAMES,
+    TOWNS,
+    TRADES,
+    NationalScale,
+    org_number,
+)
 from firm_portal.models import Consultant, Firm, User
 from ledger.models import AccessEvent
-from licensing.models import ResellerAgreement, SubscriptionBilling
+from licensing.models import Invoice, InvoiceLine, ResellerAgreement, SubscriptionBilling
 from notifications.models import OutboxMessage
 
-PASSWORD = "bench1234"  # noqa: S105 - documented benchmark password
-BIG_FIRM_NAME = "Riksbyrån AB"
-LEVELS = ("read", "reporter", "approver", "admin")
-PLANS = ("faktura", "start", "smart", "smart", "smart", "pro")
-LEDGER_KINDS = (
-    "request_sent",
-    "request_approved",
-    "member_added",
-    "level_changed",
-    "level_changed",
-    "assignment_changed",
-    "licenses_changed",
-)
-OUTBOX_TEMPLATES = ("collaboration-request", "collaboration-approved", "invitation", "join-offer")
-TOWNS = ("Umeå", "Luleå", "Sundsvall", "Uppsala", "Örebro", "Göteborg", "Malmö", "Kiruna")
-TRADES = ("Bygg", "Bageri", "Konsult", "Fastighet", "Transport", "Handel", "Café", "Verkstad")
-NAMES = ("Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Per", "Sara", "Ali")
-SURNAMES = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson")
-
-
-@dataclass(frozen=True)
-class NationalScale:
-    """The issue's sizes; `fraction` scales every count (at least a few rows).
-    `big_firm_full` keeps the largest firm at its full size (3,000 consultants,
-    60,000 clients) however small the rest: its pages are the costliest."""
-
-    fraction: float = 1.0
-    big_firm_full: bool = False
-
-    def of(self, full: int, least: int = 2) -> int:
-        return max(least, round(full * self.fraction))
-
-    @property
-    def firms(self) -> int:
-        return self.of(5_000, 3)
-
-    @property
-    def big_firm_consultants(self) -> int:
-        return 3_000 if self.big_firm_full else self.of(3_000, 3)
-
-    @property
-    def clients(self) -> int:
-        # Room for the big firm's clients and as many again for the others.
-        return max(self.of(500_000, 20), 2 * self.big_firm_clients)
-
-    @property
-    def subscriptions(self) -> int:
-        return max(self.of(600_000, 24), self.clients * 6 // 5)
-
-    @property
-    def big_firm_clients(self) -> int:
-        return 60_000 if self.big_firm_full else self.of(60_000, 4)
-
-    @property
-    def memberships(self) -> int:
-        return self.of(2_000_000, 40)
-
-    @property
-    def pending_requests(self) -> int:
-        return self.of(20_000, 2)
-
-    @property
-    def ledger_events(self) -> int:
-        return self.of(10_000_000, 20)
-
-    @property
-    def outbox_messages(self) -> int:
-        return self.of(5_000_000, 20)
-
-
-def org_number(body: int) -> str:
-    digits = f"{body:09d}"
-    digits += luhn.calc_check_digit(digits)
-    return f"{digits[:6]}-{digits[6:]}"
+# The tables written in bulk-load mode (load.py): indexes built after.
+BULK_MODELS: list[type[models.Model]] = [
+    User,
+    Client,
+    Subscription,
+    SubscriptionLicense,
+    Coupling,
+    Membership,
+    ProgramLevel,
+    SubscriptionBilling,
+    AccessEvent,
+    OutboxMessage,
+    Invoice,
+    InvoiceLine,
+]
 
 
 @dataclass
@@ -119,6 +74,7 @@ class NationalWorld:
     firm_ids: list[int] = field(default_factory=list)
     consultants: list[list[tuple[int, int]]] = field(default_factory=list)  # (consultant, user)
     subscription_ids: list[int] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)  # per subscription
     client_users: list[int] = field(default_factory=list)  # per subscription
     coupled: list[tuple[int, int]] = field(default_factory=list)  # (subscription index, firm)
     licences: dict[int, list[int]] = field(default_factory=dict)  # subscription → programs
@@ -130,43 +86,30 @@ class NationalWorld:
         return self.now - timedelta(days=days)
 
     def build(self, progress: Any = None) -> dict[str, int]:
-        """Every table in order; `progress(name, count)` after each."""
+        """Every table in order; `progress(name, counts)` after each, and
+        after each table's indexes are built."""
+        report = progress or (lambda name, counts: None)
         programs_ensure()
-        self.programs = list(Program.objects.order_by("pk").values_list("pk", flat=True))
+        self.programs = dict(Program.objects.values_list("code", "pk"))
         self.password = make_password(PASSWORD, salt="national")
-        for name, step in (
-            ("firms", self.write_firms),
-            ("consultants", self.write_consultants),
-            ("clients and subscriptions", self.write_clients),
-            ("licences", self.write_licences),
-            ("couplings", self.write_couplings),
-            ("memberships", self.write_memberships),
-            ("pending requests", self.write_requests),
-            ("payers", self.write_billing),
-            ("ledger events", self.write_ledger),
-            ("outbox messages", self.write_outbox),
-        ):
-            step()
-            if progress is not None:
-                progress(name, self.counts)
-        sequences_reset(
-            [
-                Firm,
-                User,
-                Consultant,
-                Client,
-                Subscription,
-                SubscriptionLicense,
-                Coupling,
-                Membership,
-                ProgramLevel,
-                CollaborationRequest,
-                ResellerAgreement,
-                SubscriptionBilling,
-                AccessEvent,
-                OutboxMessage,
-            ]
-        )
+        session_for_bulk()
+        with indexes_built_after(BULK_MODELS, lambda table: report(f"indexes of {table}", {})):
+            for name, step in (
+                ("firms", self.write_firms),
+                ("consultants", self.write_consultants),
+                ("clients and subscriptions", self.write_clients),
+                ("licences", self.write_licences),
+                ("couplings", self.write_couplings),
+                ("memberships", self.write_memberships),
+                ("pending requests", self.write_requests),
+                ("payers", self.write_billing),
+                ("ledger events", self.write_ledger),
+                ("outbox messages", self.write_outbox),
+                ("invoices", self.write_invoices),
+            ):
+                step()
+                report(name, self.counts)
+        sequences_reset([*BULK_MODELS, Firm, Consultant, CollaborationRequest, ResellerAgreement])
         return self.counts
 
     def user_rows(self, ids: range, emails: list[str], names: list[str]) -> Iterator[tuple]:
@@ -268,6 +211,7 @@ class NationalWorld:
             self.rng.choice(client_ids) for _ in range(self.scale.subscriptions - clients)
         ]
         self.subscription_ids = list(IdBlock(Subscription).take(len(owners)))
+        self.plans = [self.rng.choice(PLANS) for _ in owners]
         first = (
             max(
                 SUBSCRIPTION_NUMBER_START,
@@ -282,8 +226,10 @@ class NationalWorld:
             Subscription,
             ["id", "number", "plan", "status", "created_at", "client_id"],
             (
-                (pk, first + n, self.rng.choice(PLANS), "active", self.ago(600), client)
-                for n, (pk, client) in enumerate(zip(self.subscription_ids, owners, strict=True))
+                (pk, first + n, plan, "active", self.ago(600), client)
+                for n, (pk, client, plan) in enumerate(
+                    zip(self.subscription_ids, owners, self.plans, strict=True)
+                )
             ),
         )
         Counter.objects.update_or_create(
@@ -299,8 +245,12 @@ class NationalWorld:
     def write_licences(self) -> None:
         rows = []
         ids = IdBlock(SubscriptionLicense)
+        # Only programs the plan includes: they are the ones with a price.
+        offered = {
+            plan: [self.programs[code] for code in plan_program_codes(plan)] for plan in set(PLANS)
+        }
         for index, pk in enumerate(self.subscription_ids):
-            chosen = self.rng.sample(self.programs, self.rng.randint(1, 3))
+            chosen = self.rng.sample(offered[self.plans[index]], self.rng.randint(1, 3))
             self.licences[index] = chosen
             for program in chosen:
                 rows.append((ids.take(1)[0], self.rng.randint(1, 5), program, pk))
@@ -314,12 +264,12 @@ class NationalWorld:
         sizes = [len(members) for members in self.consultants]
         big = set(range(min(self.scale.big_firm_clients, len(self.subscription_ids))))
         others = list(range(1, len(self.firm_ids)))
-        weights = sizes[1:]
+        cum_weights = list(accumulate(sizes[1:]))  # what choices(weights=) sums every call
         for index in range(len(self.subscription_ids)):
             if index in big:
                 self.coupled.append((index, 0))
             elif self.rng.random() < 0.7:
-                self.coupled.append((index, self.rng.choices(others, weights)[0]))
+                self.coupled.append((index, self.rng.choices(others, cum_weights=cum_weights)[0]))
         ids = IdBlock(Coupling).take(len(self.coupled))
         self.counts["couplings"] = copy_rows(
             Coupling,
@@ -488,96 +438,29 @@ class NationalWorld:
             ),
         )
 
-    def ledger_rows(self, ids: range) -> Iterator[tuple]:
-        step = timedelta(days=365) / len(ids)
-        for n, pk in enumerate(ids):
-            index, firm = self.coupled[self.rng.randrange(len(self.coupled))]
-            _consultant, user = self.rng.choice(self.consultants[firm])
-            kind = self.rng.choice(LEDGER_KINDS)
-            before = after = None
-            if kind == "level_changed":
-                before = json.dumps({"program": "bokforing", "level": self.rng.choice(LEVELS)})
-                after = json.dumps({"program": "bokforing", "level": self.rng.choice(LEVELS)})
-            yield (
-                pk,
-                kind,
-                self.now - step * (len(ids) - n),
-                before,
-                after,
-                "",
-                user,
-                self.firm_ids[firm],
-                user,
-                self.subscription_ids[index],
-            )
-
     def write_ledger(self) -> None:
-        ids = IdBlock(AccessEvent).take(self.scale.ledger_events)
-        self.counts["ledger events"] = copy_rows(
-            AccessEvent,
+        streams.world_tables(
             [
-                "id",
-                "kind",
-                "occurred_at",
-                "before",
-                "after",
-                "detail",
-                "actor_id",
-                "firm_id",
-                "subject_id",
-                "subscription_id",
+                (self.subscription_ids[index], self.firm_ids[firm], len(self.consultants[firm]))
+                for index, firm in self.coupled
             ],
-            self.ledger_rows(ids),
+            [
+                (self.firm_ids[firm], k, user)
+                for firm, members in enumerate(self.consultants)
+                for k, (_consultant, user) in enumerate(members)
+            ],
         )
-
-    def outbox_rows(self, ids: range) -> Iterator[tuple]:
-        """A year of sent mail; bodies past 30 days already purged (retention)."""
-        step = timedelta(days=365) / len(ids)
-        purged_before = self.ago(30)
-        for n, pk in enumerate(ids):
-            created = self.now - step * (len(ids) - n)
-            sent = created + timedelta(seconds=2)
-            purged = sent < purged_before
-            name = f"{self.rng.choice(NAMES)} {self.rng.choice(SURNAMES)}"
-            body = "" if purged else f"Hej {name}, en förfrågan om samarbete väntar på dig."
-            yield (
-                pk,
-                "email",
-                f"kund{n % 600_000}@national.bench",
-                self.rng.choice(OUTBOX_TEMPLATES),
-                "" if purged else f"Till {name}",
-                body,
-                "",
-                "sent",
-                uuid.UUID(int=self.rng.getrandbits(128)),
-                1,
-                "",
-                created,
-                sent,
-                "",
-                sent + timedelta(days=30) if purged else None,
-            )
+        self.counts["ledger events"] = streams.ledger_write(
+            count=self.scale.ledger_events, coupled=len(self.coupled), now=self.now, seed=self.seed
+        )
 
     def write_outbox(self) -> None:
-        ids = IdBlock(OutboxMessage).take(self.scale.outbox_messages)
-        self.counts["outbox messages"] = copy_rows(
-            OutboxMessage,
-            [
-                "id",
-                "channel",
-                "recipient",
-                "template",
-                "subject",
-                "body_text",
-                "body_html",
-                "status",
-                "idempotency_key",
-                "attempts",
-                "last_error",
-                "created_at",
-                "sent_at",
-                "request_id",
-                "body_purged_at",
-            ],
-            self.outbox_rows(ids),
+        self.counts["outbox messages"] = streams.outbox_write(
+            count=self.scale.outbox_messages,
+            recipients=len(self.subscription_ids),
+            now=self.now,
+            seed=self.seed,
         )
+
+    def write_invoices(self) -> None:
+        self.counts.update(invoices.year_write(now=self.now))
