@@ -2,7 +2,7 @@
 request as a multiple of the bare 50-row template's, by the page's kind, with
 ✓/✗ in the report of each data set and in the side-by-side table."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tests.bench.cpu import Usage
 from tests.bench.loadgen import LoadResult
@@ -41,7 +41,7 @@ def test_the_report_and_the_side_by_side_table_mark_every_budgeted_page():
     run = measured({"rows50": 2.0, "list": 5.0, "cell": 3.0})
     context = Context(
         "abc1234",
-        datetime(2026, 12, 7),
+        datetime(2026, 12, 7, tzinfo=UTC),
         2,
         "3.13",
         170000,
