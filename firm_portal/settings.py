@@ -214,7 +214,7 @@ STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "firm_portal.static_storage.StaticFilesStorage"
+            "firm_portal.static_storage.HashedStaticFilesStorage"
             if IS_PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )

@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.test import override_settings
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 
-from firm_portal.static_storage import StaticFilesStorage
+from firm_portal.static_storage import HashedStaticFilesStorage
 
 
 def render(text: str) -> str:
@@ -33,7 +33,7 @@ def test_fixed_url_answers_as_url_does_under_any_script_prefix():
 def storage(tmp_path):
     manifest = {"paths": {"css/app.css": "css/app.0123abcd.css"}, "version": "1.1", "hash": "x"}
     (tmp_path / "staticfiles.json").write_text(json.dumps(manifest))
-    return StaticFilesStorage(location=str(tmp_path), base_url="/static/")
+    return HashedStaticFilesStorage(location=str(tmp_path), base_url="/static/")
 
 
 @override_settings(DEBUG=False)
