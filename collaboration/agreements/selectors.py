@@ -132,14 +132,16 @@ def confirmed_for_subscription(*, subscription: Subscription) -> list[AgreementC
 
 def request_agreements_prefetch(*, requests: list[CollaborationRequest]) -> None:
     """Each pending request's agreements, as `request.agreements` (a prefetch
-    of one query for all of them)."""
+    of one query for all of them), with only the fields its boxes show."""
     prefetch_related_objects(
         requests,
         Prefetch(
             "agreement_confirmations",
             queryset=AgreementConfirmation.objects.filter(
                 status=AgreementConfirmation.Status.PENDING
-            ).order_by("kind", "pk"),
+            )
+            .only("request_id", "kind", "title", "version")
+            .order_by("kind", "pk"),
             to_attr="agreements",
         ),
     )

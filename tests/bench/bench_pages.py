@@ -72,16 +72,21 @@ def bench_env(database_url: str, redis_url: str) -> dict[str, str]:
 
 
 def git_short_sha() -> str:
-    """From .git without running git: HEAD, its ref file or packed-refs."""
-    git = ROOT / ".git"
+    """From .git without running git: HEAD, its ref file or packed-refs (in
+    a worktree, .git names the worktree's own directory, whose `commondir`
+    holds the refs)."""
+    git = common = ROOT / ".git"
     try:
+        if git.is_file():
+            git = Path(git.read_text().strip().removeprefix("gitdir: "))
+            common = git / (git / "commondir").read_text().strip()
         head = (git / "HEAD").read_text().strip()
         if not head.startswith("ref: "):
             return head[:7]
         ref = head.removeprefix("ref: ")
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()[:7]
-        for line in (git / "packed-refs").read_text().splitlines():
+        if (common / ref).exists():
+            return (common / ref).read_text().strip()[:7]
+        for line in (common / "packed-refs").read_text().splitlines():
             if line.endswith(f" {ref}"):
                 return line[:7]
     except OSError:

@@ -21,6 +21,7 @@ from tests.bench import database
 from tests.bench.cpu import Usage
 from tests.bench.loadgen import LoadResult
 from tests.bench.pages import Cast, Page
+from tests.bench.report import budget_cell, budget_summary
 
 ADMIN_EMAIL = "konsult0.byra0@national.bench"
 CONSULTANT_EMAIL = "konsult1.byra0@national.bench"
@@ -94,20 +95,25 @@ class Measured:
             return None
         return sum(usage.per_request(result.requests + result.errors))
 
-    def cell(self, key: str) -> str:
+    def times(self, key: str) -> float | None:
+        """CPU per request as a multiple of the bare 50-row template's."""
         cpu, floor = self.cpu(key), self.cpu(FLOOR)
-        count, ok = self.queries.get(key, (0, False))
+        return cpu / floor if cpu is not None and floor else None
+
+    def cell(self, page: Page) -> str:
+        cpu, times = self.cpu(page.key), self.times(page.key)
+        count, ok = self.queries.get(page.key, (0, False))
         queries = f"{count}{'' if ok else ' (failed)'}"
         if cpu is None:
-            return f"– | – | {queries}"
-        times = f"{cpu / floor:.1f}" if floor else "–"
-        return f"{cpu * 1000:.1f} | {times} | {queries}"
+            return f"– | – | {budget_cell(page, None)} | {queries}"
+        shown = f"{times:.1f}" if times is not None else "–"
+        return f"{cpu * 1000:.1f} | {shown} | {budget_cell(page, times)} | {queries}"
 
 
 def side_by_side(sets: list[Measured]) -> str:
     """Per page: CPU ms per request (app + DB), that as a multiple of the bare
     50-row template's in the same data set's run, and queries per request."""
-    header = " | ".join(f"{m.label}: CPU ms/req | × rows50 | queries" for m in sets)
+    header = " | ".join(f"{m.label}: CPU ms/req | × rows50 | budget | queries" for m in sets)
     lines = [
         "## Side by side: " + " vs ".join(m.label for m in sets),
         "",
@@ -115,8 +121,14 @@ def side_by_side(sets: list[Measured]) -> str:
         + "; ".join(f"{m.label} {m.load[0]:.1f}/{m.load[1]:.1f}" for m in sets),
         "",
         f"| Page | {header} |",
-        "|---|" + "---:|---:|---:|" * len(sets),
+        "|---|" + "---:|---:|---|---:|" * len(sets),
     ]
     for page in sets[0].pages:
-        lines.append(f"| {page.title} | " + " | ".join(m.cell(page.key) for m in sets) + " |")
+        # A page left out of a set (nothing to write to there) shows dashes.
+        lines.append(f"| {page.title} | " + " | ".join(m.cell(page) for m in sets) + " |")
+    lines.append("")
+    lines += [
+        f"{m.label}: " + budget_summary(m.pages, {p.key: m.times(p.key) for p in m.pages})
+        for m in sets
+    ]
     return "\n".join(lines) + "\n"

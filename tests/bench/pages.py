@@ -54,6 +54,9 @@ class Page:
     check: Check
     write: bool = False
     notes: list[str] = field(default_factory=list)
+    # Its CPU budget (tests/bench/report.py, BUDGETS): "read", "fragment",
+    # "write", "bulk", or "floor" (shown for comparison, held to nothing).
+    kind: str = "read"
 
 
 def session_for(user: User) -> str:
@@ -163,13 +166,21 @@ def build_pages(people: Cast) -> list[Page]:
     number = people.subscription.number
     ok = status_is(200)
 
-    def get(key: str, title: str, browser: Browser, path: str, htmx: bool = False) -> Page:
-        return Page(key, title, path, browser.get(path, htmx=htmx), ok)
+    def get(
+        key: str, title: str, browser: Browser, path: str, htmx: bool = False, kind: str = "read"
+    ) -> Page:
+        return Page(key, title, path, browser.get(path, htmx=htmx), ok, kind=kind)
 
     return [
-        get("floor", "Floor: constant response", anonymous, "/bench/floor/"),
-        get("rows50", "Floor: template with 50 rows", anonymous, "/bench/rows50/"),
-        get("layout", "Floor: the app's layout, empty (konsult)", consultant, "/bench/layout/"),
+        get("floor", "Floor: constant response", anonymous, "/bench/floor/", kind="floor"),
+        get("rows50", "Floor: template with 50 rows", anonymous, "/bench/rows50/", kind="floor"),
+        get(
+            "layout",
+            "Floor: the app's layout, empty (konsult)",
+            consultant,
+            "/bench/layout/",
+            kind="floor",
+        ),
         get("clients", "Hantera klienter, sida 1 (konsult)", consultant, "/klienter/"),
         get(
             "clients_q",
@@ -219,6 +230,7 @@ def build_pages(people: Cast) -> list[Page]:
             consultant,
             "/klienter/ny/konsulter/?consultant_query=an",
             htmx=True,
+            kind="fragment",
         ),
         get(
             "ledger",
@@ -279,6 +291,7 @@ def send_request_page(people: Cast, consultant: Browser) -> Page:
         redirects_to("/", exact=True),
         write=True,
         notes=[f"{len(targets)} fresh target subscriptions"],
+        kind="write",
     )
 
 
@@ -328,6 +341,7 @@ def approve_page(people: Cast) -> Page:
         redirects_to("/behorigheter/"),
         write=True,
         notes=[f"{len(pending)} pending requests of {len(users)} sysadmins"],
+        kind="write",
     )
 
 
@@ -360,6 +374,8 @@ def set_level_page(people: Cast, sysadmin: Browser) -> Page:
         lambda response: response.status == 200 and b'role="alert"' not in response.body,
         write=True,
         notes=[f"{len(cells)} cells of one subscription (its row lock serialises them)"],
+        # The issue counts one permission cell among the HTMX fragments.
+        kind="fragment",
     )
 
 
@@ -403,6 +419,7 @@ def bulk_invite_page(people: Cast, admin: Browser) -> Page:
         redirects_to("/klienter/bjud-in/resultat/"),
         write=True,
         notes=[f"{len(chunks)} batches of 50 invitable clients"],
+        kind="bulk",
     )
 
 

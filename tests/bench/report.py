@@ -9,8 +9,30 @@ from tests.bench.loadgen import LoadResult
 from tests.bench.pages import Page
 
 FLOOR = "rows50"
-BUDGET = 0.5  # every page at least half the floor's requests/s (issue: "Performance at firm scale")
-FLOORS = {"floor", FLOOR, "layout"}  # shown for comparison, not held to the budget
+# CPU per request (app + database) as a multiple of the bare 50-row template's
+# in the same run, by the page's kind (issue 18, "Page budget"). Floors are
+# shown for comparison and held to nothing.
+BUDGETS = {"read": 3.0, "fragment": 2.0, "write": 5.0, "bulk": 35.0}
+
+
+def budget_cell(page: Page, times: float | None) -> str:
+    """The page's budget and whether `times` (× rows50, CPU) meets it: "≤ 3.0"
+    with ✓ or ✗; "–" for a floor, "≤ 3.0 ?" when it was not measured."""
+    budget = BUDGETS.get(page.kind)
+    if budget is None:
+        return "–"
+    if times is None or times != times:  # not measured (None or NaN)
+        return f"≤ {budget:g} ?"
+    return f"≤ {budget:g} {'✓' if times <= budget else '✗'}"
+
+
+def budget_summary(pages: list[Page], times: dict[str, float | None]) -> str:
+    held = [page for page in pages if page.kind in BUDGETS]
+    met = [p for p in held if budget_cell(p, times.get(p.key)).endswith("✓")]
+    missed = [p.title for p in held if p not in met]
+    return f"Budgets met: {len(met)} of {len(held)}" + (
+        f" (missed: {', '.join(missed)})." if missed else "."
+    )
 
 
 @dataclass(frozen=True)
@@ -68,19 +90,22 @@ def render(
         "- **CPU ms/req**: user + system time of the gunicorn workers (app) and of their "
         "PostgreSQL backends (DB) during the run, per request – steadier than latency when "
         "other processes compete for the CPUs. **÷ rows50**: the page's requests/s as a "
-        f"share of the bare 50-row template's; the budget is {BUDGET:g} or more (✓ met, ✗ "
-        "missed; floors and writes are shown without a mark). **× rows50**: the page's "
+        "share of the bare 50-row template's. **× rows50**: the page's "
         "cost relative to the bare 50-row template, by p50 latency and by CPU (app + DB) "
-        "per request. "
+        "per request. **budget**: the most × rows50 (CPU) the page may cost, by kind "
+        f"(read pages {BUDGETS['read']:g}, HTMX fragments {BUDGETS['fragment']:g}, single "
+        f"writes {BUDGETS['write']:g}, the 50-row bulk invitation {BUDGETS['bulk']:g}; ✓ "
+        "met, ✗ missed; floors are held to nothing). "
         "**others**: CPU used meanwhile by everything else, as a share of the machine. "
         "**queries**: one request in-process (django.test.Client, same settings and "
         "database), the second of two.",
         "",
         "| Page | URL | req/s | ÷ rows50 | p50 ms | p99 ms | app CPU ms/req | DB CPU ms/req "
-        "| queries | × rows50 (p50) | × rows50 (CPU) | others | requests | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| queries | × rows50 (p50) | × rows50 (CPU) | budget | others | requests | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     notes = []
+    times: dict[str, float | None] = {}
     for page in pages:
         result = results.get(page.key)
         count, ok = queries.get(page.key, (0, False))
@@ -88,22 +113,21 @@ def render(
         if result is None or not result.requests:
             lines.append(
                 f"| {page.title} | `{page.url}` | – | – | – | – | – | – | {shown_count} "
-                f"| – | – | – | 0 | {result.errors if result else '–'} |"
+                f"| – | – | {budget_cell(page, None)} | – | 0 | "
+                f"{result.errors if result else '–'} |"
             )
         else:
             p50 = result.percentile(0.5)
             app, db = cpu_per_request(usage.get(page.key), result)
             page_usage = usage.get(page.key)
-            share = "–"
-            if floor_rate:
-                share = f"{result.rate / floor_rate:.2f}"
-                if not page.write and page.key not in FLOORS:
-                    share += " ✓" if result.rate >= BUDGET * floor_rate else " ✗"
+            share = f"{result.rate / floor_rate:.2f}" if floor_rate else "–"
+            times[page.key] = (app + db) / floor_cpu if floor_cpu else None
             lines.append(
                 f"| {page.title} | `{page.url}` | {result.rate:.1f} | {share} | {ms(p50)} | "
                 f"{ms(result.percentile(0.99))} | {ms(app)} | {ms(db)} | {shown_count} | "
                 f"{f'{p50 / floor_p50:.1f}' if floor_p50 else '–'} | "
                 f"{f'{(app + db) / floor_cpu:.1f}' if floor_cpu else '–'} | "
+                f"{budget_cell(page, times[page.key])} | "
                 f"{f'{page_usage.other_share:.0%}' if page_usage else '–'} | "
                 f"{result.requests} | {result.errors} |"
             )
@@ -117,6 +141,8 @@ def render(
         for n, ok in (bulk_variants.get(k, (0, False)) for k in ("typed", "suggested"))
     )
     lines += [
+        "",
+        budget_summary(pages, times),
         "",
         f"Bulk invitation of 50, queries in-process: {typed} with the usernames filled in (as "
         f"the HTMX form posts them), {suggested} with them left empty (no JavaScript: the "

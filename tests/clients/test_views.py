@@ -55,6 +55,18 @@ class TestPermissionGrid:
         ]:
             assert text in response.text
 
+    def test_each_cell_saves_to_its_own_url(self, client, world, consultant_member):
+        # The tag builds a cell's URL from the grid's (clients/templatetags/permissions.py).
+        client.force_login(world.sysadmin)
+        response = client.get(grid_url(world))
+        members = [
+            consultant_member,
+            *world.subscription.memberships.exclude(pk=consultant_member.pk),
+        ]
+        for member in members:
+            for code in ("bokforing", "arkivplats"):
+                assert f'hx-post="{cell_url(world, member, code)}"' in response.text
+
     @pytest.mark.parametrize("who", ["client_user", "other_sysadmin"])
     def test_non_sysadmin_404(self, client, world, who):
         client.force_login(getattr(world, who))
