@@ -1,6 +1,8 @@
 """Klienthanteraren: "Hantera klienter" with "Utökad sökning", and one
 client's page with "Lägg till konsult"."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,12 +21,13 @@ from clients.services import consultant_add_to_subscription
 from collaboration.client_list import selectors
 from collaboration.client_list.selectors import ClientFilter
 from collaboration.requests.views import no_seat_page
+from firm_portal.consultant_filter import ConsultantFilterField, consultant_filter_field
 from firm_portal.http import AuthenticatedHttpRequest
 from firm_portal.models import Consultant
 from firm_portal.paging import PagedRows
 from firm_portal.request_data import FilterForm, SearchField, parse_id
 from firm_portal.selectors import consultant_in_firm, firm_consultants, seated_consultant
-from firm_portal.widgets import PlainChoices, PlainSelect
+from firm_portal.widgets import PlainSelect
 
 CLIENTS_PER_PAGE = 25
 
@@ -34,13 +37,7 @@ class ClientSearchForm(FilterForm):
     with one template each (firm_portal/widgets.py)."""
 
     q = SearchField(label=gettext_lazy("Sök"))
-    konsult = forms.TypedChoiceField(
-        label=gettext_lazy("Konsult"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=PlainSelect,
-    )
+    konsult = consultant_filter_field()
     status = forms.ChoiceField(
         label=gettext_lazy("Samarbete"),
         required=False,
@@ -69,12 +66,9 @@ class ClientSearchForm(FilterForm):
     def __init__(self, data: QueryDict, *, consultant: Consultant) -> None:
         """ "Konsult" offers the consultants of the searcher's firm."""
         super().__init__(data)
-        consultants = list(
+        cast(ConsultantFilterField, self.fields["konsult"]).offer(
             firm_consultants(consultant=consultant)
-            .order_by("user__full_name")
-            .values_list("pk", "user__full_name")
         )
-        self.fields["konsult"].choices = PlainChoices([("", _("Alla")), *consultants])  # type: ignore[attr-defined]
 
     def to_filter(self) -> ClientFilter | None:
         """The search asked for; None when it is refused (the list is then empty)."""
@@ -83,7 +77,7 @@ class ClientSearchForm(FilterForm):
             return None
         return ClientFilter(
             query=data.get("q") or "",
-            consultant_id=data.get("konsult"),
+            consultant_id=data["konsult"].pk if data.get("konsult") else None,
             status=data.get("status") or "",
             missing_client_users=bool(data.get("saknar_klientanvandare")),
             sort=data.get("sortera") or "namn",

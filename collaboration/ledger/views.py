@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -29,13 +29,15 @@ from collaboration.ledger.text import (
     ledger_values_line,
     ledger_values_text,
 )
+from firm_portal.consultant_filter import ConsultantFilterField, consultant_filter_field
 from firm_portal.http import AuthenticatedHttpRequest
+from firm_portal.models import Consultant
 from firm_portal.paging import PagedRows
 from firm_portal.request_data import BoundedDateField, FilterForm, StrictIntegerField
 from firm_portal.selectors import firm_consultants, require_consultant
 from firm_portal.spreadsheet import excel_csv_response
 from firm_portal.timeutils import STOCKHOLM
-from firm_portal.widgets import PlainChoices, PlainSelect
+from firm_portal.widgets import PlainSelect
 from ledger.models import AccessEvent
 
 EVENTS_PER_PAGE = 50
@@ -43,16 +45,6 @@ CSV_LIMIT = 50_000
 # A large firm's ledger holds millions of events: its count stops here
 # ("fler än 10 000 händelser"; README, "Benchmarks").
 COUNT_CAP = 10_000
-
-
-class ConsultantChoiceField(forms.TypedChoiceField):
-    """A choice among hundreds, checked by a set lookup, not by a walk
-    through every choice."""
-
-    valid_keys: set[str] = set()
-
-    def valid_value(self, value: object) -> bool:
-        return str(value) in self.valid_keys
 
 
 class LedgerFilterForm(FilterForm):
@@ -64,29 +56,14 @@ class LedgerFilterForm(FilterForm):
         choices=[("", gettext_lazy("Alla")), *list(AccessEvent.Kind.choices)],
         widget=PlainSelect,  # 28 options, rendered without the template engine
     )
-    konsult = ConsultantChoiceField(
-        label=gettext_lazy("Konsult"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=PlainSelect,  # one option per consultant of the firm
-    )
+    konsult = consultant_filter_field()
     klient = StrictIntegerField(
         label=gettext_lazy("Abonnemangsnummer"), required=False, min_value=1, max_value=10**12
     )
 
-    def __init__(self, data: QueryDict) -> None:
-        super().__init__(data)
-        self.consultant_users: dict[int, int] = {}  # consultant pk -> user id
-
-    def set_consultants(self, consultants: list[tuple[int, int, str]]) -> None:
-        """The "Konsult" choices: (pk, user id, name) of each consultant."""
-        self.consultant_users = {pk: user_id for pk, user_id, _name in consultants}
-        field = cast(ConsultantChoiceField, self.fields["konsult"])
-        field.valid_keys = {str(pk) for pk in self.consultant_users}
-        field.choices = PlainChoices(
-            [("", _("Alla")), *((pk, name) for pk, _user_id, name in consultants)]
-        )
+    def offer_consultants(self, consultants: QuerySet[Consultant]) -> None:
+        """The "Konsult" filter's consultants (`ConsultantFilterField`)."""
+        cast(ConsultantFilterField, self.fields["konsult"]).offer(consultants)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -114,7 +91,7 @@ class LedgerFilterForm(FilterForm):
         if data.get("konsult"):
             # The consultant's own user: no join through the consultancies
             # (a join the planner cannot stop after one page of events).
-            events = events.filter(subject_id=self.consultant_users[data["konsult"]])
+            events = events.filter(subject_id=data["konsult"].user_id)
         if data.get("klient"):
             events = ledger_events_of_subscription_number(events, data["klient"])
         return events
@@ -295,12 +272,7 @@ def firm_ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not consultant.sees_all_clients:
         raise PermissionDenied(_("Bara byråns administratörer kan läsa behörighetsloggen."))
     form = LedgerFilterForm(request.GET)
-    consultants = list(
-        firm_consultants(consultant=consultant)
-        .order_by("user__full_name")
-        .values_list("pk", "user_id", "user__full_name")
-    )
-    form.set_consultants(consultants)
+    form.offer_consultants(firm_consultants(consultant=consultant))
     events = AccessEvent.objects.filter(firm_id=consultant.firm_id)
     return _respond(
         request,

@@ -120,6 +120,41 @@ def test_a_search_is_counted_up_to_the_cap_and_says_so(client, world, firm_clien
     assert "3 klienter" in client.get(LIST).text
 
 
+class TestConsultantFilterOfALargeFirm:
+    """Past CONSULTANT_SELECT_MAX consultants "Konsult" is a search box: a
+    select of 3,000 would be most of the page (firm_portal/consultant_filter.py)."""
+
+    @pytest.fixture(autouse=True)
+    def large(self, monkeypatch):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr("firm_portal.consultant_filter.CONSULTANT_SELECT_MAX", 1)
+
+    def test_a_name_an_address_or_a_link_finds_the_one_consultant(
+        self, client, world, firm_clients
+    ):
+        client.force_login(world.firm_admin.user)
+        email = world.consultant.user.email
+        for value in ("erik konsult", "Erik", email.upper(), str(world.consultant.pk)):
+            response = client.get(LIST, {"konsult": value})
+            assert names(response) == ["Alfa AB", "Beta AB"], value
+            # The box then shows the address, which finds the same consultant again.
+            assert f'type="search" name="konsult" value="{email}"' in response.text
+        assert "<option" not in client.get(LIST).text.split('name="konsult"')[1].split("</div>")[0]
+
+    def test_a_name_that_fits_several_or_none_says_so(self, client, world, firm_clients):
+        client.force_login(world.firm_admin.user)
+        several = client.get(LIST, {"konsult": "n"})  # Anna Admin, Erik Konsult, Nils …
+        assert names(several) == []
+        assert (
+            "Flera konsulter matchar ”n”. Skriv mer av namnet eller hela e-postadressen."
+            in several.text
+        )
+        none = client.get(LIST, {"konsult": "Olle Annanbyrå"})  # another firm's
+        assert names(none) == []
+        assert "Ingen konsult på byrån matchar ”Olle Annanbyrå”." in none.text
+        other_firms = client.get(LIST, {"konsult": str(world.other_firm_consultant.pk)})
+        assert names(other_firms) == []
+
+
 def test_filter_by_consultant(client, world, firm_clients):
     client.force_login(world.firm_admin.user)
     response = client.get(LIST, {"konsult": world.consultant.pk})

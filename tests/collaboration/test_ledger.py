@@ -236,6 +236,16 @@ class TestReading:
         assert "2 händelser" not in response.text
         assert "1 händelse" in client.get(url, {"konsult": world.consultant.pk}).text
 
+    def test_a_large_firm_filters_per_consultant_by_name(self, client, world, events, monkeypatch):
+        # Past CONSULTANT_SELECT_MAX consultants "Konsult" is a search box.
+        monkeypatch.setattr("firm_portal.consultant_filter.CONSULTANT_SELECT_MAX", 1)
+        client.force_login(world.firm_admin.user)
+        url = reverse("collaboration:firm_ledger")
+        response = client.get(url, {"konsult": "Erik Konsult"})
+        assert "1 händelse" in response.text
+        assert f'value="{world.consultant.user.email}"' in response.text
+        assert "Ingen konsult på byrån matchar ”Olle”." in client.get(url, {"konsult": "Olle"}).text
+
     def test_firm_filter_per_consultant_and_kind(self, client, world, events):
         client.force_login(world.firm_admin.user)
         url = reverse("collaboration:firm_ledger")
