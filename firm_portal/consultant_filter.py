@@ -49,10 +49,14 @@ class ConsultantFilterField(forms.Field):
         """The consultants to choose from (the firm's active ones): one
         query, at most `CONSULTANT_SELECT_MAX` + 1 rows."""
         self.consultants = consultants
+        # At most one more than a select takes, in name order: the order is
+        # applied to those rows only (a large firm's consultants are not
+        # sorted to learn that there are too many of them).
+        first = consultants.order_by().values("pk")[: CONSULTANT_SELECT_MAX + 1]
         rows = list(
-            consultants.order_by("user__full_name").values_list("pk", "user_id", "user__full_name")[
-                : CONSULTANT_SELECT_MAX + 1
-            ]
+            Consultant.objects.filter(pk__in=first)
+            .order_by("user__full_name")
+            .values_list("pk", "user_id", "user__full_name")
         )
         if len(rows) > CONSULTANT_SELECT_MAX:
             self.listed = None
