@@ -15,6 +15,16 @@ FLOOR = "rows50"
 BUDGETS = {"read": 3.0, "fragment": 2.0, "write": 5.0, "bulk": 35.0}
 
 
+# What each data set is (`Context.database` starts with its name).
+DATA_SETS = {
+    "10k": "a fresh copy of the `seed_large` data set (10,000 clients, Storbyrån AB with 300 "
+    "consultants and 6,000 clients)",
+    "national": "a fresh copy of the `seed_national` data set at the scale named (500,000 "
+    "clients and 600,000 subscriptions at 1; Riksbyrån AB with 3,000 consultants and "
+    "60,000 clients at every scale)",
+}
+
+
 def budget_cell(page: Page, times: float | None) -> str:
     """The page's budget and whether `times` (× rows50, CPU) meets it: "≤ 3.0"
     with ✓ or ✗; "–" for a floor, "≤ 3.0 ?" when it was not measured."""
@@ -84,8 +94,7 @@ def render(
         f"gunicorn, PostgreSQL {context.postgres // 10000}, Redis, the load generator and "
         f"whatever else runs (load average {context.load_before[0]:.1f} before, "
         f"{context.load_after[0]:.1f} after); Python {context.python}. Database "
-        f"`{context.database}`: a fresh copy of the `seed_large` data set (10,000 clients, "
-        "Storbyrån AB with 300 consultants and 6,000 clients).",
+        f"`{context.database}`: {DATA_SETS.get(context.database.split()[0], 'a fresh copy')}.",
         "",
         "- **CPU ms/req**: user + system time of the gunicorn workers (app) and of their "
         "PostgreSQL backends (DB) during the run, per request – steadier than latency when "
