@@ -18,6 +18,7 @@ from collaboration.access_review.services import review_start, subscription_revi
 from firm_portal.timeutils import today_in_stockholm
 from licensing.pricing import Month
 from tests import factories
+from tests.clients.bulk_invitation_helpers import make_invitable
 from tests.collaboration.agreement_helpers import agreement_document, ask, pdf_file
 from tests.conftest import World
 from tests.two_factor_helpers import app_device
@@ -705,16 +706,7 @@ def snapshot() -> dict[str, int]:
 
 def form_objects(world: World) -> dict[str, Any]:
     """Tenant A's objects the forms point at."""
-    invitable = []
-    for name in ("Alfa AB", "Beta AB"):
-        coupling = factories.CouplingFactory(firm=world.firm, subscription__client__name=name)
-        Membership.objects.create(
-            subscription=coupling.subscription,
-            user=world.consultant.user,
-            consultant=world.consultant,
-            is_sysadmin=True,
-        )
-        invitable.append(coupling.subscription)
+    invitable = make_invitable(world, ["Alfa AB", "Beta AB"])
     factories.CouplingFactory(firm=world.firm, subscription=world.subscription)
     consultant_membership = Membership.objects.create(
         subscription=world.subscription, user=world.consultant.user, consultant=world.consultant
