@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -31,29 +32,37 @@ RESULTS_SESSION_KEY = "client_invite_results"
 
 def _invitable_rows(
     request: AuthenticatedHttpRequest, consultant: Consultant
-) -> tuple[SearchForm, int, list[Subscription]]:
-    """The search, how many subscriptions it finds, and the rows: the first
+) -> tuple[SearchForm, QuerySet[Subscription] | None, list[Subscription]]:
+    """The search, what it finds (None when refused), and the rows: the first
     ROW_LIMIT found, or on POST the posted ones still invitable (user-scoped)."""
     search = SearchForm(request.GET)
+    found = None
     if search.is_valid():
-        invitable = bulk_invitations.invitable_subscriptions(
-            consultant=consultant, query=search.query
-        )
-        total = invitable.count()
-        subscriptions = list(invitable[:ROW_LIMIT])
-    else:
-        total, subscriptions = 0, []
+        found = bulk_invitations.invitable_subscriptions(consultant=consultant, query=search.query)
     if request.method == "POST":
-        # Rows are the posted ones that are still invitable (user-scoped).
+        # Rows are the posted ones that are still invitable (user-scoped); a
+        # send that goes through never lists or counts the search.
         posted = {
             subscription_id
             for key in request.POST
             if (subscription_id := bulk_invitations.row_id(key)) is not None
         }
-        subscriptions = list(
-            bulk_invitations.invitable_subscriptions(consultant=consultant).filter(pk__in=posted)
-        )
-    return search, total, subscriptions
+        invitable = bulk_invitations.invitable_subscriptions(consultant=consultant)
+        return search, found, list(invitable.filter(pk__in=posted))
+    return search, found, list(found[:ROW_LIMIT]) if found is not None else []
+
+
+def _found_count(
+    request: AuthenticatedHttpRequest,
+    found: QuerySet[Subscription] | None,
+    rows: list[Subscription],
+) -> int:
+    """How many the search finds; a GET whose rows stop short of the limit has them all."""
+    if found is None:
+        return 0
+    if request.method == "GET" and len(rows) < ROW_LIMIT:
+        return len(rows)
+    return found.count()
 
 
 def _send(
@@ -97,7 +106,7 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     consultant = seated_consultant(user=request.user)
     if consultant is None:
         return no_seat_page(request)
-    search, total, subscriptions = _invitable_rows(request, consultant)
+    search, found, subscriptions = _invitable_rows(request, consultant)
     form = BulkInviteForm(subscriptions, request.POST if request.method == "POST" else None)
     # A filled-in row that is no longer invitable: sent a moment ago (a double
     # click, a colleague) or the client got users. Say so instead of sending the rest.
@@ -117,7 +126,7 @@ def invite_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "query": search.query,
             "search_errors": search.error_list,
-            "total": total,
+            "total": _found_count(request, found, subscriptions),
             "limit": ROW_LIMIT,
             "max_rows": MAX_ROWS_PER_SEND,
         },

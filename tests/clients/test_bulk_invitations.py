@@ -9,8 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.invitations.views import ROW_LIMIT
 from clients.models import Invitation, JoinOffer, Membership
-from clients.usernames import username_suggest
+from clients.usernames import existing_usernames, username_suggest, usernames_starting_with
 from firm_portal.models import User
 from ledger.models import AccessEvent
 from notifications.sms import locmem as sms
@@ -49,6 +50,22 @@ class TestList:
         assert "Gamma AB" not in text
         assert "Ej Admin AB" not in text
         assert "Bageriet Solsidan AB" not in text  # not the firm's client
+
+    def test_the_first_rows_and_how_many_there_are(self, admin, world, invitable, monkeypatch):
+        """Past the row limit the page says how many the search found; below
+        it the rows are all of them and nothing is counted."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            text = admin.get(NEW).text
+        assert "Visar" not in text and "Gamma AB" in text
+        assert not [q for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+        monkeypatch.setattr("clients.invitations.views.ROW_LIMIT", 2)
+        text = admin.get(NEW).text
+        assert "Visar 2 av 3 klienter. Sök för att hitta fler." in text
+        assert "Alfa AB" in text and "Beta AB" in text and "Gamma AB" not in text
+        assert "Visar" not in admin.get(NEW, {"q": "Gamma"}).text
 
     def test_other_firm_sees_none_of_them(self, client, world, invitable):
         client.force_login(world.other_firm_consultant.user)
@@ -214,6 +231,28 @@ class TestUsernames:
         )
         assert username_suggest(full_name="", email="per.o@x.se") == "per.o"
 
+    def test_existing_usernames_are_the_bases_followed_by_digits_only(self, db):
+        for name in ("anna.berg", "anna.berg2", "anna.berg12", "anna.bergman", "xanna.berg"):
+            factories.UserFactory(username=name)
+        factories.UserFactory(username="a-b7")
+        factories.UserFactory(username="axb")  # "_" in a base is a letter, not LIKE's wildcard
+        found = existing_usernames(["anna.berg", "a_b", "a-b", "nobody"])
+        assert found == {"anna.berg", "anna.berg2", "anna.berg12", "a-b7"}
+        assert existing_usernames([]) == set()
+
+    def test_existing_usernames_reads_the_username_index(self, db):
+        """A prefix range per base, which the username index serves however
+        many users there are (an alternation regex reads the whole table)."""
+        from django.db import connection
+
+        query = usernames_starting_with(["asa.oberg", "per.o"])
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            sql, params = query.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Seq Scan" not in plan, plan
+
     def test_htmx_suggestion_marks_the_row_and_avoids_other_rows(self, admin, world, invitable):
         alfa, beta, _gamma = invitable
         data = {**row(alfa, "Åsa Öberg", "asa@alfa.se"), **row(beta, username="asa.oberg")}
@@ -332,4 +371,9 @@ def test_bulk_send_query_count_is_constant(admin, world):
         with CaptureQueriesContext(connection) as captured:
             assert admin.post(NEW, data).status_code == 302
         counts.append(len(captured.captured_queries))
-    assert counts[0] == counts[1] <= 40
+        # A send that goes through neither counts nor lists the search (the
+        # page it would show is never rendered).
+        listed = [q["sql"] for q in captured.captured_queries if f"LIMIT {ROW_LIMIT}" in q["sql"]]
+        counted = [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+        assert listed == counted == []
+    assert counts[0] == counts[1] <= 38
