@@ -27,7 +27,7 @@ def base_username(*, full_name: str, email: str) -> str:
     return base if len(base) >= 3 else f"{base}.anv"
 
 
-def usernames_starting_with(bases: Iterable[str]) -> QuerySet[User, str]:
+def usernames_starting_with(bases: Iterable[str]) -> QuerySet[User, str | None]:
     """The usernames that start with one of `bases`: a prefix range on the
     username index per base, so the lookup stays flat however many users
     there are (an alternation regex would read the whole table)."""
