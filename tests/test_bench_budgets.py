@@ -60,3 +60,26 @@ def test_the_report_and_the_side_by_side_table_mark_every_budgeted_page():
     table = side_by_side([run, measured({"rows50": 2.0, "list": 8.0, "cell": 3.0})])
     assert "| List | 5.0 | 2.5 | ≤ 3 ✓ | 3 | 8.0 | 4.0 | ≤ 3 ✗ | 3 |" in table
     assert "10k: Budgets met: 1 of 2 (missed: List)." in table
+
+
+def test_profile_groups_each_function_by_where_its_code_lives():
+    from collections import Counter
+
+    from tests.bench.profile import APP, PYTHON, group_of, markdown
+
+    venv = "/app/.venv/lib/python3.13/site-packages/"
+    assert group_of(venv + "django/template/base.py", "/app") == "templates"
+    assert group_of("/app/clients/templatetags/permissions.py", "/app") == "templates"
+    assert group_of(venv + "django/db/models/sql/compiler.py", "/app") == (
+        "ORM: queries built and compiled"
+    )
+    assert group_of(venv + "django/db/models/query.py", "/app") == "ORM: querysets, models, fields"
+    assert group_of(venv + "psycopg/cursor.py", "/app") == "database driver (and waiting)"
+    assert group_of(venv + "django/middleware/csrf.py", "/app") == "rest of Django and libraries"
+    assert group_of("/app/clients/selectors.py", "/app") == APP
+    assert group_of("~", "/app") == PYTHON
+    table = markdown(
+        {"list": Counter({"templates": 0.3, APP: 0.1, PYTHON: 0.6})}, {"list": "Listan"}, 10
+    )
+    assert "| Listan | 100.0 | 30% |" in table
+    assert table.rstrip().endswith("| 10% | 60% |")

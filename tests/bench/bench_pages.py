@@ -42,6 +42,8 @@ LOGS = ROOT / "var" / "bench"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/byraportalen_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 WORKERS = 2
+# Requests per page under cProfile (--profile); the bulk invitation's pool has fewer.
+PROFILED_REQUESTS = 30
 
 
 def log(message: str) -> None:
@@ -209,6 +211,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pages", default="", help="comma-separated page keys (default: all)")
     parser.add_argument("--explain-only", action="store_true", help="only the EXPLAIN part")
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="no load: where each page's CPU goes, by cProfile (tests/bench/profile.py)",
+    )
     parser.add_argument("--reseed", action="store_true", help="drop and rebuild the seed database")
     parser.add_argument(
         "--data",
@@ -253,6 +260,8 @@ def main() -> int:
 
     if args.explain_only:
         return explain_only(args, database_url, national_url)
+    if args.profile:
+        return profile_only(args, database_url)
     sets = [measure_set("10k", database_url, env, args, pages.cast)]
     if args.data == "national":
         log(f"Fresh copy: {database.database_name(national_url)}")
@@ -299,6 +308,23 @@ def explain_only(args: argparse.Namespace, database_url: str, national_url: str)
         print(explain.markdown(explained))
         print(explain.findings_markdown(findings))
     return 1 if found else 0
+
+
+def profile_only(args: argparse.Namespace, database_url: str) -> int:
+    """Where each page's CPU goes, on the 10k set, without load."""
+    from tests.bench import pages, profile
+
+    use_database(database_url)
+    page_list = pages.build_pages(pages.cast())
+    selected = [p for p in args.pages.split(",") if p]
+    page_list = [p for p in page_list if not selected or p.key in selected]
+    text = profile.profile_pages(page_list, PROFILED_REQUESTS, str(ROOT), log)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{git_short_sha()}-{datetime.now().astimezone():%Y%m%d-%H%M%S}-profile.md"
+    path.write_text(text)
+    log(f"Written to {path.relative_to(ROOT)}")
+    return 0
 
 
 def use_database(url: str) -> None:

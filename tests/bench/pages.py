@@ -430,9 +430,12 @@ def measure_queries(page: Page) -> tuple[int, bool]:
     return count_once(page)
 
 
-def count_once(page: Page) -> tuple[int, bool]:
+def count_once(page: Page, client: TestClient | None = None) -> tuple[int, bool]:
+    """Queries of one request, and whether its response passed the check.
+    A new client loads the middleware anew (WhiteNoise scans the static
+    files then); --profile passes one client for all its requests."""
     request = page.source()
-    client = TestClient(HTTP_HOST="127.0.0.1")
+    client = client or TestClient(HTTP_HOST="127.0.0.1")
     with CaptureQueriesContext(connection) as captured:
         response = client.generic(
             request.method,
