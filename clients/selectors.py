@@ -6,6 +6,7 @@ user may see, and the `*_for_*` getters raise Http404 for anything else.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -299,11 +300,22 @@ def permission_grid(*, subscription: Subscription) -> PermissionGrid:
 
 
 def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
-    """ "Administrera användare" for the firm: every consultant with an
-    `invited` flag (the firm's own invitation not yet accepted), `assigned_count` and
-    `offboarded` (ended with "Avsluta konsult", so there is a report). For
-    paging: the counts are correlated subqueries, so a page of 25 counts 25
-    consultants' clients, not the whole firm's."""
+    """ "Administrera användare" for the firm: every consultant, active ones
+    first, by name. A page's rows get their facts from `firm_consultant_facts`."""
+    return (
+        Consultant.objects.filter(firm_id=actor.firm_id)
+        .select_related("user")
+        .order_by("-is_active", "user__full_name", "pk")
+    )
+
+
+def firm_consultant_facts(*, actor: Consultant, rows: list[dict[str, Any]]) -> None:
+    """Set on each row (plain values with the consultant's "pk") of one page
+    of `firm_consultant_rows`: `invited` (the firm's own invitation not yet
+    accepted), `offboarded` (ended with "Avsluta konsult", so there is a
+    report) and `assigned_count`. One query for the page's consultants only:
+    as annotations of the list, PostgreSQL worked them out for every
+    consultant of the firm before sorting out the page."""
     open_invitation = Invitation.objects.filter(
         user_id=OuterRef("user_id"), firm_id=OuterRef("firm_id"), accepted_at__isnull=True
     )
@@ -313,16 +325,24 @@ def firm_consultant_rows(*, actor: Consultant) -> QuerySet[Consultant]:
         .annotate(n=Count("*"))  # COUNT(*): the consultant_id index alone answers it
         .values("n")
     )
-    return (
-        Consultant.objects.filter(firm_id=actor.firm_id)
-        .select_related("user")
+    facts = (
+        Consultant.objects.filter(firm_id=actor.firm_id, pk__in=[row["pk"] for row in rows])
         .annotate(
             invited=Exists(open_invitation),
             offboarded=Exists(ConsultantOffboarding.objects.filter(consultant_id=OuterRef("pk"))),
             assigned_count=Coalesce(Subquery(assigned), 0),
         )
-        .order_by("-is_active", "user__full_name", "pk")
+        .order_by()
+        .values("pk", "invited", "offboarded", "assigned_count")
     )
+    by_pk = {fact["pk"]: fact for fact in facts}
+    for row in rows:
+        fact = by_pk[row["pk"]]
+        row.update(
+            invited=fact["invited"],
+            offboarded=fact["offboarded"],
+            assigned_count=fact["assigned_count"],
+        )
 
 
 def consultant_assigned_count(*, consultant: Consultant) -> int:

@@ -21,7 +21,11 @@ from clients.invitations.consultant_services import (
 from clients.invitations.selectors import firm_join_offer, firm_join_offers
 from clients.invitations.services import JoinOfferNotPending, join_offer_withdraw
 from clients.models import JoinOffer, Subscription
-from clients.selectors import consultant_assigned_count, firm_consultant_rows
+from clients.selectors import (
+    consultant_assigned_count,
+    firm_consultant_facts,
+    firm_consultant_rows,
+)
 from collaboration.assignments.selectors import assignment_matches, assignment_panel
 from collaboration.assignments.services import assignments_select_all, assignments_update
 from collaboration.reminders.selectors import offers_with_states
@@ -66,7 +70,11 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
     # of a second to render.
     consultants = firm_consultant_rows(actor=actor)
     page = Paginator(
-        PagedRows(consultants.values(*ROW_FIELDS), counted=consultants),
+        PagedRows(
+            consultants.values(*ROW_FIELDS),
+            counted=consultants,
+            finish=lambda rows: firm_consultant_facts(actor=actor, rows=rows),
+        ),
         CONSULTANTS_PER_PAGE,
     ).get_page(request.GET.get("sida"))
     context = {
@@ -88,7 +96,8 @@ def _page(request: AuthenticatedHttpRequest, actor: Consultant, **extra: object)
     return render(request, "firm_portal/firm_users.html", context, status=status)
 
 
-# What the page shows of each consultant (no password hashes, no personnummer).
+# What the page shows of each consultant (no password hashes, no personnummer);
+# `firm_consultant_facts` adds "invited", "offboarded" and "assigned_count".
 ROW_FIELDS = (
     "pk",
     "is_active",
@@ -98,9 +107,6 @@ ROW_FIELDS = (
     "user__full_name",
     "user__email",
     "user__mobile",
-    "invited",
-    "offboarded",
-    "assigned_count",
 )
 
 

@@ -53,12 +53,29 @@ class TestPage:
                 sent_at=timezone.now(),
             )
         # user, consultant, seats in use, consultants counted for paging, one
-        # page of consultants with their state, the invited (the session is
-        # in Redis), and the invited's state (flow 8: their reminders and
-        # bounced addresses; their accounts have passwords, so no invitation
-        # links to look up)
-        with django_assert_num_queries(8):
+        # page of consultants, that page's state (invited, ended, clients),
+        # the invited (the session is in Redis), and the invited's state
+        # (flow 8: their reminders and bounced addresses; their accounts have
+        # passwords, so no invitation links to look up)
+        with django_assert_num_queries(9):
             assert admin_client.get(USERS).status_code == 200
+
+    def test_each_rows_state_is_looked_up_for_its_page_only(self, admin_client, world):
+        """Invited, ended and the client count come from one query for the
+        25 consultants shown: as annotations of the whole list PostgreSQL
+        worked them out for all of a firm's consultants before paging."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        factories.ConsultantFactory.create_batch(30, firm=world.firm)
+        with CaptureQueriesContext(connection) as captured:
+            page = admin_client.get(USERS)
+        assert page.text.count('class="panel-row"') == 25
+        state = [q["sql"] for q in captured.captured_queries if "clientassignment" in q["sql"]]
+        assert len(state) == 1
+        assert "ORDER BY" not in state[0]
+        ids = state[0].split('"firm_portal_consultant"."id" IN (')[1].split(")")[0]
+        assert len(ids.split(",")) == 25
 
     def test_consultants_are_paged(self, admin_client, world):
         factories.ConsultantFactory.create_batch(30, firm=world.firm)
