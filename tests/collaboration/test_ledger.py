@@ -256,6 +256,13 @@ class TestReading:
         response = client.get(url, {"fran": tomorrow, "till": today_in_stockholm().isoformat()})
         assert "Slutdatumet kan inte ligga före startdatumet." in response.text
 
+    def test_firm_filter_per_client(self, client, world, events):
+        client.force_login(world.firm_admin.user)
+        url = reverse("collaboration:firm_ledger")
+        # The level change is about the subscription; the seats change is not.
+        assert "1 händelse" in client.get(url, {"klient": world.subscription.number}).text
+        assert "0 händelser" in client.get(url, {"klient": 9_999_999}).text
+
     def test_plain_consultant_is_refused(self, client, world, events):
         client.force_login(world.consultant.user)
         assert client.get(reverse("collaboration:firm_ledger")).status_code == 403
