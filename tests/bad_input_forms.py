@@ -18,7 +18,7 @@ from collaboration.access_review.services import review_start, subscription_revi
 from firm_portal.timeutils import today_in_stockholm
 from licensing.pricing import Month
 from tests import factories
-from tests.clients.bulk_invitation_helpers import make_invitable
+from tests.clients.bulk_invitation_helpers import make_invitable, row
 from tests.collaboration.agreement_helpers import agreement_document, ask, pdf_file
 from tests.conftest import World
 from tests.two_factor_helpers import app_device
@@ -60,15 +60,7 @@ class Form:
 def _invite_rows(w: World, o: dict[str, Any], rows: list[tuple[str, str, str]]) -> Payload:
     data: Payload = {}
     for subscription, (name, email, mobile) in zip(o["invitable"], rows, strict=False):
-        prefix = f"r{subscription.pk}"
-        data.update(
-            {
-                f"{prefix}-full_name": name,
-                f"{prefix}-email": email,
-                f"{prefix}-username": "",
-                f"{prefix}-mobile": mobile,
-            }
-        )
+        data.update(row(subscription, name, email, mobile=mobile))
     return data
 
 

@@ -22,13 +22,13 @@ from clients.models import (
     Invitation,
     JoinOffer,
     Level,
-    Membership,
     ProgramLevel,
     Subscription,
 )
 from collaboration.models import CollaborationRequest
 from firm_portal.models import Consultant
 from tests import factories
+from tests.clients.bulk_invitation_helpers import make_invitable
 
 pytestmark = pytest.mark.django_db
 
@@ -368,21 +368,6 @@ def test_add_license(licensed):  # type: ignore[no-untyped-def]
 # -- Bjud in klientanvändare ----------------------------------------------------
 
 
-def make_invitable(world, count):  # type: ignore[no-untyped-def]
-    """Clients of firm A where Erik is sysadmin and with no users of their own."""
-    subscriptions = []
-    for _ in range(count):
-        subscription = factories.CouplingFactory(firm=world.firm).subscription
-        Membership.objects.create(
-            subscription=subscription,
-            user=world.consultant.user,
-            consultant=world.consultant,
-            is_sysadmin=True,
-        )
-        subscriptions.append(subscription)
-    return subscriptions
-
-
 def invite(client: Client, subscriptions: list[Subscription], *, start: int, usernames: bool):  # type: ignore[no-untyped-def]
     """The posted form: with JavaScript the usernames are already suggested
     (HTMX fills them in); without it they are empty and the server suggests."""
@@ -399,11 +384,16 @@ def invite(client: Client, subscriptions: list[Subscription], *, start: int, use
 @pytest.mark.parametrize("usernames", [True, False], ids=["usernames-typed", "usernames-empty"])
 def test_bulk_invitation_of_50(world, usernames):  # type: ignore[no-untyped-def]
     client = logged_in(world.firm_admin.user)
-    first = invite(client, make_invitable(world, 3), start=0, usernames=usernames)
+    first = invite(
+        client,
+        make_invitable(world, [f"Kund {n} AB" for n in range(3)]),
+        start=0,
+        usernames=usernames,
+    )
     assert first.status_code == 302
-    three = make_invitable(world, 3)
+    three = make_invitable(world, [f"Kund {n} AB" for n in range(3, 6)])
     small = queries_of(lambda: invite(client, three, start=100, usernames=usernames), status=302)
-    fifty = make_invitable(world, 50)
+    fifty = make_invitable(world, [f"Kund {n} AB" for n in range(6, 56)])
     large = queries_of(lambda: invite(client, fifty, start=200, usernames=usernames), status=302)
     assert JoinOffer.objects.filter(user__email__startswith="person").count() == 56
     assert_constant(small, large, budget=BULK_BUDGET)

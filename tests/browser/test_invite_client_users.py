@@ -9,22 +9,15 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from clients.models import Membership
 from notifications.sms import locmem as sms
 from tests import factories
+from tests.clients.bulk_invitation_helpers import make_invitable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_invite_three_and_accept(journey, world):
-    for name in ("Alfa AB", "Beta AB", "Gamma AB"):
-        coupling = factories.CouplingFactory(firm=world.firm, subscription__client__name=name)
-        Membership.objects.create(
-            subscription=coupling.subscription,
-            user=world.consultant.user,
-            consultant=world.consultant,
-            is_sysadmin=True,
-        )
+    make_invitable(world, ["Alfa AB", "Beta AB", "Gamma AB"])
     j = journey("4-bjud-in-klientanvandare")
     j.log_in(world.firm_admin.user.email, factories.PASSWORD)
     j.click(j.page.get_by_role("link", name="Hantera klienter", exact=True))

@@ -16,7 +16,6 @@ from django.db import connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from clients.models import Membership
 from collaboration.models import Coupling
 from firm_portal import sms_allowance
 from firm_portal.models import FirmSmsDay, User
@@ -25,6 +24,7 @@ from notifications import services
 from notifications.models import OutboxMessage
 from notifications.sms import locmem
 from tests import factories
+from tests.clients.bulk_invitation_helpers import NEW, make_invitable, row
 from tests.collaboration.new_customer_helpers import install_prices
 from tests.collaboration.new_customer_helpers import post as post_step
 from tests.conftest import World
@@ -49,34 +49,14 @@ NORDIC = ["070-123 45 67", "+4740612345", "+4520123456", "+358412345678", "+3546
 
 
 def invitable(world: World, count: int) -> list[Any]:
-    subscriptions = []
-    for n in range(count):
-        coupling = factories.CouplingFactory(
-            firm=world.firm, subscription__client__name=f"Kund {n:02d} AB"
-        )
-        Membership.objects.create(
-            subscription=coupling.subscription,
-            user=world.consultant.user,
-            consultant=world.consultant,
-            is_sysadmin=True,
-        )
-        subscriptions.append(coupling.subscription)
-    return subscriptions
+    return make_invitable(world, [f"Kund {n:02d} AB" for n in range(count)])
 
 
 def invite(client: Client, rows: list[tuple[Any, str, str, str]]) -> Any:
     data = {}
     for subscription, name, email, mobile in rows:
-        prefix = f"r{subscription.pk}"
-        data.update(
-            {
-                f"{prefix}-full_name": name,
-                f"{prefix}-email": email,
-                f"{prefix}-username": "",
-                f"{prefix}-mobile": mobile,
-            }
-        )
-    return client.post(reverse("clients:invite_new"), data)
+        data.update(row(subscription, name, email, mobile=mobile))
+    return client.post(NEW, data)
 
 
 def sms_by_status() -> dict[str, list[str]]:
